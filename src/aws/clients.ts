@@ -1,0 +1,118 @@
+import { RunbookError } from '../errors.js';
+import type { AwsClients, ClientCtor, EnvironmentInfo } from '../steps/types.js';
+
+/**
+ * Read-only commands whose names do not start with Get/List/Describe/Test. Kept explicit and short:
+ * anything not named here or by prefix is a write as far as the dry-run guard is concerned.
+ */
+const READ_ONLY_EXTRA = new Set(['AdminGetUser', 'AdminListGroupsForUser']);
+const READ_ONLY_PREFIX = /^(Get|List|Describe|Test)/;
+
+export function isReadOnlyCommand(commandName: string): boolean {
+  const name = commandName.replace(/Command$/, '');
+  return READ_ONLY_PREFIX.test(name) || READ_ONLY_EXTRA.has(name);
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+export interface AwsClientsOptions {
+  env: EnvironmentInfo;
+  dryRun: boolean;
+  /** Compare the caller's account and region with the environment's before the first call. */
+  checkAccount?: boolean;
+  maxAttempts?: number;
+  onIdentity?: (identity: CallerIdentity) => void;
+}
+
+export interface AwsSession extends AwsClients {
+  /** The caller, once the account check has run (undefined before the first AWS call). */
+  readonly identity: CallerIdentity | undefined;
+  ensureIdentity(): Promise<CallerIdentity>;
+}
+
+interface MiddlewareClient {
+  middlewareStack: { add(mw: unknown, options: { step: string; name: string; priority?: string }): void };
+  config?: { region?: () => Promise<string> };
+}
+
+/** Adds the dry-run guard: the client refuses to send any command that could write. */
+export function guardReadOnly(client: unknown): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => async (args: unknown) => {
+      const name = context.commandName ?? 'UnknownCommand';
+      if (!isReadOnlyCommand(name)) {
+        throw new RunbookError('DRY_RUN_WRITE', `dry run refused to send ${name.replace(/Command$/, '')} (${context.clientName ?? 'AWS'}): it is not a read-only call`, {
+          hint: 'This is a bug in the step type: a dry run may only call Get*, List*, Describe* and Test* APIs.',
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'migrateDryRunGuard', priority: 'high' },
+  );
+}
+
+export function createAwsSession(options: AwsClientsOptions): AwsSession {
+  const clients = new Map<ClientCtor<unknown>, unknown>();
+  let identity: CallerIdentity | undefined;
+  let pending: Promise<CallerIdentity> | undefined;
+  const maxAttempts = options.maxAttempts ?? Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10);
+
+  function build<C>(ctor: ClientCtor<C>): C {
+    const client = new ctor({ region: options.env.region, retryMode: 'adaptive', maxAttempts });
+    if (options.dryRun) guardReadOnly(client);
+    return client;
+  }
+
+  async function checkIdentity(): Promise<CallerIdentity> {
+    const configured = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (configured && configured !== options.env.region) {
+      throw new RunbookError('WRONG_REGION', `AWS_REGION is ${configured} but environment "${options.env.name}" is in ${options.env.region}`, {
+        hint: `Unset AWS_REGION or set it to ${options.env.region}; migrate always calls the environment's region.`,
+      });
+    }
+    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const sts = build(STSClient);
+    let out;
+    try {
+      out = await sts.send(new GetCallerIdentityCommand({}));
+    } catch (error) {
+      throw new RunbookError('AWS_ERROR', `could not tell who is calling AWS (STS GetCallerIdentity failed: ${(error as Error).message})`, {
+        hint: 'Check your credentials (AWS_PROFILE, aws sso login) and, for the sandbox, the AWS_ENDPOINT_URL variables.',
+        cause: error,
+      });
+    }
+    const found: CallerIdentity = { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
+    if (options.checkAccount !== false && found.account !== options.env.account) {
+      throw new RunbookError('WRONG_ACCOUNT', `these credentials are for account ${found.account} (${found.arn}), but environment "${options.env.name}" is account ${options.env.account}`, {
+        hint: `Switch to credentials for ${options.env.account} (AWS_PROFILE), or pick the right environment with --env.`,
+      });
+    }
+    identity = found;
+    options.onIdentity?.(found);
+    return found;
+  }
+
+  const session: AwsSession = {
+    get identity() {
+      return identity;
+    },
+    ensureIdentity() {
+      pending ??= checkIdentity();
+      return pending;
+    },
+    async client<C>(ctor: ClientCtor<C>): Promise<C> {
+      await session.ensureIdentity();
+      let client = clients.get(ctor) as C | undefined;
+      if (!client) {
+        client = build(ctor);
+        clients.set(ctor, client);
+      }
+      return client;
+    },
+  };
+  return session;
+}

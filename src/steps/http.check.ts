@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { duration } from '../runbook/schema.js';
+import { RunbookError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import type { StepContext, StepType } from './types.js';
+
+const params = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH']).default('GET'),
+  body: z.string().optional().describe('Request body, for checks that a write is refused.'),
+  status: z.coerce.number().int().min(100).max(599).default(200).describe('The status the check expects.'),
+  contains: z.string().optional().describe('Text the response body must contain.'),
+  timeout: duration.default('10s'),
+  retries: z.coerce.number().int().min(0).max(20).default(3),
+  retryDelay: duration.default('2s'),
+});
+export type HttpCheckParams = z.output<typeof params>;
+
+export interface HttpCheckState {
+  url: string;
+  method: string;
+  status: number | null;
+  ok: boolean;
+  problem?: string;
+}
+
+/** One request, judged against the expectation; never throws for a network error. */
+export async function probe(ctx: Pick<StepContext, 'signal' | 'clock'>, p: HttpCheckParams): Promise<HttpCheckState> {
+  const base = { url: p.url, method: p.method };
+  const timeout = AbortSignal.timeout(Math.max(50, parseDuration(p.timeout) / ctx.clock.scale));
+  try {
+    const res = await fetch(p.url, { method: p.method, body: p.body, signal: AbortSignal.any([ctx.signal, timeout]), redirect: 'manual' });
+    const text = p.method === 'HEAD' ? '' : await res.text();
+    if (res.status !== p.status) return { ...base, status: res.status, ok: false, problem: `answered ${res.status}, expected ${p.status}` };
+    if (p.contains !== undefined && !text.includes(p.contains)) return { ...base, status: res.status, ok: false, problem: `body does not contain "${p.contains}"` };
+    return { ...base, status: res.status, ok: true };
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return { ...base, status: null, ok: false, problem: timeout.aborted ? `no answer within ${p.timeout}` : `unreachable (${cause ?? (error as Error).message})` };
+  }
+}
+
+export const httpCheck: StepType<HttpCheckParams, HttpCheckState> = {
+  name: 'http.check',
+  description: 'Request a URL and expect a status (200 by default) and optionally some text; retried.',
+  params,
+  mutates: false,
+  async read(ctx, p) {
+    let state = await probe(ctx, p);
+    for (let attempt = 1; !state.ok && attempt <= p.retries; attempt++) {
+      ctx.progress(`${p.method} ${p.url} ${state.problem}; retry ${attempt}/${p.retries}`);
+      await ctx.clock.sleep(parseDuration(p.retryDelay), `retry ${p.url}`);
+      state = await probe(ctx, p);
+    }
+    return state;
+  },
+  plan(current, p) {
+    if (current.ok) return { noop: true, current, summary: `${p.method} ${p.url} answered ${current.status}` };
+    throw new RunbookError('ASSERTION_FAILED', `${p.method} ${p.url} ${current.problem}`, {
+      hint: 'The service is not healthy: look at it before going on, or run the rollback the plan gives for this.',
+    });
+  },
+  async apply(_ctx, change) {
+    return change.after;
+  },
+  describe: (p) => `${p.method} ${p.url} expects ${p.status}${p.contains ? ` containing "${p.contains}"` : ''}`,
+};

@@ -1,0 +1,92 @@
+import type { ZodType } from 'zod';
+
+/** What a step reads and writes is plain JSON, so it can be checkpointed and compared. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface EnvironmentInfo {
+  name: string;
+  region: string;
+  account: string;
+  protected: boolean;
+}
+
+/** Anything with the shape of an AWS SDK v3 client constructor. */
+export type ClientCtor<C> = new (config: any) => C;
+
+/**
+ * AWS clients come in through the run context, never from module scope, so the dry-run guard,
+ * the account check, the region and the retry policy are applied in one place.
+ */
+export interface AwsClients {
+  /** Builds (once per constructor) a client in the environment's region. Awaits the account check. */
+  client<C>(ctor: ClientCtor<C>): Promise<C>;
+}
+
+export interface Clock {
+  /** MIGRATE_TIME_SCALE: every duration the tool waits or measures is divided by it. */
+  readonly scale: number;
+  now(): number;
+  /** Sleeps `ms` of plan time (divided by the scale), reporting the countdown under `label`. */
+  sleep(ms: number, label?: string): Promise<void>;
+}
+
+export interface StepContext {
+  readonly env: EnvironmentInfo;
+  readonly aws: AwsClients;
+  readonly dryRun: boolean;
+  readonly clock: Clock;
+  /** Aborted on Ctrl-C or when the step's timeout passes. */
+  readonly signal: AbortSignal;
+  /** Who runs this: the OS user and, once known, the AWS caller ARN. */
+  readonly operator: string;
+  /** This step's last checkpoint, if it has one (manual steps read their confirmation from it). */
+  readonly previous?: Checkpoint | undefined;
+  /** A line of progress for long waits ("waiting for INSYNC, 40s left"). */
+  progress(message: string): void;
+}
+
+export type Change<S> =
+  | { noop: true; current: S; summary?: string }
+  | { noop: false; before: S; after: S; summary: string };
+
+export type StepStatus = 'pending' | 'applying' | 'applied' | 'noop' | 'skipped' | 'failed' | 'undoing' | 'rolled-back';
+
+export interface Checkpoint<S = unknown, P = unknown> {
+  ref: string;
+  type: string;
+  title: string;
+  status: StepStatus;
+  /** The resolved parameters the step ran with: undo uses these, not today's runbook. */
+  params: P;
+  before?: S;
+  after?: S;
+  /** Digest of the step's definition in the runbook when it ran. */
+  digest: string;
+  at: string;
+  by?: string;
+  error?: { code?: string; message: string };
+  rolledBackAt?: string;
+}
+
+export interface StepType<P = any, S = any> {
+  name: string;
+  /** One line for `--help`, the schema and "did you mean". */
+  description: string;
+  params: ZodType<P>;
+  /** False for assert/check/wait steps: they need no confirmation and leave no checkpoint to undo. */
+  mutates: boolean;
+  /** Live state, through read-only calls only. */
+  read(ctx: StepContext, p: P): Promise<S>;
+  /** Pure: what apply would change. A mismatch an assert cannot fix is thrown as a RunbookError. */
+  plan(current: S, p: P): Change<S>;
+  /** Mutating calls; returns the new live state. */
+  apply(ctx: StepContext, change: Extract<Change<S>, { noop: false }>, p: P): Promise<S>;
+  /** Waits until the change is effective (Route 53 INSYNC, HTTP 200 ...). */
+  verify?(ctx: StepContext, p: P, state: S): Promise<void>;
+  /** Restores checkpoint.before; returns the live state afterwards. */
+  undo?(ctx: StepContext, checkpoint: Checkpoint<S, P>): Promise<S>;
+  /** Whether two live states are the same for drift purposes; deep equality of JSON by default. */
+  same?(a: S, b: S): boolean;
+  /** What a dry run says for a step that only acts when run (wait, manual). */
+  describe?(p: P): string;
+}
