@@ -28,7 +28,6 @@ interface Slot {
   started: Deferred<void>;
   active: Deferred<Task>;
   ended: Deferred<Extract<EngineEvent, { kind: 'step-end' }>>;
-  output: string[];
 }
 
 /**
@@ -45,7 +44,7 @@ export class ListrView {
   slot(ref: string): Slot {
     let s = this.slots.get(ref);
     if (!s) {
-      s = { title: ref, started: deferred(), active: deferred(), ended: deferred(), output: [] };
+      s = { title: ref, started: deferred(), active: deferred(), ended: deferred() };
       this.slots.set(ref, s);
     }
     return s;
@@ -78,7 +77,7 @@ export class ListrView {
         break;
       }
       case 'step-progress':
-        this.say(event.ref, k.dim(event.message), true);
+        this.say(event.ref, event.message, true);
         break;
       case 'step-warning':
         this.say(event.ref, k.yellow(`! ${event.message}`));
@@ -98,11 +97,15 @@ export class ListrView {
     }
   };
 
+  /**
+   * listr2 appends every value assigned to task.output as new lines of the output bar, so each
+   * line is assigned once; progress goes into the title, where it replaces the previous one.
+   */
   private say(ref: string, text: string, transient = false): void {
     const s = this.slot(ref);
-    if (!transient) s.output.push(text);
     void s.active.promise.then((task) => {
-      task.output = transient ? [...s.output, text].join('\n') : s.output.join('\n');
+      if (transient) task.title = `${s.title} ${c().dim(`— ${text}`)}`;
+      else task.output = text;
     });
   }
 
@@ -120,7 +123,6 @@ export class ListrView {
           }
           task.title = s.title;
           s.active.resolve(task);
-          if (s.output.length) task.output = s.output.join('\n');
           await Promise.race([s.ended.promise, this.finished.promise]);
           const end = s.ended.settled ? await s.ended.promise : undefined;
           if (!end) return;
@@ -130,7 +132,8 @@ export class ListrView {
             throw new Error(`${end.message ?? 'failed'}${end.hint ? `\n${c().dim(`hint: ${end.hint}`)}` : ''}`);
           }
           if (end.status === 'skipped' || end.status === 'nothing-to-undo') {
-            task.skip(`${s.title}: ${end.message ?? label}`);
+            task.title = `${s.title} — ${end.message ?? label}`;
+            task.skip(task.title);
             return;
           }
           task.title = `${s.title} — ${label}${took}`;

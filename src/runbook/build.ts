@@ -25,12 +25,12 @@ function stepDigest(node: StepNode): string {
   return sha256(canonicalJson({ type: node.type, with: node.with ?? {}, timeout: node.timeout, verify: node.verify ?? [] }));
 }
 
-function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', refPrefix: string, locator: Locator, group?: string): StepDef[] {
+function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', refPrefix: string, locator: Locator, group?: string, groupId?: string): StepDef[] {
   return nodes.flatMap((node, i) => {
     const path = [...base, i];
     if (node.steps) {
       const title = group === undefined ? node.title : `${group} / ${node.title}`;
-      return flatten(node.steps, [...path, 'steps'], phase, refPrefix, locator, title);
+      return flatten(node.steps, [...path, 'steps'], phase, refPrefix, locator, title, groupId ?? node.id);
     }
     const step: StepDef = {
       ref: `${refPrefix}${node.id}`,
@@ -38,6 +38,7 @@ function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', r
       id: node.id,
       title: node.title,
       group,
+      groupId,
       type: node.type ?? '',
       with: node.with ?? {},
       timeoutMs: node.timeout === undefined ? undefined : parseDuration(node.timeout),
