@@ -96,7 +96,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
   try {
     const store = new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name);
     const state = await store.load();
-    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun });
+    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale });
     const operator = operatorName();
     const audit = new AuditLog(loaded.envDir, { user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
     const session: Session = {
