@@ -135,8 +135,8 @@ function toProblems(issue: Issue, ctx: IssueContext, prefix: Path): Problem[] {
       if (value === undefined && rel.length > 0 && parent !== null && typeof parent === 'object' && !Array.isArray(parent)) {
         return [{ path, at: 'parent', message: `missing required key "${String(rel[rel.length - 1])}"` }];
       }
-      if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
-        const written = ctx.source(path) ?? String(value);
+      const written = ctx.source(path);
+      if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') && written !== undefined) {
         return [{ path, message: `expected a string, got ${written}; quote it: "${written}"` }];
       }
       return [{ path, message: `expected ${typeName(issue.expected)}, got ${got()}` }];
