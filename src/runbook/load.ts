@@ -83,6 +83,7 @@ function syntaxProblem(error: YAMLError, doc: Document, locator: Locator, lines:
     }
   }
   const pos = error.linePos?.[0] ?? lines.linePos(offset);
+  if (error.code === 'MULTIPLE_DOCS') return { path: [], pos, message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)' };
   const path = locator.pathAt(offset);
   if (error.code === 'DUPLICATE_KEY' && path.length > 0) return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
   return { path, pos, message };

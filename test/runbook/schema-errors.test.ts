@@ -60,4 +60,18 @@ describe('schema errors, located', () => {
     const details = problems(`${HEAD}phases: {}\nrollback:\n  - { id: 3, title: Back, undo: [3] }\n`);
     expectProblem(details, 'rb.yaml:7:34  rollback[0].undo[0]', 'expected a string, got 3; quote it');
   });
+
+  it('rejects names that are not allowed, pointing at the name', () => {
+    expect(problems('version: 1\nname: demo\nenvironments:\n  Prod: { region: eu-west-2, account: "000000000000" }\nphases: {}\n')).toEqual([
+      'rb.yaml:4:3  environments.Prod  invalid name "Prod": must match /^[a-z][a-z0-9-]*$/',
+    ]);
+    expect(problems(`${HEAD}vars: { 1x: a, ok: [1] }\nphases: {}\n`)).toEqual([
+      'rb.yaml:5:9  vars["1x"]  invalid name "1x": must match /^[A-Za-z_][A-Za-z0-9_]*$/',
+      'rb.yaml:5:20  vars.ok  expected a string, a number or true/false, got a list',
+    ]);
+  });
+
+  it('rejects a second YAML document', () => {
+    expectProblem(problems(`${HEAD}phases: {}\n---\nversion: 1\n`), 'rb.yaml:6:1  (root)', 'a runbook is one document');
+  });
 });
