@@ -36,7 +36,7 @@ export function parseRunbookText(text: string, file: string): Runbook {
 
 function parse(text: string, file: string, digest: string): Runbook {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
   const locator = new Locator(file, doc, lineCounter, text);
 
   const problems = doc.errors.map((error) => syntaxProblem(error, doc, locator, lineCounter));
@@ -75,7 +75,15 @@ function syntaxProblem(error: YAMLError, doc: Document, locator: Locator, lines:
       return { path: locator.pathAt(opened), pos: at, message: `unclosed quote: this string runs on to line ${ends.line} (YAML)` };
     }
   }
+  const bracket = /end with an? ([\]}])/.exec(error.message)?.[1];
+  if (bracket) {
+    const opened = openFlowBefore(doc, offset, bracket === '}' ? 'map' : 'seq');
+    if (opened !== undefined) {
+      return { path: locator.pathAt(opened), pos: lines.linePos(opened), message: `this "${bracket === '}' ? '{' : '['}" is never closed with "${bracket}" (YAML)` };
+    }
+  }
   const pos = error.linePos?.[0] ?? lines.linePos(offset);
+  if (error.code === 'MULTIPLE_DOCS') return { path: [], pos, message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)' };
   const path = locator.pathAt(offset);
   if (error.code === 'DUPLICATE_KEY' && path.length > 0) return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
   return { path, pos, message };
@@ -90,6 +98,17 @@ function openQuoteBefore(doc: Document, offset: number): number | undefined {
       if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range[0] < offset && (start === undefined || node.range[0] > start)) start = node.range[0];
     },
   });
+  return start;
+}
+
+/** The innermost flow collection (`{...}` or `[...]`) that opens before `offset` and runs past it. */
+function openFlowBefore(doc: Document, offset: number, kind: 'map' | 'seq'): number | undefined {
+  let start: number | undefined;
+  const consider = (node: { flow?: boolean; range?: [number, number, number] | null }) => {
+    if (!node.flow || !node.range) return;
+    if (node.range[0] < offset && offset <= node.range[2] && (start === undefined || node.range[0] > start)) start = node.range[0];
+  };
+  visit(doc, kind === 'map' ? { Map: (_k, node) => consider(node) } : { Seq: (_k, node) => consider(node) });
   return start;
 }
 

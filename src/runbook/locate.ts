@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, isPair } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
 import type { SourceLocation } from './types.js';
 
@@ -61,7 +61,7 @@ export class Locator {
       if (isMap(node)) {
         const pair = node.items.find((p) => keyText(p.key) === String(seg));
         if (!pair) break;
-        nextKey = isPair(pair) && pair.key && typeof pair.key === 'object' ? (pair.key as Node) : null;
+        nextKey = isNode(pair.key) ? pair.key : null;
         next = (pair.value as Node | null) ?? null;
         // `name:` with no value: point at the key, there is nothing else.
         if (next === null || !next.range) next = nextKey;

@@ -46,8 +46,18 @@ export function parseParams(site: ParamSite, resolve: Resolve, source: (path: Pa
     const raw = valueAt(site.with, path.slice(site.path.length));
     return typeof raw === 'string' ? undefined : source(path);
   };
-  const issues = issuesToProblems(parsed.error.issues, { schema: site.type.params, data: value, base: site.path, source: written });
-  return { problems: [...sink.problems, ...issues.filter((p) => !isUnder(p.path, sink.incomplete))] };
+  const issues = issuesToProblems(parsed.error.issues, { schema: site.type.params, data: value, base: site.path, source: written })
+    .filter((p) => !isUnder(p.path, sink.incomplete))
+    .map((p) => ({ ...p, message: p.message + fromVariables(site.with, value, p.path.slice(site.path.length)) }));
+  return { problems: [...sink.problems, ...issues] };
+}
+
+/** A wrong value that came through `${...}` says so, since the file shows the reference, not the value. */
+function fromVariables(written: unknown, interpolated: unknown, rel: Path): string {
+  const raw = valueAt(written, rel);
+  if (typeof raw !== 'string' || !raw.includes('${')) return '';
+  const value = valueAt(interpolated, rel);
+  return value === undefined || typeof value === 'string' ? ` (from ${raw})` : ` (from ${raw} = ${JSON.stringify(value)})`;
 }
 
 /** Unknown `${vars.x}` in strings that are not interpolated (titles, descriptions ...). */

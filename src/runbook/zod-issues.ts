@@ -71,7 +71,7 @@ const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
   number: 'a number',
   int: 'a whole number',
-  boolean: 'true or false',
+  boolean: 'true/false',
   object: 'a map',
   record: 'a map',
   array: 'a list',
@@ -89,6 +89,11 @@ function describe(value: unknown, written: string | undefined): string {
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   return written ?? String(value);
+}
+
+/** "a, b or c". */
+function orList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
 export interface IssueContext {
@@ -128,15 +133,15 @@ function toProblems(issue: Issue, ctx: IssueContext, prefix: Path): Problem[] {
       const branches = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
       if (branches.length > 0) return issuesToProblems(branches[0]!, ctx, rel);
       const expected = issue.errors.flatMap((branch) => branch.map((i) => (i.code === 'invalid_type' ? typeName(i.expected) : '')).filter(Boolean));
-      return [{ path, message: `expected ${[...new Set(expected)].join(' or ')}, got ${got()}` }];
+      return [{ path, message: `expected ${orList([...new Set(expected)])}, got ${got()}` }];
     }
     case 'invalid_type': {
       const parent = valueAt(ctx.data, rel.slice(0, -1));
       if (value === undefined && rel.length > 0 && parent !== null && typeof parent === 'object' && !Array.isArray(parent)) {
         return [{ path, at: 'parent', message: `missing required key "${String(rel[rel.length - 1])}"` }];
       }
-      if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
-        const written = ctx.source(path) ?? String(value);
+      const written = ctx.source(path);
+      if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') && written !== undefined) {
         return [{ path, message: `expected a string, got ${written}; quote it: "${written}"` }];
       }
       return [{ path, message: `expected ${typeName(issue.expected)}, got ${got()}` }];
@@ -145,6 +150,11 @@ function toProblems(issue: Issue, ctx: IssueContext, prefix: Path): Problem[] {
       const values = issue.values.map((v) => JSON.stringify(v));
       const expected = values.length > 2 ? `one of ${values.join(', ')}` : values.join(' or ');
       return [{ path, message: `expected ${expected}, got ${got()}` }];
+    }
+    case 'invalid_key': {
+      const key = String(rel[rel.length - 1]);
+      const why = issue.issues.map((i) => (i.code === 'invalid_format' && i.format === 'regex' ? `must match ${i.pattern}` : i.message));
+      return [{ path, at: 'key', message: `invalid name "${key}": ${why.join('; ')}` }];
     }
     case 'invalid_format':
       return [{ path, message: `${issue.message}, got ${got()}` }];
