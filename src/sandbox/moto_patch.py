@@ -1,0 +1,179 @@
+"""Start moto server with the two gaps moto 5.2.1 has for the migration plan filled in.
+
+1. API Gateway UpdateAuthorizer on /providerARNs (moto raises "not implemented").
+2. Route 53 TestDNSAnswer (moto has no route for it).
+
+Both are written as they would be upstream: the same models, exceptions and serializers moto
+already uses, so the unmodified AWS SDKs parse the answers.
+
+Usage: python3 moto_patch.py [--port N]
+Prints exactly one line `MOTO_PORT=<port>` on stdout once the server accepts connections, and
+exits when stdin reaches EOF, so a parent that dies without cleaning up (kill -9) never leaves
+an orphaned moto behind: the parent holds the write end of our stdin pipe.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+
+# --- API Gateway: UpdateAuthorizer add/remove on /providerARNs -------------------------------
+
+
+def patch_apigateway_authorizer() -> None:
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import Authorizer
+
+    original_apply = Authorizer.apply_operations
+
+    def apply_operations(self: Authorizer, patch_operations: list[dict[str, Any]]) -> Authorizer:
+        # AWS rejects the whole request if any step would leave the list empty, which is why
+        # Terraform's provider sends every `add` before any `remove`. Work out the new list
+        # first so a rejected request changes nothing.
+        arns = list(self.provider_arns or [])
+        others: list[dict[str, Any]] = []
+        for op in patch_operations:
+            if op.get("path") != "/providerARNs":
+                others.append(op)
+                continue
+            value = op.get("value")
+            if op.get("op") == "add":
+                if not value:
+                    raise BadRequestException("Invalid patch operation: value is required")
+                if value not in arns:
+                    arns.append(value)
+            elif op.get("op") == "remove":
+                if value not in arns:
+                    raise BadRequestException(
+                        f"Invalid patch operation: providerARNs does not contain {value}"
+                    )
+                arns.remove(value)
+                if not arns:
+                    raise BadRequestException(
+                        "Invalid patch operation: providerARNs must contain at least one ARN"
+                    )
+            else:
+                raise BadRequestException(
+                    f'Invalid patch operation: "{op.get("op")}" is not supported on /providerARNs'
+                )
+        if others:
+            original_apply(self, others)
+        if arns != list(self.provider_arns or []):
+            self.provider_arns = arns
+        return self
+
+    Authorizer.apply_operations = apply_operations  # type: ignore[method-assign]
+
+
+# --- Route 53: TestDNSAnswer ------------------------------------------------------------------
+
+
+def _fqdn(name: str) -> str:
+    name = name.strip().lower()
+    return name if name.endswith(".") else name + "."
+
+
+def _values(rrset: Any) -> list[str]:
+    # Record sets made through ChangeResourceRecordSets hold plain strings; the SOA moto creates
+    # with a zone holds {"Value": ...} dicts.
+    return [r["Value"] if isinstance(r, dict) else str(r) for r in (rrset.records or [])]
+
+
+def _answer(zone: Any, name: str, rtype: str, depth: int = 0) -> tuple[str, list[str]]:
+    """(response code, record data) for one query, answered from the zone's record sets."""
+    at_name = [r for r in zone.rrsets if _fqdn(r.name) == name]
+    if not at_name:
+        return "NXDOMAIN", []
+    for wanted in (rtype, "CNAME"):
+        matches = [r for r in at_name if r.type == wanted]
+        if not matches:
+            continue
+        data: list[str] = []
+        for rrset in matches:
+            if rrset.alias_target:
+                target = _fqdn(rrset.alias_target.get("DNSName", ""))
+                # An alias to a record in the same zone resolves to that record's values; a
+                # target outside it (CloudFront, a load balancer) cannot be resolved here, so
+                # the answer names it instead of inventing addresses.
+                if target.endswith(_fqdn(zone.name)) and depth < 8:
+                    code, resolved = _answer(zone, target, rrset.type, depth + 1)
+                    data.extend(resolved if code == "NOERROR" else [])
+                else:
+                    data.append(target.rstrip("."))
+            else:
+                data.extend(_values(rrset))
+        return "NOERROR", data
+    return "NOERROR", []
+
+
+def patch_route53_test_dns_answer() -> None:
+    from moto.core.responses import ActionResult
+    from moto.route53 import urls
+    from moto.route53.exceptions import InvalidInput
+    from moto.route53.responses import Route53
+
+    def test_dns_answer(self: Route53) -> ActionResult:
+        zone_id = self._get_param("HostedZoneId")
+        record_name = self._get_param("RecordName")
+        record_type = self._get_param("RecordType")
+        if not zone_id or not record_name or not record_type:
+            raise InvalidInput("hostedzoneid, recordname and recordtype are required")
+        zone = self.backend.get_hosted_zone(zone_id)
+        code, data = _answer(zone, _fqdn(record_name), record_type)
+        name_servers = zone.delegation_set.name_servers if zone.delegation_set else []
+        return ActionResult(
+            {
+                "Nameserver": name_servers[0] if name_servers else "ns-2048.awsdns-64.com",
+                "RecordName": record_name,
+                "RecordType": record_type,
+                "RecordData": data,
+                "ResponseCode": code,
+                "Protocol": "UDP",
+            }
+        )
+
+    Route53.test_dns_answer = test_dns_answer  # type: ignore[attr-defined]
+    urls.url_paths[r"{0}/(?P<api_version>[\d_-]+)/testdnsanswer$"] = Route53.dispatch
+
+
+# --- Server ---------------------------------------------------------------------------------
+
+
+def exit_on_stdin_eof() -> None:
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except Exception:
+        pass
+    os._exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # One line per request on stderr would only fill the parent's pipe; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+
+    patch_apigateway_authorizer()
+    patch_route53_test_dns_answer()
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"MOTO_PORT={server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
