@@ -50,7 +50,7 @@ export function diffApi(current: ApiState, p: AssertApiParams): string[] {
   }
   if (p.authorizer) {
     const want = p.authorizer;
-    const pool = current.userPoolArn;
+    const pool = want.userPoolArn || want.userPoolId || want.userPoolName ? current.userPoolArn : null;
     if (want.name !== undefined) {
       const auth = current.authorizers.find((a) => a.name === want.name);
       if (!auth) lines.push(diffLine('authorizers', `one named "${want.name}"`, current.authorizers.map((a) => a.name).join(', ') || '(none)'));
