@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { StepContext, StepType } from './types.js';
+import { apiGatewayClient, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { recordedBefore } from './support/checkpoint.js';
+import { exactlyOne } from './support/params.js';
+import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
+
+const params = z
+  .strictObject({
+    ...restApiRefFields,
+    stage: stageField,
+    allow: z
+      .array(z.enum(HTTP_METHODS))
+      .min(1)
+      .default(['GET', 'HEAD', 'OPTIONS'])
+      .describe('The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API\'s resource policy.'),
+  })
+  .superRefine(exactlyOne('restApiId', 'restApiName'))
+  .superRefine((v, ctx) => {
+    if (deniedMethods(v.allow).length === 0) ctx.addIssue({ code: 'custom', message: 'allow names every method, so nothing would be restricted', path: ['allow'] });
+  });
+export type RestrictMethodsParams = z.output<typeof params>;
+
+export interface RestrictMethodsState {
+  /** The REST API's resource policy exactly as GetRestApi returns it; null when it has none. */
+  policy: string | null;
+  /** The stage's deployment, which changes with every deploy. */
+  deploymentId: string | null;
+}
+
+const NEW_DEPLOYMENT = '(new deployment)';
+
+async function read(ctx: StepContext, p: RestrictMethodsParams): Promise<RestrictMethodsState> {
+  const api = await findRestApi(ctx, p);
+  const stage = await requireStage(ctx, api.id, p.stage);
+  return { policy: api.policy ? api.policy : null, deploymentId: stage.deploymentId ?? null };
+}
+
+/** Puts a resource policy on the API (or removes it) and deploys the stage, so it takes effect. */
+async function putPolicy(ctx: StepContext, p: RestrictMethodsParams, policy: string | null, why: string): Promise<RestrictMethodsState> {
+  const { UpdateRestApiCommand } = await import('@aws-sdk/client-api-gateway');
+  const client = await apiGatewayClient(ctx);
+  const api = await findRestApi(ctx, p);
+  await requireStage(ctx, api.id, p.stage);
+  // Removing a policy is a replace with an empty value, as Terraform's provider does.
+  await client.send(new UpdateRestApiCommand({ restApiId: api.id, patchOperations: [{ op: 'replace', path: '/policy', value: policy ?? '' }] }));
+  await deployStage(ctx, api.id, p.stage, `migrate: ${why}`);
+  return read(ctx, p);
+}
+
+export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsState> = {
+  name: 'apigateway.restrictMethods',
+  description: "Allow only some HTTP methods on a REST API stage (the rest answer 403) through the API's resource policy, then deploy.",
+  params,
+  mutates: true,
+  read,
+  plan(current, p) {
+    const deny = deniedMethods(p.allow);
+    const desired = restrictedPolicy(current.policy, p.stage, deny);
+    const scope = `${describeApi(p)} stage ${p.stage}`;
+    if (normalizePolicy(current.policy) === normalizePolicy(desired)) {
+      return { noop: true, current, summary: `${scope} already allows only ${p.allow.join(', ')}` };
+    }
+    return {
+      noop: false,
+      before: current,
+      after: { policy: desired, deploymentId: NEW_DEPLOYMENT },
+      summary: `${scope}: allow only ${p.allow.join(', ')}; ${deny.join(', ')} answer 403 (resource policy, then deploy)`,
+    };
+  },
+  async apply(ctx, change, p) {
+    return putPolicy(ctx, p, change.after.policy, `allow only ${p.allow.join(', ')}`);
+  },
+  async undo(ctx, checkpoint) {
+    const before = recordedBefore(checkpoint);
+    return putPolicy(ctx, checkpoint.params, before.policy === null ? null : policyToSend(before.policy), 'restore the resource policy from before the restriction');
+  },
+  same(a, b) {
+    return normalizePolicy(a.policy) === normalizePolicy(b.policy);
+  },
+};

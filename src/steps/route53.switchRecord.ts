@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import type { Change, RRType, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { duration } from '../runbook/schema.js';
+import { RunbookError } from '../errors.js';
+import { canonicalJson } from '../util/json.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import type { StepContext, StepType } from './types.js';
+import { recordedBefore } from './support/checkpoint.js';
+import { exactlyOne } from './support/params.js';
+import { CLOUDFRONT_ZONE_ID, changeRecords, dnsKey, findZone, fqdn, recordsAt, testAnswer, type DnsAnswer } from './support/route53.js';
+
+const host = z.string().regex(/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as "apps.tis.nhs.uk"' });
+const seconds = z.coerce.number().int().min(0).max(2_147_483_647);
+
+const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV', 'CAA'] as const;
+
+const alias = z
+  .union([
+    z.strictObject({ cloudfront: host.describe('The distribution\'s domain name, such as "d111111abcdef8.cloudfront.net".') }),
+    z.strictObject({
+      dnsName: host.describe('The alias target\'s DNS name.'),
+      hostedZoneId: z.string().min(1).describe('The alias target\'s hosted zone id (for a load balancer, its canonical hosted zone id).'),
+      evaluateTargetHealth: z.boolean().default(false),
+    }),
+  ])
+  .describe('An alias target: { cloudfront: "dxxxx.cloudfront.net" } for a CloudFront distribution, or { dnsName, hostedZoneId }.');
+
+const params = z
+  .strictObject({
+    zone: host.optional().describe('The hosted zone by name, such as "tis.nhs.uk". Give this or zoneId.'),
+    zoneId: z.string().min(1).optional().describe('The hosted zone id, such as "Z0123456789ABCDEFGHIJ". Give this or zone.'),
+    privateZone: z.boolean().default(false).describe('Look the zone up among private hosted zones instead of public ones.'),
+    name: host.describe('The record name, fully qualified: "apps.tis.nhs.uk".'),
+    type: z.enum(RECORD_TYPES).optional().describe('The record type; A for an alias, CNAME for values, unless given.'),
+    setIdentifier: z.string().min(1).optional().describe('For a weighted, latency, failover or geolocation record: which record set of the name to switch.'),
+    alias: alias.optional(),
+    values: z.array(z.string().min(1)).min(1).optional().describe('The record\'s values (instead of alias), such as ["old-admins.example.net"].'),
+    ttl: seconds.optional().describe('TTL in seconds for a record with values; maxTtl if that is given, else 300.'),
+    maxTtl: seconds
+      .optional()
+      .describe('The highest TTL the live record may have before the switch, in seconds: a longer TTL keeps clients on the old target that long after the switch. Above it the step refuses, unless lowerTtlFirst.'),
+    lowerTtlFirst: z
+      .boolean()
+      .default(false)
+      .describe('When the live TTL is above maxTtl: first set it to maxTtl, wait for INSYNC and for the old TTL to run out, then switch.'),
+    insyncTimeout: duration.default('15m').describe('How long to wait for each Route 53 change to be INSYNC.'),
+  })
+  .superRefine(exactlyOne('zone', 'zoneId'))
+  .superRefine(exactlyOne('alias', 'values'))
+  .superRefine((v, ctx) => {
+    if (v.alias && v.type && v.type !== 'A' && v.type !== 'AAAA') ctx.addIssue({ code: 'custom', message: 'an alias record is of type A or AAAA', path: ['type'] });
+    if (v.alias && v.ttl !== undefined) ctx.addIssue({ code: 'custom', message: 'an alias record has no TTL of its own (it takes the target\'s)', path: ['ttl'] });
+    if (recordType(v) === 'CNAME' && v.values && v.values.length !== 1) ctx.addIssue({ code: 'custom', message: 'a CNAME record has exactly one value', path: ['values'] });
+    if (v.ttl !== undefined && v.maxTtl !== undefined && v.ttl > v.maxTtl) ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
+  });
+export type SwitchRecordParams = z.output<typeof params>;
+
+/** The record set at the name as ListResourceRecordSets returns it; null when there is none. */
+export type RecordState = ResourceRecordSet | null;
+
+/** Routing fields a switch keeps from the record set it replaces: only the target (and TTL) change. */
+const ROUTING_FIELDS = ['SetIdentifier', 'Weight', 'Region', 'GeoLocation', 'GeoProximityLocation', 'Failover', 'MultiValueAnswer', 'CidrRoutingConfig', 'HealthCheckId'] as const;
+
+function recordType(p: { type?: RRType | undefined; alias?: unknown }): RRType {
+  return p.type ?? (p.alias ? 'A' : 'CNAME');
+}
+
+export function desiredRecord(current: RecordState, p: SwitchRecordParams): ResourceRecordSet {
+  const record: ResourceRecordSet = { Name: fqdn(p.name), Type: recordType(p) };
+  if (p.setIdentifier) record.SetIdentifier = p.setIdentifier;
+  if (current) for (const field of ROUTING_FIELDS) if (current[field] !== undefined) Object.assign(record, { [field]: current[field] });
+  if (p.alias) {
+    record.AliasTarget =
+      'cloudfront' in p.alias
+        ? { HostedZoneId: CLOUDFRONT_ZONE_ID, DNSName: p.alias.cloudfront, EvaluateTargetHealth: false }
+        : { HostedZoneId: p.alias.hostedZoneId, DNSName: p.alias.dnsName, EvaluateTargetHealth: p.alias.evaluateTargetHealth };
+  } else {
+    record.TTL = p.ttl ?? p.maxTtl ?? 300;
+    record.ResourceRecords = (p.values ?? []).map((Value) => ({ Value }));
+  }
+  return record;
+}
+
+/** What a record set means, as text: names and values compared without case or trailing dots. */
+function canonicalRecord(r: ResourceRecordSet | null): string {
+  if (!r) return 'null';
+  const a = r.AliasTarget;
+  const routing = Object.fromEntries(ROUTING_FIELDS.map((f) => [f, r[f]]));
+  return canonicalJson({
+    ...routing,
+    Name: fqdn(r.Name ?? ''),
+    Type: r.Type,
+    TTL: a ? undefined : r.TTL,
+    Values: a ? undefined : (r.ResourceRecords ?? []).map((v) => (r.Type === 'CNAME' ? dnsKey(v.Value ?? '') : v.Value)).sort(),
+    Alias: a ? { HostedZoneId: a.HostedZoneId, DNSName: dnsKey(a.DNSName ?? ''), EvaluateTargetHealth: a.EvaluateTargetHealth ?? false } : undefined,
+  });
+}
+
+export function sameRecord(a: RecordState, b: RecordState): boolean {
+  return canonicalRecord(a) === canonicalRecord(b);
+}
+
+export function describeRecord(r: RecordState): string {
+  if (!r) return '(no record)';
+  const target = r.AliasTarget ? `alias ${dnsKey(r.AliasTarget.DNSName ?? '')}` : `${(r.ResourceRecords ?? []).map((v) => v.Value).join(', ')} (TTL ${r.TTL ?? '?'}s)`;
+  return `${r.Type} ${target}${r.SetIdentifier ? ` [${r.SetIdentifier}]` : ''}`;
+}
+
+/** The live TTL when it is above maxTtl (aliases have none of their own), else undefined. */
+export function ttlAboveMax(current: RecordState, p: SwitchRecordParams): number | undefined {
+  if (!current || current.AliasTarget || p.maxTtl === undefined || current.TTL === undefined) return undefined;
+  return current.TTL > p.maxTtl ? current.TTL : undefined;
+}
+
+function ttlRefusal(name: string, ttl: number, maxTtl: number): RunbookError {
+  return new RunbookError('STEP_FAILED', `${name} has a TTL of ${ttl}s, above maxTtl ${maxTtl}s: resolvers would keep the old target for up to ${formatDuration(ttl * 1000)} after the switch`, {
+    hint: `Lower the record's TTL to ${maxTtl}s and wait ${formatDuration(ttl * 1000)} before this step, or set lowerTtlFirst: true to have the step do both.`,
+  });
+}
+
+/**
+ * The record set the step acts on: the one of the wanted type, else the one it must replace (a
+ * CNAME cannot sit beside other records of its name, so switching between them replaces it).
+ */
+export function pickRecord(atName: ResourceRecordSet[], p: SwitchRecordParams): RecordState {
+  const type = recordType(p);
+  const routed = atName.filter((r) => r.SetIdentifier !== undefined && r.Type !== 'NS' && r.Type !== 'SOA');
+  const mine = atName.filter((r) => r.SetIdentifier === p.setIdentifier);
+  if (!p.setIdentifier && mine.length === 0 && routed.length > 0) {
+    throw new RunbookError('RUNBOOK_INVALID', `${fqdn(p.name)} has routed record sets (${routed.map((r) => `${r.Type} ${r.SetIdentifier}`).join(', ')}): name the one to switch with setIdentifier`);
+  }
+  const exact = mine.find((r) => r.Type === type);
+  if (exact) return exact;
+  const conflicting = mine.filter((r) => (type === 'CNAME' ? r.Type !== 'NS' && r.Type !== 'SOA' : r.Type === 'CNAME'));
+  if (conflicting.length > 1) {
+    throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has ${conflicting.map((r) => r.Type).join(' and ')} records; a CNAME cannot sit beside other records, and this step replaces only one record set`, {
+      hint: 'Remove the extra record sets first (or switch them in separate steps of the same type).',
+    });
+  }
+  return conflicting[0] ?? null;
+}
+
+async function read(ctx: StepContext, p: SwitchRecordParams): Promise<RecordState> {
+  const zone = await findZone(ctx, p);
+  const name = fqdn(p.name);
+  if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
+    throw new RunbookError('RUNBOOK_INVALID', `${name} is not in the hosted zone ${zone.name}`, { hint: 'Give the record name fully qualified, inside the zone.' });
+  }
+  return pickRecord(await recordsAt(ctx, zone.id, name), p);
+}
+
+/** Whether Route 53's answer serves the record: its values, or for an alias its target (or the addresses it resolves to). */
+export function answerMatches(record: ResourceRecordSet, answer: DnsAnswer): boolean {
+  if (answer.responseCode !== 'NOERROR' || answer.data.length === 0) return false;
+  const data = answer.data.map(dnsKey);
+  if (record.AliasTarget) {
+    const target = dnsKey(record.AliasTarget.DNSName ?? '');
+    return data.includes(target) || data.every((d) => /^[\d.]+$|^[0-9a-f:]+$/.test(d));
+  }
+  const values = (record.ResourceRecords ?? []).map((v) => dnsKey(v.Value ?? ''));
+  // A routed record set answers with its own values or with another set's of the same name.
+  if (record.SetIdentifier !== undefined) return data.length > 0;
+  return data.length === values.length && data.every((d) => values.includes(d));
+}
+
+async function checkAnswer(ctx: StepContext, p: SwitchRecordParams, record: ResourceRecordSet): Promise<void> {
+  const zone = await findZone(ctx, p);
+  const type = record.Type as RRType;
+  const answer = await testAnswer(ctx, zone.id, fqdn(p.name), type);
+  if (answerMatches(record, answer)) {
+    ctx.progress(`Route 53 answers ${fqdn(p.name)} ${type} with ${answer.data.join(', ')}`);
+    return;
+  }
+  throw new RunbookError('STEP_FAILED', `Route 53 answers ${fqdn(p.name)} ${type} with ${answer.responseCode}${answer.data.length ? ` ${answer.data.join(', ')}` : ''}, not ${describeRecord(record)}`, {
+    hint: 'The change is INSYNC but the name servers give another answer: look at the record in the console and at any other record sets of the name.',
+  });
+}
+
+export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
+  name: 'route53.switchRecord',
+  description: 'Point a Route 53 record at a new target (CloudFront alias, other alias, or values), minding the TTL; waits for INSYNC and checks the answer.',
+  params,
+  mutates: true,
+  read,
+  plan(current, p) {
+    const desired = desiredRecord(current, p);
+    const name = fqdn(p.name);
+    if (current && sameRecord(current, desired)) return { noop: true, current, summary: `${name} already ${describeRecord(current)}` };
+    const high = ttlAboveMax(current, p);
+    const ttlNote =
+      high === undefined || p.maxTtl === undefined
+        ? ''
+        : p.lowerTtlFirst
+          ? `; first lowers the TTL ${high}s -> ${p.maxTtl}s and waits ${formatDuration(high * 1000)} for the old TTL to expire`
+          : `; REFUSES: live TTL ${high}s is above maxTtl ${p.maxTtl}s (lower it first, or set lowerTtlFirst: true)`;
+    return { noop: false, before: current, after: desired, summary: `${name}: ${describeRecord(current)} -> ${describeRecord(desired)}${ttlNote}` };
+  },
+  async apply(ctx, change, p) {
+    const name = fqdn(p.name);
+    const zone = await findZone(ctx, p);
+    const timeout = { insyncTimeoutMs: parseDuration(p.insyncTimeout) };
+    let live = change.before;
+    const high = ttlAboveMax(live, p);
+    if (live && high !== undefined && p.maxTtl !== undefined) {
+      if (!p.lowerTtlFirst) throw ttlRefusal(name, high, p.maxTtl);
+      const lowered: ResourceRecordSet = { ...live, TTL: p.maxTtl };
+      await changeRecords(ctx, zone.id, [{ Action: 'UPSERT', ResourceRecordSet: lowered }], { ...timeout, comment: `migrate: lower TTL of ${name} to ${p.maxTtl}s before switching it` });
+      await ctx.clock.sleep(high * 1000, `old TTL (${formatDuration(high * 1000)}) of ${name} to expire`);
+      live = lowered;
+    }
+    // plan always names a record to switch to; a null here would be a checkpoint edited by hand.
+    const desired = change.after ?? desiredRecord(live, p);
+    const changes: Change[] =
+      live && live.Type !== desired.Type
+        ? [
+            { Action: 'DELETE', ResourceRecordSet: live },
+            { Action: 'CREATE', ResourceRecordSet: desired },
+          ]
+        : [{ Action: 'UPSERT', ResourceRecordSet: desired }];
+    await changeRecords(ctx, zone.id, changes, { ...timeout, comment: `migrate: switch ${name} to ${describeRecord(desired)}` });
+    return read(ctx, p);
+  },
+  async verify(ctx, p, state) {
+    if (!state) throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has no record after the switch`, { hint: 'Someone or something removed it; look at the zone.' });
+    await checkAnswer(ctx, p, state);
+  },
+  async undo(ctx, checkpoint) {
+    const p = checkpoint.params;
+    const before = recordedBefore(checkpoint);
+    const name = fqdn(p.name);
+    const zone = await findZone(ctx, p);
+    const live = await read(ctx, p);
+    let changes: Change[];
+    if (!before) changes = live ? [{ Action: 'DELETE', ResourceRecordSet: live }] : [];
+    else if (!live) changes = [{ Action: 'CREATE', ResourceRecordSet: before }];
+    else if (live.Type === before.Type) changes = [{ Action: 'UPSERT', ResourceRecordSet: before }];
+    else
+      changes = [
+        { Action: 'DELETE', ResourceRecordSet: live },
+        { Action: 'CREATE', ResourceRecordSet: before },
+      ];
+    if (changes.length) {
+      await changeRecords(ctx, zone.id, changes, { insyncTimeoutMs: parseDuration(p.insyncTimeout), comment: `migrate: switch ${name} back to ${describeRecord(before)}` });
+    }
+    if (before) await checkAnswer(ctx, p, before);
+    return read(ctx, p);
+  },
+  same: sameRecord,
+};

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { APIGatewayClient, Authorizer, RestApi, Stage } from '@aws-sdk/client-api-gateway';
+import { RunbookError } from '../../errors.js';
+import type { StepContext } from '../types.js';
+import { errorName } from './assert.js';
+
+/** Fields a step spreads into its params to name a REST API. */
+export const restApiRefFields = {
+  restApiId: z.string().regex(/^[a-z0-9]+$/, { message: 'expected a REST API id such as "a1b2c3d4e5"' }).optional().describe('The REST API id. Give this or restApiName.'),
+  restApiName: z.string().min(1).optional().describe('The REST API name; it must be unique in the region. Give this or restApiId.'),
+};
+
+export const stageField = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected a stage name of letters, digits, "-" or "_"' })
+  .describe('The stage name, such as "prod".');
+
+export interface RestApiRef {
+  restApiId?: string | undefined;
+  restApiName?: string | undefined;
+}
+
+export async function apiGatewayClient(ctx: StepContext): Promise<APIGatewayClient> {
+  const { APIGatewayClient } = await import('@aws-sdk/client-api-gateway');
+  return ctx.aws.client(APIGatewayClient);
+}
+
+export function describeApi(ref: RestApiRef): string {
+  return ref.restApiId ? `REST API ${ref.restApiId}` : `REST API "${ref.restApiName ?? '?'}"`;
+}
+
+/** The REST API a step names: GetRestApi by id, or the one API with that name. */
+export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<RestApi & { id: string }> {
+  const { GetRestApiCommand, paginateGetRestApis } = await import('@aws-sdk/client-api-gateway');
+  const client = await apiGatewayClient(ctx);
+  if (ref.restApiId) {
+    try {
+      const api = await client.send(new GetRestApiCommand({ restApiId: ref.restApiId }));
+      return { ...api, id: api.id ?? ref.restApiId };
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') {
+        throw new RunbookError('ASSERTION_FAILED', `REST API ${ref.restApiId} does not exist in ${ctx.env.region}`, {
+          cause: error,
+          hint: 'Check the id and the environment (--env), or name the API by restApiName.',
+        });
+      }
+      throw error;
+    }
+  }
+  const name = ref.restApiName ?? '';
+  const found: (RestApi & { id: string })[] = [];
+  for await (const page of paginateGetRestApis({ client, pageSize: 500 }, { limit: 500 })) {
+    for (const api of page.items ?? []) if (api.name === name && api.id) found.push({ ...api, id: api.id });
+  }
+  if (found.length === 0) {
+    throw new RunbookError('ASSERTION_FAILED', `no REST API named "${name}" in ${ctx.env.region}`, {
+      hint: 'Check the name (it is case-sensitive) and the environment, or give restApiId.',
+    });
+  }
+  if (found.length > 1) {
+    throw new RunbookError('STEP_FAILED', `${found.length} REST APIs are named "${name}" in ${ctx.env.region}: ${found.map((a) => a.id).join(', ')}`, {
+      hint: 'Name the API by restApiId instead.',
+    });
+  }
+  // The listing is a summary; GetRestApi is the API's own answer (its resource policy included).
+  return findRestApi(ctx, { restApiId: (found[0] as RestApi & { id: string }).id });
+}
+
+/** The stage, or undefined when the API has no stage of that name. */
+export async function findStage(ctx: StepContext, restApiId: string, stageName: string): Promise<Stage | undefined> {
+  const { GetStageCommand } = await import('@aws-sdk/client-api-gateway');
+  const client = await apiGatewayClient(ctx);
+  try {
+    return await client.send(new GetStageCommand({ restApiId, stageName }));
+  } catch (error) {
+    if (errorName(error) === 'NotFoundException') return undefined;
+    throw error;
+  }
+}
+
+export async function requireStage(ctx: StepContext, restApiId: string, stageName: string): Promise<Stage> {
+  const stage = await findStage(ctx, restApiId, stageName);
+  if (!stage) {
+    throw new RunbookError('ASSERTION_FAILED', `REST API ${restApiId} has no stage "${stageName}"`, {
+      hint: 'Check the stage name; a stage exists once the API has been deployed to it.',
+    });
+  }
+  return stage;
+}
+
+export async function listAuthorizers(ctx: StepContext, restApiId: string): Promise<Authorizer[]> {
+  const { GetAuthorizersCommand } = await import('@aws-sdk/client-api-gateway');
+  const client = await apiGatewayClient(ctx);
+  const all: Authorizer[] = [];
+  let position: string | undefined;
+  do {
+    const page = await client.send(new GetAuthorizersCommand({ restApiId, limit: 500, position }));
+    all.push(...(page.items ?? []));
+    position = page.position;
+  } while (position);
+  return all;
+}
+
+/** Deploys the API to the stage, so a change to the API takes effect; returns the deployment id. */
+export async function deployStage(ctx: StepContext, restApiId: string, stageName: string, description: string): Promise<string> {
+  const { CreateDeploymentCommand } = await import('@aws-sdk/client-api-gateway');
+  const client = await apiGatewayClient(ctx);
+  ctx.progress(`deploying REST API ${restApiId} to stage ${stageName}`);
+  const out = await client.send(new CreateDeploymentCommand({ restApiId, stageName, description }));
+  if (!out.id) throw new RunbookError('AWS_ERROR', `CreateDeployment on ${restApiId}/${stageName} returned no deployment id`);
+  return out.id;
+}
