@@ -5,7 +5,7 @@ describe('semantic errors, located', () => {
   it('suggests a registered step type for a misspelt one and lists the known types', () => {
     const details = problems(`${HEAD}phases:\n  pre:\n    - { id: 1, title: Check, type: http.chekc, with: { url: "https://x.test" } }\n`);
     expect(details).toEqual([
-      'rb.yaml:7:36  phases.pre[0].type  unknown step type "http.chekc"; did you mean "http.check"? (known types: http.check, manual, wait)',
+      'rb.yaml:7:36  phases.pre[0].type  unknown step type "http.chekc"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
     ]);
   });
 
@@ -187,8 +187,8 @@ rollback:
 phases: {}
 `);
       expect(details).toEqual([
-        'rb.yaml:6:19  checks.people.type  check "people" uses "manual", which changes things; a check may only read (http.check, wait)',
-        'rb.yaml:7:18  checks.reval.type  unknown step type "http.chek"; did you mean "http.check"? (known types: http.check, manual, wait)',
+        'rb.yaml:6:19  checks.people.type  check "people" uses "manual", which changes things; a check may only read (apigateway.assertApi, cloudfront.assertDistribution, cognito.assertUserPool, http.check, wait)',
+        'rb.yaml:7:18  checks.reval.type  unknown step type "http.chek"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
       ]);
     });
 
@@ -266,7 +266,7 @@ rollback:
 `);
     expect(error).toEqual([
       'rb.yaml:4:42  environments.sandbox.account  expected a string, got 123456789012; quote it: "123456789012"',
-      'rb.yaml:7:32  phases.pre[0].type  unknown step type "wiat"; did you mean "wait"? (known types: http.check, manual, wait)',
+      'rb.yaml:7:32  phases.pre[0].type  unknown step type "wiat"; did you mean "wait"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
       'rb.yaml:8:13  phases.pre[1].id  duplicate step id "1" in phase pre (first used at phases.pre[0])',
       'rb.yaml:8:56  phases.pre[1].with.duration  expected a duration such as "90s", "5m" or "1h", got "soon"',
       // pre.1's type is unknown, so whether it can be undone is not judged (said once, at the type).
