@@ -6,7 +6,7 @@ import { createClock, timeScaleFromEnv } from '../engine/clock.js';
 import type { EngineDeps } from '../engine/deps.js';
 import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
-import { loadRunbook, resolveRunbook } from '../runbook/index.js';
+import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
 import { AuditLog } from '../state/audit.js';
 import { FileStateStore } from '../state/file-store.js';
@@ -25,22 +25,35 @@ export function stateRoot(opts: GlobalOptions, file: string): string {
   return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(file), '.migrate'));
 }
 
-export interface Loaded {
+export interface LoadedEnvironment {
   file: string;
   runbook: Runbook;
-  resolved: ResolvedRunbook;
   env: EnvironmentInfo;
   envDir: string;
 }
 
-/** Runbook, environment and state directory: what every command but validate starts from. */
-export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
+export interface Loaded extends LoadedEnvironment {
+  resolved: ResolvedRunbook;
+}
+
+/**
+ * Runbook and environment without resolving step parameters: status, log and unlock must work
+ * even when the shell lacks the ${env.X} a run needs.
+ */
+export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnvironment> {
   const file = runbookPath(opts);
   await loadStepPlugins();
   const runbook = await loadRunbook(file);
-  const resolved = resolveRunbook(runbook, opts.env ?? process.env.MIGRATE_ENV);
-  const env: EnvironmentInfo = { name: resolved.env.name, region: resolved.env.region, account: resolved.env.account, protected: resolved.env.protected };
-  return { file, runbook, resolved, env, envDir: join(stateRoot(opts, file), env.name) };
+  const name = pickEnvironment(runbook, opts.env, process.env);
+  const def = runbook.environments[name]!;
+  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
+  return { file, runbook, env, envDir: join(stateRoot(opts, file), name) };
+}
+
+/** Runbook, environment and state directory: what every command but validate starts from. */
+export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
+  const loaded = await loadEnvironment(opts);
+  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name) };
 }
 
 export function operatorName(): string {

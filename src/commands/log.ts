@@ -1,11 +1,11 @@
 import { AuditLog } from '../state/audit.js';
 import { c } from '../output/style.js';
-import { loadForCommand } from './context.js';
+import { loadEnvironment } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
 export async function logCommand(opts: GlobalOptions & { limit?: string | undefined }): Promise<number> {
-  const loaded = await loadForCommand(opts);
+  const loaded = await loadEnvironment(opts);
   let events = await AuditLog.read(loaded.envDir);
   const limit = opts.limit ? Number(opts.limit) : undefined;
   if (limit && limit > 0) events = events.slice(-limit);

@@ -2,7 +2,7 @@ import { PHASES } from '../runbook/schema.js';
 import { FileStateStore } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
-import { loadForCommand } from './context.js';
+import { loadEnvironment } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
@@ -17,17 +17,17 @@ export interface StatusRow {
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
-  const loaded = await loadForCommand(opts);
+  const loaded = await loadEnvironment(opts);
   const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
   const lock = await readLock(loaded.envDir);
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
-    for (const step of loaded.resolved.phases[phase]) {
+    for (const step of loaded.runbook.phases[phase]) {
       const cp = state.steps[step.ref];
       steps.push({ ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null });
     }
   }
-  for (const entry of loaded.resolved.rollback) {
+  for (const entry of loaded.runbook.rollback) {
     const rec = state.rollbacks[entry.id];
     steps.push({ ref: `rollback.${entry.id}`, phase: 'rollback', id: entry.id, title: entry.title, type: 'rollback', status: rec?.status ?? 'pending', at: rec?.at ?? null });
   }

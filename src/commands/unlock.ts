@@ -1,10 +1,10 @@
 import { AuditLog } from '../state/audit.js';
 import { describeHolder, releaseLock } from '../state/lock.js';
-import { loadForCommand, operatorName } from './context.js';
+import { loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 
 export async function unlockCommand(opts: GlobalOptions & { force?: boolean | undefined }): Promise<number> {
-  const loaded = await loadForCommand(opts);
+  const loaded = await loadEnvironment(opts);
   const released = await releaseLock(loaded.envDir, loaded.env.name, !!opts.force);
   if (!released) {
     process.stdout.write(`environment "${loaded.env.name}" was not locked\n`);

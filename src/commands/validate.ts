@@ -11,8 +11,10 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
   const file = runbookPath(opts);
   await loadStepPlugins();
   const runbook = await loadRunbook(file);
+  // Every environment is checked by the loader; ${env.X} need not be set for that. Naming an
+  // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
-  for (const env of envs) resolveRunbook(runbook, env, { ...process.env, ...placeholderEnv(runbook) });
+  if (opts.env) resolveRunbook(runbook, opts.env);
   const counts = PHASES.map((p) => `${p} ${runbook.phases[p].length}`).join(', ');
   if (opts.json) {
     printJson({ ok: true, file, name: runbook.name, environments: envs, steps: Object.fromEntries(PHASES.map((p) => [p, runbook.phases[p].length])), rollback: runbook.rollback.map((r) => r.id) });
@@ -20,14 +22,4 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
     process.stdout.write(`${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`);
   }
   return 0;
-}
-
-/** validate runs without the operator's shell: ${env.X} only has to be well-formed, not set. */
-function placeholderEnv(runbook: { doc: unknown }): Record<string, string> {
-  const names = new Set<string>();
-  JSON.stringify(runbook.doc).replace(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-    names.add(name);
-    return '';
-  });
-  return Object.fromEntries([...names].filter((n) => process.env[n] === undefined).map((n) => [n, `<${n}>`]));
 }

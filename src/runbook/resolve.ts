@@ -11,7 +11,7 @@ import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from '
 const ENV_HINT = 'Pass --env NAME or set MIGRATE_ENV.';
 
 /** `--env`, else MIGRATE_ENV, else the only environment there is. */
-function pickEnvironment(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv): string {
+export function pickEnvironment(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv): string {
   const names = Object.keys(runbook.environments);
   const fromVar = envName === undefined && processEnv.MIGRATE_ENV ? processEnv.MIGRATE_ENV : undefined;
   const wanted = envName ?? fromVar;
