@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedEstate } from '../../src/sandbox/estate.js';
+import { seedEstate, snapshotEstate } from '../../src/sandbox/estate.js';
 import type { EstateIds } from '../../src/sandbox/estate.js';
 import { READ_ONLY_MESSAGE, evaluateApiPolicy, startHealthServer } from '../../src/sandbox/health.js';
 import type { HealthServer } from '../../src/sandbox/health.js';
@@ -100,6 +100,7 @@ describe('health endpoints on the seeded estate', () => {
     expect(index.status).toBe(200);
     expect(index.body).toContain('/admins-ui/');
     expect((await get('/nowhere')).status).toBe(404);
+    expect((await snapshotEstate(moto.url, ids, { healthUrl: health.url })).health).toEqual({ adminsUi: 200, reval: 200, userManagementRead: 200, userManagementWrite: 201 });
   });
 });
 
