@@ -110,6 +110,22 @@ Examples:
     .option('--force', 'release a lock whose process still runs, or one from another host')
     .action(act(async () => (await import('./commands/unlock.js')).unlockCommand));
 
+  program
+    .command('sandbox')
+    .description('start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it')
+    .option('--time-scale <n>', 'divide every wait and window by n (default 600: a 1h wait takes 6s)')
+    .option('--faults <spec>', 'inject faults at the proxy, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down')
+    .addHelpText(
+      'after',
+      `
+It prints "export NAME=value" lines, then "# ready", and serves until Ctrl-C or SIGTERM.
+In a second shell:
+  eval "$(migrate sandbox | sed '/^# ready/q')"      (or run it in the background and source the lines)
+  migrate run pre --env sandbox --yes
+Needs Python's moto (pip install "moto[server]"); MIGRATE_PYTHON picks the Python.`,
+    )
+    .action(act(async () => (await import('./commands/sandbox.js')).sandboxCommand));
+
   return program;
 }
 

@@ -18,6 +18,7 @@ export function sameState(type: StepType, a: unknown, b: unknown): boolean {
 export function stepError(step: { ref: string; title: string }, error: unknown): RunbookError {
   if (error instanceof RunbookError) {
     if (['ABORTED', 'STEP_TIMEOUT', 'NOT_CONFIRMED', 'DRY_RUN_WRITE'].includes(error.code)) return error;
+    if (error.message.startsWith(`${step.ref} (`)) return error;
     return new RunbookError(error.code, `${step.ref} (${step.title}): ${error.message}`, { hint: error.hint, details: error.details, exitCode: error.exitCode, cause: error });
   }
   const aws = describeAwsError(error);
