@@ -111,6 +111,35 @@ Examples:
     .action(act(async () => (await import('./commands/unlock.js')).unlockCommand));
 
   program
+    .command('watch')
+    .description("poll the runbook's health checks and act when a rollback's trigger holds (e.g. Reval failing for 1h -> rollback 4)")
+    .option('--auto-rollback', 'run a due rollback by itself (locked, drift-checked and audited like "migrate rollback N")')
+    .option('--for <duration>', 'stop after this long, e.g. 2h (plan time: divided by MIGRATE_TIME_SCALE); default: until Ctrl-C')
+    .option('--notify-command <cmd>', 'run this (with /bin/sh -c) when a trigger comes due; details in MIGRATE_ROLLBACK_ID, MIGRATE_ROLLBACK_TITLE, MIGRATE_CHECK, MIGRATE_FAILING_SINCE, MIGRATE_ENV, MIGRATE_COMMAND')
+    .option('-y, --yes', 'arm --auto-rollback without asking (needed without a terminal)')
+    .option('--confirm-env <name>', 'with --auto-rollback on a protected environment: its name')
+    .addHelpText(
+      'after',
+      `
+Each check of the runbook's "checks:" runs at its interval, read-only (AWS writes are refused).
+A rollback with "trigger: { check: reval, failingFor: 1h }" comes due once reval has failed
+without a break for 1h; a check that recovers starts its clock again. Then, once per failing spell:
+  without --auto-rollback   bell, a banner with the exact command, --notify-command, and on a
+                            terminal "Run rollback N now?" (default no); nothing else changes
+  with --auto-rollback      the watch takes the lock, runs rollback N, releases it, goes on
+The watch holds the lock only while it runs a rollback, so status and the other read-only commands
+keep working beside it. Failing-since times are kept in <state dir>/<env>/watch.json: a restarted
+watch does not restart the clock. "migrate status" shows each trigger's countdown.
+Examples:
+  migrate watch --env prod --notify-command 'notify-send "$MIGRATE_COMMAND"'
+  migrate watch --env prod --auto-rollback --yes --confirm-env prod
+  migrate watch --env sandbox --auto-rollback --yes --for 2h   (at time scale 600: 12 seconds)
+Exit codes: 0 when --for passes or on Ctrl-C; 1, 4 or 5 when a rollback it ran failed, was
+interrupted or was refused for drift.`,
+    )
+    .action(act(async () => (await import('./commands/watch.js')).watchCommand));
+
+  program
     .command('sandbox')
     .description('start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it')
     .option('--time-scale <n>', 'divide every wait and window by n (default 600: a 1h wait takes 6s)')

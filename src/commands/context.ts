@@ -14,7 +14,7 @@ import { acquireLock, type HeldLock } from '../state/lock.js';
 import type { StateFile } from '../state/types.js';
 import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
-import type { EnvironmentInfo, StepContext } from '../steps/types.js';
+import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
 import { DEFAULT_RUNBOOK, type GlobalOptions } from './options.js';
 
 export function runbookPath(opts: GlobalOptions): string {
@@ -77,7 +77,15 @@ export interface Session extends Loaded {
   signal: AbortSignal;
   lock?: HeldLock | undefined;
   deps(prompter: Prompter, emit: EventSink): EngineDeps;
+  /** The context a step (or a check) runs in: this session's AWS clients, clock and operator. */
+  stepContext(previous: Checkpoint | undefined, signal: AbortSignal, progress: (message: string) => void): StepContext;
   close(): Promise<void>;
+}
+
+export function stepTypeOf(name: string): StepType {
+  const type = getStepType(name);
+  if (!type) throw new RunbookError('RUNBOOK_INVALID', `unknown step type "${name}"`);
+  return type;
 }
 
 /**
@@ -85,7 +93,7 @@ export interface Session extends Loaded {
  * invalid), lock (may be held), state (may be corrupt). Ctrl-C aborts the run's signal; a second
  * Ctrl-C leaves at once, still releasing the lock.
  */
-export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean }): Promise<Session> {
+export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined }): Promise<Session> {
   const loaded = await loadForCommand(opts);
   const timeScale = timeScaleFromEnv();
   const lock = options.lock && !options.dryRun ? await acquireLock(loaded.envDir, options.command, loaded.env.name) : undefined;
@@ -97,7 +105,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
       controller.abort(new RunbookError('ABORTED', `interrupted (${signal})`));
       return;
     }
-    void lock?.release().finally(() => process.exit(130));
+    void (lock?.release() ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -106,6 +114,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
     process.off('SIGTERM', onSignal);
     await lock?.release();
   };
+  const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   try {
     const store = new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name);
     const state = await store.load();
@@ -121,9 +130,21 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
       audit,
       aws,
       timeScale,
-      signal: controller.signal,
+      signal,
       lock,
       close,
+      stepContext(previous, stepSignal, progress) {
+        return {
+          env: loaded.env,
+          aws,
+          dryRun: options.dryRun,
+          clock: createClock(timeScale, stepSignal, progress),
+          signal: stepSignal,
+          operator: aws.identity ? `${operator} (${aws.identity.arn})` : operator,
+          previous,
+          progress,
+        };
+      },
       deps(prompter, emit) {
         const checks: EngineDeps['checks'] = {};
         for (const [name, check] of Object.entries(loaded.resolved.checks)) checks[name] = { type: check.type, params: check.params };
@@ -133,28 +154,14 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
           prompter,
           emit,
           audit: (event) => audit.append(event),
-          stepType: (name) => {
-            const type = getStepType(name);
-            if (!type) throw new RunbookError('RUNBOOK_INVALID', `unknown step type "${name}"`);
-            return type;
-          },
+          stepType: stepTypeOf,
           checks,
           env: { name: loaded.env.name, protected: loaded.env.protected },
           dryRun: options.dryRun,
           timeScale,
-          signal: controller.signal,
-          contextFor(step, previous, signal): StepContext {
-            const progress = (message: string) => emit({ kind: 'step-progress', ref: step.ref, message });
-            return {
-              env: loaded.env,
-              aws,
-              dryRun: options.dryRun,
-              clock: createClock(timeScale, signal, progress),
-              signal,
-              operator: aws.identity ? `${operator} (${aws.identity.arn})` : operator,
-              previous,
-              progress,
-            };
+          signal,
+          contextFor(step, previous, stepSignal): StepContext {
+            return session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
           },
         };
       },

@@ -1,0 +1,52 @@
+import { runRollback } from '../rollback/run.js';
+import { AuditLog } from '../state/audit.js';
+import type { WatchSession } from '../watch/types.js';
+import { openSession, operatorName, stepTypeOf } from './context.js';
+import type { GlobalOptions } from './options.js';
+
+export interface OpenedWatchSession extends WatchSession {
+  /** Aborted by the first Ctrl-C (the second leaves at once). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The watch's two sides, both through openSession: a read-only session (dry-run guarded AWS
+ * clients, no lock) for the checks, and, per rollback it fires, an ordinary locked session, the
+ * one `migrate rollback N` opens, so the rollback is drift-checked, checkpointed and audited alike.
+ */
+export async function openWatchSession(opts: GlobalOptions, command = 'watch'): Promise<OpenedWatchSession> {
+  const read = await openSession(opts, { command, dryRun: true, lock: false });
+  // The read session's audit marks its lines as a dry run; the watch's own lines are not one.
+  const audit = new AuditLog(read.envDir, { user: operatorName(), command, env: read.env.name }, () => read.aws.identity?.arn);
+  const flags = [
+    `--env ${read.env.name}`,
+    opts.runbook ? `--runbook ${opts.runbook}` : '',
+    opts.stateDir ? `--state-dir ${opts.stateDir}` : '',
+  ].filter(Boolean);
+  return {
+    resolved: read.resolved,
+    env: read.env,
+    envDir: read.envDir,
+    timeScale: read.timeScale,
+    signal: read.signal,
+    async verifyAccount() {
+      await read.aws.ensureIdentity();
+    },
+    checkContext: (_check, signal, progress) => read.stepContext(undefined, signal, progress),
+    stepType: stepTypeOf,
+    readState: () => read.store.load(),
+    audit: (event) => audit.append({ ...event }),
+    rollbackCommand: (id) => `migrate rollback ${id} ${flags.join(' ')}`,
+    async rollback(id, io) {
+      const session = await openSession(opts, { command: `${command}: rollback ${id}`, dryRun: false, lock: true, signal: io.signal });
+      try {
+        await io.onStart?.();
+        const deps = session.deps(io.prompter, io.emit);
+        return await runRollback(deps, session.resolved, { id, force: false, command: `migrate rollback ${id} (fired by migrate ${command})` });
+      } finally {
+        await session.close();
+      }
+    },
+    close: () => read.close(),
+  };
+}

@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { ExitCode, RunbookError, messageOf } from '../errors.js';
+import { TtyPrompter } from '../output/tty-prompter.js';
+import { plainWatchView, ttyWatchView, type WatchRenderer } from '../output/watch-view.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import { runWatch } from '../watch/loop.js';
+import type { TriggerStatus } from '../watch/triggers.js';
+import type { DueDecision, WatchOutcome } from '../watch/types.js';
+import type { GlobalOptions } from './options.js';
+import { printJson } from './print.js';
+import { isInteractive } from './render.js';
+import { openWatchSession } from './watch-session.js';
+
+export interface WatchCommandOptions extends GlobalOptions {
+  autoRollback?: boolean | undefined;
+  for?: string | undefined;
+  notifyCommand?: string | undefined;
+  yes?: boolean | undefined;
+  confirmEnv?: string | undefined;
+}
+
+/** A notify command that hangs must not hold the watch up. */
+const NOTIFY_TIMEOUT_MS = 30_000;
+
+function parseFor(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new RunbookError('USAGE', `--for ${text} is not a duration`, { hint: 'For example --for 2h or --for 90m (plan time: divided by MIGRATE_TIME_SCALE, like the trigger windows).' });
+  }
+}
+
+export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
+  const forMs = opts.for === undefined ? undefined : parseFor(opts.for);
+  const autoRollback = !!opts.autoRollback;
+  const session = await openWatchSession(opts);
+  try {
+    const env = session.env.name;
+    if (autoRollback && session.env.protected && opts.confirmEnv !== env) {
+      throw new RunbookError('USAGE', `environment "${env}" is protected: --auto-rollback there needs --confirm-env ${env}`, {
+        hint: `migrate watch --env ${env} --auto-rollback --yes --confirm-env ${env}   (or watch without --auto-rollback: it alerts and changes nothing)`,
+      });
+    }
+    if (opts.confirmEnv !== undefined && opts.confirmEnv !== env) {
+      throw new RunbookError('USAGE', `--confirm-env ${opts.confirmEnv} does not name the environment being watched ("${env}")`);
+    }
+    if (autoRollback) {
+      await confirmAutoRollback(opts, session.resolved.rollback.filter((r) => r.trigger).map((r) => `rollback ${r.id} after ${r.trigger?.check} fails ${formatDuration(r.trigger?.failingForMs ?? 0)}`));
+      // The wrong account should stop the watch now, not when a rollback is due.
+      await session.verifyAccount();
+    }
+
+    const stream = opts.json ? process.stderr : process.stdout;
+    const renderer: WatchRenderer = stream.isTTY && !opts.json ? ttyWatchView(stream) : plainWatchView((line) => stream.write(`${line}\n`));
+    const outcome = await runWatch({
+      session,
+      autoRollback,
+      confirmEnv: opts.confirmEnv,
+      forMs,
+      signal: session.signal,
+      emit: renderer.sink,
+      rollbackEmit: renderer.rollbackEmit,
+      onDue: (trigger, context) => onDue(trigger, { ...context, env, opts, renderer }),
+    });
+    if (opts.json) printJson(jsonOf(env, outcome));
+    return exitCodeOf(outcome);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Auto-rollback changes things unattended: like a mutating run, it needs a terminal's yes or --yes. */
+async function confirmAutoRollback(opts: WatchCommandOptions, triggers: string[]): Promise<void> {
+  if (opts.yes) return;
+  if (!isInteractive()) {
+    throw new RunbookError('NO_TTY', '--auto-rollback would run rollbacks unattended, but there is no terminal to confirm that', {
+      hint: 'Pass --yes to arm it (e.g. in a pipeline), or watch without --auto-rollback: it alerts and changes nothing.',
+    });
+  }
+  const { confirm } = await import('@inquirer/prompts');
+  let ok = false;
+  try {
+    ok = await confirm({ message: `Auto-rollback: this watch will run, by itself, ${triggers.join('; ') || 'no rollback (the runbook has no triggers)'}. Arm it?`, default: false });
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new RunbookError('NOT_CONFIRMED', 'auto-rollback was not confirmed', { hint: 'Watch without --auto-rollback to be alerted instead.' });
+}
+
+async function onDue(
+  trigger: TriggerStatus,
+  context: { command: string; autoRollback: boolean; signal: AbortSignal; env: string; opts: WatchCommandOptions; renderer: WatchRenderer },
+): Promise<DueDecision> {
+  const { opts, renderer } = context;
+  if (opts.notifyCommand) {
+    const problem = await runNotify(opts.notifyCommand, {
+      MIGRATE_ROLLBACK_ID: trigger.rollback,
+      MIGRATE_ROLLBACK_TITLE: trigger.title,
+      MIGRATE_CHECK: trigger.check,
+      MIGRATE_FAILING_SINCE: new Date(trigger.failingSince ?? Date.now()).toISOString(),
+      MIGRATE_ENV: context.env,
+      MIGRATE_COMMAND: context.command,
+      MIGRATE_WATCH_ACTION: context.autoRollback ? 'auto-rollback' : 'alert',
+    });
+    if (problem) renderer.print([`! --notify-command ${problem}`]);
+  }
+  if (context.autoRollback || !isInteractive() || context.signal.aborted) return { run: false };
+  const { confirm } = await import('@inquirer/prompts');
+  renderer.pause();
+  try {
+    const yes = await confirm({ message: `Run rollback ${trigger.rollback} now?`, default: false }, { signal: context.signal });
+    return yes ? { run: true, prompter: new TtyPrompter() } : { run: false };
+  } catch {
+    return { run: false };
+  } finally {
+    renderer.resume();
+  }
+}
+
+/** Runs the operator's notify command with the alert in its environment; says what went wrong, if anything. */
+function runNotify(command: string, vars: Record<string, string>): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-2000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(`did not finish within ${NOTIFY_TIMEOUT_MS / 1000}s and was stopped`);
+    }, NOTIFY_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve(`could not start: ${messageOf(error)}`);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(undefined);
+      else resolve(`exited with ${signal ?? `code ${code}`}${output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    });
+  });
+}
+
+/** 0 unless a rollback the watch ran did not finish: drift 5, interrupted 4, failed 1. */
+export function exitCodeOf(outcome: WatchOutcome): number {
+  const results = outcome.fired.map((f) => f.result);
+  if (results.includes('drift')) return ExitCode.drift;
+  if (results.includes('failed')) return ExitCode.stepFailed;
+  if (results.includes('aborted')) return ExitCode.aborted;
+  return ExitCode.ok;
+}
+
+function jsonOf(env: string, outcome: WatchOutcome) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    env,
+    reason: outcome.reason,
+    timeScale: outcome.view.timeScale,
+    checks: Object.fromEntries(Object.entries(outcome.view.checks).map(([name, r]) => [name, { ok: r.ok, failingSince: iso(r.failingSince), lastCheckedAt: iso(r.lastCheckedAt), detail: r.detail ?? null }])),
+    due: outcome.due.map((d) => ({ rollback: d.rollback, check: d.check, failingSince: iso(d.failingSince), at: iso(d.at) })),
+    fired: outcome.fired.map((f) => ({ rollback: f.rollback, check: f.check, how: f.how, result: f.result, failingSince: iso(f.failingSince), startedAt: iso(f.startedAt), endedAt: iso(f.endedAt), error: f.error ?? null })),
+  };
+}
