@@ -1,5 +1,6 @@
 import { RunbookError } from '../errors.js';
-import { runPhase } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { runPhase, type PhaseResult } from '../engine/engine.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import { getStepType } from '../steps/index.js';
@@ -13,8 +14,14 @@ function phaseOf(name: string): PhaseName {
   throw new RunbookError('USAGE', `unknown phase "${name}"`, { hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".` });
 }
 
-/** `migrate plan <phase>` is `migrate run <phase> --dry-run`. */
-export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
+export interface Executed {
+  result: PhaseResult;
+  events: EngineEvent[];
+  env: string;
+}
+
+/** A phase from open to close; `migrate run`, `migrate plan` and `migrate rehearse` all come here. */
+export async function executePhase(phaseName: string, opts: RunOptions): Promise<Executed> {
   const phase = phaseOf(phaseName);
   const dryRun = !!opts.dryRun;
   const envFlag = opts.env ?? process.env.MIGRATE_ENV;
@@ -32,10 +39,15 @@ export async function runCommand(phaseName: string, opts: RunOptions): Promise<n
       resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}`,
     });
     await output.finish();
-    if (opts.json) printJson({ command: label, env: session.env.name, dryRun, ok: result.ok, summary: result.summary, events: output.events });
-    if (result.error) throw result.error;
-    return result.ok ? 0 : 1;
+    return { result, events: output.events, env: session.env.name };
   } finally {
     await session.close();
   }
+}
+
+export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
+  const { result, events, env } = await executePhase(phaseName, opts);
+  if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
+  if (result.error) throw result.error;
+  return result.ok ? 0 : 1;
 }
