@@ -1,1 +1,5 @@
-process.exitCode = 0;
+#!/usr/bin/env node
+// The SDK's Node 20 notice would be printed in the middle of a run's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { main } = await import('./main.js');
+process.exitCode = await main(process.argv);

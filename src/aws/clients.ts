@@ -25,6 +25,8 @@ export interface AwsClientsOptions {
   /** Compare the caller's account and region with the environment's before the first call. */
   checkAccount?: boolean;
   maxAttempts?: number;
+  /** MIGRATE_TIME_SCALE: above 1, the SDK's retry back-off is divided by it like every other wait. */
+  timeScale?: number;
   onIdentity?: (identity: CallerIdentity) => void;
 }
 
@@ -61,8 +63,12 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   let pending: Promise<CallerIdentity> | undefined;
   const maxAttempts = options.maxAttempts ?? Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10);
 
-  function build<C>(ctor: ClientCtor<C>): C {
-    const client = new ctor({ region: options.env.region, retryMode: 'adaptive', maxAttempts });
+  const scale = options.timeScale ?? 1;
+  let retry: Promise<Record<string, unknown>> | undefined;
+  const retryConfig = () => (retry ??= retryOptions(maxAttempts, scale));
+
+  function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): C {
+    const client = new ctor({ region: options.env.region, ...config });
     if (options.dryRun) guardReadOnly(client);
     return client;
   }
@@ -75,7 +81,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       });
     }
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = build(STSClient);
+    const sts = build(STSClient, await retryConfig());
     let out;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
@@ -108,11 +114,23 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       await session.ensureIdentity();
       let client = clients.get(ctor) as C | undefined;
       if (!client) {
-        client = build(ctor);
+        client = build(ctor, await retryConfig());
         clients.set(ctor, client);
       }
       return client;
     },
   };
   return session;
+}
+
+/**
+ * Production (scale 1) uses the SDK's adaptive retry strategy as it is. In a rehearsal the time
+ * scale shrinks every wait, and the SDK's back-off (about 1 s doubling to 20 s for throttling) is
+ * one of them: the same exponential back-off with full jitter, divided by the scale.
+ */
+async function retryOptions(maxAttempts: number, scale: number): Promise<Record<string, unknown>> {
+  if (scale <= 1) return { retryMode: 'adaptive', maxAttempts };
+  const { ConfiguredRetryStrategy } = await import('@smithy/core/retry');
+  const backoff = (attempt: number) => Math.max(5, (Math.random() * Math.min(20_000, 1000 * 2 ** (attempt - 1))) / scale);
+  return { maxAttempts, retryStrategy: new ConfiguredRetryStrategy(maxAttempts, backoff) };
 }

@@ -17,6 +17,8 @@ export interface StepDef {
   title: string;
   /** Title of the group this step belongs to ("Cognito user pool configured"), if any. */
   group?: string | undefined;
+  /** Id of that group ("1" for pre.1a), so --from 1 and --only 1 select the whole group. */
+  groupId?: string | undefined;
   type: string;
   /** Parameters as written, before interpolation. */
   with: Record<string, unknown>;

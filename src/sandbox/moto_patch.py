@@ -2,6 +2,15 @@
 
 1. API Gateway UpdateAuthorizer on /providerARNs (moto raises "not implemented").
 2. Route 53 TestDNSAnswer (moto has no route for it).
+3. CloudFront ListDistributions: each DistributionSummary lacks Aliases, Comment and Enabled
+   (moto serializes the Distribution, whose config holds them), so a distribution cannot be
+   found by its alternate domain name as it can on AWS.
+4. API Gateway CreateDeployment to an existing stage: moto replaces the stage, dropping its
+   variables and settings; AWS points the stage at the new deployment and keeps the rest.
+5. Route 53 CREATE of a record set that was created (and later deleted) before: moto finds the
+   old change in its journal, then lists records *from* that name onward and calls any hit a
+   duplicate, so switching a record back fails with "already exists". AWS refuses a CREATE only
+   when a record set of that exact name, type (and set identifier) exists.
 
 Both are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -143,6 +152,83 @@ def patch_route53_test_dns_answer() -> None:
 # --- Server ---------------------------------------------------------------------------------
 
 
+# --- CloudFront: DistributionSummary carries Aliases, Comment and Enabled -------------------
+
+
+def patch_cloudfront_distribution_summary() -> None:
+    from moto.cloudfront.models import Distribution
+
+    # The summary serializer reads shape members as attributes of the Distribution; AWS's
+    # DistributionSummary copies these three from the distribution's config.
+    def config_field(name: str, default: Any) -> property:
+        return property(lambda self: getattr(self.distribution_config, name, default))
+
+    Distribution.aliases = config_field("Aliases", {"Quantity": 0})  # type: ignore[attr-defined]
+    Distribution.comment = config_field("Comment", "")  # type: ignore[attr-defined]
+    Distribution.enabled = config_field("Enabled", False)  # type: ignore[attr-defined]
+
+
+# --- API Gateway: CreateDeployment keeps an existing stage ------------------------------------
+
+
+def patch_apigateway_deployment_keeps_stage() -> None:
+    from moto.apigateway.models import RestAPI
+
+    original_create = RestAPI.create_deployment
+
+    def create_deployment(self: RestAPI, name: str, description: str, stage_variables: Any = None) -> Any:
+        existing = self.stages.get(name) if name else None
+        deployment = original_create(self, name, description, stage_variables)
+        if existing is not None:
+            # Variables given with the deployment are merged over the stage's own, as on AWS.
+            existing.deployment_id = deployment.id
+            existing.variables = {**(existing.variables or {}), **(stage_variables or {})}
+            self.stages[name] = existing
+        return deployment
+
+    RestAPI.create_deployment = create_deployment  # type: ignore[method-assign]
+
+
+# --- Route 53: CREATE conflicts only with the same name and type -------------------------------
+
+_CHECKED = "_migrate_create_checked"
+
+
+def patch_route53_create_conflict() -> None:
+    from moto.route53.exceptions import ResourceRecordAlreadyExists
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self: Route53Backend, zoneid: str, change_list: list[dict[str, Any]]) -> None:
+        zone = self.get_hosted_zone(zoneid)
+        for change in change_list:
+            if change.get("Action") != "CREATE":
+                continue
+            rrset = change["ResourceRecordSet"]
+            name = _fqdn(rrset["Name"])
+            for existing in zone.rrsets:
+                same = _fqdn(existing.name) == name and existing.type == rrset.get("Type") and existing.set_identifier == rrset.get("SetIdentifier")
+                # A DELETE of it earlier in the same batch makes room, as on AWS.
+                deleted = any(
+                    c.get("Action") == "DELETE" and _fqdn(c["ResourceRecordSet"]["Name"]) == name and c["ResourceRecordSet"].get("Type") == rrset.get("Type")
+                    for c in change_list[: change_list.index(change)]
+                )
+                if same and not deleted:
+                    raise ResourceRecordAlreadyExists(name=name, _type=rrset.get("Type"))
+            # The marker makes the change unequal to any journal entry, which skips moto's own check.
+            change[_CHECKED] = True
+        try:
+            original(self, zoneid, change_list)
+        finally:
+            for entry in zone.rr_changes:
+                entry.pop(_CHECKED, None)
+            for change in change_list:
+                change.pop(_CHECKED, None)
+
+    Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -165,6 +251,9 @@ def main() -> None:
 
     patch_apigateway_authorizer()
     patch_route53_test_dns_answer()
+    patch_cloudfront_distribution_summary()
+    patch_apigateway_deployment_keeps_stage()
+    patch_route53_create_conflict()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server

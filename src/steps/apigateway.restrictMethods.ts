@@ -13,12 +13,9 @@ const params = z
       .array(z.enum(HTTP_METHODS))
       .min(1)
       .default(['GET', 'HEAD', 'OPTIONS'])
-      .describe('The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API\'s resource policy.'),
+      .describe('The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API\'s resource policy. Allowing every method lifts a restriction this step made.'),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'))
-  .superRefine((v, ctx) => {
-    if (deniedMethods(v.allow).length === 0) ctx.addIssue({ code: 'custom', message: 'allow names every method, so nothing would be restricted', path: ['allow'] });
-  });
+  .superRefine(exactlyOne('restApiId', 'restApiName'));
 export type RestrictMethodsParams = z.output<typeof params>;
 
 export interface RestrictMethodsState {
@@ -58,14 +55,17 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
     const deny = deniedMethods(p.allow);
     const desired = restrictedPolicy(current.policy, p.stage, deny);
     const scope = `${describeApi(p)} stage ${p.stage}`;
+    const lifting = deny.length === 0;
     if (normalizePolicy(current.policy) === normalizePolicy(desired)) {
-      return { noop: true, current, summary: `${scope} already allows only ${p.allow.join(', ')}` };
+      return { noop: true, current, summary: lifting ? `${scope} has no restriction to lift` : `${scope} already allows only ${p.allow.join(', ')}` };
     }
     return {
       noop: false,
       before: current,
       after: { policy: desired, deploymentId: NEW_DEPLOYMENT },
-      summary: `${scope}: allow only ${p.allow.join(', ')}; ${deny.join(', ')} answer 403 (resource policy, then deploy)`,
+      summary: lifting
+        ? `${scope}: lift the restriction, every method allowed again (resource policy, then deploy)`
+        : `${scope}: allow only ${p.allow.join(', ')}; ${deny.join(', ')} answer 403 (resource policy, then deploy)`,
     };
   },
   async apply(ctx, change, p) {

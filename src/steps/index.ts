@@ -14,14 +14,22 @@ import { setStageVariables } from './apigateway.setStageVariables.js';
  * Every step type the runbook may name. Step modules import only zod at load time; AWS SDK clients
  * are imported inside read/apply, so loading this registry stays cheap for validate and status.
  */
-const all: StepType[] = [manual, wait, httpCheck, assertUserPool, assertApi, assertDistribution, restrictMethods, switchRecord, setAuthorizerPool, setStageVariables];
+const builtIn: StepType[] = [manual, wait, httpCheck, assertUserPool, assertApi, assertDistribution, restrictMethods, switchRecord, setAuthorizerPool, setStageVariables];
 
-export const stepTypes: ReadonlyMap<string, StepType> = new Map(all.map((t) => [t.name, t]));
+const registry = new Map<string, StepType>(builtIn.map((t) => [t.name, t]));
+
+export const stepTypes: ReadonlyMap<string, StepType> = registry;
 
 export function getStepType(name: string): StepType | undefined {
-  return stepTypes.get(name);
+  return registry.get(name);
 }
 
 export function stepTypeNames(): string[] {
-  return [...stepTypes.keys()].sort();
+  return [...registry.keys()].sort();
+}
+
+/** For step types from MIGRATE_STEP_PLUGINS (see plugins.ts); a built-in name cannot be replaced. */
+export function registerStepType(type: StepType): void {
+  if (builtIn.some((t) => t.name === type.name)) throw new Error(`step type "${type.name}" is built in and cannot be replaced by a plugin`);
+  registry.set(type.name, type);
 }

@@ -54,6 +54,17 @@ describe('startMoto', () => {
     expect(await waitFor(() => isDead(moto.pid), 5000)).toBe(true);
   });
 
+  it('serves under the account id it is given', async () => {
+    const moto = await startMoto({ accountId: '000000000000' });
+    try {
+      const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      const sts = new STSClient({ endpoint: moto.url, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe('000000000000');
+    } finally {
+      await moto.stop();
+    }
+  });
+
   it('says how to install moto when the Python is missing', async () => {
     const error = await startMoto({ python: join(scratch, 'no-such-python') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunbookError);

@@ -233,6 +233,13 @@ describe('front proxy fault injection', () => {
     expect(proxy.requests.some((e) => e.injected)).toBe(false);
   });
 
+  it('still forwards every request with latency added', async () => {
+    const sts = await import('@aws-sdk/client-sts');
+    proxy.setFaults({ latencyMs: 20 });
+    expect((await new sts.STSClient(config()).send(new sts.GetCallerIdentityCommand({}))).Account).toBe('123456789012');
+    expect(proxy.requests).toMatchObject([{ operation: 'GetCallerIdentity', status: 200 }]);
+  });
+
   it('records incidents for the health endpoints', () => {
     proxy.setFaults({ incidents: ['reval-down'] });
     expect(proxy.hasIncident('reval-down')).toBe(true);

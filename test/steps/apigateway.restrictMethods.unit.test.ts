@@ -69,8 +69,18 @@ describe('apigateway.restrictMethods plan', () => {
     expect(() => restrictMethods.plan({ policy: 'not json', deploymentId: 'dep1' }, params())).toThrow(/not a JSON document/);
   });
 
-  it('refuses params that allow every method', () => {
-    expect(restrictMethods.params.safeParse({ restApiId: 'um1', stage: 'prod', allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] }).success).toBe(false);
+  it('allowing every method lifts the restriction: its statements go, and an empty policy is removed', () => {
+    const all = restrictMethods.params.parse({ restApiId: 'um1', stage: 'prod', allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    const restricted = restrictMethods.plan({ policy: null, deploymentId: 'dep1' }, params());
+    if (restricted.noop) throw new Error('expected a change');
+    const lift = restrictMethods.plan({ policy: restricted.after.policy, deploymentId: 'dep2' }, all);
+    expect(lift).toMatchObject({ noop: false, after: { policy: null }, summary: expect.stringContaining('lift the restriction') });
+    expect(restrictMethods.plan({ policy: null, deploymentId: 'dep1' }, all)).toMatchObject({ noop: true });
+    const theirs = '{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}';
+    const restrictedTheirs = restrictMethods.plan({ policy: theirs, deploymentId: 'dep1' }, params());
+    if (restrictedTheirs.noop) throw new Error('expected a change');
+    const liftTheirs = restrictMethods.plan({ policy: restrictedTheirs.after.policy, deploymentId: 'dep2' }, all);
+    expect(liftTheirs.noop ? null : JSON.parse(liftTheirs.after.policy ?? 'null')).toEqual(JSON.parse(theirs));
   });
 });
 

@@ -85,9 +85,10 @@ export function deniedMethods(allow: readonly HttpMethod[]): HttpMethod[] {
 /**
  * The live policy with this tool's statements replaced: an explicit Deny of the given methods on the
  * stage, and, when nothing else in the policy grants access, an Allow of everything else (a REST API
- * with a resource policy refuses whatever the policy does not allow).
+ * with a resource policy refuses whatever the policy does not allow). Denying nothing lifts the
+ * restriction: this tool's statements go, and a policy left empty is removed (null).
  */
-export function restrictedPolicy(current: string | null, stage: string, deny: readonly HttpMethod[]): string {
+export function restrictedPolicy(current: string | null, stage: string, deny: readonly HttpMethod[]): string | null {
   let doc: PolicyDocument = { Version: '2012-10-17' };
   if (current !== null && current !== '') {
     const parsed = parsePolicy(current);
@@ -102,6 +103,7 @@ export function restrictedPolicy(current: string | null, stage: string, deny: re
     const sid = (s as Statement).Sid;
     return sid !== ALLOW_SID && sid !== DENY_SID;
   }) as Statement[];
+  if (deny.length === 0) return kept.length === 0 ? null : JSON.stringify({ ...doc, Statement: kept });
   const statements: Statement[] = [...kept];
   if (kept.length === 0) statements.push({ Sid: ALLOW_SID, Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' });
   statements.push({ Sid: DENY_SID, Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: deny.map((m) => `execute-api:/${stage}/${m}/*`) });

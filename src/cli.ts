@@ -1,0 +1,132 @@
+import { Command, Option } from 'commander';
+import type { GlobalOptions } from './commands/options.js';
+
+type Action = (...args: any[]) => Promise<number>;
+
+/** argv -> typed options -> a lazily imported command. Nothing here loads the engine or AWS. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('migrate')
+    .description('Turn a migration plan into a runbook you can rehearse, run, resume and roll back.')
+    .version('0.1.0', '-V, --version')
+    .option('--runbook <file>', 'the runbook (default: runbooks/cognito-migration.yaml, or MIGRATE_RUNBOOK)')
+    .option('--env <name>', 'the environment to act on (required when the runbook has several; default MIGRATE_ENV)')
+    .option('--state-dir <dir>', 'where checkpoints, lock and audit live (default: .migrate/ beside the runbook, or MIGRATE_STATE_DIR)')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('--no-color', 'no colours (NO_COLOR works too)')
+    .option('--debug', 'show stack traces for unexpected errors')
+    .showHelpAfterError('(run "migrate --help" for usage)')
+    .showSuggestionAfterError(true);
+
+  program.addHelpText(
+    'after',
+    `
+The plan, step by step:
+  migrate validate                       check the runbook (no AWS calls)
+  migrate plan pre --env prod            read live state and show what each step would change
+  migrate run mid --env prod             apply, asking Apply / Skip / Abort before every change
+  migrate run mid --env prod --from 4    resume at step 4 after a failure
+  migrate status --env prod              every step's status, and who holds the lock
+  migrate rollback 3 --env prod          undo mid.3 from its checkpoint (DNS back to the old origin)
+  migrate rehearse                       the whole plan against the built-in sandbox
+
+Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invalid ·
+            3 locked by another run · 4 aborted or not confirmed · 5 drift found on rollback`,
+  );
+
+  const act = (loader: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const opts = { ...command.optsWithGlobals() } as GlobalOptions;
+      const positional = args.slice(0, -2);
+      const fn = await loader();
+      setExit(await fn(...positional, opts));
+    };
+
+  program
+    .command('validate')
+    .description('check schema, references and variables of the runbook; makes no AWS calls')
+    .action(act(async () => (await import('./commands/validate.js')).validateCommand));
+
+  program
+    .command('plan')
+    .argument('<phase>', 'pre, mid or post')
+    .description('read live state and print what each step would change (same as run --dry-run)')
+    .option('--from <id>', 'start at this step')
+    .option('--only <id>', 'just this step (or group)')
+    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod')
+    .action(
+      act(async () => {
+        const { runCommand } = await import('./commands/run.js');
+        return (phase: string, opts: Record<string, unknown>) => runCommand(phase, { ...opts, dryRun: true });
+      }),
+    );
+
+  program
+    .command('run')
+    .argument('<phase>', 'pre, mid or post')
+    .description('run a phase: preview and confirm every change, checkpoint it, stop at the first failure')
+    .option('--dry-run', 'read-only: show what would change (every AWS write is refused)')
+    .option('-y, --yes', 'answer Apply to every step (needed without a terminal)')
+    .option('--confirm-env <name>', 'with --yes on a protected environment: its name, as you would type it')
+    .option('--from <id>', 'start at this step (the resume point printed after a failure)')
+    .option('--only <id>', 'just this step (or group)')
+    .addHelpText(
+      'after',
+      `
+Steps already applied whose live state still matches are skipped, so running a phase again is safe.
+Examples:
+  migrate run pre --env preprod
+  migrate run mid --env prod                          (asks before each change)
+  migrate run mid --env prod --yes --confirm-env prod (unattended)
+  migrate run mid --env prod --from 4                 (resume)`,
+    )
+    .action(act(async () => (await import('./commands/run.js')).runCommand));
+
+  program
+    .command('rollback')
+    .argument('<N>', "the plan's rollback number (3, 4, 5)")
+    .description("replay a numbered rollback: undo the recorded checkpoints of its steps, latest first, then the rollbacks it chains")
+    .option('--dry-run', 'show what would be undone; change nothing')
+    .option('-y, --yes', 'answer Undo to every step')
+    .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
+    .option('--force', 'restore the checkpoint even if the resource was changed by hand since (drift)')
+    .addHelpText('after', '\nBefore writing, live state is compared with each checkpoint; a hand-made change stops the rollback (exit 5)\nand shows before / after / live, unless --force.\nExample: migrate rollback 4 --env prod   (undoes mid.4, then rollback 3)')
+    .action(act(async () => (await import('./commands/rollback.js')).rollbackCommand));
+
+  program
+    .command('status')
+    .description('every step: pending | applied | noop | skipped | failed | rolled-back; and the lock')
+    .action(act(async () => (await import('./commands/status.js')).statusCommand));
+
+  program
+    .command('log')
+    .description('the audit trail: who did what, when, with which result')
+    .option('--limit <n>', 'only the last n events')
+    .action(act(async () => (await import('./commands/log.js')).logCommand));
+
+  program
+    .command('unlock')
+    .description('release a lock left by a dead run')
+    .option('--force', 'release a lock whose process still runs, or one from another host')
+    .action(act(async () => (await import('./commands/unlock.js')).unlockCommand));
+
+  program
+    .command('sandbox')
+    .description('start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it')
+    .option('--time-scale <n>', 'divide every wait and window by n (default 600: a 1h wait takes 6s)')
+    .option('--faults <spec>', 'inject faults at the proxy, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down')
+    .addHelpText(
+      'after',
+      `
+It prints "export NAME=value" lines, then "# ready", and serves until Ctrl-C or SIGTERM.
+In a second shell:
+  eval "$(migrate sandbox | sed '/^# ready/q')"      (or run it in the background and source the lines)
+  migrate run pre --env sandbox --yes
+Needs Python's moto (pip install "moto[server]"); MIGRATE_PYTHON picks the Python.`,
+    )
+    .action(act(async () => (await import('./commands/sandbox.js')).sandboxCommand));
+
+  return program;
+}
+
+export { Option };

@@ -1,0 +1,167 @@
+import { hostname, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { RunbookError } from '../errors.js';
+import { createAwsSession, type AwsSession } from '../aws/clients.js';
+import { createClock, timeScaleFromEnv } from '../engine/clock.js';
+import type { EngineDeps } from '../engine/deps.js';
+import type { EventSink } from '../engine/events.js';
+import type { Prompter } from '../engine/prompter.js';
+import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
+import { AuditLog } from '../state/audit.js';
+import { FileStateStore } from '../state/file-store.js';
+import { acquireLock, type HeldLock } from '../state/lock.js';
+import type { StateFile } from '../state/types.js';
+import { getStepType } from '../steps/index.js';
+import { loadStepPlugins } from '../steps/plugins.js';
+import type { EnvironmentInfo, StepContext } from '../steps/types.js';
+import { DEFAULT_RUNBOOK, type GlobalOptions } from './options.js';
+
+export function runbookPath(opts: GlobalOptions): string {
+  return resolve(opts.runbook ?? process.env.MIGRATE_RUNBOOK ?? DEFAULT_RUNBOOK);
+}
+
+export function stateRoot(opts: GlobalOptions, file: string): string {
+  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(file), '.migrate'));
+}
+
+export interface LoadedEnvironment {
+  file: string;
+  runbook: Runbook;
+  env: EnvironmentInfo;
+  envDir: string;
+}
+
+export interface Loaded extends LoadedEnvironment {
+  resolved: ResolvedRunbook;
+}
+
+/**
+ * Runbook and environment without resolving step parameters: status, log and unlock must work
+ * even when the shell lacks the ${env.X} a run needs.
+ */
+export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnvironment> {
+  const file = runbookPath(opts);
+  await loadStepPlugins();
+  const runbook = await loadRunbook(file);
+  const name = pickEnvironment(runbook, opts.env, process.env);
+  const def = runbook.environments[name]!;
+  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
+  return { file, runbook, env, envDir: join(stateRoot(opts, file), name) };
+}
+
+/** Runbook, environment and state directory: what every command but validate starts from. */
+export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
+  const loaded = await loadEnvironment(opts);
+  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name) };
+}
+
+export function operatorName(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}
+
+export interface Session extends Loaded {
+  command: string;
+  dryRun: boolean;
+  state: StateFile;
+  store: FileStateStore;
+  audit: AuditLog;
+  aws: AwsSession;
+  timeScale: number;
+  signal: AbortSignal;
+  lock?: HeldLock | undefined;
+  deps(prompter: Prompter, emit: EventSink): EngineDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a run needs, opened in the order that keeps failures harmless: runbook (may be
+ * invalid), lock (may be held), state (may be corrupt). Ctrl-C aborts the run's signal; a second
+ * Ctrl-C leaves at once, still releasing the lock.
+ */
+export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean }): Promise<Session> {
+  const loaded = await loadForCommand(opts);
+  const timeScale = timeScaleFromEnv();
+  const lock = options.lock && !options.dryRun ? await acquireLock(loaded.envDir, options.command, loaded.env.name) : undefined;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      controller.abort(new RunbookError('ABORTED', `interrupted (${signal})`));
+      return;
+    }
+    void lock?.release().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const close = async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await lock?.release();
+  };
+  try {
+    const store = new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name);
+    const state = await store.load();
+    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale });
+    const operator = operatorName();
+    const audit = new AuditLog(loaded.envDir, { user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
+    const session: Session = {
+      ...loaded,
+      command: options.command,
+      dryRun: options.dryRun,
+      state,
+      store,
+      audit,
+      aws,
+      timeScale,
+      signal: controller.signal,
+      lock,
+      close,
+      deps(prompter, emit) {
+        const checks: EngineDeps['checks'] = {};
+        for (const [name, check] of Object.entries(loaded.resolved.checks)) checks[name] = { type: check.type, params: check.params };
+        return {
+          state,
+          store,
+          prompter,
+          emit,
+          audit: (event) => audit.append(event),
+          stepType: (name) => {
+            const type = getStepType(name);
+            if (!type) throw new RunbookError('RUNBOOK_INVALID', `unknown step type "${name}"`);
+            return type;
+          },
+          checks,
+          env: { name: loaded.env.name, protected: loaded.env.protected },
+          dryRun: options.dryRun,
+          timeScale,
+          signal: controller.signal,
+          contextFor(step, previous, signal): StepContext {
+            const progress = (message: string) => emit({ kind: 'step-progress', ref: step.ref, message });
+            return {
+              env: loaded.env,
+              aws,
+              dryRun: options.dryRun,
+              clock: createClock(timeScale, signal, progress),
+              signal,
+              operator: aws.identity ? `${operator} (${aws.identity.arn})` : operator,
+              previous,
+              progress,
+            };
+          },
+        };
+      },
+    };
+    return session;
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

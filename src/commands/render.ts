@@ -1,0 +1,60 @@
+import { RunbookError } from '../errors.js';
+import type { EngineEvent, EventSink } from '../engine/events.js';
+import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
+import { ListrView } from '../output/listr-view.js';
+import { plainRenderer } from '../output/plain.js';
+import { TtyPrompter } from '../output/tty-prompter.js';
+import type { GlobalOptions } from './options.js';
+
+export interface Output {
+  emit: EventSink;
+  events: EngineEvent[];
+  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean }): Prompter;
+  finish(): Promise<void>;
+}
+
+export function isInteractive(): boolean {
+  return !!process.stdin.isTTY && !!process.stdout.isTTY && !process.env.CI;
+}
+
+const neverAsked: Prompter = {
+  async confirmStep(request) {
+    throw new RunbookError('STEP_FAILED', `internal: a dry run asked to confirm ${request.ref}`);
+  },
+  async confirmEnvironment() {
+    return true;
+  },
+};
+
+/** listr2 on a TTY, plain lines elsewhere, nothing but the final document with --json. */
+export function chooseOutput(opts: GlobalOptions): Output {
+  const events: EngineEvent[] = [];
+  const tty = isInteractive() && !opts.json;
+  const view = tty ? new ListrView() : undefined;
+  const plain = view ? undefined : plainRenderer((line) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`));
+  return {
+    events,
+    emit(event) {
+      events.push(event);
+      if (view) view.handle(event);
+      else if (plain && !opts.json) plain(event);
+      else if (plain && opts.json && (event.kind === 'step-end' || event.kind === 'run-end')) plain(event);
+    },
+    prompter({ yes, confirmEnv, dryRun }) {
+      if (dryRun) return neverAsked;
+      if (yes) return new AutoApprovePrompter(confirmEnv);
+      return new TtyPrompter(view);
+    },
+    async finish() {
+      await view?.done();
+    },
+  };
+}
+
+/** With no TTY and no --yes a mutating run refuses before anything changes, rather than hang. */
+export function refuseWithoutTty(what: string, yes: boolean | undefined): void {
+  if (yes || (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI)) return;
+  throw new RunbookError('NO_TTY', `${what} would change things, but there is no terminal to confirm each change`, {
+    hint: 'Run it in a terminal to confirm step by step, pass --yes to apply every step, or preview with --dry-run.',
+  });
+}

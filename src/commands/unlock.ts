@@ -1,0 +1,16 @@
+import { AuditLog } from '../state/audit.js';
+import { describeHolder, releaseLock } from '../state/lock.js';
+import { loadEnvironment, operatorName } from './context.js';
+import type { GlobalOptions } from './options.js';
+
+export async function unlockCommand(opts: GlobalOptions & { force?: boolean | undefined }): Promise<number> {
+  const loaded = await loadEnvironment(opts);
+  const released = await releaseLock(loaded.envDir, loaded.env.name, !!opts.force);
+  if (!released) {
+    process.stdout.write(`environment "${loaded.env.name}" was not locked\n`);
+    return 0;
+  }
+  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({ event: 'unlock', detail: describeHolder(released), result: opts.force ? 'forced' : 'released' });
+  process.stdout.write(`released the lock on "${loaded.env.name}" (was ${describeHolder(released)})\nCheck "migrate status --env ${loaded.env.name}" for a step left half-done before running again.\n`);
+  return 0;
+}

@@ -1,0 +1,25 @@
+import { loadRunbook, resolveRunbook } from '../runbook/index.js';
+import { PHASES } from '../runbook/schema.js';
+import { c } from '../output/style.js';
+import { runbookPath } from './context.js';
+import { loadStepPlugins } from '../steps/plugins.js';
+import type { GlobalOptions } from './options.js';
+import { printJson } from './print.js';
+
+/** Schema, references and variables for every environment; no AWS calls. */
+export async function validateCommand(opts: GlobalOptions): Promise<number> {
+  const file = runbookPath(opts);
+  await loadStepPlugins();
+  const runbook = await loadRunbook(file);
+  // Every environment is checked by the loader; ${env.X} need not be set for that. Naming an
+  // environment also resolves it against this shell, so an operator sees an unset variable now.
+  const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
+  if (opts.env) resolveRunbook(runbook, opts.env);
+  const counts = PHASES.map((p) => `${p} ${runbook.phases[p].length}`).join(', ');
+  if (opts.json) {
+    printJson({ ok: true, file, name: runbook.name, environments: envs, steps: Object.fromEntries(PHASES.map((p) => [p, runbook.phases[p].length])), rollback: runbook.rollback.map((r) => r.id) });
+  } else {
+    process.stdout.write(`${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`);
+  }
+  return 0;
+}

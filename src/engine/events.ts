@@ -1,0 +1,32 @@
+import type { StepStatus } from '../steps/types.js';
+
+export type StepEndStatus = StepStatus | 'would-change' | 'would-fail' | 'already-applied' | 'nothing-to-undo' | 'already-undone';
+
+/** What the engine tells renderers. It never prints; everything a person sees comes from these. */
+export type EngineEvent =
+  | { kind: 'run-start'; command: string; env: string; refs: string[]; dryRun: boolean; timeScale: number }
+  | { kind: 'step-start'; ref: string; title: string; type: string; group?: string | undefined }
+  | { kind: 'step-progress'; ref: string; message: string }
+  | { kind: 'step-warning'; ref: string; message: string }
+  | { kind: 'step-planned'; ref: string; noop: boolean; summary: string; diff: string[] }
+  | { kind: 'step-end'; ref: string; status: StepEndStatus; message?: string | undefined; durationMs: number; hint?: string | undefined }
+  | { kind: 'drift'; ref: string; lines: string[] }
+  | { kind: 'run-end'; ok: boolean; summary: RunSummary };
+
+export interface RunSummary {
+  applied: string[];
+  noop: string[];
+  skipped: string[];
+  failed: string[];
+  rolledBack: string[];
+  wouldChange: string[];
+  /** The exact command that resumes after a failure. */
+  resume?: string | undefined;
+  aborted?: boolean | undefined;
+}
+
+export type EventSink = (event: EngineEvent) => void;
+
+export function emptySummary(): RunSummary {
+  return { applied: [], noop: [], skipped: [], failed: [], rolledBack: [], wouldChange: [] };
+}

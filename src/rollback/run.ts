@@ -1,0 +1,89 @@
+import { RunbookError } from '../errors.js';
+import type { EngineDeps } from '../engine/deps.js';
+import { threeWayLines } from '../engine/diff.js';
+import { emptySummary } from '../engine/events.js';
+import type { PhaseResult } from '../engine/engine.js';
+import { runStep, save } from '../engine/step-runner.js';
+import type { ResolvedRunbook } from '../runbook/types.js';
+import { judgeUndo } from './drift.js';
+import { planRollback } from './plan.js';
+import { driftError, readLive, undoStep } from './undo-step.js';
+
+export interface RollbackOptions {
+  id: string;
+  force: boolean;
+  command: string;
+}
+
+/**
+ * rollback N: check every target of N and its chain for drift before writing anything, then undo
+ * entry by entry (latest step first), run each entry's own steps, and record the entry.
+ */
+export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, options: RollbackOptions): Promise<PhaseResult> {
+  const stages = planRollback(resolved, options.id);
+  const summary = emptySummary();
+  const refs = stages.flatMap((s) => [...s.undo.map((u) => u.ref), ...s.steps.map((f) => f.ref)]);
+  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs, dryRun: deps.dryRun, timeScale: deps.timeScale });
+  await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'rollback-start', detail: `rollback ${stages.map((s) => s.id).join(' -> ')}` });
+
+  let error: RunbookError | undefined;
+  try {
+    const drifted: string[] = [];
+    const lines: string[] = [];
+    for (const step of stages.flatMap((s) => s.undo)) {
+      const cp = deps.state.steps[step.ref];
+      const live = await readLive(deps, step);
+      if (judgeUndo(deps.stepType(cp?.type ?? step.type), cp, live).kind === 'drift' && cp) {
+        drifted.push(step.ref);
+        const view = threeWayLines(cp.before, cp.after, live);
+        lines.push(`${step.ref} (${step.title}):`, ...view.map((l) => `  ${l}`));
+        deps.emit({ kind: 'drift', ref: step.ref, lines: view });
+      }
+    }
+    if (drifted.length > 0 && !options.force) throw driftError(drifted, lines, deps.env.name, options.id);
+
+    for (const stage of stages) {
+      if (!deps.dryRun) {
+        deps.state.rollbacks[stage.id] = { status: 'running', at: new Date().toISOString() };
+        await save(deps);
+      }
+      try {
+        for (const step of stage.undo) {
+          const outcome = await undoStep(deps, step, { force: options.force, rollbackId: options.id });
+          if (outcome === 'rolled-back' || outcome === 'already-undone') summary.rolledBack.push(step.ref);
+          else if (outcome === 'would-change') summary.wouldChange.push(step.ref);
+          else if (outcome === 'skipped') summary.skipped.push(step.ref);
+          else summary.noop.push(step.ref);
+        }
+        for (const step of stage.steps) {
+          const outcome = await runStep(deps, step);
+          if (outcome === 'applied' || outcome === 'already-applied') summary.applied.push(step.ref);
+          else if (outcome === 'would-change') summary.wouldChange.push(step.ref);
+          else if (outcome === 'would-fail') summary.failed.push(step.ref);
+          else if (outcome === 'skipped') summary.skipped.push(step.ref);
+          else summary.noop.push(step.ref);
+        }
+      } catch (thrown) {
+        if (!deps.dryRun) {
+          deps.state.rollbacks[stage.id] = { status: 'failed', at: new Date().toISOString(), error: (thrown as Error).message };
+          await save(deps);
+        }
+        throw thrown;
+      }
+      if (!deps.dryRun) {
+        deps.state.rollbacks[stage.id] = { status: 'applied', at: new Date().toISOString() };
+        await save(deps);
+        await deps.audit({ event: 'rollback-entry', step: `rollback.${stage.id}`, result: 'applied' });
+      }
+    }
+  } catch (thrown) {
+    error = thrown instanceof RunbookError ? thrown : new RunbookError('STEP_FAILED', String(thrown));
+    if (error.code === 'ABORTED' || error.code === 'NOT_CONFIRMED') summary.aborted = true;
+    else if (error.code !== 'DRIFT') summary.failed.push(options.id);
+    summary.resume = `migrate rollback ${options.id} --env ${deps.env.name}`;
+  }
+  const ok = !error && summary.failed.length === 0;
+  await deps.audit({ event: deps.dryRun ? 'dry-run-end' : 'rollback-end', result: ok ? 'ok' : error?.code === 'DRIFT' ? 'drift' : 'failed', detail: error?.message });
+  deps.emit({ kind: 'run-end', ok, summary });
+  return { ok, summary, error };
+}

@@ -1,0 +1,3 @@
+export { loadRunbook, parseRunbookText } from './load.js';
+export { pickEnvironment, resolveRunbook } from './resolve.js';
+export type * from './types.js';

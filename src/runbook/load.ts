@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
+import type { Document, YAMLError } from 'yaml';
+import { RunbookError } from '../errors.js';
+import { sha256 } from '../util/json.js';
+import { buildRunbook } from './build.js';
+import { Locator, rememberLocator } from './locate.js';
+import { runbookSchema } from './schema.js';
+import { validateRunbook } from './validate.js';
+import { issuesToProblems } from './zod-issues.js';
+import type { Problem } from './locate.js';
+import type { Runbook } from './types.js';
+
+/** Syntax errors after which the document still means what it says, so checking can go on. */
+const RECOVERABLE = new Set(['DUPLICATE_KEY']);
+
+export async function loadRunbook(file: string): Promise<Runbook> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'runbook not found' : code === 'EISDIR' ? 'runbook is a directory, not a file' : 'cannot read the runbook';
+    throw new RunbookError('RUNBOOK_NOT_FOUND', `${why}: ${file}`, {
+      hint: 'Give the runbook with --runbook FILE or MIGRATE_RUNBOOK (default: runbooks/cognito-migration.yaml).',
+      cause: error,
+    });
+  }
+  return parse(bytes.toString('utf8'), file, sha256(bytes));
+}
+
+/** The same as loadRunbook, from text already in memory. */
+export function parseRunbookText(text: string, file: string): Runbook {
+  return parse(text, file, sha256(text));
+}
+
+function parse(text: string, file: string, digest: string): Runbook {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
+  const locator = new Locator(file, doc, lineCounter, text);
+
+  const problems = doc.errors.map((error) => syntaxProblem(error, doc, locator, lineCounter));
+  if (doc.errors.some((e) => !RECOVERABLE.has(e.code))) throw invalid(file, locator, firstPerLine(problems));
+
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) {
+    problems.push({ path: [], message: 'the runbook is empty; it starts with "version: 1" and "name:"' });
+    throw invalid(file, locator, problems);
+  }
+  const source = (path: readonly (string | number)[]) => locator.source(path);
+  const parsed = runbookSchema.safeParse(data);
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, { schema: runbookSchema, data, base: [], source }));
+  problems.push(...validateRunbook(data, source));
+  if (problems.length > 0 || !parsed.success) throw invalid(file, locator, problems);
+
+  const runbook = buildRunbook(parsed.data, file, digest, locator);
+  rememberLocator(runbook, locator);
+  return runbook;
+}
+
+/** yaml's message without the position and excerpt it appends (we print the position ourselves). */
+function plainMessage(error: YAMLError): string {
+  const first = error.message.split('\n')[0] ?? error.message;
+  return first.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function syntaxProblem(error: YAMLError, doc: Document, locator: Locator, lines: LineCounter): Problem {
+  const offset = error.pos[0];
+  const message = `${plainMessage(error)} (YAML)`;
+  if (error.code === 'MISSING_CHAR' && /closing .?quote/.test(error.message)) {
+    const opened = openQuoteBefore(doc, offset);
+    if (opened !== undefined) {
+      const at = lines.linePos(opened);
+      const ends = error.linePos?.[0] ?? lines.linePos(offset);
+      return { path: locator.pathAt(opened), pos: at, message: `unclosed quote: this string runs on to line ${ends.line} (YAML)` };
+    }
+  }
+  const bracket = /end with an? ([\]}])/.exec(error.message)?.[1];
+  if (bracket) {
+    const opened = openFlowBefore(doc, offset, bracket === '}' ? 'map' : 'seq');
+    if (opened !== undefined) {
+      return { path: locator.pathAt(opened), pos: lines.linePos(opened), message: `this "${bracket === '}' ? '{' : '['}" is never closed with "${bracket}" (YAML)` };
+    }
+  }
+  const pos = error.linePos?.[0] ?? lines.linePos(offset);
+  if (error.code === 'MULTIPLE_DOCS') return { path: [], pos, message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)' };
+  const path = locator.pathAt(offset);
+  if (error.code === 'DUPLICATE_KEY' && path.length > 0) return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
+  return { path, pos, message };
+}
+
+/** Where the quoted string that never closes begins: the last quoted scalar starting before `offset`. */
+function openQuoteBefore(doc: Document, offset: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (!isScalar(node) || !node.range) return;
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range[0] < offset && (start === undefined || node.range[0] > start)) start = node.range[0];
+    },
+  });
+  return start;
+}
+
+/** The innermost flow collection (`{...}` or `[...]`) that opens before `offset` and runs past it. */
+function openFlowBefore(doc: Document, offset: number, kind: 'map' | 'seq'): number | undefined {
+  let start: number | undefined;
+  const consider = (node: { flow?: boolean; range?: [number, number, number] | null }) => {
+    if (!node.flow || !node.range) return;
+    if (node.range[0] < offset && offset <= node.range[2] && (start === undefined || node.range[0] > start)) start = node.range[0];
+  };
+  visit(doc, kind === 'map' ? { Map: (_k, node) => consider(node) } : { Seq: (_k, node) => consider(node) });
+  return start;
+}
+
+/** One syntax error often sets off others on the same line; the first one is the one to fix. */
+function firstPerLine(problems: Problem[]): Problem[] {
+  const seen = new Set<number>();
+  return problems.filter((p) => {
+    const line = p.pos?.line ?? -1;
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
+}
+
+function invalid(file: string, locator: Locator, problems: Problem[]): RunbookError {
+  const details = locator.detailLines(problems);
+  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
+    details,
+    hint: 'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.',
+  });
+}

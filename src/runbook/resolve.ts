@@ -1,0 +1,90 @@
+import { RunbookError } from '../errors.js';
+import { getStepType, stepTypeNames } from '../steps/index.js';
+import { buildScope, envFrom, varDefs } from './interpolate.js';
+import { formatPath, locatorOf, parsePath } from './locate.js';
+import { didYouMean } from './suggest.js';
+import { parseParams } from './validate-params.js';
+import type { Path, Problem } from './locate.js';
+import type { Resolve } from './interpolate.js';
+import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from './types.js';
+
+const ENV_HINT = 'Pass --env NAME or set MIGRATE_ENV.';
+
+/** `--env`, else MIGRATE_ENV, else the only environment there is. */
+export function pickEnvironment(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv): string {
+  const names = Object.keys(runbook.environments);
+  const fromVar = envName === undefined && processEnv.MIGRATE_ENV ? processEnv.MIGRATE_ENV : undefined;
+  const wanted = envName ?? fromVar;
+  if (wanted === undefined) {
+    if (names.length === 1) return names[0]!;
+    throw new RunbookError('USAGE', `${runbook.file} defines ${names.length} environments (${names.join(', ')}); say which one`, { hint: ENV_HINT });
+  }
+  if (Object.hasOwn(runbook.environments, wanted)) return wanted;
+  const source = fromVar === undefined ? '' : ' (from MIGRATE_ENV)';
+  throw new RunbookError('USAGE', `unknown environment "${wanted}"${source}${didYouMean(wanted, names)} (${runbook.file} defines: ${names.join(', ')})`, {
+    hint: ENV_HINT,
+  });
+}
+
+/**
+ * The runbook for one environment: variables merged (the environment's win), `${vars.x}` and
+ * `${env.X}` filled in, and every step's parameters parsed by its step type. Unlike validate, an
+ * unset `${env.X}` is an error here: the run needs the value.
+ */
+export function resolveRunbook(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv = process.env): ResolvedRunbook {
+  const name = pickEnvironment(runbook, envName, processEnv);
+  const env = runbook.environments[name]!;
+  const scope = buildScope(varDefs(runbook.doc.vars, name, env.vars), envFrom(processEnv));
+  const problems: Problem[] = [...scope.problems];
+  const locator = locatorOf(runbook);
+  const source = (path: Path) => locator?.source(path);
+
+  const params = (typeName: string, withValue: Record<string, unknown>, base: Path, resolve: Resolve): unknown => {
+    const type = getStepType(typeName);
+    if (!type) {
+      problems.push({ path: [...base.slice(0, -1), 'type'], message: `unknown step type "${typeName}" (known types: ${stepTypeNames().join(', ')})` });
+      return undefined;
+    }
+    const result = parseParams({ type, with: withValue, path: base }, resolve, source);
+    problems.push(...result.problems);
+    return result.params;
+  };
+  const resolveStep = (step: StepDef): ResolvedStep => {
+    const base = step.loc ? [...parsePath(step.loc.path), 'with'] : [step.ref, 'with'];
+    return { ...step, params: params(step.type, step.with, base, scope.resolve) };
+  };
+
+  const phases = {
+    pre: runbook.phases.pre.map(resolveStep),
+    mid: runbook.phases.mid.map(resolveStep),
+    post: runbook.phases.post.map(resolveStep),
+  };
+  const rollback = runbook.rollback.map((entry) => ({ ...entry, steps: entry.steps.map(resolveStep) }));
+  const checks: Record<string, CheckDef & { params: unknown }> = {};
+  for (const [checkName, check] of Object.entries(runbook.checks)) {
+    checks[checkName] = { ...check, params: params(check.type, check.with, ['checks', checkName, 'with'], scope.resolve) };
+  }
+
+  if (problems.length > 0) throw unresolved(runbook, name, problems);
+  const vars = Object.fromEntries([...scope.values].map(([k, v]) => [k, String(v)]));
+  return {
+    runbook,
+    env: { name, region: env.region, account: env.account, protected: env.protected ?? false, vars },
+    phases,
+    rollback,
+    checks,
+  };
+}
+
+function unresolved(runbook: Runbook, envName: string, problems: Problem[]): RunbookError {
+  const locator = locatorOf(runbook);
+  // A runbook that did not come from loadRunbook (a copy) has no YAML to point into.
+  const details = locator ? locator.detailLines(problems) : problems.map((p) => `${runbook.file}  ${formatPath(p.path)}  ${p.message}`);
+  const needsEnv = problems.some((p) => p.message.startsWith('environment variable '));
+  return new RunbookError('RUNBOOK_INVALID', `${runbook.file}: ${details.length} problem${details.length === 1 ? '' : 's'} for environment "${envName}"`, {
+    details,
+    hint: needsEnv
+      ? 'Export the environment variables named above (or give the values in the environment\'s vars), then run again.'
+      : 'Each line gives file:line:col, the path in the document and what is wrong.',
+  });
+}

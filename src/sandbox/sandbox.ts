@@ -1,0 +1,117 @@
+import { RunbookError, messageOf } from '../errors.js';
+import { seedEstate } from './estate.js';
+import type { EstateIds } from './estate.js';
+import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
+import { startMoto } from './moto.js';
+import type { MotoServer } from './moto.js';
+import { startProxy } from './proxy.js';
+import type { FaultSpec, FrontProxy } from './proxy.js';
+
+export interface SandboxOptions {
+  /** MIGRATE_TIME_SCALE for the runbook run against this sandbox; default 1. */
+  timeScale?: number;
+  faults?: FaultSpec;
+  /** Makes the proxy's fault injection reproducible. */
+  seed?: number;
+  /** Python with moto installed (default MIGRATE_PYTHON, then python3). */
+  python?: string;
+}
+
+export interface Sandbox {
+  /** Environment that points the unmodified SDK (and the runbook's sandbox environment) at this sandbox. */
+  exports: Record<string, string>;
+  ids: EstateIds;
+  moto: MotoServer;
+  proxy: FrontProxy;
+  health: { url: string };
+  /** Stops health server, proxy and moto; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** The account of DESIGN.md's example sandbox environment; moto takes it through MOTO_ACCOUNT_ID. */
+export const SANDBOX_ACCOUNT_ID = '000000000000';
+export const SANDBOX_REGION = 'eu-west-2';
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const timeScale = options.timeScale ?? 1;
+  if (!Number.isFinite(timeScale) || timeScale <= 0) {
+    throw new RunbookError('USAGE', `time scale must be a positive number, not ${String(timeScale)}`, { hint: 'For example 600: a 1h wait then takes 6s.' });
+  }
+  const moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) });
+  let proxy: FrontProxy | undefined;
+  let health: { url: string; stop(): Promise<void> } | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      // Front to back, so nothing is left talking to a moto that has gone.
+      await Promise.allSettled([health?.stop(), proxy?.stop()]);
+      await moto.stop();
+    })();
+    return stopping;
+  };
+  /**
+   * Ctrl-C or a kill must not leave moto behind. Whoever else listens for the signal (the sandbox
+   * command) decides what happens next; if nobody does, the signal's default is restored and the
+   * signal re-raised, so the process still ends the way it would have without us.
+   */
+  function onSignal(signal: NodeJS.Signals): void {
+    // Counted now: a `once` listener of someone else's is gone by the time stop() resolves.
+    const handledElsewhere = process.listenerCount(signal) > 0;
+    void stop().then(() => {
+      if (!handledElsewhere) process.kill(process.pid, signal);
+    });
+  }
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+
+  try {
+    proxy = await startProxy({ target: moto.url, ...(options.faults ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
+    // it is neither faulted nor logged.
+    const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
+    proxy.clearLog();
+    const front = proxy;
+    health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
+    return {
+      exports: sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+      ids,
+      moto,
+      proxy,
+      health: { url: health.url },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error instanceof RunbookError ? error : new RunbookError('SANDBOX', `the sandbox could not be set up: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** The proxy's faults can change while serving (setFaults), so ask it on each request. */
+function incidentsOf(proxy: FrontProxy): string[] {
+  return HEALTH_INCIDENTS.filter((name) => proxy.hasIncident(name));
+}
+
+export function sandboxExports(input: { proxyUrl: string; healthUrl: string; ids: EstateIds; timeScale: number }): Record<string, string> {
+  const { ids } = input;
+  return {
+    AWS_ENDPOINT_URL: input.proxyUrl,
+    AWS_REGION: SANDBOX_REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    // Empty, so a real session token left in the operator's shell is not sent with dummy keys.
+    AWS_SESSION_TOKEN: '',
+    MIGRATE_ENV: 'sandbox',
+    MIGRATE_TIME_SCALE: String(input.timeScale),
+    // The SDK checks for the exact string "true".
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    MIGRATE_SANDBOX_HEALTH_URL: input.healthUrl,
+    MIGRATE_SANDBOX_ZONE_ID: ids.zoneId,
+    MIGRATE_SANDBOX_ADMINS_DISTRIBUTION_ID: ids.adminsDistributionId,
+    MIGRATE_SANDBOX_ADMINS_DISTRIBUTION_DOMAIN: ids.adminsDistributionDomain,
+    MIGRATE_SANDBOX_NEW_POOL_ID: ids.newPoolId,
+    MIGRATE_SANDBOX_NEW_POOL_ARN: ids.newPoolArn,
+    MIGRATE_SANDBOX_OLD_POOL_ARN: ids.oldPoolArn,
+    MIGRATE_SANDBOX_ACCOUNT_ID: ids.accountId,
+  };
+}
