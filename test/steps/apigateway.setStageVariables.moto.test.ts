@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MotoServer } from '../../src/sandbox/moto.js';
 import { setStageVariables } from '../../src/steps/apigateway.setStageVariables.js';
 import { testContext } from './helpers/context.js';
-import { MOTO_GAPS, motoKeepsStageOnRedeploy, startTestMoto } from './helpers/moto.js';
+import { startTestMoto } from './helpers/moto.js';
 import { roundTrip } from './helpers/roundtrip.js';
 import { seedRestApi } from './helpers/seed.js';
 
@@ -33,8 +33,7 @@ describe('apigateway.setStageVariables against moto', () => {
     expect(await liveVariables(api.id)).toEqual({ authProvider: 'KEYCLOAK', maintenance: 'on', untouched: 'yes' });
   });
 
-  it('with deploy: true, deploys the stage and keeps its variables', async (t) => {
-    if (!(await motoKeepsStageOnRedeploy())) t.skip(MOTO_GAPS.redeployKeepsStage);
+  it('with deploy: true, deploys the stage and keeps its variables', async () => {
     const ctx = testContext();
     const api = await seedRestApi(ctx, { variables: { authProvider: 'KEYCLOAK', untouched: 'yes' } });
     const p = setStageVariables.params.parse({ restApiId: api.id, stage: 'prod', variables: { authProvider: 'COGNITO' }, deploy: true });
