@@ -56,6 +56,20 @@ describe('apigateway.restrictMethods against moto', () => {
     expect(restrictMethods.plan(await restrictMethods.read(ctx, p), p)).toMatchObject({ noop: true, summary: `REST API "${api.name}" stage prod already allows only GET, HEAD, OPTIONS` });
   });
 
+  it('lifts its own restriction when every method is allowed, and undo of the lift restricts again', async () => {
+    const ctx = testContext();
+    const api = await seedRestApi(ctx);
+    const restrict = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod' });
+    const change = restrictMethods.plan(await restrictMethods.read(ctx, restrict), restrict);
+    if (change.noop) throw new Error('expected a change');
+    const restricted = await restrictMethods.apply(ctx, change, restrict);
+    const lift = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod', allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    const trip = await roundTrip(restrictMethods, ctx, lift);
+    expect(trip.before.policy).toBe(restricted.policy);
+    expect(trip.applied.policy).toBeNull();
+    expect(trip.final.policy).toBe(restricted.policy);
+  });
+
   it('fails clearly on a stage that does not exist', async () => {
     const ctx = testContext();
     const api = await seedRestApi(ctx);
