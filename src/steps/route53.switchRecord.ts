@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Change, RRType, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { duration } from '../runbook/schema.js';
@@ -155,7 +156,7 @@ export function answerMatches(record: ResourceRecordSet, answer: DnsAnswer): boo
   const data = answer.data.map(dnsKey);
   if (record.AliasTarget) {
     const target = dnsKey(record.AliasTarget.DNSName ?? '');
-    return data.includes(target) || data.every((d) => /^[\d.]+$|^[0-9a-f:]+$/.test(d));
+    return data.includes(target) || data.every((d) => isIP(d) !== 0);
   }
   const values = (record.ResourceRecords ?? []).map((v) => dnsKey(v.Value ?? ''));
   // A routed record set answers with its own values or with another set's of the same name.
