@@ -1,12 +1,11 @@
 import { RunbookError } from '../errors.js';
-import type { EngineEvent } from '../engine/events.js';
-import { runPhase, type PhaseResult } from '../engine/engine.js';
+import { runPhase } from '../engine/engine.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import { getStepType } from '../steps/index.js';
-import { openSession } from './context.js';
+import { execute, type Executed } from './execute.js';
 import type { RunOptions } from './options.js';
-import { chooseOutput, refuseWithoutTty } from './render.js';
+import { refuseWithoutTty } from './render.js';
 import { printJson } from './print.js';
 
 function phaseOf(name: string): PhaseName {
@@ -14,35 +13,19 @@ function phaseOf(name: string): PhaseName {
   throw new RunbookError('USAGE', `unknown phase "${name}"`, { hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".` });
 }
 
-export interface Executed {
-  result: PhaseResult;
-  events: EngineEvent[];
-  env: string;
-}
-
 /** A phase from open to close; `migrate run`, `migrate plan` and `migrate rehearse` all come here. */
-export async function executePhase(phaseName: string, opts: RunOptions): Promise<Executed> {
+export function executePhase(phaseName: string, opts: RunOptions): Promise<Executed> {
   const phase = phaseOf(phaseName);
   const dryRun = !!opts.dryRun;
-  const envFlag = opts.env ?? process.env.MIGRATE_ENV;
   const label = `${dryRun ? 'plan' : 'run'} ${phase}`;
-  const session = await openSession(opts, { command: label, dryRun, lock: true });
-  try {
+  return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     const steps = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
-    const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: opts.yes, confirmEnv: opts.confirmEnv, dryRun }), output.emit);
+    const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
-    const result = await runPhase(deps, steps, {
-      command: `migrate ${label}`,
-      resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}`,
-    });
-    await output.finish();
-    return { result, events: output.events, env: session.env.name };
-  } finally {
-    await session.close();
-  }
+    return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}` });
+  });
 }
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
