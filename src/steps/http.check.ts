@@ -27,7 +27,8 @@ export interface HttpCheckState {
 /** One request, judged against the expectation; never throws for a network error. */
 export async function probe(ctx: Pick<StepContext, 'signal' | 'clock'>, p: HttpCheckParams): Promise<HttpCheckState> {
   const base = { url: p.url, method: p.method };
-  const timeout = AbortSignal.timeout(Math.max(50, parseDuration(p.timeout) / ctx.clock.scale));
+  // AbortSignal.timeout takes whole milliseconds only: 10s at time scale 60 is 166.67 ms.
+  const timeout = AbortSignal.timeout(Math.max(50, Math.ceil(parseDuration(p.timeout) / ctx.clock.scale)));
   try {
     const res = await fetch(p.url, { method: p.method, body: p.body, signal: AbortSignal.any([ctx.signal, timeout]), redirect: 'manual' });
     const text = p.method === 'HEAD' ? '' : await res.text();
