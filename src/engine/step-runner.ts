@@ -121,11 +121,22 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     }
 
     if (change.noop) {
-      if (type.mutates && (prev?.status === 'applied' || prev?.status === 'applying')) {
-        if (prev.status === 'applying' && !deps.dryRun) {
-          // The change was sent before a crash; live state shows it took effect.
-          deps.emit({ kind: 'step-warning', ref: step.ref, message: 'reconciled: an interrupted apply had taken effect' });
-          await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
+      // Sent by a run that was stopped (crash, Ctrl-C) or failed after it (timeout, health gate):
+      // migrate made this change, so it stays undoable, and it is checked like a fresh apply.
+      const unfinished = prev?.status === 'applying' || (prev?.status === 'failed' && prev.before !== undefined);
+      if (type.mutates && prev && (prev.status === 'applied' || unfinished)) {
+        if (unfinished && !deps.dryRun) {
+          deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} run had taken effect; verifying it` });
+          try {
+            await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
+            await runGates(deps, step, ctx);
+          } catch (error) {
+            const err = failure(error);
+            if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+            await save(deps);
+            await deps.audit({ event: 'reconciled', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
+            throw err;
+          }
           record(deps, step, { status: 'applied', after: change.current });
           await save(deps);
           await deps.audit({ event: 'reconciled', step: step.ref, result: 'applied' });
