@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import type { EstateIds } from '../../src/sandbox/estate.js';
 import type { RequestLogEntry } from '../../src/sandbox/proxy.js';
 import type { StateFile } from '../../src/state/types.js';
 
@@ -149,4 +150,16 @@ export function runbookCopy(dir: string, replacements: [string | RegExp, string]
     text = next;
   }
   return writeRunbook(dir, name, text);
+}
+
+/** moto makes new ids in every sandbox: this replaces them by their names (`<newPoolArn>`), so two sandboxes' states compare. */
+export function withIdsNamed(ids: EstateIds): (value: unknown) => unknown {
+  const named = Object.entries(ids)
+    .filter(([key, value]) => typeof value === 'string' && value.length >= 6 && key !== 'accountId')
+    .sort((a, b) => b[1].length - a[1].length);
+  return (value) => {
+    let text = JSON.stringify(value);
+    for (const [key, id] of named) text = text.split(id).join(`<${key}>`);
+    return JSON.parse(text) as unknown;
+  };
 }
