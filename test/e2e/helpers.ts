@@ -163,3 +163,50 @@ export function withIdsNamed(ids: EstateIds): (value: unknown) => unknown {
     return JSON.parse(text) as unknown;
   };
 }
+
+export interface LocalRunbook {
+  file: string;
+  /** The JSON file the steps write, and `<data>.writes`, the log of every write the plugin made. */
+  data: string;
+  writes(): string[];
+}
+
+/**
+ * A runbook with no AWS in it: mid steps 1..n of the json-file plugin (each sets one key), with an
+ * unprotected environment "local" and a protected one "prod". `slow` gives a step's slowMs.
+ */
+export function localRunbook(dir: string, options: { steps?: number; slow?: Record<number, number> } = {}): LocalRunbook {
+  const data = join(dir, 'data.json');
+  const keys = 'abcdefgh'.slice(0, options.steps ?? 3).split('');
+  const steps = keys
+    .map((key, i) => {
+      const slowMs = options.slow?.[i + 1] ?? 0;
+      return `    - { id: "${i + 1}", title: Set ${key}, type: test.jsonFile, with: { file: ${JSON.stringify(data)}, key: ${key}, value: "${i + 1}", slowMs: ${slowMs} } }`;
+    })
+    .join('\n');
+  const file = writeRunbook(
+    dir,
+    'local.yaml',
+    `version: 1
+name: e2e-local
+environments:
+  local: { region: eu-west-2, account: "000000000000" }
+  prod: { region: eu-west-2, account: "123456789012", protected: true }
+phases:
+  mid:
+${steps}
+`,
+  );
+  return {
+    file,
+    data,
+    writes: () => (existsSync(`${data}.writes`) ? readFileSync(`${data}.writes`, 'utf8').split('\n').filter(Boolean) : []),
+  };
+}
+
+/** The environment for a run of a local runbook: the json-file plugin loaded, no AWS, no sandbox. */
+export function localEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = baseEnv({ MIGRATE_STEP_PLUGINS: JSON_FILE_PLUGIN, MIGRATE_STATE_DIR: stateDir, MIGRATE_ENV: 'local', MIGRATE_TIME_SCALE: '1', ...extra });
+  delete env.AWS_ENDPOINT_URL;
+  return env;
+}
