@@ -34,7 +34,7 @@ export async function usersDiff(deps: UsersDeps, opts: { exportFile: string; jso
   const source = await openExport(opts.exportFile);
   const result = await diffUsers({ source, api: await open(deps), mapping: deps.mapping, signal: deps.signal });
   if (opts.json) deps.out.json(result);
-  else for (const line of renderDiffTable(result)) deps.out.line(line);
+  else renderDiffTable(result, (line) => deps.out.line(line));
   return result;
 }
 

@@ -88,39 +88,60 @@ function cell(text: string | undefined): string {
   return flat.length > CELL ? `${flat.slice(0, CELL - 3)}...` : flat;
 }
 
-/** Left-aligned columns, two spaces apart; long cells cut at 60 characters. */
-export function table(headers: string[], rows: string[][]): string[] {
-  const cells = rows.map((r) => r.map((c) => cell(c)));
-  const widths = headers.map((h, i) => cells.reduce((w, r) => Math.max(w, r[i]?.length ?? 0), h.length));
+/**
+ * Left-aligned columns, two spaces apart; long cells cut at 60 characters. Rows are produced twice
+ * (widths, then lines) and each line handed on as it is made, so a table of 100k users is never
+ * held whole.
+ */
+export function writeTable(headers: string[], rows: () => Iterable<string[]>, emit: (line: string) => void): void {
+  const widths = headers.map((h) => h.length);
+  for (const r of rows()) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, cell(c).length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...cells.map(line)];
+  emit(line(headers));
+  for (const r of rows()) emit(line(r.map((c) => cell(c))));
 }
 
-export function renderDiffTable(r: DiffResult): string[] {
+export function table(headers: string[], rows: string[][]): string[] {
+  const out: string[] = [];
+  writeTable(headers, () => rows, (l) => out.push(l));
+  return out;
+}
+
+function* mapped<T>(list: T[], f: (x: T) => string[]): Iterable<string[]> {
+  for (const x of list) yield f(x);
+}
+
+export function renderDiffTable(r: DiffResult, emit: (line: string) => void): void {
   const c = r.counts;
-  const out: string[] = [
-    `Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid`,
-    `Cognito user pool ${r.userPoolId}: ${c.cognito} users`,
-    `missing in Cognito: ${c.missing}   only in Cognito: ${c.onlyInCognito}   differ: ${c.differing}   same: ${c.same}`,
-  ];
-  if (r.missingGroups.length) out.push(`warning: the mapping names Cognito groups the pool does not have: ${r.missingGroups.join(', ')}`);
+  emit(`Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid`);
+  emit(`Cognito user pool ${r.userPoolId}: ${c.cognito} users`);
+  emit(`missing in Cognito: ${c.missing}   only in Cognito: ${c.onlyInCognito}   differ: ${c.differing}   same: ${c.same}`);
+  if (r.missingGroups.length) emit(`warning: the mapping names Cognito groups the pool does not have: ${r.missingGroups.join(', ')}`);
   if (r.missing.length) {
-    out.push('', `MISSING IN COGNITO (${r.missing.length})`);
-    out.push(...table(['USERNAME', 'ENABLED', 'GROUPS', 'WHERE'], r.missing.map((m) => [m.username, m.enabled ? 'yes' : 'no', m.groups.join(',') || '-', m.position])));
+    emit('');
+    emit(`MISSING IN COGNITO (${r.missing.length})`);
+    writeTable(['USERNAME', 'ENABLED', 'GROUPS', 'WHERE'], () => mapped(r.missing, (m) => [m.username, m.enabled ? 'yes' : 'no', m.groups.join(',') || '-', m.position]), emit);
   }
   if (r.onlyInCognito.length) {
-    out.push('', `ONLY IN COGNITO (${r.onlyInCognito.length})`);
-    out.push(...table(['USERNAME', 'ENABLED'], r.onlyInCognito.map((m) => [m.username, m.enabled ? 'yes' : 'no'])));
+    emit('');
+    emit(`ONLY IN COGNITO (${r.onlyInCognito.length})`);
+    writeTable(['USERNAME', 'ENABLED'], () => mapped(r.onlyInCognito, (m) => [m.username, m.enabled ? 'yes' : 'no']), emit);
   }
   if (r.differences.length) {
-    out.push('', `DIFFERENT (${r.differences.length})`);
-    const rows = r.differences.flatMap((d) => d.differences.map((f) => [d.username, f.field, f.export ?? '-', f.cognito ?? '-']));
-    out.push(...table(['USERNAME', 'FIELD', 'KEYCLOAK', 'COGNITO'], rows));
+    emit('');
+    emit(`DIFFERENT (${r.differences.length})`);
+    const rows = function* (): Iterable<string[]> {
+      for (const d of r.differences) for (const f of d.differences) yield [d.username, f.field, f.export ?? '-', f.cognito ?? '-'];
+    };
+    writeTable(['USERNAME', 'FIELD', 'KEYCLOAK', 'COGNITO'], rows, emit);
   }
   if (r.invalid.length) {
-    out.push('', `INVALID ROWS (${r.invalid.length}, skipped)`);
-    out.push(...table(['WHERE', 'EMAIL', 'REASON'], r.invalid.map((i) => [i.position, i.email ?? '-', i.reason])));
+    emit('');
+    emit(`INVALID ROWS (${r.invalid.length}, skipped)`);
+    writeTable(['WHERE', 'EMAIL', 'REASON'], () => mapped(r.invalid, (i) => [i.position, i.email ?? '-', i.reason]), emit);
   }
-  if (!r.missing.length && !r.onlyInCognito.length && !r.differences.length && !r.invalid.length) out.push('', 'Cognito matches the export.');
-  return out;
+  if (!r.missing.length && !r.onlyInCognito.length && !r.differences.length && !r.invalid.length) {
+    emit('');
+    emit('Cognito matches the export.');
+  }
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { RunbookError, messageOf } from '../errors.js';
 import { describeAwsError } from '../aws/errors.js';
@@ -41,7 +42,7 @@ export class CognitoUsers {
 
   static async open(client: CognitoIdentityProviderClient, userPoolId: string, bucket: TokenBucket, signal?: AbortSignal): Promise<CognitoUsers> {
     const sdk = await import('@aws-sdk/client-cognito-identity-provider');
-    return new CognitoUsers(sdk, client, userPoolId, bucket, signal);
+    return new CognitoUsers(sdk, client, userPoolId, bucket, signal ? fanOut(signal) : undefined);
   }
 
   /** Requests sent (or about to be) through this wrapper. */
@@ -156,6 +157,18 @@ export class CognitoUsers {
     }
     return new RunbookError('AWS_ERROR', `${what} failed: ${awsMessage(error)}`, { cause: error });
   }
+}
+
+/**
+ * Every request in flight (and every rate-limit wait) listens for the abort; with dozens at once
+ * Node would warn of a listener leak on the caller's signal. One listener there, any number here.
+ */
+function fanOut(signal: AbortSignal): AbortSignal {
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (signal.aborted) inner.abort(signal.reason);
+  else signal.addEventListener('abort', () => inner.abort(signal.reason), { once: true });
+  return inner.signal;
 }
 
 function entry(username: string, enabled: boolean, attributes: { Name?: string; Value?: string }[] | undefined, compared: string[]): PoolEntry {

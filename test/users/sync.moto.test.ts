@@ -275,3 +275,23 @@ describe('resolveUserPoolId', () => {
     expect(e.hint).toContain(name);
   });
 });
+
+describe('users sync at high concurrency', () => {
+  it('shares one listener on the caller\'s abort signal, so Node warns of no listener leak', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const pool = await createPool(client, { groups: ['reval-admins'] });
+      const exportFile = join(tmp.dir, 'wide.json');
+      await writeRealmExport(exportFile, 80);
+      const d = deps(pool, { mapping: mapping({ rate: 1000, concurrency: 32 }) });
+      const r = await usersSync(d, { exportFile, dryRun: false, invite: false });
+      expect(r.created).toBe(80);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => /MaxListeners/.test(w))).toEqual([]);
+  });
+});
