@@ -149,6 +149,7 @@ export class CognitoUsers {
 
   fail(what: string, error: unknown): RunbookError {
     if (error instanceof RunbookError) return error;
+    if (this.signal?.aborted) return new RunbookError('ABORTED', `interrupted during ${what}`, { cause: error });
     if (errorName(error) === 'ResourceNotFoundException' && /pool/i.test(messageOf(error))) {
       return new RunbookError('USERS', `user pool ${this.userPoolId} not found (${what})`, {
         hint: "Check the runbook's users.userPool and that the credentials are for the right account and region.",

@@ -97,7 +97,6 @@ export async function applyUser(api: CognitoUsers, user: PlannedUser, invite: bo
   return { created, disabled: !user.enabled, groups: user.groups };
 }
 
-
 /**
  * Creates the users of the export that Cognito lacks. Reads the export twice (once to count, so
  * progress has a total; once to act), never holding more than the pool index and the checkpoint.
