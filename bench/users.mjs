@@ -3,13 +3,14 @@
 // dist/ (npm run build first). Prints ratios and counts, never pass/fail on absolute times.
 //
 //   node bench/users.mjs [--users 20000] [--rate 200] [--concurrency 16] [--naive 1000]
-//                        [--latency-ms 30] [--diff-users 100000]
+//                        [--latency-ms 30] [--throttle 0.05] [--diff-users 100000]
 //
-// --latency-ms adds that delay to every request through a small loopback proxy in front of moto,
-// standing in for the round trip to Cognito (moto on loopback answers in a millisecond or two,
-// which would make any one-at-a-time loop look fast). 0 talks to moto directly.
-// Throttling injection needs the sandbox's fault proxy (src/sandbox, branch `sandbox`), which has
-// not landed here: this bench runs without it and says so.
+// --latency-ms adds that delay to every request, standing in for the round trip to Cognito (moto
+// on loopback answers in a millisecond or two, which would make any one-at-a-time loop look fast).
+// The requests go through the sandbox's front proxy (dist/sandbox/proxy.js) when the build has it:
+// then --throttle answers that share of requests with Cognito's ThrottlingException, for the SDK's
+// own retries to absorb, and the proxy's request log counts the AdminCreateUser calls moto applied.
+// Without it, a small latency-only proxy here stands in, and throttling is not injected.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -35,6 +36,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     naive: { type: 'string', default: '1000' },
     'latency-ms': { type: 'string', default: '30' },
+    throttle: { type: 'string', default: '0.05' },
     'diff-users': { type: 'string', default: '100000' },
   },
 });
@@ -44,6 +46,8 @@ const C = Number(flags.concurrency);
 const NAIVE = Math.min(Number(flags.naive), N);
 const LATENCY = Number(flags['latency-ms']);
 const DIFF_USERS = Number(flags['diff-users']);
+const THROTTLE = Number(flags.throttle);
+const sandboxProxy = existsSync(join(root, 'dist/sandbox/proxy.js')) ? await import(dist('sandbox/proxy.js')) : undefined;
 
 const sdk = await import('@aws-sdk/client-cognito-identity-provider');
 const { usersSync } = await import(dist('commands/users.js'));
@@ -51,6 +55,7 @@ const { createProgressRenderer } = await import(dist('users/progress.js'));
 
 const children = [];
 const servers = [];
+const stops = [];
 const tmp = await mkdtemp(join(tmpdir(), 'migrate-bench-users-'));
 
 async function startMoto() {
@@ -96,11 +101,14 @@ async function startLatencyProxy(target, ms) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
+/** As the CLI's AWS session builds them: adaptive retries, up to 10 attempts. */
 function client(endpoint) {
   return new sdk.CognitoIdentityProviderClient({
     endpoint,
     region: 'eu-west-2',
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    retryMode: 'adaptive',
+    maxAttempts: 10,
     requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }) },
   });
 }
@@ -164,11 +172,21 @@ function deps(c, poolId, checkpointFile, progress) {
 
 try {
   const motoUrl = await startMoto();
-  const endpoint = LATENCY > 0 ? await startLatencyProxy(motoUrl, LATENCY) : motoUrl;
+  let proxy;
+  let endpoint = motoUrl;
+  if (sandboxProxy) {
+    proxy = await sandboxProxy.startProxy({ target: motoUrl, faults: { latencyMs: LATENCY, throttle: THROTTLE } });
+    stops.push(() => proxy.stop());
+    endpoint = proxy.url;
+  } else if (LATENCY > 0) endpoint = await startLatencyProxy(motoUrl, LATENCY);
   const direct = client(motoUrl);
   const viaNet = client(endpoint);
   console.log(`users bench: ${N} users, rate limit Q=${Q} requests/s, concurrency ${C}, simulated latency ${LATENCY} ms/request`);
-  console.log('throttling injection: not available (the sandbox fault proxy has not landed on this branch); SDK retries untested here');
+  console.log(
+    sandboxProxy
+      ? `throttling injection: ${THROTTLE} of requests answered ThrottlingException by the sandbox proxy (SDK adaptive retries, 10 attempts)`
+      : 'throttling injection: not available (this build has no dist/sandbox/proxy.js); latency only, through a stand-in proxy',
+  );
 
   const exportFile = join(tmp, 'lin-realm.json');
   await writeExport(exportFile, N);
@@ -200,6 +218,7 @@ try {
 
   // 2. users sync of all N.
   const pool = await createPool(direct, 'sync');
+  proxy?.clearLog();
   const renderer = createProgressRenderer({ stream: process.stderr, everyPercent: 10 });
   let last;
   const result = await usersSync(
@@ -219,12 +238,18 @@ try {
   let lost = 0;
   for (let i = 0; i < N; i++) if (!byEmail.has(user(i).email)) lost++;
   const duplicated = [...byEmail.values()].reduce((n, k) => n + k - 1, 0);
+  const log = proxy ? proxy.requests.filter((r) => r.service === 'cognito-idp') : undefined;
   const again = await usersSync(deps(viaNet, pool, join(tmp, 'sync.checkpoint.json')), { exportFile, dryRun: false, invite: false });
 
   console.log('');
   console.log(`sync: ${result.created} created, ${result.disabled} disabled, ${result.grouped} group memberships, ${result.failed.length} failed, in ${last.elapsedSeconds.toFixed(1)}s of writing (${result.elapsedSeconds.toFixed(1)}s in all)`);
   console.log(`achieved rate: ${last.requestsPerSecond.toFixed(1)} requests/s = ${(last.requestsPerSecond / Q).toFixed(2)} x Q (${last.usersPerSecond.toFixed(1)} users/s)`);
   console.log(`lost: ${lost}   duplicated: ${duplicated}   users in pool: ${users.length} of ${N}   second sync created: ${again.created}`);
+  if (log) {
+    const applied = log.filter((r) => r.operation === 'AdminCreateUser' && !r.injected && r.status === 200).length;
+    const throttled = log.filter((r) => r.injected === 'throttle').length;
+    console.log(`proxy log: ${log.length} requests, ${throttled} answered ThrottlingException and retried by the SDK; AdminCreateUser applied by moto ${applied} times for ${result.created} users created (extra: ${applied - result.created})`);
+  }
   console.log(`naive one-at-a-time loop over ${NAIVE} users: ${naiveRate.toFixed(1)} users/s; sync is ${(last.usersPerSecond / naiveRate).toFixed(1)}x that (target >= 5x)`);
 
   // 3. Peak RSS of `users diff` on a DIFF_USERS export (the first N are in the pool), in a child process.
@@ -251,6 +276,7 @@ try {
     `users diff on ${DIFF_USERS} users: ${diff.counts.missing} missing, ${diff.counts.same} same, ${diff.lines} table lines; peak RSS ${mb.toFixed(0)} MB = ${(mb / 200).toFixed(2)} x the 200 MB budget`,
   );
 } finally {
+  for (const stop of stops) await stop();
   for (const s of servers) s.close();
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await rm(tmp, { recursive: true, force: true });

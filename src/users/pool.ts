@@ -8,6 +8,16 @@ import type { PlannedUser } from './types.js';
 
 type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider');
 
+/** The part of a command's middleware stack used to meter retries (kept loose: commands differ in types). */
+interface Metered {
+  middlewareStack: {
+    addRelativeTo(
+      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { name: string; relation: 'before' | 'after'; toMiddleware: string },
+    ): void;
+  };
+}
+
 /** What diff needs of a Cognito user, kept small: a 100k-user pool is held in memory. */
 export interface PoolEntry {
   username: string;
@@ -50,23 +60,42 @@ export class CognitoUsers {
     return this.bucket.taken;
   }
 
-  /** Every request goes through here: one token each, and the run's abort signal. */
+  /**
+   * Every request goes through here: one token before it is sent, and the run's abort signal. The
+   * SDK's own retries (throttling, 5xx) happen inside client.send; `metered` makes each of those
+   * attempts take a token too, so the bucket bounds what Cognito actually receives.
+   */
   private async call<T>(send: (c: CognitoIdentityProviderClient, options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
     await this.bucket.take(this.signal);
     return send(this.client, this.signal ? { abortSignal: this.signal } : {});
+  }
+
+  private metered<C extends object>(command: C): C {
+    let attempts = 0;
+    (command as unknown as Metered).middlewareStack.addRelativeTo(
+      (next) => async (args) => {
+        // The first attempt took its token in call(); each retry takes one here.
+        if (attempts++ > 0) await this.bucket.take(this.signal);
+        return next(args);
+      },
+      { name: 'migrateUsersRateLimit', relation: 'after', toMiddleware: 'retryMiddleware' },
+    );
+    return command;
   }
 
   async createUser(user: PlannedUser, invite: boolean): Promise<void> {
     const { AdminCreateUserCommand } = this.sdk;
     await this.call((c, o) =>
       c.send(
-        new AdminCreateUserCommand({
-        UserPoolId: this.userPoolId,
-        Username: user.username,
-        UserAttributes: userAttributes(user),
-        // Never invite someone Keycloak has disabled: the mail would invite a locked-out account.
-        ...(invite && user.enabled ? { DesiredDeliveryMediums: ['EMAIL'] } : { MessageAction: 'SUPPRESS' }),
-        }),
+        this.metered(
+          new AdminCreateUserCommand({
+            UserPoolId: this.userPoolId,
+            Username: user.username,
+            UserAttributes: userAttributes(user),
+            // Never invite someone Keycloak has disabled: the mail would invite a locked-out account.
+            ...(invite && user.enabled ? { DesiredDeliveryMediums: ['EMAIL'] } : { MessageAction: 'SUPPRESS' }),
+          }),
+        ),
         o,
       ),
     );
@@ -74,19 +103,19 @@ export class CognitoUsers {
 
   async disableUser(username: string): Promise<void> {
     const { AdminDisableUserCommand } = this.sdk;
-    await this.call((c, o) => c.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username }), o));
+    await this.call((c, o) => c.send(this.metered(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username })), o));
   }
 
   async addToGroup(username: string, group: string): Promise<void> {
     const { AdminAddUserToGroupCommand } = this.sdk;
-    await this.call((c, o) => c.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group }), o));
+    await this.call((c, o) => c.send(this.metered(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group })), o));
   }
 
   /** One user by username, or undefined when Cognito has none. */
   async getUser(username: string, compared: string[]): Promise<PoolEntry | undefined> {
     try {
       const { AdminGetUserCommand } = this.sdk;
-      const out = await this.call((c, o) => c.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: username }), o));
+      const out = await this.call((c, o) => c.send(this.metered(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: username })), o));
       return entry(out.Username ?? username, out.Enabled ?? true, out.UserAttributes, compared);
     } catch (error) {
       if (errorName(error) === 'UserNotFoundException') return undefined;
@@ -103,7 +132,7 @@ export class CognitoUsers {
       let out;
       try {
         out = await this.call((c, o) =>
-          c.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: 60, AttributesToGet: compared, ...(token ? { PaginationToken: token } : {}) }), o),
+          c.send(this.metered(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: 60, AttributesToGet: compared, ...(token ? { PaginationToken: token } : {}) })), o),
         );
       } catch (error) {
         throw this.fail('ListUsers', error);
@@ -125,7 +154,7 @@ export class CognitoUsers {
       const { ListGroupsCommand } = this.sdk;
       let out;
       try {
-        out = await this.call((c, o) => c.send(new ListGroupsCommand({ UserPoolId: this.userPoolId, Limit: 60, ...(token ? { NextToken: token } : {}) }), o));
+        out = await this.call((c, o) => c.send(this.metered(new ListGroupsCommand({ UserPoolId: this.userPoolId, Limit: 60, ...(token ? { NextToken: token } : {}) })), o));
       } catch (error) {
         throw this.fail('ListGroups', error);
       }
@@ -140,7 +169,7 @@ export class CognitoUsers {
     const { DescribeUserPoolCommand } = this.sdk;
     let out;
     try {
-      out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o));
+      out = await this.call((c, o) => c.send(this.metered(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId })), o));
     } catch (error) {
       throw this.fail('DescribeUserPool', error);
     }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -225,5 +227,38 @@ describe('syncUsers with a mocked Cognito client', () => {
     expect(isRunbookError(error) && error.code).toBe('STATE_CORRUPT');
     expect(String((error as Error).message)).toContain(i.checkpointFile);
     expect(mock.commandCalls(AdminCreateUserCommand)).toHaveLength(0);
+  });
+});
+
+describe('the SDK\'s own retries', () => {
+  it('take a token each, so the bucket bounds what Cognito receives, not only first attempts', async () => {
+    let received = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        if (received <= 2) {
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': 'ThrottlingException' });
+          res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+        } else {
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end('{}');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const real = new CognitoIdentityProviderClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 5 });
+      const bucket = new TokenBucket(1e6);
+      const api = await CognitoUsers.open(real, 'eu-west-2_test', bucket);
+      await api.disableUser('a@b.uk');
+      expect(received).toBe(3);
+      expect(bucket.taken).toBe(3);
+      expect(api.requests).toBe(3);
+      real.destroy();
+    } finally {
+      server.close();
+    }
   });
 });
