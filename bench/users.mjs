@@ -3,7 +3,12 @@
 // dist/ (npm run build first). Prints ratios and counts, never pass/fail on absolute times.
 //
 //   node bench/users.mjs [--users 20000] [--rate 200] [--concurrency 16] [--naive 1000]
-//                        [--latency-ms 30] [--throttle 0.05] [--diff-users 100000]
+//                        [--latency-ms 30] [--throttle 0.02] [--retry-mode standard|adaptive]
+//                        [--diff-users 100000]
+//
+// --retry-mode is the SDK client's: the token bucket already paces every attempt, and the SDK's
+// "adaptive" mode adds a client-side limiter that cuts its rate by 30% on each throttling answer,
+// so even 1% of throttled requests holds a sync far below Q (try --retry-mode adaptive).
 //
 // --latency-ms adds that delay to every request, standing in for the round trip to Cognito (moto
 // on loopback answers in a millisecond or two, which would make any one-at-a-time loop look fast).
@@ -36,7 +41,8 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     naive: { type: 'string', default: '1000' },
     'latency-ms': { type: 'string', default: '30' },
-    throttle: { type: 'string', default: '0.05' },
+    throttle: { type: 'string', default: '0.02' },
+    'retry-mode': { type: 'string', default: 'standard' },
     'diff-users': { type: 'string', default: '100000' },
   },
 });
@@ -101,13 +107,13 @@ async function startLatencyProxy(target, ms) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
-/** As the CLI's AWS session builds them: adaptive retries, up to 10 attempts. */
+/** Up to 10 attempts, as the CLI's AWS session allows; the retry mode is --retry-mode. */
 function client(endpoint) {
   return new sdk.CognitoIdentityProviderClient({
     endpoint,
     region: 'eu-west-2',
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    retryMode: 'adaptive',
+    retryMode: flags['retry-mode'],
     maxAttempts: 10,
     requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }) },
   });
@@ -184,7 +190,7 @@ try {
   console.log(`users bench: ${N} users, rate limit Q=${Q} requests/s, concurrency ${C}, simulated latency ${LATENCY} ms/request`);
   console.log(
     sandboxProxy
-      ? `throttling injection: ${THROTTLE} of requests answered ThrottlingException by the sandbox proxy (SDK adaptive retries, 10 attempts)`
+      ? `throttling injection: ${THROTTLE} of requests answered ThrottlingException by the sandbox proxy (SDK ${flags['retry-mode']} retries, 10 attempts)`
       : 'throttling injection: not available (this build has no dist/sandbox/proxy.js); latency only, through a stand-in proxy',
   );
 
