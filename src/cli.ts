@@ -140,6 +140,26 @@ interrupted or was refused for drift.`,
     .action(act(async () => (await import('./commands/watch.js')).watchCommand));
 
   program
+    .command('rehearse')
+    .description('rehearse the whole plan against a fresh sandbox: validate, pre, mid, rollback 4 (chains 3), estate back, mid again, post')
+    .option('--faults <spec>', 'inject faults, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s, or the incident reval-down')
+    .option('--time-scale <n>', 'divide every wait and window by n (default 600)')
+    .option('--keep', 'leave the sandbox running at the end and print its exports')
+    .addHelpText(
+      'after',
+      `
+Runs with --yes and a temporary state dir of its own; prints a summary table and exits 0 only if
+every gate passed. With --faults reval-down, mid stops at Reval's gate and the rehearsal shows
+rollback 4 restoring it before running mid again.
+Examples:
+  migrate rehearse
+  migrate rehearse --faults throttle=0.3,5xx=0.1
+  migrate rehearse --faults reval-down
+  migrate rehearse --runbook my-runbook.yaml --keep`,
+    )
+    .action(act(async () => (await import('./commands/rehearse.js')).rehearseCommand));
+
+  program
     .command('sandbox')
     .description('start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it')
     .option('--time-scale <n>', 'divide every wait and window by n (default 600: a 1h wait takes 6s)')

@@ -13,8 +13,6 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   try {
     const { buildProgram } = await import('./cli.js');
-    const { configureColor } = await import('./output/style.js');
-    configureColor(!argv.includes('--no-color'));
     const program = buildProgram((c) => (code = c));
     program.exitOverride();
     program.configureOutput({ writeErr: (s) => process.stderr.write(s) });

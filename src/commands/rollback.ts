@@ -1,25 +1,23 @@
 import { RunbookError } from '../errors.js';
 import { runRollback } from '../rollback/run.js';
-import { openSession } from './context.js';
+import { execute, type Executed } from './execute.js';
 import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
-import { chooseOutput, refuseWithoutTty } from './render.js';
+import { refuseWithoutTty } from './render.js';
 
-export async function rollbackCommand(id: string, opts: RollbackCommandOptions): Promise<number> {
+export function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
   if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new RunbookError('USAGE', `"${id}" is not a rollback number`, { hint: 'Run "migrate status" to list the rollback entries.' });
   const dryRun = !!opts.dryRun;
   const label = `rollback ${id}${dryRun ? ' --dry-run' : ''}`;
-  const session = await openSession(opts, { command: label, dryRun, lock: true });
-  try {
+  return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
-    const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: opts.yes, confirmEnv: opts.confirmEnv, dryRun }), output.emit);
-    const result = await runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
-    await output.finish();
-    if (opts.json) printJson({ command: label, env: session.env.name, dryRun, ok: result.ok, summary: result.summary, events: output.events });
-    if (result.error) throw result.error;
-    return result.ok ? 0 : 1;
-  } finally {
-    await session.close();
-  }
+    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
+  });
+}
+
+export async function rollbackCommand(id: string, opts: RollbackCommandOptions): Promise<number> {
+  const { result, events, env } = await executeRollback(id, opts);
+  if (opts.json) printJson({ command: `rollback ${id}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
+  if (result.error) throw result.error;
+  return result.ok ? 0 : 1;
 }

@@ -3,9 +3,9 @@ import { runPhase } from '../engine/engine.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import { getStepType } from '../steps/index.js';
-import { openSession } from './context.js';
+import { execute, type Executed } from './execute.js';
 import type { RunOptions } from './options.js';
-import { chooseOutput, refuseWithoutTty } from './render.js';
+import { refuseWithoutTty } from './render.js';
 import { printJson } from './print.js';
 
 function phaseOf(name: string): PhaseName {
@@ -13,29 +13,24 @@ function phaseOf(name: string): PhaseName {
   throw new RunbookError('USAGE', `unknown phase "${name}"`, { hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".` });
 }
 
-/** `migrate plan <phase>` is `migrate run <phase> --dry-run`. */
-export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
+/** A phase from open to close; `migrate run`, `migrate plan` and `migrate rehearse` all come here. */
+export function executePhase(phaseName: string, opts: RunOptions): Promise<Executed> {
   const phase = phaseOf(phaseName);
   const dryRun = !!opts.dryRun;
-  const envFlag = opts.env ?? process.env.MIGRATE_ENV;
   const label = `${dryRun ? 'plan' : 'run'} ${phase}`;
-  const session = await openSession(opts, { command: label, dryRun, lock: true });
-  try {
+  return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     const steps = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
-    const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: opts.yes, confirmEnv: opts.confirmEnv, dryRun }), output.emit);
+    const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
-    const result = await runPhase(deps, steps, {
-      command: `migrate ${label}`,
-      resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}`,
-    });
-    await output.finish();
-    if (opts.json) printJson({ command: label, env: session.env.name, dryRun, ok: result.ok, summary: result.summary, events: output.events });
-    if (result.error) throw result.error;
-    return result.ok ? 0 : 1;
-  } finally {
-    await session.close();
-  }
+    return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}` });
+  });
+}
+
+export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
+  const { result, events, env } = await executePhase(phaseName, opts);
+  if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
+  if (result.error) throw result.error;
+  return result.ok ? 0 : 1;
 }

@@ -1,8 +1,30 @@
 import { canonicalJson } from '../util/json.js';
 
+/**
+ * A JSON document held in a string (a resource policy): returned parsed, so a preview shows its
+ * fields rather than one long line cut off before the part that matters. AWS sends such documents
+ * with their quotes escaped, so that reading is tried too.
+ */
+function embeddedDocument(text: string): object | undefined {
+  const t = text.trim();
+  if (!t.startsWith('{') && !t.startsWith('[')) return undefined;
+  for (const read of [() => JSON.parse(t) as unknown, () => JSON.parse(JSON.parse(`"${t}"`) as string) as unknown]) {
+    try {
+      const doc = read();
+      if (doc && typeof doc === 'object' && Object.keys(doc).length > 0) return doc;
+    } catch {
+      // not this reading
+    }
+  }
+  return undefined;
+}
+
 /** Flattens JSON into path -> scalar text, so two states can be compared field by field. */
 export function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (Array.isArray(value) && value.length > 0 && value.some((v) => v && typeof v === 'object')) {
+  const doc = typeof value === 'string' ? embeddedDocument(value) : undefined;
+  if (doc) {
+    flatten(doc, prefix, out);
+  } else if (Array.isArray(value) && value.length > 0 && value.some((v) => v && typeof v === 'object')) {
     value.forEach((item, i) => flatten(item, `${prefix}[${i}]`, out));
   } else if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
     for (const key of Object.keys(value).sort()) {

@@ -7,6 +7,7 @@ import type { EngineDeps } from './deps.js';
 import type { StepEndStatus } from './events.js';
 import { diffLines } from './diff.js';
 import { guarded } from './guard.js';
+import { formatDuration } from '../util/duration.js';
 
 export type StepOutcome = 'applied' | 'already-applied' | 'noop' | 'skipped' | 'would-change' | 'would-fail' | 'failed';
 
@@ -88,9 +89,19 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
   const controller = new AbortController();
   const signal = AbortSignal.any([deps.signal, controller.signal]);
   const ctx = deps.contextFor(step, prev, signal);
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new RunbookError('STEP_TIMEOUT', `${step.ref} timed out`)), timeoutMs);
+  const timeout = new RunbookError('STEP_TIMEOUT', `${step.ref} did not finish within ${formatDuration(step.timeoutMs ?? 0)} (its timeout)`, {
+    hint: 'The state was saved. Raise the step\'s `timeout:` in the runbook if this wait is expected, or look at why it hangs; then resume.',
+  });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeout), timeoutMs);
   const deadline = timeoutMs === undefined ? undefined : started + timeoutMs;
   const left = () => (deadline === undefined ? undefined : Math.max(1, deadline - Date.now()));
+  // The timeout aborts the step's signal, and whatever was waiting on it reports an interruption:
+  // that is the timeout (a failure, not an operator's Ctrl-C), told in the runbook's own terms.
+  const failure = (error: unknown): RunbookError => {
+    const err = stepError(step, error);
+    const expired = controller.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
+    return (err.code === 'ABORTED' || err.code === 'STEP_TIMEOUT') && expired && !deps.signal.aborted ? timeout : err;
+  };
 
   try {
     if (prev?.status === 'applied' && prev.digest !== step.digest && type.mutates) {
@@ -101,7 +112,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       const current = await guarded(type.read(ctx, step.params), deps.signal, `${step.ref} read`, left());
       change = type.plan(current, step.params);
     } catch (error) {
-      const err = stepError(step, error);
+      const err = failure(error);
       if (deps.dryRun && err.code !== 'ABORTED') {
         end('would-fail', err.message, err.hint);
         return 'would-fail';
@@ -110,11 +121,22 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     }
 
     if (change.noop) {
-      if (type.mutates && (prev?.status === 'applied' || prev?.status === 'applying')) {
-        if (prev.status === 'applying' && !deps.dryRun) {
-          // The change was sent before a crash; live state shows it took effect.
-          deps.emit({ kind: 'step-warning', ref: step.ref, message: 'reconciled: an interrupted apply had taken effect' });
-          await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
+      // Sent by a run that was stopped (crash, Ctrl-C) or failed after it (timeout, health gate):
+      // migrate made this change, so it stays undoable, and it is checked like a fresh apply.
+      const unfinished = prev?.status === 'applying' || (prev?.status === 'failed' && prev.before !== undefined);
+      if (type.mutates && prev && (prev.status === 'applied' || unfinished)) {
+        if (unfinished && !deps.dryRun) {
+          deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} run had taken effect; verifying it` });
+          try {
+            await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
+            await runGates(deps, step, ctx);
+          } catch (error) {
+            const err = failure(error);
+            if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+            await save(deps);
+            await deps.audit({ event: 'reconciled', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
+            throw err;
+          }
           record(deps, step, { status: 'applied', after: change.current });
           await save(deps);
           await deps.audit({ event: 'reconciled', step: step.ref, result: 'applied' });
@@ -168,7 +190,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       await guarded(type.verify?.(ctx, step.params, after) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
       await runGates(deps, step, ctx);
     } catch (error) {
-      const err = stepError(step, error);
+      const err = failure(error);
       // An interrupted apply stays "applying": only live state can tell whether it took effect.
       if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
       await save(deps);
@@ -181,7 +203,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     end('applied', change.summary);
     return 'applied';
   } catch (error) {
-    const err = stepError(step, error);
+    const err = failure(error);
     end(err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
     throw err;
   } finally {

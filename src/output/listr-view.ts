@@ -1,6 +1,7 @@
 import { Listr, type ListrTaskWrapper, type ListrDefaultRenderer, type ListrSimpleRenderer } from 'listr2';
 import type { EngineEvent } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
+import { plainRenderer } from './plain.js';
 import { c } from './style.js';
 
 type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -40,6 +41,7 @@ export class ListrView {
   private finished = deferred<void>();
   private running: Promise<void> | undefined;
   private lastStarted: string | undefined;
+  private outcome: Extract<EngineEvent, { kind: 'run-end' }> | undefined;
 
   slot(ref: string): Slot {
     let s = this.slots.get(ref);
@@ -92,6 +94,7 @@ export class ListrView {
         this.slot(event.ref).ended.resolve(event);
         break;
       case 'run-end':
+        this.outcome = event;
         this.finished.resolve();
         break;
     }
@@ -151,5 +154,9 @@ export class ListrView {
   async done(): Promise<void> {
     this.finished.resolve();
     await this.running;
+    // Below the last frame, as without a terminal: the outcome, and after a failure or an abort
+    // the exact command that resumes.
+    if (this.outcome) plainRenderer((line) => process.stdout.write(`${line}\n`))(this.outcome);
+    this.outcome = undefined;
   }
 }

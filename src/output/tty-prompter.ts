@@ -6,6 +6,19 @@ function isPromptExit(error: unknown): boolean {
 }
 
 /**
+ * Runs a prompt through listr's inquirer adapter, then lets go of it. The adapter keeps listening
+ * to its task after the answer, and when the step is then marked skipped (Skip, Abort, Ctrl-C) it
+ * "cancels" the finished prompt, which puts the task back to running: the step ended with a tick.
+ */
+async function settled<A, T>(adapter: A, ask: (adapter: A) => Promise<T>): Promise<T> {
+  try {
+    return await ask(adapter);
+  } finally {
+    (adapter as unknown as { prompt?: unknown }).prompt = undefined;
+  }
+}
+
+/**
  * Apply / Skip / Abort in the terminal. Inside a listr view the prompt runs in the step's task
  * through listr's inquirer adapter; Ctrl-C at a prompt counts as Abort.
  */
@@ -28,7 +41,7 @@ export class TtyPrompter implements Prompter {
       if (this.view) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
         const task = await this.view.activeTask(request.ref);
-        return (await task.prompt(ListrInquirerPromptAdapter).run(select, config)) as StepDecision;
+        return (await settled(task.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(select, config))) as StepDecision;
       }
       return await select(config);
     } catch (error) {
@@ -45,7 +58,7 @@ export class TtyPrompter implements Prompter {
       let answer: string;
       if (active) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-        answer = (await active.prompt(ListrInquirerPromptAdapter).run(input, config)) as string;
+        answer = (await settled(active.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(input, config))) as string;
       } else {
         answer = await input(config);
       }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { exactlyOne } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
@@ -71,6 +71,7 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
   async apply(ctx, change, p) {
     return putPolicy(ctx, p, change.after.policy, `allow only ${p.allow.join(', ')}`);
   },
+  verify: (ctx, p, state) => deployIfInterrupted(ctx, p, p.stage, state),
   async undo(ctx, checkpoint) {
     const before = recordedBefore(checkpoint);
     return putPolicy(ctx, checkpoint.params, before.policy === null ? null : policyToSend(before.policy), 'restore the resource policy from before the restriction');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Authorizer, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { RunbookError, isRunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployStage, describeApi, findRestApi, listAuthorizers, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, listAuthorizers, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { exactlyOne } from './support/params.js';
@@ -120,6 +120,7 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
     await setProviderArns(ctx, p, target, `authorizer -> ${target.join(', ')}`);
     return read(ctx, p);
   },
+  verify: (ctx, p, state) => deployIfInterrupted(ctx, p, p.stage, state),
   async undo(ctx, checkpoint) {
     const before = recordedBefore(checkpoint);
     if (before.providerARNs.length === 0) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PatchOperation } from '@aws-sdk/client-api-gateway';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { show } from './support/assert.js';
 import { exactlyOne } from './support/params.js';
@@ -95,6 +95,7 @@ export const setStageVariables: StepType<SetStageVariablesParams, StageVariables
   async apply(ctx, change, p) {
     return setVariables(ctx, p, change.after.variables, `stage variables ${Object.keys(change.after.variables).join(', ')}`);
   },
+  verify: (ctx, p, state) => deployIfInterrupted(ctx, p, p.deploy ? p.stage : undefined, state),
   async undo(ctx, checkpoint) {
     const before = recordedBefore(checkpoint);
     return setVariables(ctx, checkpoint.params, before.variables, `restore stage variables ${Object.keys(before.variables).join(', ')}`);

@@ -24,10 +24,20 @@ export interface HttpCheckState {
   problem?: string;
 }
 
+/**
+ * The time scale compresses the plan's waits, not the network: 10s at scale 600 would leave 17 ms
+ * for an answer that takes 20-70 ms on a loaded machine, and a healthy service would fail its
+ * gate. So a scaled timeout never drops below 2s (or the configured one, if shorter). Whole
+ * milliseconds, as AbortSignal.timeout takes no fractions (10s at scale 60 is 166.67 ms).
+ */
+export function requestTimeoutMs(configuredMs: number, scale: number): number {
+  return Math.ceil(Math.max(Math.min(configuredMs, 2000), configuredMs / scale));
+}
+
 /** One request, judged against the expectation; never throws for a network error. */
 export async function probe(ctx: Pick<StepContext, 'signal' | 'clock'>, p: HttpCheckParams): Promise<HttpCheckState> {
   const base = { url: p.url, method: p.method };
-  const timeout = AbortSignal.timeout(Math.max(50, parseDuration(p.timeout) / ctx.clock.scale));
+  const timeout = AbortSignal.timeout(requestTimeoutMs(parseDuration(p.timeout), ctx.clock.scale));
   try {
     const res = await fetch(p.url, { method: p.method, body: p.body, signal: AbortSignal.any([ctx.signal, timeout]), redirect: 'manual' });
     const text = p.method === 'HEAD' ? '' : await res.text();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Change, RRType, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { duration } from '../runbook/schema.js';
@@ -112,6 +113,21 @@ export function ttlAboveMax(current: RecordState, p: SwitchRecordParams): number
   return current.TTL > p.maxTtl ? current.TTL : undefined;
 }
 
+/**
+ * A run stopped (kill, Ctrl-C, timeout) after lowering the TTL but before the old one had run out
+ * leaves a record that no longer looks too long-lived, yet resolvers may still hold the old TTL.
+ * Recognised by the checkpoint (its before-state had the high TTL) and a live record that is that
+ * same record at maxTtl: the old TTL, in seconds, to wait out again.
+ */
+export function interruptedTtlWait(ctx: Pick<StepContext, 'previous'>, live: RecordState, p: SwitchRecordParams): number | undefined {
+  const prev = ctx.previous;
+  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return undefined;
+  const before = prev.before as RecordState | undefined;
+  const high = before ? ttlAboveMax(before, p) : undefined;
+  if (!before || high === undefined || live.TTL !== p.maxTtl || !sameRecord(live, { ...before, TTL: p.maxTtl })) return undefined;
+  return high;
+}
+
 function ttlRefusal(name: string, ttl: number, maxTtl: number): RunbookError {
   return new RunbookError('STEP_FAILED', `${name} has a TTL of ${ttl}s, above maxTtl ${maxTtl}s: resolvers would keep the old target for up to ${formatDuration(ttl * 1000)} after the switch`, {
     hint: `Lower the record's TTL to ${maxTtl}s and wait ${formatDuration(ttl * 1000)} before this step, or set lowerTtlFirst: true to have the step do both.`,
@@ -155,7 +171,7 @@ export function answerMatches(record: ResourceRecordSet, answer: DnsAnswer): boo
   const data = answer.data.map(dnsKey);
   if (record.AliasTarget) {
     const target = dnsKey(record.AliasTarget.DNSName ?? '');
-    return data.includes(target) || data.every((d) => /^[\d.]+$|^[0-9a-f:]+$/.test(d));
+    return data.includes(target) || data.every((d) => isIP(d) !== 0);
   }
   const values = (record.ResourceRecords ?? []).map((v) => dnsKey(v.Value ?? ''));
   // A routed record set answers with its own values or with another set's of the same name.
@@ -207,6 +223,11 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
       await changeRecords(ctx, zone.id, [{ Action: 'UPSERT', ResourceRecordSet: lowered }], { ...timeout, comment: `migrate: lower TTL of ${name} to ${p.maxTtl}s before switching it` });
       await ctx.clock.sleep(high * 1000, `old TTL (${formatDuration(high * 1000)}) of ${name} to expire`);
       live = lowered;
+    } else {
+      const resumed = interruptedTtlWait(ctx, live, p);
+      if (resumed !== undefined) {
+        await ctx.clock.sleep(resumed * 1000, `old TTL (${formatDuration(resumed * 1000)}) of ${name} to expire (in full again after an interrupted run)`);
+      }
     }
     // plan always names a record to switch to; a null here would be a checkpoint edited by hand.
     const desired = change.after ?? desiredRecord(live, p);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { APIGatewayClient, CreateDeploymentCommand, GetAuthorizersCommand, GetRestApiCommand, GetStageCommand, UpdateAuthorizerCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, type AuthorizerType, CreateDeploymentCommand, GetAuthorizersCommand, GetRestApiCommand, GetStageCommand, UpdateAuthorizerCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { providerArnOps, setAuthorizerPool, type AuthorizerPoolState } from '../../src/steps/apigateway.setAuthorizerPool.js';
 import type { Checkpoint } from '../../src/steps/types.js';
@@ -14,7 +14,7 @@ const OLD = 'arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_OldRe
 const NEW = 'arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_NewTis';
 const params = (extra: Record<string, unknown> = {}) => setAuthorizerPool.params.parse({ restApiId: 'reval1', userPoolName: 'tis', stage: 'prod', ...extra });
 
-function estate(providerARNs: string[], more: { name: string; type: string }[] = []): void {
+function estate(providerARNs: string[], more: { name: string; type: AuthorizerType }[] = []): void {
   gw.on(GetRestApiCommand).resolves({ id: 'reval1', name: 'reval' });
   gw.on(GetAuthorizersCommand).resolves({ items: [{ id: 'auth1', name: 'cognito', type: 'COGNITO_USER_POOLS', providerARNs }, ...more.map((m, i) => ({ id: `x${i}`, ...m }))] });
   gw.on(GetStageCommand).resolves({ stageName: 'prod', deploymentId: 'dep1' });

@@ -114,8 +114,11 @@ describe('cognito.assertUserPool read', () => {
   it('turns a missing pool id into an assertion failure that keeps the SDK error as cause', async () => {
     const sdkError = new ResourceNotFoundException({ message: 'User pool eu-west-2_Gone does not exist.', $metadata: { httpStatusCode: 400, requestId: 'r1' } });
     idp.on(DescribeUserPoolCommand).rejects(sdkError);
-    const error = await assertUserPool.read(mockedContext(), assertUserPool.params.parse({ userPoolId: 'eu-west-2_Gone' })).catch((e: unknown) => e as RunbookError);
+    const error = await assertUserPool.read(mockedContext(), assertUserPool.params.parse({ userPoolId: 'eu-west-2_Gone' })).then(
+      () => undefined,
+      (e: unknown) => e as RunbookError,
+    );
     expect(error).toMatchObject({ code: 'ASSERTION_FAILED', message: 'Cognito user pool eu-west-2_Gone does not exist in eu-west-2' });
-    expect(error.cause).toBe(sdkError);
+    expect(error?.cause).toBe(sdkError);
   });
 });

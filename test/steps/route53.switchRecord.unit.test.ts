@@ -187,7 +187,8 @@ describe('route53.switchRecord verify', () => {
   it('accepts the alias target name or addresses for an alias, and the values for a plain record', () => {
     expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['d111111abcdef8.cloudfront.net'] })).toBe(true);
     expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['D111111ABCDEF8.cloudfront.net.'] })).toBe(true);
-    expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['13.224.0.1', '13.224.0.2'] })).toBe(true);
+    expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['13.224.0.1', '2600:9000:2000::1'] })).toBe(true);
+    expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['deadbeef'] })).toBe(false);
     expect(answerMatches(CF_ALIAS, { responseCode: 'NOERROR', data: ['old-admins.eu-west-2.elb.amazonaws.com'] })).toBe(false);
     expect(answerMatches(CF_ALIAS, { responseCode: 'NXDOMAIN', data: [] })).toBe(false);
     expect(answerMatches(OLD_CNAME, { responseCode: 'NOERROR', data: ['old-admins.eu-west-2.elb.amazonaws.com.'] })).toBe(true);

@@ -110,3 +110,18 @@ export async function deployStage(ctx: StepContext, restApiId: string, stageName
   if (!out.id) throw new RunbookError('AWS_ERROR', `CreateDeployment on ${restApiId}/${stageName} returned no deployment id`);
   return out.id;
 }
+
+/**
+ * A run stopped between a change and the deploy that makes it take effect leaves the API changed
+ * and the stage still serving the old deployment; the resumed run finds the change in place and
+ * would call the step done. When the checkpoint of that stopped run shows the stage still on the
+ * deployment it had before the change, deploy now (a step's verify, so it runs on reconciliation).
+ */
+export async function deployIfInterrupted(ctx: StepContext, ref: RestApiRef, stage: string | undefined, live: { deploymentId?: string | null | undefined }): Promise<void> {
+  const prev = ctx.previous;
+  if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return;
+  const before = prev.before as { deploymentId?: string | null } | null | undefined;
+  if (!before?.deploymentId || before.deploymentId !== live.deploymentId) return;
+  const api = await findRestApi(ctx, ref);
+  await deployStage(ctx, api.id, stage, 'migrate: deploy the change a stopped run made');
+}

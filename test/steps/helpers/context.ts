@@ -37,7 +37,7 @@ export function testContext(options: { dryRun?: boolean; scale?: number; signal?
   const messages: string[] = [];
   return {
     env: SANDBOX_ENV,
-    aws: createAwsSession({ env: SANDBOX_ENV, dryRun, maxAttempts: 2 }),
+    aws: createAwsSession({ env: SANDBOX_ENV, dryRun }),
     dryRun,
     clock: testClock(options.scale ?? 1000),
     signal: options.signal ?? new AbortController().signal,

@@ -2,8 +2,9 @@ import { startMoto } from '../../../src/sandbox/moto.js';
 import type { MotoServer } from '../../../src/sandbox/moto.js';
 
 /**
- * moto for one test file, with the sandbox's patches (UpdateAuthorizer on providerARNs, Route 53
- * TestDNSAnswer). The SDK finds it through AWS_ENDPOINT_URL, as migrate's users point it at the sandbox.
+ * moto for one test file, with the sandbox launcher's patches for the gaps moto 5.2.1 has (UpdateAuthorizer
+ * on providerARNs, TestDNSAnswer, ListDistributions summaries, CreateDeployment keeping the stage ...).
+ * The SDK finds it through AWS_ENDPOINT_URL, as migrate's users point it at the sandbox.
  */
 export async function startTestMoto(): Promise<MotoServer> {
   const moto = await startMoto();
@@ -20,3 +21,4 @@ export async function startTestMoto(): Promise<MotoServer> {
 export function unique(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
+

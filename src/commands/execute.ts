@@ -1,0 +1,37 @@
+import type { EngineDeps } from '../engine/deps.js';
+import type { PhaseResult } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { openSession, type Session } from './context.js';
+import type { GlobalOptions } from './options.js';
+import { chooseOutput } from './render.js';
+
+export interface Executed {
+  result: PhaseResult;
+  events: EngineEvent[];
+  env: string;
+}
+
+export interface ExecuteSpec {
+  /** "run mid", "rollback 3 --dry-run": for the lock, the audit log and the header. */
+  label: string;
+  dryRun: boolean;
+  yes?: boolean | undefined;
+  confirmEnv?: string | undefined;
+}
+
+/**
+ * Session, output and prompter around one engine call, closed (lock released) whatever happens:
+ * the shared frame of run, plan, rollback and the rehearsal.
+ */
+export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (session: Session, deps: EngineDeps) => Promise<PhaseResult>): Promise<Executed> {
+  const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
+  try {
+    const output = chooseOutput(opts);
+    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), output.emit);
+    const result = await body(session, deps);
+    await output.finish();
+    return { result, events: output.events, env: session.env.name };
+  } finally {
+    await session.close();
+  }
+}

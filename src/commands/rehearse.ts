@@ -1,0 +1,168 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunbookError, messageOf } from '../errors.js';
+import type { EngineEvent } from '../engine/events.js';
+import { c } from '../output/style.js';
+import { compareEstate, normalizeSnapshot } from '../rehearse/compare.js';
+import { renderTable, stageLine, summaryRows, type StageResult } from '../rehearse/report.js';
+import { loadRunbook } from '../runbook/index.js';
+import type { EstateSnapshot } from '../sandbox/estate.js';
+import type { FaultSpec } from '../sandbox/faults.js';
+import { FileStateStore } from '../state/file-store.js';
+import { formatDuration } from '../util/duration.js';
+import { runbookPath } from './context.js';
+import { DEFAULT_TIME_SCALE, parseTimeScale, shellQuote } from './sandbox.js';
+import type { GlobalOptions } from './options.js';
+
+export interface RehearseOptions extends GlobalOptions {
+  faults?: string | undefined;
+  keep?: boolean | undefined;
+  timeScale?: string | undefined;
+}
+
+
+/**
+ * The whole plan against a fresh sandbox, with --yes and a state dir of its own: validate, pre,
+ * mid, rollback 4 (which chains 3), the estate back where it was, mid again, post. Exit 0 only if
+ * every gate passed. With the reval-down incident, mid stops at Reval's gate and the rehearsal
+ * shows rollback 4 restoring it before the incident is cleared and mid is run again.
+ */
+export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
+  // With --json, stdout carries one document; the running commentary goes to stderr.
+  const say = (line = '') => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const timeScale = parseTimeScale(opts.timeScale ?? String(DEFAULT_TIME_SCALE));
+  const { parseFaults } = await import('../sandbox/faults.js');
+  const faults: FaultSpec = opts.faults ? parseFaults(opts.faults) : {};
+  const file = runbookPath(opts);
+  const stateDir = await mkdtemp(join(tmpdir(), 'migrate-rehearsal-'));
+  const stages: StageResult[] = [];
+  const events: EngineEvent[] = [];
+
+  const { startSandbox } = await import('../sandbox/sandbox.js');
+  const { snapshotEstate } = await import('../sandbox/estate.js');
+  say(c().bold(`Rehearsal of ${file}`));
+  say(`Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''} ...`);
+  const sandbox = await startSandbox({ timeScale, faults });
+  Object.assign(process.env, sandbox.exports);
+  const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, yes: true, color: opts.color, json: opts.json };
+  const snapshot = (): Promise<EstateSnapshot> => snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
+  const incidents = faults.incidents ?? [];
+
+  async function stage(name: string, work: () => Promise<string>): Promise<boolean> {
+    const started = Date.now();
+    say();
+    say(c().bold(`── ${name}`));
+    let result: StageResult;
+    try {
+      result = { name, ok: true, detail: await work(), durationMs: Date.now() - started };
+    } catch (error) {
+      result = { name, ok: false, detail: messageOf(error), durationMs: Date.now() - started };
+    }
+    stages.push(result);
+    say((result.ok ? c().green : c().red)(stageLine(result)));
+    return result.ok;
+  }
+
+  const { executePhase } = await import('./run.js');
+  const { executeRollback } = await import('./rollback.js');
+  async function phase(name: string, extra: Record<string, unknown> = {}) {
+    const run = await executePhase(name, { ...base, ...extra });
+    events.push(...run.events);
+    return run.result;
+  }
+  async function rollback(id: string) {
+    const run = await executeRollback(id, base);
+    events.push(...run.events);
+    return run.result;
+  }
+  const expectOk = (r: { ok: boolean; error?: RunbookError | undefined }, what: string) => {
+    if (!r.ok) throw r.error ?? new Error(`${what} failed`);
+    return what;
+  };
+
+  let baseline: EstateSnapshot | undefined;
+  let afterMid: EstateSnapshot | undefined;
+  try {
+    (await stage('validate', async () => {
+      const rb = await loadRunbook(file);
+      return `${rb.name}: ${Object.keys(rb.environments).join(', ')}`;
+    })) &&
+      (await stage('run pre', async () => expectOk(await phase('pre'), 'pre-migration checks hold'))) &&
+      (await stage('snapshot the estate before mid', async () => {
+        baseline = await snapshot();
+        return 'apps.tis.nhs.uk, Reval authorizer, UserManagement policy and variables, health';
+      })) &&
+      (incidents.includes('reval-down')
+        ? (await stage('run mid with Reval down (incident reval-down)', async () => {
+            const r = await phase('mid');
+            if (r.ok || !r.summary.failed.includes('mid.4')) throw new Error(`expected mid to stop at mid.4's Reval gate; it ${r.ok ? 'passed' : `failed at ${r.summary.failed.join(', ')}`}`);
+            return `mid.4's Reval gate failed as the incident makes it: ${r.error?.message ?? ''}`;
+          })) &&
+          (await stage('rollback 4 restores Reval (and chains 3)', async () => {
+            expectOk(await rollback('4'), 'rollback 4');
+            const now = await snapshot();
+            const problems = compareEstate(baseline!, now, ['dns', 'reval', 'admins-reval-health']);
+            if (problems.length) throw new Error(problems.join('; '));
+            return 'Reval is back on its old pool and answers; Admins-UI DNS is back on the old origin';
+          })) &&
+          (await stage('incident resolved: mid again', async () => {
+            sandbox.proxy.setFaults({ ...faults, incidents: incidents.filter((i) => i !== 'reval-down') });
+            expectOk(await phase('mid'), 'mid');
+            afterMid = await snapshot();
+            return 'mid completed once Reval was fixed';
+          }))
+        : (await stage('run mid', async () => {
+            expectOk(await phase('mid'), 'mid');
+            afterMid = await snapshot();
+            return 'the cutover applied with every gate passing';
+          }))) &&
+      (await stage('rollback 4 (chains rollback 3)', async () => expectOk(await rollback('4'), 'rollback 4 and 3'))) &&
+      (await stage('estate back where it was', async () => {
+        const problems = compareEstate(baseline!, await snapshot(), ['dns', 'reval', 'health']);
+        if (problems.length) throw new Error(problems.join('; '));
+        return 'DNS record and Reval authorizer equal the snapshot before mid; health answers too';
+      })) &&
+      (await stage('run mid again', async () => expectOk(await phase('mid'), 'mid'))) &&
+      (await stage('estate equals the first cutover', async () => {
+        const problems = compareEstate(afterMid!, await snapshot(), ['dns', 'reval', 'usermanagement', 'health']);
+        if (problems.length) throw new Error(problems.join('; '));
+        return 'same DNS, authorizer, UserManagement policy and variables as after the first mid';
+      })) &&
+      (await stage('run post', async () => expectOk(await phase('post'), 'post-migration checks')));
+
+    const state = await new FileStateStore(join(stateDir, 'sandbox'), '', 'sandbox').load().catch(() => undefined);
+    say();
+    say(c().bold('Steps'));
+    if (state) for (const line of renderTable(summaryRows(events, state) as unknown as Record<string, string>[], ['step', 'status', 'duration', 'checkpoint'])) say(`  ${line}`);
+    say();
+    say(c().bold('Rehearsal'));
+    for (const s of stages) say(`  ${(s.ok ? c().green : c().red)(stageLine(s))}`);
+    const ok = stages.length > 0 && stages.every((s) => s.ok) && stages[stages.length - 1]!.name === 'run post';
+    say();
+    say(ok ? c().green.bold('Rehearsal passed: every gate held.') : c().red.bold('Rehearsal FAILED: see the first FAIL above.'));
+    if (opts.json) {
+      const finalEstate = normalizeSnapshot(await snapshot(), sandbox.ids as unknown as Record<string, string>);
+      const steps = state ? summaryRows(events, state) : [];
+      process.stdout.write(`${JSON.stringify({ ok, timeScale, faults: opts.faults ?? null, stages, steps, finalEstate, requests: sandbox.proxy.requests.length, injected: sandbox.proxy.requests.filter((r) => r.injected).length }, null, 2)}\n`);
+    }
+    if (sandbox.proxy.requests.some((r) => r.injected)) say(`Faults injected at the proxy: ${sandbox.proxy.requests.filter((r) => r.injected).length} of ${sandbox.proxy.requests.length} AWS requests.`);
+
+    if (opts.keep) {
+      say();
+      say('--keep: the sandbox stays up. In another shell:');
+      for (const [name, value] of Object.entries(sandbox.exports)) say(`export ${name}=${shellQuote(value)}`);
+      say(`export MIGRATE_STATE_DIR=${shellQuote(stateDir)}`);
+      say('# ready (Ctrl-C stops the sandbox)');
+      await new Promise<void>((done) => {
+        process.once('SIGINT', () => done());
+        process.once('SIGTERM', () => done());
+      });
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await sandbox.stop();
+    if (!opts.keep) await rm(stateDir, { recursive: true, force: true });
+  }
+}
+

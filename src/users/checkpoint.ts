@@ -1,0 +1,83 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { RunbookError, messageOf } from '../errors.js';
+
+/**
+ * Progress of `users sync`, so an interrupted sync (Ctrl-C, kill -9, a lost laptop lid) resumes
+ * where it stopped. A user is written as `inflight` before its first call and moved to
+ * `completed` after its last, so after a crash every user that may be half-done is redone
+ * (AdminCreateUser then answers UsernameExists, and the disable and group calls are repeated).
+ * Usernames only: no attributes, nothing secret.
+ */
+export interface SyncCheckpoint {
+  version: 1;
+  kind: 'migrate.users.sync';
+  userPoolId: string;
+  exportDigest: string;
+  completed: string[];
+  inflight: string[];
+  updatedAt: string;
+}
+
+export interface LoadedCheckpoint {
+  completed: Set<string>;
+  inflight: Set<string>;
+  /** Why an existing file was not used (another export or pool), for a warning line. */
+  ignored?: string | undefined;
+}
+
+export async function loadCheckpoint(file: string, userPoolId: string, exportDigest: string): Promise<LoadedCheckpoint> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { completed: new Set(), inflight: new Set() };
+    throw new RunbookError('STATE_CORRUPT', `cannot read the users checkpoint ${file}: ${messageOf(error)}`);
+  }
+  let doc: Partial<SyncCheckpoint>;
+  try {
+    doc = JSON.parse(text) as Partial<SyncCheckpoint>;
+    if (doc?.kind !== 'migrate.users.sync' || !Array.isArray(doc.completed) || !Array.isArray(doc.inflight)) throw new Error('not a users sync checkpoint');
+  } catch (error) {
+    throw new RunbookError('STATE_CORRUPT', `the users checkpoint ${file} cannot be read: ${messageOf(error)}`, {
+      hint: 'Move the file aside to start over: users already in Cognito are skipped anyway, and half-done ones are reported by `users diff`.',
+    });
+  }
+  if (doc.userPoolId !== userPoolId || doc.exportDigest !== exportDigest) {
+    const why = doc.userPoolId !== userPoolId ? `user pool ${doc.userPoolId}` : 'a different export file';
+    return { completed: new Set(), inflight: new Set(), ignored: `the checkpoint ${file} is for ${why}; starting a new one` };
+  }
+  return { completed: new Set(doc.completed), inflight: new Set(doc.inflight) };
+}
+
+/** Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the new one. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await rename(tmp, file);
+  try {
+    const dir = await open(dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // Some file systems cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+export async function saveCheckpoint(file: string, doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>): Promise<void> {
+  const full: SyncCheckpoint = { version: 1, kind: 'migrate.users.sync', ...doc, updatedAt: new Date().toISOString() };
+  await writeFileAtomic(file, `${JSON.stringify(full)}\n`);
+}

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { sandboxClientConfig, snapshotEstate, type EstateIds } from '../../src/sandbox/estate.js';
+import type { RequestLogEntry } from '../../src/sandbox/proxy.js';
+import { RUNBOOK, appliedWrites, cli, lockExists, readState, sandboxEnv, spawnCli, tempDir, withIdsNamed } from './helpers.js';
+
+/**
+ * Issue 3: `migrate run mid --yes` killed with SIGKILL (no chance to clean up) at step boundaries,
+ * inside mid.3's old-TTL wait, and just after a write reached AWS but before its answer came back.
+ * The operator's way back: run again (refused: stale lock, exit 3), `migrate unlock`, run again.
+ * Afterwards the estate and the checkpoints equal those of an uninterrupted run, and no change was
+ * sent twice.
+ *
+ * Each kill point needs the estate as seeded, so each starts a sandbox of its own (a few seconds).
+ */
+
+/** The writes the plan's mutating steps make, and which step makes each. */
+const COUNTED = {
+  ChangeResourceRecordSets: 'mid.3 (lower the TTL, then switch)',
+  UpdateAuthorizer: 'mid.4 (add the new pool and remove the old in one patch)',
+  UpdateRestApi: 'mid.2 (restrict) and mid.5b (lift)',
+  UpdateStage: 'mid.5a (stage variables)',
+} as const;
+type Counted = keyof typeof COUNTED;
+
+const MID = ['mid.1', 'mid.2', 'mid.3', 'mid.4', 'mid.5a', 'mid.5b'];
+
+interface Outcome {
+  estate: unknown;
+  /** Status and before-state of every mid step, ids replaced by names. */
+  checkpoints: Record<string, { status: string; before: unknown }>;
+  writes: Record<Counted, number>;
+}
+
+function countWrites(requests: readonly RequestLogEntry[]): Record<Counted, number> {
+  const counts = { ChangeResourceRecordSets: 0, UpdateAuthorizer: 0, UpdateRestApi: 0, UpdateStage: 0 };
+  for (const r of appliedWrites(requests)) if (r.operation in counts) counts[r.operation as Counted] += 1;
+  return counts;
+}
+
+/** The stages' deployments as seeded, so a before-state naming one can be compared across sandboxes. */
+async function seededDeployments(sandbox: Sandbox): Promise<Record<string, string>> {
+  const ag = await import('@aws-sdk/client-api-gateway');
+  const client = new ag.APIGatewayClient(sandboxClientConfig(sandbox.moto.url));
+  try {
+    const out: Record<string, string> = {};
+    for (const [name, restApiId] of [
+      ['reval-api', sandbox.ids.revalApiId],
+      ['usermanagement-api', sandbox.ids.userManagementApiId],
+    ] as const) {
+      out[name] = (await client.send(new ag.GetStageCommand({ restApiId, stageName: sandbox.ids.stage }))).deploymentId ?? '';
+    }
+    return out;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * moto makes new ids in every sandbox: replace them by their names so two sandboxes compare. A
+ * deployment made during the run is "<new deployment>"; one that was seeded keeps its API's name.
+ */
+function normaliser(ids: EstateIds, deployments: Record<string, string>): (value: unknown) => unknown {
+  const byName = withIdsNamed(ids);
+  return (value) => {
+    let text = JSON.stringify(byName(value));
+    for (const [api, id] of Object.entries(deployments)) text = text.split(`"deploymentId":"${id}"`).join(`"deploymentId":"<seeded ${api}>"`);
+    text = text.replace(/"deploymentId":"[a-z0-9]+"/g, '"deploymentId":"<new deployment>"');
+    return JSON.parse(text) as unknown;
+  };
+}
+
+async function outcome(sandbox: Sandbox, stateDir: string, deployments: Record<string, string>): Promise<Outcome> {
+  const normal = normaliser(sandbox.ids, deployments);
+  const state = readState(stateDir);
+  const checkpoints = Object.fromEntries(MID.map((ref) => [ref, { status: state.steps[ref]?.status ?? 'pending', before: normal(state.steps[ref]?.before ?? null) }]));
+  return {
+    estate: normal(await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url })),
+    checkpoints,
+    writes: countWrites(sandbox.proxy.requests),
+  };
+}
+
+interface KillPoint {
+  name: string;
+  /** Kill when the run prints a line matching this ... */
+  line?: RegExp;
+  /** ... or when the n-th (1-based) request of this operation reaches the sandbox, before moto answers it. */
+  write?: { operation: Counted; nth: number };
+  /** MIGRATE_TIME_SCALE for the killed run and the resumed one (the old-TTL wait lasts 5s at 60). */
+  timeScale?: number;
+}
+
+const KILL_POINTS: KillPoint[] = [
+  { name: 'at the boundary before mid.2', line: /^▸ mid\.2 / },
+  { name: 'at the boundary before mid.3', line: /^▸ mid\.3 / },
+  { name: "inside mid.3's wait for the old TTL to run out", line: /^\s+… old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire: 4m left/, timeScale: 60 },
+  { name: 'at the boundary before mid.4', line: /^▸ mid\.4 / },
+  { name: 'at the boundary before mid.5a', line: /^▸ mid\.5a / },
+  { name: 'at the boundary before mid.5b', line: /^▸ mid\.5b / },
+  { name: "inside mid.2, its UpdateRestApi sent but not answered", write: { operation: 'UpdateRestApi', nth: 1 } },
+  { name: "inside mid.3, its switch sent but not answered", write: { operation: 'ChangeResourceRecordSets', nth: 2 } },
+  { name: 'inside mid.4, its UpdateAuthorizer sent but not answered', write: { operation: 'UpdateAuthorizer', nth: 1 } },
+  { name: 'inside mid.5a, its UpdateStage sent but not answered', write: { operation: 'UpdateStage', nth: 1 } },
+];
+
+/** Calls `onEntry` for each request the proxy logs, synchronously, before it is forwarded to moto. */
+function watchRequests(sandbox: Sandbox, onEntry: (entry: RequestLogEntry) => void): void {
+  const log = sandbox.proxy.requests;
+  log.push = (...entries: RequestLogEntry[]) => {
+    const n = Array.prototype.push.apply(log, entries);
+    for (const entry of entries) onEntry(entry);
+    return n;
+  };
+}
+
+describe('kill -9 of run mid, then resume', () => {
+  let reference: Outcome;
+  const sandboxes: Sandbox[] = [];
+  const dirs: { remove(): void }[] = [];
+
+  async function fresh() {
+    const sandbox = await startSandbox({ timeScale: 600 });
+    sandboxes.push(sandbox);
+    const state = tempDir();
+    dirs.push(state);
+    return { sandbox, state: state.path, deployments: await seededDeployments(sandbox) };
+  }
+
+  beforeAll(async () => {
+    const { sandbox, state, deployments } = await fresh();
+    const run = await cli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], sandboxEnv(sandbox, state));
+    expect(run.code, run.stderr).toBe(0);
+    reference = await outcome(sandbox, state, deployments);
+    await sandbox.stop();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(sandboxes.map((s) => s.stop()));
+    for (const dir of dirs) dir.remove();
+  });
+
+  it('an uninterrupted run makes each change once', () => {
+    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1 });
+    expect(Object.values(reference.checkpoints).map((c) => c.status)).toEqual(MID.map(() => 'applied'));
+  });
+
+  it.each(KILL_POINTS)('killed $name: resumes to the same estate and checkpoints, no write sent twice', async (point) => {
+    const { sandbox, state, deployments } = await fresh();
+    try {
+      const extra = point.timeScale ? { MIGRATE_TIME_SCALE: String(point.timeScale) } : {};
+      const env = sandboxEnv(sandbox, state, extra);
+      const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
+
+      const victim = spawnCli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], env);
+      if (point.write) {
+        const { operation, nth } = point.write;
+        let seen = 0;
+        watchRequests(sandbox, (entry) => {
+          if (entry.operation === operation && entry.write && ++seen === nth) victim.child.kill('SIGKILL');
+        });
+      } else if (point.line) {
+        await victim.waitForLine(point.line);
+        victim.child.kill('SIGKILL');
+      }
+      const killed = await victim.done;
+      expect(killed.signal, `the run ended by itself:\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
+      // The dead run's lock is still there: the next run reports it and says how to release it.
+      expect(lockExists(state)).toBe(true);
+      const refused = await migrate('run', 'mid', '--yes');
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/stale lock: pid \d+ on .*running "run mid".*that process is gone/);
+      expect(refused.stderr).toMatch(/hint: .*migrate status --env sandbox.*migrate unlock --env sandbox/);
+      const status = await migrate('status', '--json');
+      expect(JSON.parse(status.stdout).lock).toMatchObject({ pid: victim.child.pid, command: 'run mid', stale: true });
+
+      const unlock = await migrate('unlock');
+      expect(unlock.code, unlock.stderr).toBe(0);
+      expect(unlock.stdout).toMatch(/released the lock on "sandbox"/);
+
+      const resumed = await migrate('run', 'mid', '--yes');
+      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+      expect(lockExists(state)).toBe(false);
+      if (point.timeScale) {
+        // The lowered TTL does not mean the old one has run out: the resumed run waits it out again.
+        expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);
+      }
+
+      const after = await outcome(sandbox, state, deployments);
+      expect(after.estate).toEqual(reference.estate);
+      // Before-states name deployments too: a step stopped between its change and its deploy is
+      // deployed when resumed, so the next step finds the stage on a new deployment, as it would have.
+      expect(after.checkpoints).toEqual(reference.checkpoints);
+      // Across the killed run and the resumed one, each change reached AWS exactly once.
+      expect(after.writes).toEqual(reference.writes);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Rehearsal {
+  code: number | null;
+  doc: { ok: boolean; stages: { name: string; ok: boolean; detail: string }[]; steps: { step: string; status: string }[]; finalEstate: unknown; injected: number; requests: number };
+  stderr: string;
+}
+
+function rehearse(...args: string[]): Promise<Rehearsal> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      try {
+        resolve({ code, doc: JSON.parse(out) as Rehearsal['doc'], stderr: err });
+      } catch {
+        reject(new Error(`rehearse printed no JSON (exit ${code}):\n${err.slice(-3000)}`));
+      }
+    });
+  });
+}
+
+describe('migrate rehearse', () => {
+  it('rehearses the whole plan on a fresh sandbox and passes every gate', async () => {
+    const run = await rehearse();
+    expect(run.doc.stages.filter((s) => !s.ok), run.stderr.slice(-2000)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.doc.stages.map((s) => s.name)).toEqual([
+      'validate',
+      'run pre',
+      'snapshot the estate before mid',
+      'run mid',
+      'rollback 4 (chains rollback 3)',
+      'estate back where it was',
+      'run mid again',
+      'estate equals the first cutover',
+      'run post',
+    ]);
+    const status = Object.fromEntries(run.doc.steps.map((s) => [s.step, s.status]));
+    expect(status).toMatchObject({ 'mid.2': 'applied', 'mid.3': 'applied', 'mid.4': 'applied', 'mid.5a': 'applied', 'mid.5b': 'applied', 'pre.1a': 'noop' });
+    expect(run.stderr).toContain('Rehearsal passed');
+
+    // With 30% throttling and 10% 5xx at the proxy the SDK retries through, to the same estate.
+    const faulted = await rehearse('--faults', 'throttle=0.3,5xx=0.1');
+    expect(faulted.doc.stages.filter((s) => !s.ok), faulted.stderr.slice(-2000)).toEqual([]);
+    expect(faulted.code).toBe(0);
+    expect(faulted.doc.injected).toBeGreaterThan(0);
+    expect(faulted.doc.finalEstate).toEqual(run.doc.finalEstate);
+  }, 120_000);
+
+  it('with the reval-down incident, mid stops at Reval\'s gate and rollback 4 restores it', async () => {
+    const run = await rehearse('--faults', 'reval-down');
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const stage = (name: string) => run.doc.stages.find((s) => s.name.startsWith(name));
+    expect(stage('run mid with Reval down')).toMatchObject({ ok: true, detail: expect.stringContaining('gate "reval" failed after mid.4') });
+    expect(stage('rollback 4 restores Reval')).toMatchObject({ ok: true });
+  }, 120_000);
+
+  it('says clearly when moto is missing', async () => {
+    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse'], { cwd: root, env: { ...process.env, MIGRATE_PYTHON: '/nonexistent/python3' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/moto/);
+    expect(err).toMatch(/pip install "moto\[server\]"/);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});
