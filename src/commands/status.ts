@@ -2,6 +2,10 @@ import { PHASES } from '../runbook/schema.js';
 import { FileStateStore } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
+import { timeScaleFromEnv } from '../engine/clock.js';
+import { formatDuration } from '../util/duration.js';
+import { triggerReport, type TriggerReport } from '../watch/report.js';
+import { WatchStore } from '../watch/store.js';
 import { loadEnvironment } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -20,6 +24,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const loaded = await loadEnvironment(opts);
   const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
   const lock = await readLock(loaded.envDir);
+  const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv());
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
@@ -33,7 +38,14 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   }
   const lockDoc = lock.held ? (lock.info ? { ...lock.info, stale: lock.stale } : { unreadable: true }) : null;
   if (opts.json) {
-    printJson({ runbook: loaded.runbook.name, env: loaded.env.name, lock: lockDoc, steps });
+    printJson({
+      runbook: loaded.runbook.name,
+      env: loaded.env.name,
+      lock: lockDoc,
+      steps,
+      watch: triggers.watch,
+      triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed })),
+    });
     return 0;
   }
   const k = c();
@@ -51,5 +63,35 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     const colour = row.status === 'failed' ? k.red : row.status === 'applied' || row.status === 'noop' ? k.green : row.status === 'rolled-back' ? k.cyan : row.status === 'pending' ? k.dim : k.yellow;
     out(`  ${row.ref.padEnd(width)}  ${colour(row.status.padEnd(11))}  ${row.title}${row.at && row.status !== 'pending' ? k.dim(`  ${row.at}`) : ''}`);
   }
+  printTriggers(triggers, out);
   return 0;
+}
+
+/** Each triggered rollback: its check as the watch last saw it, and when it fires. */
+function printTriggers(report: TriggerReport, out: (line?: string) => void): void {
+  if (report.rows.length === 0) return;
+  const k = c();
+  const w = report.watch;
+  out();
+  const who = w?.running
+    ? `watch running: pid ${w.pid} on ${w.host} since ${w.since}${w.autoRollback ? ', auto-rollback' : ', alerts only'}${w.timeScale !== 1 ? `, time scale ${w.timeScale}` : ''}`
+    : w
+      ? `no watch running (the last one ${w.stoppedAt ? `stopped at ${w.stoppedAt}` : `was last seen at ${w.heartbeat}`})`
+      : 'no watch running ("migrate watch" acts on them)';
+  out(`${k.bold('triggers')}  ${k.dim(who)}`);
+  if (report.problem) out(k.yellow(`  ! ${report.problem}`));
+  const scale = w?.timeScale ?? 1;
+  const width = Math.max(...report.rows.map((r) => `rollback.${r.rollback}`.length));
+  const checkWidth = Math.max(...report.rows.map((r) => r.check.length));
+  for (const row of report.rows) {
+    const state = row.ok === null ? k.dim('not seen') : row.ok ? k.green('ok') : k.red(`FAILING since ${row.failingSince}`);
+    let when: string;
+    if (row.state === 'fired') when = k.cyan(`fired at ${row.firedAt}`);
+    else if (row.state === 'no-watch') when = k.dim('no watch running');
+    else if (!row.armed && row.ok === false) when = k.dim('nothing to undo, will not fire');
+    else if (row.state === 'due') when = k.red.bold('due now');
+    else if (row.dueInMs !== null) when = k.yellow(`due in ${formatDuration(row.dueInMs * scale)}${scale !== 1 ? ` (${formatDuration(row.dueInMs)} real)` : ''}`);
+    else when = k.dim(`after ${formatDuration(row.failingForMs)} failing`);
+    out(`  ${`rollback.${row.rollback}`.padEnd(width)}  ${row.check.padEnd(checkWidth)}  ${state}  ${when}`);
+  }
 }

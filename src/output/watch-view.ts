@@ -130,8 +130,10 @@ export function plainWatchView(write: (line: string) => void): WatchRenderer {
         write(`${line}${ch.detail && !ch.to ? k.dim(`  (${ch.detail})`) : ''}`);
         return;
       }
-      if (event.kind === 'trigger-due') write(BELL);
-      for (const line of eventLines(event)) write(line);
+      const lines = eventLines(event);
+      // The bell rides on the banner's first line rather than printing an empty one.
+      if (event.kind === 'trigger-due' && lines[0] !== undefined) lines[0] = `${BELL}${lines[0]}`;
+      for (const line of lines) write(line);
     },
     rollbackEmit: engine,
     pause() {},
@@ -156,7 +158,7 @@ export function ttyWatchView(out: NodeJS.WriteStream): WatchRenderer {
   };
   const draw = () => {
     if (paused > 0 || !last) return;
-    const lines = table(last, out.columns ?? 100, names);
+    const lines = table(last, out.columns || 100, names);
     erase();
     write(`${lines.join('\n')}\n`);
     drawn = lines.length;
@@ -182,8 +184,10 @@ export function ttyWatchView(out: NodeJS.WriteStream): WatchRenderer {
           draw();
           return;
         case 'trigger-due':
-          write(BELL);
-          above(eventLines(event));
+          // No redraw here: the table would show the view of the tick before; the next tick (or
+          // the end of the prompt) draws it again.
+          erase();
+          write(`${BELL}${eventLines(event).join('\n')}\n`);
           return;
         case 'rollback-start':
           above(eventLines(event));

@@ -41,7 +41,7 @@ export class FileStateStore implements StateStore {
         hint: 'Upgrade migrate before touching this environment; the file was left untouched.',
       });
     }
-    return { ...emptyState(this.runbook, this.env), ...parsed, watch: parsed.watch ?? {}, rollbacks: parsed.rollbacks ?? {} };
+    return { ...emptyState(this.runbook, this.env), ...parsed, rollbacks: parsed.rollbacks ?? {} };
   }
 
   async save(state: StateFile): Promise<void> {

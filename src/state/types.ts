@@ -11,14 +11,6 @@ export interface RollbackRecord {
   error?: string;
 }
 
-/** What `migrate watch` keeps between restarts, so a restarted watch does not reset the clock. */
-export interface WatchRecord {
-  ok: boolean | null;
-  failingSince: string | null;
-  lastCheckedAt: string;
-  detail?: string;
-}
-
 export interface StateFile {
   version: number;
   runbook: string;
@@ -26,11 +18,12 @@ export interface StateFile {
   updatedAt: string;
   steps: Record<string, Checkpoint>;
   rollbacks: Record<string, RollbackRecord>;
-  watch: Record<string, WatchRecord>;
+  // `migrate watch` keeps its records in watch.json beside this file: it runs beside run and
+  // rollback, which own this file under the lock.
 }
 
 export function emptyState(runbook: string, env: string): StateFile {
-  return { version: STATE_VERSION, runbook, env, updatedAt: new Date(0).toISOString(), steps: {}, rollbacks: {}, watch: {} };
+  return { version: STATE_VERSION, runbook, env, updatedAt: new Date(0).toISOString(), steps: {}, rollbacks: {} };
 }
 
 /**

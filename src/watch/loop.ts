@@ -2,9 +2,8 @@ import { hostname } from 'node:os';
 import { RunbookError, messageOf } from '../errors.js';
 import type { EventSink } from '../engine/events.js';
 import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
-import { needsLiveRead } from '../rollback/drift.js';
-import { planRollback } from '../rollback/plan.js';
 import { formatDuration } from '../util/duration.js';
+import { armedRollbacks } from './armed.js';
 import { runCheck } from './check.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
 import { emptyRecords, evaluateTriggers, markFired, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
@@ -105,12 +104,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   const refreshArmed = async () => {
     try {
       const state = await session.readState();
-      const next = new Set<string>();
-      for (const trigger of triggers) {
-        const stage = planRollback(session.resolved, trigger.rollback)[0];
-        if (!stage || stage.undo.length === 0 || stage.undo.some((step) => needsLiveRead(state.steps[step.ref]))) next.add(trigger.rollback);
-      }
-      armed = next;
+      armed = armedRollbacks(session.resolved, state.steps);
     } catch (error) {
       if (!stateWarned) emit({ kind: 'warning', message: `could not read the state to tell what each rollback would undo: ${messageOf(error)}` });
       stateWarned = true;
@@ -168,6 +162,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   };
   const pollers = checkNames.map((name) => poll(name));
 
+  const deadline = options.forMs === undefined ? undefined : startedAt + options.forMs / scale;
   const announced = new Map<string, number>();
   const lockNoticed = new Map<string, number>();
 
@@ -228,7 +223,10 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         detail: `${trigger.check} failing since ${new Date(episode).toISOString()} (window ${formatDuration(trigger.failingForMs)}); ${command}`,
       });
       emit({ kind: 'trigger-due', trigger, command, autoRollback });
-      const decision = await options.onDue?.(trigger, { command, autoRollback, signal });
+      // A prompt the operator leaves open ends with the watch (--for, until, Ctrl-C).
+      const left = deadline === undefined ? undefined : Math.max(1, deadline - now());
+      const dueSignal = left === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(left)]);
+      const decision = await options.onDue?.(trigger, { command, autoRollback, signal: dueSignal });
       if (!autoRollback) {
         if (decision?.run && !signal.aborted) await fire(trigger, decision.prompter, 'asked');
         return;
@@ -239,7 +237,6 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     if (!signal.aborted) await fire(trigger, new AutoApprovePrompter(options.confirmEnv), 'auto');
   };
 
-  const deadline = options.forMs === undefined ? undefined : startedAt + options.forMs / scale;
   let reason: WatchEndReason = 'signal';
   try {
     for (;;) {
