@@ -190,8 +190,9 @@ export function ttyWatchView(out: NodeJS.WriteStream): WatchRenderer {
           write(`${BELL}${eventLines(event).join('\n')}\n`);
           return;
         case 'rollback-start':
-          above(eventLines(event));
+          // The rollback's own lines follow; the table comes back when it ends.
           erase();
+          write(`${eventLines(event).join('\n')}\n`);
           paused += 1;
           return;
         case 'rollback-end':
