@@ -5,6 +5,7 @@ import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
 import { formatDuration } from '../util/duration.js';
 import { armedRollbacks } from './armed.js';
 import { runCheck } from './check.js';
+import { HEARTBEAT_STALE_MS } from './report.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
 import { emptyRecords, evaluateTriggers, markFired, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
 import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
@@ -61,7 +62,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   if (saved.kind === 'unreadable') warnings.push(`${saved.reason}; starting without its failing-since times (it will be rewritten)`);
   if (saved.kind === 'ok') {
     const other = saved.file.watcher;
-    if (other && other.pid !== process.pid && watcherRunning(other, now(), 15_000)) {
+    if (other && other.pid !== process.pid && watcherRunning(other, now(), HEARTBEAT_STALE_MS)) {
       throw new RunbookError('LOCKED', `a watch is already running for "${session.env.name}": pid ${other.pid} on ${other.host}, since ${other.since}`, {
         hint: 'Stop that watch first (Ctrl-C in its terminal); two watches would both act on every trigger.',
       });

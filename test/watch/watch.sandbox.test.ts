@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotEstate } from '../../src/sandbox/estate.js';
@@ -172,11 +173,18 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     expect(readWatch().watcher?.stoppedAt).toEqual(expect.any(String));
   }, 30_000);
 
-  it('--auto-rollback runs rollback 4 once Reval has failed for the scaled hour; it chains 3 and the estate is back', async () => {
+  it('--auto-rollback runs rollback 4 once Reval has failed for the scaled hour (waiting out a held lock); it chains 3 and the estate is back', async () => {
     const started = Date.now();
     const before = await snapshotEstate(sandbox.moto.url, sandbox.ids);
     expect(before.revalProviderArns).toEqual([sandbox.ids.newPoolArn]);
-    const result = await cli(['watch', '--auto-rollback', '--yes', '--for', '100m'], env);
+    // Another run holds the lock when the trigger comes due: the watch says so and tries again.
+    const lock = join(envDir, 'lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'run mid (another operator)' }));
+    const watch = spawnCli(['watch', '--auto-rollback', '--yes', '--for', '120m'], env);
+    await watch.waitForLine(/rollback 4 is due but cannot start: environment "sandbox" is locked by pid/, 30_000);
+    await sleep(500);
+    rmSync(lock);
+    const result = await watch.done;
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('rollback 4 (auto-rollback)');
     expect(result.stdout).toContain('<<< rollback 4 done');
