@@ -125,6 +125,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   });
 
   await refreshArmed();
+  // At once, so `status` (and a second watch) see this one running from the start.
+  await persist(true);
   emit({
     kind: 'watch-start',
     env: session.env.name,
