@@ -197,3 +197,45 @@ describe('kill -9 of run mid, then resume', () => {
     }
   }, 60_000);
 });
+
+describe('kill -9 of rollback 4, then resume', () => {
+  it('killed just after the undo of mid.4 reached AWS: the resumed rollback deploys it and finishes, no write sent twice', async () => {
+    const sandbox = await startSandbox({ timeScale: 600 });
+    const dir = tempDir();
+    try {
+      const env = sandboxEnv(sandbox, dir.path);
+      const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
+      const seeded = await snapshotEstate(sandbox.moto.url, sandbox.ids);
+      const mid = await migrate('run', 'mid', '--yes');
+      expect(mid.code, mid.stderr).toBe(0);
+      const mark = sandbox.proxy.requests.length;
+
+      const victim = spawnCli(['--runbook', RUNBOOK, 'rollback', '4', '--yes'], env);
+      watchRequests(sandbox, (entry) => {
+        if (entry.operation === 'UpdateAuthorizer') victim.child.kill('SIGKILL');
+      });
+      expect((await victim.done).signal).toBe('SIGKILL');
+      expect(readState(dir.path).steps['mid.4']?.status).toBe('undoing');
+      expect((await migrate('rollback', '4', '--yes')).code).toBe(3);
+      expect((await migrate('unlock')).code).toBe(0);
+      const resumed = await migrate('rollback', '4', '--yes');
+      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+
+      const live = await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
+      expect(live.revalProviderArns).toEqual(seeded.revalProviderArns);
+      expect(live.appsRecordSets).toEqual(seeded.appsRecordSets);
+      const state = readState(dir.path);
+      expect([state.steps['mid.4']?.status, state.steps['mid.3']?.status, state.rollbacks['4']?.status, state.rollbacks['3']?.status]).toEqual(['rolled-back', 'rolled-back', 'applied', 'applied']);
+      const rollbackWrites = appliedWrites(sandbox.proxy.requests.slice(mark));
+      expect(countWrites(rollbackWrites)).toEqual({ ChangeResourceRecordSets: 1, UpdateAuthorizer: 1, UpdateRestApi: 0, UpdateStage: 0 });
+      // The authorizer's way back takes effect only once the stage is deployed: after the
+      // interrupted UpdateAuthorizer, a deployment of reval-api must follow.
+      const revalDeploys = rollbackWrites.filter((r) => r.operation === 'CreateDeployment' && r.path.includes(sandbox.ids.revalApiId));
+      const authorizer = rollbackWrites.find((r) => r.operation === 'UpdateAuthorizer');
+      expect(revalDeploys.some((d) => d.seq > (authorizer?.seq ?? Infinity))).toBe(true);
+    } finally {
+      await sandbox.stop();
+      dir.remove();
+    }
+  }, 60_000);
+});
