@@ -20,6 +20,8 @@ const COUNTED = {
   UpdateAuthorizer: 'mid.4 (add the new pool and remove the old in one patch)',
   UpdateRestApi: 'mid.2 (restrict) and mid.5b (lift)',
   UpdateStage: 'mid.5a (stage variables)',
+  // Not a change of its own, but what makes the API changes take effect: once per API step too.
+  CreateDeployment: 'mid.2, mid.4, mid.5a and mid.5b (each deploys its stage once)',
 } as const;
 type Counted = keyof typeof COUNTED;
 
@@ -33,7 +35,7 @@ interface Outcome {
 }
 
 function countWrites(requests: readonly RequestLogEntry[]): Record<Counted, number> {
-  const counts = { ChangeResourceRecordSets: 0, UpdateAuthorizer: 0, UpdateRestApi: 0, UpdateStage: 0 };
+  const counts = { ChangeResourceRecordSets: 0, UpdateAuthorizer: 0, UpdateRestApi: 0, UpdateStage: 0, CreateDeployment: 0 };
   for (const r of appliedWrites(requests)) if (r.operation in counts) counts[r.operation as Counted] += 1;
   return counts;
 }
@@ -140,7 +142,7 @@ describe('kill -9 of run mid, then resume', () => {
   });
 
   it('an uninterrupted run makes each change once', () => {
-    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1 });
+    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1, CreateDeployment: 4 });
     expect(Object.values(reference.checkpoints).map((c) => c.status)).toEqual(MID.map(() => 'applied'));
   });
 
@@ -227,7 +229,7 @@ describe('kill -9 of rollback 4, then resume', () => {
       const state = readState(dir.path);
       expect([state.steps['mid.4']?.status, state.steps['mid.3']?.status, state.rollbacks['4']?.status, state.rollbacks['3']?.status]).toEqual(['rolled-back', 'rolled-back', 'applied', 'applied']);
       const rollbackWrites = appliedWrites(sandbox.proxy.requests.slice(mark));
-      expect(countWrites(rollbackWrites)).toEqual({ ChangeResourceRecordSets: 1, UpdateAuthorizer: 1, UpdateRestApi: 0, UpdateStage: 0 });
+      expect(countWrites(rollbackWrites)).toEqual({ ChangeResourceRecordSets: 1, UpdateAuthorizer: 1, UpdateRestApi: 0, UpdateStage: 0, CreateDeployment: 1 });
       // The authorizer's way back takes effect only once the stage is deployed: after the
       // interrupted UpdateAuthorizer, a deployment of reval-api must follow.
       const revalDeploys = rollbackWrites.filter((r) => r.operation === 'CreateDeployment' && r.path.includes(sandbox.ids.revalApiId));
