@@ -79,6 +79,8 @@ export interface StepType<P = any, S = any> {
   params: ZodType<P>;
   /** False for assert/check/wait steps: they need no confirmation and leave no checkpoint to undo. */
   mutates: boolean;
+  /** Calls AWS: a run that includes it checks the caller's account before its first step. */
+  usesAws?: boolean;
   /** Live state, through read-only calls only. */
   read(ctx: StepContext, p: P): Promise<S>;
   /** Pure: what apply would change. A mismatch an assert cannot fix is thrown as a RunbookError. */
