@@ -110,6 +110,45 @@ Examples:
     .option('--force', 'release a lock whose process still runs, or one from another host')
     .action(act(async () => (await import('./commands/unlock.js')).unlockCommand));
 
+  const users = program
+    .command('users')
+    .description('post-migration: users known to Keycloak but missing in Cognito (diff, sync, ensure)')
+    .addHelpText(
+      'after',
+      `
+The runbook's users: section maps Keycloak to Cognito (pool, attributes, groups, rate).
+Examples:
+  migrate users diff --export realm-export.json --env prod
+  migrate users sync --export realm-export.json --env prod --dry-run
+  migrate users sync --export realm-export.json --env prod            (asks; Ctrl-C and run again resumes)
+  migrate users ensure jane.doe@nhs.net --export realm-export.json --env prod`,
+    );
+  const exportOption = ['--export <file>', 'Keycloak realm export (one JSON file, a directory of *-users-*.json, or CSV)'] as const;
+  users
+    .command('diff')
+    .description('compare the export with the user pool: missing in Cognito, only in Cognito, differences')
+    .requiredOption(...exportOption)
+    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('diff', undefined, opts)));
+  users
+    .command('sync')
+    .description('create the users missing in Cognito (rate-limited, resumable, audited)')
+    .requiredOption(...exportOption)
+    .option('--dry-run', 'show exactly what would be done; write nothing')
+    .option('--invite', 'send Cognito invitation emails (default: suppressed)')
+    .option('-y, --yes', 'do not ask (needed without a terminal)')
+    .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
+    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('sync', undefined, opts)));
+  users
+    .command('ensure')
+    .argument('<email>', 'the user an admin opened who is not in Cognito yet')
+    .description('create one user from the export if missing, or say clearly why not')
+    .requiredOption(...exportOption)
+    .option('--dry-run', 'say what would be done; write nothing')
+    .option('--invite', 'send a Cognito invitation email')
+    .option('-y, --yes', 'do not ask (needed without a terminal)')
+    .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
+    .action(act(async () => async (email: string, opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('ensure', email, opts)));
+
   program
     .command('watch')
     .description("poll the runbook's health checks and act when a rollback's trigger holds (e.g. Reval failing for 1h -> rollback 4)")

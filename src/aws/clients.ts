@@ -58,7 +58,7 @@ export function guardReadOnly(client: unknown): void {
 }
 
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
-  const clients = new Map<ClientCtor<unknown>, unknown>();
+  const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
   let identity: CallerIdentity | undefined;
   let pending: Promise<CallerIdentity> | undefined;
   const maxAttempts = options.maxAttempts ?? Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10);
@@ -110,12 +110,15 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       pending ??= checkIdentity();
       return pending;
     },
-    async client<C>(ctor: ClientCtor<C>): Promise<C> {
+    async client<C>(ctor: ClientCtor<C>, config: Record<string, unknown> = {}): Promise<C> {
       await session.ensureIdentity();
-      let client = clients.get(ctor) as C | undefined;
+      const key = JSON.stringify(config);
+      let byConfig = clients.get(ctor);
+      if (!byConfig) clients.set(ctor, (byConfig = new Map()));
+      let client = byConfig.get(key) as C | undefined;
       if (!client) {
-        client = build(ctor, await retryConfig());
-        clients.set(ctor, client);
+        client = build(ctor, { ...(await retryConfig()), ...config });
+        byConfig.set(key, client);
       }
       return client;
     },

@@ -11,6 +11,15 @@ export interface Executed {
   env: string;
 }
 
+/**
+ * The account check runs before the first step rather than at the first AWS call, so a wrong
+ * profile stops the run before even a manual step is confirmed and recorded.
+ */
+export async function checkAccountFirst(session: Session, types: string[]): Promise<void> {
+  const { getStepType } = await import('../steps/index.js');
+  if (types.some((t) => getStepType(t)?.usesAws)) await session.aws.ensureIdentity();
+}
+
 export interface ExecuteSpec {
   /** "run mid", "rollback 3 --dry-run": for the lock, the audit log and the header. */
   label: string;

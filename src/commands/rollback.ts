@@ -1,6 +1,7 @@
 import { RunbookError } from '../errors.js';
 import { runRollback } from '../rollback/run.js';
-import { execute, type Executed } from './execute.js';
+import { checkAccountFirst, execute, type Executed } from './execute.js';
+import { planRollback } from '../rollback/plan.js';
 import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
 import { refuseWithoutTty } from './render.js';
@@ -11,6 +12,8 @@ export function executeRollback(id: string, opts: RollbackCommandOptions): Promi
   const label = `rollback ${id}${dryRun ? ' --dry-run' : ''}`;
   return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
+    const stages = planRollback(session.resolved, id);
+    await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
     return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
   });
 }

@@ -3,7 +3,7 @@ import { runPhase } from '../engine/engine.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import { getStepType } from '../steps/index.js';
-import { execute, type Executed } from './execute.js';
+import { checkAccountFirst, execute, type Executed } from './execute.js';
 import type { RunOptions } from './options.js';
 import { refuseWithoutTty } from './render.js';
 import { printJson } from './print.js';
@@ -22,6 +22,7 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
     const steps = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
+    await checkAccountFirst(session, steps.map((s) => s.type));
     const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
     return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}` });

@@ -56,7 +56,7 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         const mark = MARK[event.status] ?? '•';
         const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' ? k.yellow : k.green;
         const label = LABEL[event.status] ?? event.status;
-        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo') ? `: ${event.message}` : ''}`);
+        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped') ? `: ${event.message}` : ''}`);
         if (event.hint && (event.status === 'failed' || event.status === 'would-fail')) write(k.dim(`    hint: ${event.hint}`));
         break;
       }

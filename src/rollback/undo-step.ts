@@ -45,6 +45,13 @@ export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { 
     if (!cp || !type.undo) throw new RunbookError('STEP_FAILED', `${step.ref} (${step.type}) cannot be undone`);
     if (verdict.kind === 'already-undone') {
       if (cp.status !== 'rolled-back' && !deps.dryRun) {
+        if (cp.status === 'undoing') {
+          // An undo stopped after its write took effect may have missed what follows the write:
+          // the deploy that makes an API change take effect, the DNS answer check. The step's
+          // verify finishes that, told that the state the undo left behind is the checkpoint's after.
+          const ctx = deps.contextFor(step, { ...cp, status: 'applying', before: cp.after }, deps.signal);
+          await guarded(type.verify?.(ctx, cp.params, live) ?? Promise.resolve(), deps.signal, `${step.ref} verify`);
+        }
         cp.status = 'rolled-back';
         cp.rolledBackAt = new Date().toISOString();
         await save(deps);

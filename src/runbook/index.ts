@@ -1,3 +1,3 @@
 export { loadRunbook, parseRunbookText } from './load.js';
-export { pickEnvironment, resolveRunbook } from './resolve.js';
+export { pickEnvironment, resolveRunbook, resolveText } from './resolve.js';
 export type * from './types.js';

@@ -1,6 +1,6 @@
 import { RunbookError } from '../errors.js';
 import { getStepType, stepTypeNames } from '../steps/index.js';
-import { buildScope, envFrom, varDefs } from './interpolate.js';
+import { buildScope, envFrom, render, varDefs } from './interpolate.js';
 import { formatPath, locatorOf, parsePath } from './locate.js';
 import { didYouMean } from './suggest.js';
 import { parseParams } from './validate-params.js';
@@ -87,4 +87,21 @@ function unresolved(runbook: Runbook, envName: string, problems: Problem[]): Run
       ? 'Export the environment variables named above (or give the values in the environment\'s vars), then run again.'
       : 'Each line gives file:line:col, the path in the document and what is wrong.',
   });
+}
+
+/**
+ * One string of the runbook outside the steps (the `users:` section's pool) filled in for an
+ * environment. Only the variables it names must resolve, so `migrate users` does not need the
+ * shell a cutover run needs.
+ */
+export function resolveText(runbook: Runbook, envName: string, text: string, where: string, processEnv: NodeJS.ProcessEnv = process.env): string {
+  const env = runbook.environments[envName];
+  const scope = buildScope(varDefs(runbook.doc.vars, envName, env?.vars), envFrom(processEnv));
+  const out = render(text, scope.resolve);
+  if (out.problems.length > 0 || out.incomplete) {
+    throw new RunbookError('RUNBOOK_INVALID', `${runbook.file}: ${where} "${text}" cannot be filled in for environment "${envName}": ${out.problems.join('; ') || 'a variable it names is not set'}`, {
+      hint: 'Define the variable in vars (or the environment\'s vars), or export the environment variable it names.',
+    });
+  }
+  return String(out.value);
 }

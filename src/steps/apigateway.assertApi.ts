@@ -74,6 +74,7 @@ export const assertApi: StepType<AssertApiParams, ApiState> = {
   description: 'Check a REST API: a deployed stage, and a Cognito authorizer that names a given user pool.',
   params,
   mutates: false,
+  usesAws: true,
   async read(ctx, p) {
     const api = await findRestApi(ctx, p);
     const stage = p.stage ? await findStage(ctx, api.id, p.stage) : undefined;

@@ -50,6 +50,7 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
   description: "Allow only some HTTP methods on a REST API stage (the rest answer 403) through the API's resource policy, then deploy.",
   params,
   mutates: true,
+  usesAws: true,
   read,
   plan(current, p) {
     const deny = deniedMethods(p.allow);

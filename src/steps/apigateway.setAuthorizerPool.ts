@@ -101,6 +101,7 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
   description: 'Repoint a REST API\'s Cognito authorizer to another user pool (add the new pool, then remove the old), then deploy the stage.',
   params,
   mutates: true,
+  usesAws: true,
   read,
   plan(current, p) {
     const target = current.targetPoolArn;

@@ -84,6 +84,7 @@ export const setStageVariables: StepType<SetStageVariablesParams, StageVariables
   description: 'Set (or remove) stage variables on a REST API stage, optionally deploying it; undo puts back the previous values.',
   params,
   mutates: true,
+  usesAws: true,
   read,
   plan(current, p) {
     const scope = `${describeApi(p)} stage ${p.stage}`;

@@ -94,6 +94,7 @@ export const assertDistribution: StepType<AssertDistributionParams, Distribution
   description: 'Check a CloudFront distribution (by id or alias) is Deployed, enabled, and serves the given host.',
   params,
   mutates: false,
+  usesAws: true,
   async read(ctx, p) {
     const { CloudFrontClient, waitUntilDistributionDeployed } = await import('@aws-sdk/client-cloudfront');
     const client = await ctx.aws.client(CloudFrontClient);

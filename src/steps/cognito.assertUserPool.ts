@@ -158,6 +158,7 @@ export const assertUserPool: StepType<AssertUserPoolParams, UserPoolState> = {
   description: 'Check a Cognito user pool: password policy, Lambda triggers, app clients, FROM email address.',
   params,
   mutates: false,
+  usesAws: true,
   async read(ctx, p) {
     const pool = await describeUserPool(ctx, p);
     const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');

@@ -197,6 +197,7 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
   description: 'Point a Route 53 record at a new target (CloudFront alias, other alias, or values), minding the TTL; waits for INSYNC and checks the answer.',
   params,
   mutates: true,
+  usesAws: true,
   read,
   plan(current, p) {
     const desired = desiredRecord(current, p);

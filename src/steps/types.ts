@@ -18,8 +18,12 @@ export type ClientCtor<C> = new (config: any) => C;
  * the account check, the region and the retry policy are applied in one place.
  */
 export interface AwsClients {
-  /** Builds (once per constructor) a client in the environment's region. Awaits the account check. */
-  client<C>(ctor: ClientCtor<C>): Promise<C>;
+  /**
+   * Builds (once per constructor and config) a client in the environment's region. Awaits the
+   * account check. `config` overrides client settings, e.g. { retryMode: 'standard' } for a caller
+   * that paces its own requests.
+   */
+  client<C>(ctor: ClientCtor<C>, config?: Record<string, unknown>): Promise<C>;
 }
 
 export interface Clock {
@@ -75,6 +79,8 @@ export interface StepType<P = any, S = any> {
   params: ZodType<P>;
   /** False for assert/check/wait steps: they need no confirmation and leave no checkpoint to undo. */
   mutates: boolean;
+  /** Calls AWS: a run that includes it checks the caller's account before its first step. */
+  usesAws?: boolean;
   /** Live state, through read-only calls only. */
   read(ctx: StepContext, p: P): Promise<S>;
   /** Pure: what apply would change. A mismatch an assert cannot fix is thrown as a RunbookError. */

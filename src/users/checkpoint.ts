@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RunbookError, messageOf } from '../errors.js';
+import { ensurePrivateDir, writeFileAtomic } from '../state/fs-safe.js';
 
 /**
  * Progress of `users sync`, so an interrupted sync (Ctrl-C, kill -9, a lost laptop lid) resumes
@@ -50,34 +51,8 @@ export async function loadCheckpoint(file: string, userPoolId: string, exportDig
   return { completed: new Set(doc.completed), inflight: new Set(doc.inflight) };
 }
 
-/** Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the new one. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await rename(tmp, file);
-  try {
-    const dir = await open(dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic there.
-  }
-}
-
 export async function saveCheckpoint(file: string, doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>): Promise<void> {
   const full: SyncCheckpoint = { version: 1, kind: 'migrate.users.sync', ...doc, updatedAt: new Date().toISOString() };
+  await ensurePrivateDir(dirname(file));
   await writeFileAtomic(file, `${JSON.stringify(full)}\n`);
 }

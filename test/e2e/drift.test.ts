@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { sandboxClientConfig, snapshotEstate, type EstateSnapshot } from '../../src/sandbox/estate.js';
@@ -35,8 +36,8 @@ describe('drift on rollback', () => {
     const r53 = await import('@aws-sdk/client-route-53');
     const client = new r53.Route53Client(sandboxClientConfig(sandbox.proxy.url));
     try {
-      const [alias] = (await snapshotEstate(sandbox.moto.url, sandbox.ids)).appsRecordSets as r53.ResourceRecordSet[];
-      const { TTL: _moto, ...aliasRecord } = alias as r53.ResourceRecordSet;
+      const [alias] = (await snapshotEstate(sandbox.moto.url, sandbox.ids)).appsRecordSets as unknown as ResourceRecordSet[];
+      const { TTL: _moto, ...aliasRecord } = alias as ResourceRecordSet;
       await client.send(
         new r53.ChangeResourceRecordSetsCommand({
           HostedZoneId: sandbox.ids.zoneId,

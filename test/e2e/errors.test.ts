@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
@@ -80,5 +80,12 @@ describe('usage and environment errors', () => {
     expect(sent.filter((r) => r.service !== 'sts')).toEqual([]);
     expect(sent.map((r) => r.operation)).toEqual(sent.map(() => 'GetCallerIdentity'));
     expect(lockExists(state)).toBe(false);
+
+    // mid starts with a manual step: the account is checked before it is confirmed and recorded.
+    const mid = await cli(['--runbook', runbook, 'run', 'mid', '--yes'], sandboxEnv(sandbox, state));
+    expect(mid.code, mid.stdout).toBe(2);
+    expect(mid.stderr).toMatch(/is account 111111111111/);
+    expect(mid.stdout).not.toMatch(/mid\.1/);
+    expect(existsSync(join(state, 'sandbox', 'state.json'))).toBe(false);
   });
 });

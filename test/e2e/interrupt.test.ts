@@ -26,6 +26,8 @@ describe('Ctrl-C during a step', () => {
     expect(stopped.stderr).toMatch(/^error: interrupted during mid\.2$/m);
     expect(stopped.stderr).toMatch(/^hint: The state was saved; run the same command again to resume\.$/m);
     expect(stopped.stdout).toMatch(/^to resume: migrate run mid --env local --from 2$/m);
+    // Not a bare "skipped": the step was stopped in the middle, and the line says so.
+    expect(stopped.stdout).toMatch(/^ {2}↷ mid\.2 skipped \(\d+m?s\): interrupted during mid\.2$/m);
     expect(lockExists(state, 'local')).toBe(false);
 
     // mid.2 is "applying" (its intent recorded) or "applied"; nothing after it ran.

@@ -20,6 +20,8 @@ const COUNTED = {
   UpdateAuthorizer: 'mid.4 (add the new pool and remove the old in one patch)',
   UpdateRestApi: 'mid.2 (restrict) and mid.5b (lift)',
   UpdateStage: 'mid.5a (stage variables)',
+  // Not a change of its own, but what makes the API changes take effect: once per API step too.
+  CreateDeployment: 'mid.2, mid.4, mid.5a and mid.5b (each deploys its stage once)',
 } as const;
 type Counted = keyof typeof COUNTED;
 
@@ -33,7 +35,7 @@ interface Outcome {
 }
 
 function countWrites(requests: readonly RequestLogEntry[]): Record<Counted, number> {
-  const counts = { ChangeResourceRecordSets: 0, UpdateAuthorizer: 0, UpdateRestApi: 0, UpdateStage: 0 };
+  const counts = { ChangeResourceRecordSets: 0, UpdateAuthorizer: 0, UpdateRestApi: 0, UpdateStage: 0, CreateDeployment: 0 };
   for (const r of appliedWrites(requests)) if (r.operation in counts) counts[r.operation as Counted] += 1;
   return counts;
 }
@@ -140,7 +142,7 @@ describe('kill -9 of run mid, then resume', () => {
   });
 
   it('an uninterrupted run makes each change once', () => {
-    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1 });
+    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1, CreateDeployment: 4 });
     expect(Object.values(reference.checkpoints).map((c) => c.status)).toEqual(MID.map(() => 'applied'));
   });
 
@@ -194,6 +196,48 @@ describe('kill -9 of run mid, then resume', () => {
       expect(after.writes).toEqual(reference.writes);
     } finally {
       await sandbox.stop();
+    }
+  }, 60_000);
+});
+
+describe('kill -9 of rollback 4, then resume', () => {
+  it('killed just after the undo of mid.4 reached AWS: the resumed rollback deploys it and finishes, no write sent twice', async () => {
+    const sandbox = await startSandbox({ timeScale: 600 });
+    const dir = tempDir();
+    try {
+      const env = sandboxEnv(sandbox, dir.path);
+      const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
+      const seeded = await snapshotEstate(sandbox.moto.url, sandbox.ids);
+      const mid = await migrate('run', 'mid', '--yes');
+      expect(mid.code, mid.stderr).toBe(0);
+      const mark = sandbox.proxy.requests.length;
+
+      const victim = spawnCli(['--runbook', RUNBOOK, 'rollback', '4', '--yes'], env);
+      watchRequests(sandbox, (entry) => {
+        if (entry.operation === 'UpdateAuthorizer') victim.child.kill('SIGKILL');
+      });
+      expect((await victim.done).signal).toBe('SIGKILL');
+      expect(readState(dir.path).steps['mid.4']?.status).toBe('undoing');
+      expect((await migrate('rollback', '4', '--yes')).code).toBe(3);
+      expect((await migrate('unlock')).code).toBe(0);
+      const resumed = await migrate('rollback', '4', '--yes');
+      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+
+      const live = await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
+      expect(live.revalProviderArns).toEqual(seeded.revalProviderArns);
+      expect(live.appsRecordSets).toEqual(seeded.appsRecordSets);
+      const state = readState(dir.path);
+      expect([state.steps['mid.4']?.status, state.steps['mid.3']?.status, state.rollbacks['4']?.status, state.rollbacks['3']?.status]).toEqual(['rolled-back', 'rolled-back', 'applied', 'applied']);
+      const rollbackWrites = appliedWrites(sandbox.proxy.requests.slice(mark));
+      expect(countWrites(rollbackWrites)).toEqual({ ChangeResourceRecordSets: 1, UpdateAuthorizer: 1, UpdateRestApi: 0, UpdateStage: 0, CreateDeployment: 1 });
+      // The authorizer's way back takes effect only once the stage is deployed: after the
+      // interrupted UpdateAuthorizer, a deployment of reval-api must follow.
+      const revalDeploys = rollbackWrites.filter((r) => r.operation === 'CreateDeployment' && r.path.includes(sandbox.ids.revalApiId));
+      const authorizer = rollbackWrites.find((r) => r.operation === 'UpdateAuthorizer');
+      expect(revalDeploys.some((d) => d.seq > (authorizer?.seq ?? Infinity))).toBe(true);
+    } finally {
+      await sandbox.stop();
+      dir.remove();
     }
   }, 60_000);
 });
