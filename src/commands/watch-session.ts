@@ -1,7 +1,9 @@
+import { planRollback } from '../rollback/plan.js';
 import { runRollback } from '../rollback/run.js';
 import { AuditLog } from '../state/audit.js';
 import type { WatchSession } from '../watch/types.js';
 import { openSession, operatorName, stepTypeOf } from './context.js';
+import { checkAccountFirst } from './execute.js';
 import type { GlobalOptions } from './options.js';
 
 export interface OpenedWatchSession extends WatchSession {
@@ -40,6 +42,9 @@ export async function openWatchSession(opts: GlobalOptions, command = 'watch'): 
     async rollback(id, io) {
       const session = await openSession(opts, { command: `${command}: rollback ${id}`, dryRun: false, lock: true, signal: io.signal });
       try {
+        // As `migrate rollback N` does: the account is checked before the first step.
+        const stages = planRollback(session.resolved, id);
+        await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
         await io.onStart?.();
         const deps = session.deps(io.prompter, io.emit);
         return await runRollback(deps, session.resolved, { id, force: false, command: `migrate rollback ${id} (fired by migrate ${command})` });
