@@ -188,8 +188,8 @@ interrupted or was refused for drift.`,
       'after',
       `
 Runs with --yes and a temporary state dir of its own; prints a summary table and exits 0 only if
-every gate passed. With --faults reval-down, mid stops at Reval's gate and the rehearsal shows
-rollback 4 restoring it before running mid again.
+every gate passed. With --faults reval-down, mid stops at Reval's gate, and migrate watch
+--auto-rollback fires rollback 4 once Reval has failed for the plan's hour (scaled), before mid runs again.
 Examples:
   migrate rehearse
   migrate rehearse --faults throttle=0.3,5xx=0.1

@@ -25,8 +25,8 @@ export interface RehearseOptions extends GlobalOptions {
 /**
  * The whole plan against a fresh sandbox, with --yes and a state dir of its own: validate, pre,
  * mid, rollback 4 (which chains 3), the estate back where it was, mid again, post. Exit 0 only if
- * every gate passed. With the reval-down incident, mid stops at Reval's gate and the rehearsal
- * shows rollback 4 restoring it before the incident is cleared and mid is run again.
+ * every gate passed. With the reval-down incident, mid stops at Reval's gate and the watch fires
+ * rollback 4 after the plan's hour (scaled) before the incident is cleared and mid runs again.
  */
 export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   // With --json, stdout carries one document; the running commentary goes to stderr.
@@ -76,6 +76,33 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
     events.push(...run.events);
     return run.result;
   }
+  /** The plan's rollback 4 condition, watched as `migrate watch --auto-rollback` would on the night. */
+  async function watchFiresRollback4(): Promise<string> {
+    const { openWatchSession } = await import('./watch-session.js');
+    const { watchUntil, rolledBackAndHealthy } = await import('../watch/index.js');
+    const { plainWatchView } = await import('../output/watch-view.js');
+    const view = plainWatchView((line) => say(`  ${line}`));
+    const session = await openWatchSession(base, 'rehearse: watch --auto-rollback');
+    try {
+      const outcome = await watchUntil({
+        session,
+        autoRollback: true,
+        forMs: 3 * 3_600_000,
+        until: rolledBackAndHealthy('4', ['reval', 'admins-ui']),
+        emit: view.sink,
+        rollbackEmit: (event) => {
+          events.push(event);
+          view.rollbackEmit(event);
+        },
+      });
+      const fired = outcome.fired.find((f) => f.rollback === '4');
+      if (outcome.reason !== 'until' || !fired) throw new Error(`the watch ended (${outcome.reason}) without rollback 4 restoring Reval`);
+      const waited = formatDuration((fired.startedAt - fired.failingSince) * timeScale);
+      return `Reval failing since ${new Date(fired.failingSince).toISOString()}; rollback 4 fired after ${waited} of plan time (chained 3); Reval and Admins-UI healthy again`;
+    } finally {
+      await session.close();
+    }
+  }
   const expectOk = (r: { ok: boolean; error?: RunbookError | undefined }, what: string) => {
     if (!r.ok) throw r.error ?? new Error(`${what} failed`);
     return what;
@@ -99,12 +126,12 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
             if (r.ok || !r.summary.failed.includes('mid.4')) throw new Error(`expected mid to stop at mid.4's Reval gate; it ${r.ok ? 'passed' : `failed at ${r.summary.failed.join(', ')}`}`);
             return `mid.4's Reval gate failed as the incident makes it: ${r.error?.message ?? ''}`;
           })) &&
-          (await stage('rollback 4 restores Reval (and chains 3)', async () => {
-            expectOk(await rollback('4'), 'rollback 4');
+          (await stage('migrate watch --auto-rollback fires rollback 4 after Reval fails for 1h (scaled)', async () => {
+            const outcome = await watchFiresRollback4();
             const now = await snapshot();
             const problems = compareEstate(baseline!, now, ['dns', 'reval', 'admins-reval-health']);
             if (problems.length) throw new Error(problems.join('; '));
-            return 'Reval is back on its old pool and answers; Admins-UI DNS is back on the old origin';
+            return outcome;
           })) &&
           (await stage('incident resolved: mid again', async () => {
             sandbox.proxy.setFaults({ ...faults, incidents: incidents.filter((i) => i !== 'reval-down') });

@@ -56,12 +56,12 @@ describe('migrate rehearse', () => {
     expect(faulted.doc.finalEstate).toEqual(run.doc.finalEstate);
   }, 120_000);
 
-  it('with the reval-down incident, mid stops at Reval\'s gate and rollback 4 restores it', async () => {
+  it('with the reval-down incident, mid stops at Reval\'s gate and the watch fires rollback 4 after the scaled hour', async () => {
     const run = await rehearse('--faults', 'reval-down');
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const stage = (name: string) => run.doc.stages.find((s) => s.name.startsWith(name));
     expect(stage('run mid with Reval down')).toMatchObject({ ok: true, detail: expect.stringContaining('gate "reval" failed after mid.4') });
-    expect(stage('rollback 4 restores Reval')).toMatchObject({ ok: true });
+    expect(stage('migrate watch --auto-rollback fires rollback 4')).toMatchObject({ ok: true, detail: expect.stringMatching(/rollback 4 fired after 1h\S* of plan time \(chained 3\)/) });
   }, 120_000);
 
   it('says clearly when moto is missing', async () => {
