@@ -9,6 +9,7 @@ import { HEARTBEAT_STALE_MS } from './report.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
 import { emptyRecords, evaluateTriggers, markFired, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
 import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
+import { delay } from '../engine/clock.js';
 
 /** How often (real time) due triggers are looked at and the view refreshed. */
 const TICK_MS = 200;
@@ -160,7 +161,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         const since = change.failingSince === null ? '' : ` since ${new Date(change.failingSince).toISOString()}${change.resumed ? ' (recorded before a restart)' : ''}`;
         void audit({ event: 'check-changed', step: `check.${name}`, result: change.to ? 'ok' : 'failing', detail: `${change.from === null ? 'first result' : change.from ? 'was ok' : 'was failing'}${since}${change.detail ? `: ${change.detail}` : ''}` });
       }
-      await sleep(Math.max(MIN_POLL_GAP_MS, intervalMs - (now() - started)), signal);
+      await delay(Math.max(MIN_POLL_GAP_MS, intervalMs - (now() - started)), signal);
     }
   };
   const pollers = checkNames.map((name) => poll(name));
@@ -264,7 +265,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         break;
       }
       await persist();
-      await sleep(TICK_MS, signal);
+      await delay(TICK_MS, signal);
     }
   } finally {
     stop.abort();
@@ -279,15 +280,3 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   return outcome;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
