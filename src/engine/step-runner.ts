@@ -7,6 +7,7 @@ import type { EngineDeps } from './deps.js';
 import type { StepEndStatus } from './events.js';
 import { diffLines } from './diff.js';
 import { guarded } from './guard.js';
+import { stepBudget } from './step-budget.js';
 import { formatDuration } from '../util/duration.js';
 
 export type StepOutcome = 'applied' | 'already-applied' | 'noop' | 'skipped' | 'would-change' | 'would-fail' | 'failed';
@@ -92,14 +93,13 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
   const timeout = new RunbookError('STEP_TIMEOUT', `${step.ref} did not finish within ${formatDuration(step.timeoutMs ?? 0)} (its timeout)`, {
     hint: 'The state was saved. Raise the step\'s `timeout:` in the runbook if this wait is expected, or look at why it hangs; then resume.',
   });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeout), timeoutMs);
-  const deadline = timeoutMs === undefined ? undefined : started + timeoutMs;
-  const left = () => (deadline === undefined ? undefined : Math.max(1, deadline - Date.now()));
+  const budget = stepBudget(timeoutMs, () => controller.abort(timeout));
+  const left = () => budget.left();
   // The timeout aborts the step's signal, and whatever was waiting on it reports an interruption:
   // that is the timeout (a failure, not an operator's Ctrl-C), told in the runbook's own terms.
   const failure = (error: unknown): RunbookError => {
     const err = stepError(step, error);
-    const expired = controller.signal.aborted || (deadline !== undefined && Date.now() >= deadline);
+    const expired = controller.signal.aborted || budget.expired();
     return (err.code === 'ABORTED' || err.code === 'STEP_TIMEOUT') && expired && !deps.signal.aborted ? timeout : err;
   };
 
@@ -169,8 +169,10 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       return 'applied';
     }
 
+    budget.pause();
     await confirmEnvironmentOnce(deps);
     const decision = await deps.prompter.confirmStep({ ref: step.ref, title: step.title, type: step.type, action: 'apply', summary: change.summary, diff });
+    budget.resume();
     if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with --from ${step.id}.` });
     if (decision === 'skip') {
       record(deps, step, { status: 'skipped' });
@@ -207,6 +209,6 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     end(err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
     throw err;
   } finally {
-    if (timer) clearTimeout(timer);
+    budget.clear();
   }
 }

@@ -145,6 +145,26 @@ describe('runPhase', () => {
   });
 });
 
+describe('step timeouts and the prompt', () => {
+  it('time spent reading the preview at the prompt does not count against the step\'s timeout', async () => {
+    const world = new FakeWorld();
+    const slowOperator = {
+      async confirmStep() {
+        await new Promise((r) => setTimeout(r, 150));
+        return 'apply' as const;
+      },
+      async confirmEnvironment() {
+        return true;
+      },
+    };
+    const h = harness(world, { prompter: slowOperator });
+    // 20 s of plan time at scale 1000: 20 ms of real time, far less than the operator takes.
+    const result = await runPhase(h.deps, [{ ...kv('1', 'a', 'one'), timeoutMs: 20_000 }], resume);
+    expect(result.error).toBeUndefined();
+    expect(ends(h.events)).toEqual(['mid.1:applied']);
+  });
+});
+
 describe('selectSteps', () => {
   const steps = [step('pre', '1a', 'wait', {}, { groupId: '1' }), step('pre', '1b', 'wait', {}, { groupId: '1' }), step('pre', '2', 'wait', {}), step('pre', '3', 'wait', {})];
   it('--from and --only by id, group id or phase.id', () => {
