@@ -158,7 +158,14 @@ describe('step timeouts and the prompt', () => {
       },
     };
     const h = harness(world, { prompter: slowOperator });
-    // 20 s of plan time at scale 1000: 20 ms of real time, far less than the operator takes.
+    // The change itself takes 10 ms of real time; the timeout (20 s of plan time at scale 1000) is
+    // 20 ms, far less than the operator's 150 ms at the prompt.
+    const kvType = h.deps.stepType('test.kv');
+    const slowKv = { ...kvType, apply: async (...args: Parameters<typeof kvType.apply>) => {
+      await new Promise((r) => setTimeout(r, 10));
+      return kvType.apply(...args);
+    } };
+    h.deps.stepType = (name) => (name === 'test.kv' ? slowKv : kvType);
     const result = await runPhase(h.deps, [{ ...kv('1', 'a', 'one'), timeoutMs: 20_000 }], resume);
     expect(result.error).toBeUndefined();
     expect(ends(h.events)).toEqual(['mid.1:applied']);
