@@ -22,7 +22,7 @@ export interface PhaseResult {
  */
 export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
   const summary = emptySummary();
-  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs: steps.map((s) => s.ref), dryRun: deps.dryRun, timeScale: deps.timeScale });
+  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs: steps.map((s) => s.ref), titles: Object.fromEntries(steps.map((s) => [s.ref, s.title])), dryRun: deps.dryRun, timeScale: deps.timeScale });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'run-start', detail: steps.map((s) => s.ref).join(' ') });
   let error: RunbookError | undefined;
   for (const step of steps) {

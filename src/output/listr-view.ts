@@ -68,7 +68,7 @@ export class ListrView {
       case 'run-start': {
         const header = `${event.command} · env ${event.env}${event.dryRun ? ' · DRY RUN (read-only)' : ''}${event.timeScale !== 1 ? ` · time scale ${event.timeScale}` : ''}`;
         process.stdout.write(`${k.bold(header)}\n`);
-        this.start(event.refs);
+        this.start(event.refs, event.titles ?? {});
         break;
       }
       case 'step-start': {
@@ -112,10 +112,10 @@ export class ListrView {
     });
   }
 
-  private start(refs: string[]): void {
+  private start(refs: string[], titles: Record<string, string>): void {
     const list = new Listr(
       refs.map((ref) => ({
-        title: ref,
+        title: titles[ref] ? `${ref}  ${titles[ref]}` : ref,
         rendererOptions: { persistentOutput: true, outputBar: Infinity },
         task: async (_ctx: unknown, task: Task) => {
           const s = this.slot(ref);

@@ -27,9 +27,11 @@ export class TtyPrompter implements Prompter {
 
   async confirmStep(request: ConfirmRequest): Promise<StepDecision> {
     const { select } = await import('@inquirer/prompts');
-    const verb = request.action === 'undo' ? 'Undo' : 'Apply';
+    // A manual step's "apply" is the operator saying they did it.
+    const manual = request.type === 'manual' && request.action === 'apply';
+    const verb = request.action === 'undo' ? 'Undo' : manual ? 'Done' : 'Apply';
     const config = {
-      message: `${verb} ${request.ref} (${request.title})?`,
+      message: manual ? `Done: ${request.ref} (${request.title})?` : `${verb} ${request.ref} (${request.title})?`,
       choices: [
         { name: verb, value: 'apply' as const, description: request.summary },
         { name: 'Skip', value: 'skip' as const, description: 'Leave this step; the run goes on with the next one.' },

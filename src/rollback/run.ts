@@ -23,7 +23,8 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
   const stages = planRollback(resolved, options.id);
   const summary = emptySummary();
   const refs = stages.flatMap((s) => [...s.undo.map((u) => u.ref), ...s.steps.map((f) => f.ref)]);
-  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs, dryRun: deps.dryRun, timeScale: deps.timeScale });
+  const titles = Object.fromEntries(stages.flatMap((s) => [...s.undo.map((u) => [u.ref, `undo: ${u.title}`]), ...s.steps.map((f) => [f.ref, f.title])]));
+  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs, titles, dryRun: deps.dryRun, timeScale: deps.timeScale });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'rollback-start', detail: `rollback ${stages.map((s) => s.id).join(' -> ')}` });
 
   let error: RunbookError | undefined;
