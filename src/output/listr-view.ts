@@ -2,6 +2,7 @@ import { Listr, type ListrTaskWrapper, type ListrDefaultRenderer, type ListrSimp
 import type { EngineEvent } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
 import { plainRenderer } from './plain.js';
+import { LABEL } from './plain.js';
 import { c } from './style.js';
 
 type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -130,7 +131,7 @@ export class ListrView {
           const end = s.ended.settled ? await s.ended.promise : undefined;
           if (!end) return;
           const took = c().dim(` (${formatDuration(end.durationMs)})`);
-          const label = end.status.replace(/-/g, ' ');
+          const label = LABEL[end.status] ?? end.status.replace(/-/g, ' ');
           if (end.status === 'failed' || end.status === 'would-fail') {
             throw new Error(`${end.message ?? 'failed'}${end.hint ? `\n${c().dim(`hint: ${end.hint}`)}` : ''}`);
           }

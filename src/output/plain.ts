@@ -15,7 +15,7 @@ const MARK: Record<string, string> = {
   'nothing-to-undo': '·',
 };
 
-const LABEL: Record<string, string> = {
+export const LABEL: Record<string, string> = {
   'already-applied': 'already applied',
   'would-change': 'would change',
   'would-fail': 'would fail',
