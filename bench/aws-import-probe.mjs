@@ -9,5 +9,6 @@ port1.unref();
 register('./aws-import-hooks.mjs', { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
 process.on('exit', () => {
   const aws = [...seen].filter((u) => u.includes('@aws-sdk'));
-  process.stderr.write(`AWS_SDK_MODULES=${aws.length}\n`);
+  const zod = [...seen].filter((u) => u.includes('/node_modules/zod/'));
+  process.stderr.write(`AWS_SDK_MODULES=${aws.length}\nZOD_MODULES=${zod.length}\n`);
 });

@@ -15,15 +15,10 @@ import type { StateFile } from '../state/types.js';
 import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
-import { DEFAULT_RUNBOOK, type GlobalOptions } from './options.js';
+import type { GlobalOptions } from './options.js';
+import { runbookPath, stateRoot } from './locate.js';
 
-export function runbookPath(opts: GlobalOptions): string {
-  return resolve(opts.runbook ?? process.env.MIGRATE_RUNBOOK ?? DEFAULT_RUNBOOK);
-}
-
-export function stateRoot(opts: GlobalOptions, file: string): string {
-  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(file), '.migrate'));
-}
+export { runbookPath, stateRoot } from './locate.js';
 
 export interface LoadedEnvironment {
   file: string;

@@ -1,4 +1,4 @@
-import { PHASES } from '../runbook/schema.js';
+import { PHASES } from '../runbook/constants.js';
 import { FileStateStore } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
@@ -6,7 +6,7 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { formatDuration } from '../util/duration.js';
 import { triggerReport, type TriggerReport } from '../watch/report.js';
 import { WatchStore } from '../watch/store.js';
-import { loadEnvironment } from './context.js';
+import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
@@ -21,7 +21,7 @@ export interface StatusRow {
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
-  const loaded = await loadEnvironment(opts);
+  const loaded = await locateEnvironment(opts);
   const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
   const lock = await readLock(loaded.envDir);
   const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv());

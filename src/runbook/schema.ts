@@ -4,7 +4,9 @@ import { z } from 'zod';
  * The runbook document as written. Step parameters (`with`) are checked separately against each
  * step type's own schema, after interpolation, because `${vars.x}` may stand where a number goes.
  */
-export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+import { DURATION, PHASES, type PhaseName } from './constants.js';
+
+export { DURATION, PHASES, type PhaseName };
 export const duration = z
   .string()
   .regex(DURATION, { message: 'expected a duration such as "90s", "5m" or "1h"' })
@@ -79,8 +81,6 @@ export const usersMappingSchema = z.strictObject({
   concurrency: z.number().int().positive().default(8),
 });
 
-export const PHASES = ['pre', 'mid', 'post'] as const;
-export type PhaseName = (typeof PHASES)[number];
 
 export const runbookSchema = z.strictObject({
   version: z.literal(1),

@@ -1,4 +1,4 @@
-import { DURATION } from '../runbook/schema.js';
+import { DURATION } from '../runbook/constants.js';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
