@@ -23,6 +23,8 @@ function embeddedDocument(text: string): object | undefined {
 export function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
   const doc = typeof value === 'string' ? embeddedDocument(value) : undefined;
   if (doc) {
+    // Marks where the document starts, so a policy that appears or goes reads "null -> (document)".
+    out.set(prefix || '(value)', '(JSON document)');
     flatten(doc, prefix, out);
   } else if (Array.isArray(value) && value.length > 0 && value.some((v) => v && typeof v === 'object')) {
     value.forEach((item, i) => flatten(item, `${prefix}[${i}]`, out));
