@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimeScale, sandboxCommand, shellQuote } from '../../src/commands/sandbox.js';
 import { RunbookError } from '../../src/errors.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import { isDead, waitFor } from '../helpers/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,29 +28,6 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_ACCOUNT_ID',
 ];
 
-/** Gone, or a zombie nobody has reaped yet: either way it no longer serves. */
-function isDead(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('startSandbox', () => {
   let sandbox: Sandbox;

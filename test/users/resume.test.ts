@@ -2,27 +2,15 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminListGroupsForUserCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { describe, expect, it } from 'vitest';
+import { AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { usersSync } from '../../src/commands/users.js';
 import { isRunbookError } from '../../src/errors.js';
 import type { SyncResult } from '../../src/users/sync.js';
-import { capture, cognitoClient, createPool, kcUser, listAll, mapping, startMoto, tempDir, writeRealmExport, type Moto } from './helpers.js';
+import { capture, createPool, kcUser, listAll, mapping, writeRealmExport } from './helpers.js';
+import { client, moto, tmp, useMotoCognito } from './moto-cognito.js';
 
-let moto: Moto;
-let client: CognitoIdentityProviderClient;
-let tmp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  client = cognitoClient(moto.endpoint);
-  tmp = await tempDir();
-});
-afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
-  await tmp?.cleanup();
-});
+useMotoCognito();
 
 const TOTAL = 400;
 /** Every fifth user disabled, every third in a group: the follow-up calls matter for "lost nobody". */

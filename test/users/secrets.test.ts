@@ -1,27 +1,14 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { describe, expect, it } from 'vitest';
 import { usersDiff, usersEnsure, usersSync, type UsersDeps } from '../../src/commands/users.js';
 import type { SyncProgress } from '../../src/users/types.js';
-import { capture, cognitoClient, createPool, kcUser, listAll, mapping, startMoto, tempDir, writeRealmExport, type Moto } from './helpers.js';
+import { capture, createPool, kcUser, listAll, mapping, writeRealmExport } from './helpers.js';
+import { client, moto, tmp, useMotoCognito } from './moto-cognito.js';
 
 const SECRET = 'Tr0ub4dor&3-never-print-me';
 
-let moto: Moto;
-let client: CognitoIdentityProviderClient;
-let tmp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  client = cognitoClient(moto.endpoint);
-  tmp = await tempDir();
-});
-afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
-  await tmp?.cleanup();
-});
+useMotoCognito();
 
 /** Every place the secret could leak to, in one string. */
 function everything(...parts: unknown[]): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AdminCreateUserCommand,
   AdminDisableUserCommand,
@@ -12,22 +12,10 @@ import { resolveUserPoolId, usersDiff, usersEnsure, usersSync, type UsersDeps } 
 import { isRunbookError, type RunbookError } from '../../src/errors.js';
 import type { DiffResult } from '../../src/users/diff.js';
 import type { SyncProgress } from '../../src/users/types.js';
-import { attr, capture, cognitoClient, createPool, kcUser, listAll, mapping, startMoto, tempDir, writeRealmExport, type Moto } from './helpers.js';
+import { attr, capture, createPool, kcUser, listAll, mapping, writeRealmExport } from './helpers.js';
+import { client, moto, tmp, useMotoCognito } from './moto-cognito.js';
 
-let moto: Moto;
-let client: CognitoIdentityProviderClient;
-let tmp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  client = cognitoClient(moto.endpoint);
-  tmp = await tempDir();
-});
-afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
-  await tmp?.cleanup();
-});
+useMotoCognito();
 
 function deps(poolId: string, extra: Partial<UsersDeps> = {}): UsersDeps & { c: ReturnType<typeof capture>; progress: SyncProgress[] } {
   const c = capture();
