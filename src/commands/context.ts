@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RunbookError } from '../errors.js';
 import { createAwsSession, type AwsSession } from '../aws/clients.js';
 import { createClock, timeScaleFromEnv } from '../engine/clock.js';

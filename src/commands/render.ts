@@ -53,7 +53,7 @@ export function chooseOutput(opts: GlobalOptions): Output {
 
 /** With no TTY and no --yes a mutating run refuses before anything changes, rather than hang. */
 export function refuseWithoutTty(what: string, yes: boolean | undefined): void {
-  if (yes || (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI)) return;
+  if (yes || isInteractive()) return;
   throw new RunbookError('NO_TTY', `${what} would change things, but there is no terminal to confirm each change`, {
     hint: 'Run it in a terminal to confirm step by step, pass --yes to apply every step, or preview with --dry-run.',
   });

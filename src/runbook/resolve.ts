@@ -4,7 +4,6 @@ export { pickEnvironment };
 import { getStepType, stepTypeNames } from '../steps/index.js';
 import { buildScope, envFrom, render, varDefs } from './interpolate.js';
 import { formatPath, locatorOf, parsePath } from './locate.js';
-import { didYouMean } from './suggest.js';
 import { pickEnvironment } from './environment.js';
 import { parseParams } from './validate-params.js';
 import type { Path, Problem } from './locate.js';
