@@ -90,6 +90,7 @@ Examples:
     .option('-y, --yes', 'answer Undo to every step')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
     .option('--force', 'restore the checkpoint even if the resource was changed by hand since (drift)')
+    .option('--accept-cost <n>', "go on past the rollback's point of no return (maxCost) when its cost is at most N (with --yes)")
     .addHelpText('after', '\nBefore writing, live state is compared with each checkpoint; a hand-made change stops the rollback (exit 5)\nand shows before / after / live, unless --force.\nExample: migrate rollback 4 --env prod   (undoes mid.4, then rollback 3)')
     .action(act(async () => (await import('./commands/rollback.js')).rollbackCommand));
 
@@ -148,6 +149,14 @@ Examples:
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
     .action(act(async () => async (email: string, opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('ensure', email, opts)));
+  users
+    .command('export-since')
+    .description('write the users a rollback would strand: created in Cognito since a step took effect (no credentials)')
+    .requiredOption('--step <ref>', 'the step, e.g. mid.4 (Reval on the new pool)')
+    .requiredOption('--out <file>', 'the JSON file to write')
+    .option('--changed', 'also users changed since then (as cost counter cognito.usersChangedSince)')
+    .option('--user-pool <pool>', 'the pool id or name (default: users.userPool)')
+    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersExportSince(opts)));
 
   program
     .command('watch')
@@ -157,6 +166,7 @@ Examples:
     .option('--notify-command <cmd>', 'run this (with /bin/sh -c) when a trigger comes due; details in MIGRATE_ROLLBACK_ID, MIGRATE_ROLLBACK_TITLE, MIGRATE_CHECK, MIGRATE_FAILING_SINCE, MIGRATE_ENV, MIGRATE_COMMAND')
     .option('-y, --yes', 'arm --auto-rollback without asking (needed without a terminal)')
     .option('--confirm-env <name>', 'with --auto-rollback on a protected environment: its name')
+    .option('--max-auto-rollbacks <n>', 'automatic rollbacks this watch may run before it only alerts (default 1)')
     .addHelpText(
       'after',
       `

@@ -21,6 +21,8 @@ export interface RollbackCommandOptions extends GlobalOptions {
   yes?: boolean | undefined;
   confirmEnv?: string | undefined;
   force?: boolean | undefined;
+  /** Accepts a rollback's cost up to this figure (past its maxCost), with --yes. */
+  acceptCost?: string | undefined;
 }
 
 export const DEFAULT_RUNBOOK = 'runbooks/cognito-migration.yaml';

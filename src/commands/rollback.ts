@@ -4,7 +4,8 @@ import { checkAccountFirst, execute, type Executed } from './execute.js';
 import { planRollback } from '../rollback/plan.js';
 import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
-import { refuseWithoutTty } from './render.js';
+import { isInteractive, refuseWithoutTty } from './render.js';
+import type { Session } from './context.js';
 
 export function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
   if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new RunbookError('USAGE', `"${id}" is not a rollback number`, { hint: 'Run "migrate status" to list the rollback entries.' });
@@ -14,8 +15,42 @@ export function executeRollback(id: string, opts: RollbackCommandOptions): Promi
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
     const stages = planRollback(session.resolved, id);
     await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
+    await weighCost(session, id, opts, dryRun);
     return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
   });
+}
+
+/**
+ * Says what the rollback would strand (its runbook `cost:`); past its point of no return
+ * (`maxCost`) a person must accept the figure: typed at a terminal, or --accept-cost N with --yes.
+ */
+async function weighCost(session: Session, id: string, opts: RollbackCommandOptions, dryRun: boolean): Promise<void> {
+  const entry = session.resolved.rollback.find((r) => r.id === id);
+  if (!entry?.cost) return;
+  const { rollbackCosts } = await import('./cost.js');
+  const { describeCost, overCost } = await import('../rollback/cost.js');
+  const cost = (await rollbackCosts(session.runbook, session.env, session.state.steps, [id], session.aws))[id] ?? null;
+  if (!cost) return;
+  const over = overCost(cost, entry.maxCost);
+  const out = opts.json ? process.stderr : process.stdout;
+  out.write(`${describeCost(id, cost)}${entry.maxCost !== undefined ? ` (point of no return: ${entry.maxCost}${over ? ', passed' : ''})` : ''}\n`);
+  if (dryRun || !over) return;
+  const figure = cost.value === null ? 'unknown' : String(cost.value);
+  if (opts.acceptCost !== undefined) {
+    const accepted = Number(opts.acceptCost);
+    if (cost.value !== null && Number.isFinite(accepted) && cost.value <= accepted) return;
+    throw new RunbookError('NOT_CONFIRMED', `rollback ${id} would strand ${figure} users, more than --accept-cost ${opts.acceptCost}; nothing was changed`, {
+      hint: cost.value === null ? 'The cost could not be counted; fix that first (see above).' : `Look at them with "migrate users export-since --step ${cost.since} --out FILE", then pass --accept-cost ${cost.value}.`,
+    });
+  }
+  if (opts.yes || !isInteractive() || cost.value === null) {
+    throw new RunbookError('NOT_CONFIRMED', `rollback ${id} is past its point of no return: it would strand ${figure} users (maxCost ${entry.maxCost}); nothing was changed`, {
+      hint: cost.value === null ? 'The cost could not be counted; fix that first (see above).' : `Export them first (migrate users export-since --step ${cost.since} --out FILE), then run again with --yes --accept-cost ${cost.value}, or at a terminal type the figure.`,
+    });
+  }
+  const { input } = await import('@inquirer/prompts');
+  const typed = await input({ message: `Rollback ${id} would strand ${figure} users (point of no return: ${entry.maxCost}). Type ${figure} to go on:` }).catch(() => '');
+  if (typed.trim() !== figure) throw new RunbookError('NOT_CONFIRMED', `rollback ${id}: the cost was not accepted; nothing was changed`);
 }
 
 export async function rollbackCommand(id: string, opts: RollbackCommandOptions): Promise<number> {

@@ -6,6 +6,7 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { formatDuration } from '../util/duration.js';
 import { triggerReport, type TriggerReport } from '../watch/report.js';
 import { WatchStore } from '../watch/store.js';
+import { describeCost, overCost, type RollbackCost } from '../rollback/cost.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -18,13 +19,18 @@ export interface StatusRow {
   type: string;
   status: string;
   at: string | null;
+  /** Rollback entries only: what running it would strand now (null where the runbook declares no cost). */
+  cost?: RollbackCost | null;
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const loaded = await locateEnvironment(opts);
   const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
   const lock = await readLock(loaded.envDir);
-  const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv());
+  const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv(), state.rollbacks);
+  // Counted only where a cost is declared: status makes no AWS call for a runbook without one.
+  // (and it needs the whole runbook, for the variables that name the pool, only then).
+  const costs = loaded.runbook.rollback.some((r) => r.cost) ? await (await import('./cost.js')).rollbackCosts((await (await import('./context.js')).loadEnvironment(opts)).runbook, loaded.env, state.steps) : {};
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
@@ -34,7 +40,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   }
   for (const entry of loaded.runbook.rollback) {
     const rec = state.rollbacks[entry.id];
-    steps.push({ ref: `rollback.${entry.id}`, phase: 'rollback', id: entry.id, title: entry.title, type: 'rollback', status: rec?.status ?? 'pending', at: rec?.at ?? null });
+    steps.push({ ref: `rollback.${entry.id}`, phase: 'rollback', id: entry.id, title: entry.title, type: 'rollback', status: rec?.status ?? 'pending', at: rec?.at ?? null, cost: costs[entry.id] ?? null });
   }
   const lockDoc = lock.held ? (lock.info ? { ...lock.info, stale: lock.stale } : { unreadable: true }) : null;
   if (opts.json) {
@@ -44,7 +50,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
       lock: lockDoc,
       steps,
       watch: triggers.watch,
-      triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed })),
+      triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed, rolledBackAt: t.rolledBackAt })),
     });
     return 0;
   }
@@ -62,6 +68,11 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     }
     const colour = row.status === 'failed' ? k.red : row.status === 'applied' || row.status === 'noop' ? k.green : row.status === 'rolled-back' ? k.cyan : row.status === 'pending' ? k.dim : k.yellow;
     out(`  ${row.ref.padEnd(width)}  ${colour(row.status.padEnd(11))}  ${row.title}${row.at && row.status !== 'pending' ? k.dim(`  ${row.at}`) : ''}`);
+    if (row.cost) {
+      const max = loaded.runbook.rollback.find((r) => r.id === row.id)?.maxCost;
+      const over = overCost(row.cost, max);
+      out(`  ${' '.repeat(width)}  ${' '.repeat(11)}  ${(over ? k.red : k.yellow)(`${describeCost(row.id, row.cost)}${max !== undefined ? ` (point of no return: ${max}${over ? ', PASSED' : ''})` : ''}`)}`);
+    }
   }
   printTriggers(triggers, out);
   return 0;
@@ -84,9 +95,12 @@ function printTriggers(report: TriggerReport, out: (line?: string) => void): voi
   const width = Math.max(...report.rows.map((r) => `rollback.${r.rollback}`.length));
   const checkWidth = Math.max(...report.rows.map((r) => r.check.length));
   for (const row of report.rows) {
-    const state = row.ok === null ? k.dim('not seen') : row.ok ? k.green('ok') : k.red(`FAILING since ${row.failingSince}`);
+    const state = row.state === 'inactive' ? k.dim('not active') : row.ok === null ? k.dim('not seen') : row.ok ? k.green('ok') : k.red(`FAILING since ${row.failingSince}`);
     let when: string;
     if (row.state === 'fired') when = k.cyan(`fired at ${row.firedAt}`);
+    else if (row.state === 'rolled-back') when = k.cyan(`rolled back at ${row.rolledBackAt}; nothing left to undo`);
+    else if (row.state === 'inactive') when = k.dim('not active (outside its activeAfter..activeUntil window)');
+    else if (row.state === 'inconclusive') when = k.yellow('INCONCLUSIVE: too many probe errors; a person must judge (no auto-rollback)');
     else if (row.state === 'no-watch') when = k.dim('no watch running');
     else if (!row.armed && row.ok === false) when = k.dim('nothing to undo, will not fire');
     else if (row.state === 'due') when = k.red.bold('due now');

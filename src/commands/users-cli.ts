@@ -108,3 +108,35 @@ async function confirmWrites(env: { name: string; protected: boolean }, opts: Us
   const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }).catch(() => false);
   if (!ok) throw new RunbookError('ABORTED', `${label}: not confirmed; nothing was changed`);
 }
+
+export interface ExportSinceOptions extends GlobalOptions {
+  step?: string | undefined;
+  out?: string | undefined;
+  changed?: boolean | undefined;
+  userPool?: string | undefined;
+}
+
+/**
+ * `migrate users export-since --step mid.4 --out FILE`: the users a rollback would strand (created,
+ * or with --changed also changed, in the pool since the step took effect), without credentials
+ * (Cognito's ListUsers returns none), so they can be recreated in Keycloak.
+ */
+export async function usersExportSince(opts: ExportSinceOptions): Promise<number> {
+  if (!opts.step || !/^(pre|mid|post)\.[A-Za-z0-9_-]+$/.test(opts.step)) throw new RunbookError('USAGE', 'users export-since needs --step REF (such as mid.4)');
+  if (!opts.out) throw new RunbookError('USAGE', 'users export-since needs --out FILE');
+  const loaded = await loadEnvironment(opts);
+  const { FileStateStore } = await import('../state/file-store.js');
+  const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
+  const { sinceTime, usersSince } = await import('../rollback/cost.js');
+  const since = sinceTime(state.steps, opts.step);
+  const counter = opts.changed ? 'cognito.usersChangedSince' : 'cognito.usersCreatedSince';
+  const { poolUsersReader } = await import('./cost.js');
+  const users = since === null ? [] : usersSince(await poolUsersReader(loaded.runbook, loaded.env)({ userPool: opts.userPool }), counter, since);
+  const doc = { env: loaded.env.name, step: opts.step, since: since === null ? null : new Date(since).toISOString(), counter, count: users.length, users };
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(opts.out, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  const line = since === null ? `${opts.step} is not in effect in "${loaded.env.name}": no user to export; wrote ${opts.out}` : `${users.length} user${users.length === 1 ? '' : 's'} ${opts.changed ? 'created or changed' : 'created'} in Cognito since ${opts.step} (${doc.since}) -> ${opts.out}`;
+  if (opts.json) printJson({ ...doc, users: undefined, out: opts.out });
+  else process.stdout.write(`${line}\n`);
+  return 0;
+}

@@ -52,6 +52,13 @@ export async function openWatchSession(opts: GlobalOptions, command = 'watch'): 
         await session.close();
       }
     },
+    async rollbackCost(id) {
+      const entry = read.resolved.rollback.find((r) => r.id === id);
+      if (!entry?.cost) return null;
+      const { rollbackCosts } = await import('./cost.js');
+      const state = await read.store.load();
+      return (await rollbackCosts(read.runbook, read.env, state.steps, [id], read.aws))[id] ?? null;
+    },
     close: () => read.close(),
   };
 }

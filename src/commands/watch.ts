@@ -6,6 +6,7 @@ import { formatDuration, parseDuration } from '../util/duration.js';
 import { runWatch } from '../watch/loop.js';
 import type { TriggerStatus } from '../watch/triggers.js';
 import type { DueDecision, WatchOutcome } from '../watch/types.js';
+import type { RollbackCost } from '../rollback/cost.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { isInteractive } from './render.js';
@@ -17,6 +18,7 @@ export interface WatchCommandOptions extends GlobalOptions {
   notifyCommand?: string | undefined;
   yes?: boolean | undefined;
   confirmEnv?: string | undefined;
+  maxAutoRollbacks?: string | undefined;
 }
 
 /** A notify command that hangs must not hold the watch up. */
@@ -33,6 +35,8 @@ function parseFor(text: string): number {
 export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
   const forMs = opts.for === undefined ? undefined : parseFor(opts.for);
   const autoRollback = !!opts.autoRollback;
+  const maxAutoRollbacks = opts.maxAutoRollbacks === undefined ? 1 : Number(opts.maxAutoRollbacks);
+  if (!Number.isInteger(maxAutoRollbacks) || maxAutoRollbacks < 0) throw new RunbookError('USAGE', `--max-auto-rollbacks ${opts.maxAutoRollbacks} is not a whole number`, { hint: 'For example --max-auto-rollbacks 2 (1 by default: after one automatic rollback the watch only alerts).' });
   const session = await openWatchSession(opts);
   try {
     const env = session.env.name;
@@ -45,7 +49,7 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
       throw new RunbookError('USAGE', `--confirm-env ${opts.confirmEnv} does not name the environment being watched ("${env}")`);
     }
     if (autoRollback) {
-      await confirmAutoRollback(opts, session.resolved.rollback.filter((r) => r.trigger).map((r) => `rollback ${r.id} after ${r.trigger?.check} fails ${formatDuration(r.trigger?.failingForMs ?? 0)}`));
+      await confirmAutoRollback(opts, session.resolved.rollback.filter((r) => r.trigger).map((r) => `rollback ${r.id} after ${r.trigger?.check} ${r.trigger?.failures ? `fails ${r.trigger.failures.count} of ${r.trigger.failures.of ?? formatDuration(r.trigger.failures.withinMs ?? 0)}` : `fails ${formatDuration(r.trigger?.failingForMs ?? 0)}`}`));
       // The wrong account should stop the watch now, not when a rollback is due.
       await session.verifyAccount();
     }
@@ -60,7 +64,13 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
       signal: session.signal,
       emit: renderer.sink,
       rollbackEmit: renderer.rollbackEmit,
+      maxAutoRollbacks,
       onDue: (trigger, context) => onDue(trigger, { ...context, env, opts, renderer }),
+      onInconclusive: async (trigger, context) => {
+        if (!opts.notifyCommand) return;
+        const problem = await runNotify(opts.notifyCommand, { ...notifyVars(trigger, env, context.command), MIGRATE_WATCH_ACTION: 'inconclusive' });
+        if (problem) renderer.print([`! --notify-command ${problem}`]);
+      },
     });
     if (opts.json) printJson(jsonOf(env, outcome));
     return exitCodeOf(outcome);
@@ -89,22 +99,19 @@ async function confirmAutoRollback(opts: WatchCommandOptions, triggers: string[]
 
 async function onDue(
   trigger: TriggerStatus,
-  context: { command: string; autoRollback: boolean; signal: AbortSignal; env: string; opts: WatchCommandOptions; renderer: WatchRenderer },
+  context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined; env: string; opts: WatchCommandOptions; renderer: WatchRenderer },
 ): Promise<DueDecision> {
   const { opts, renderer } = context;
   if (opts.notifyCommand) {
     const problem = await runNotify(opts.notifyCommand, {
-      MIGRATE_ROLLBACK_ID: trigger.rollback,
-      MIGRATE_ROLLBACK_TITLE: trigger.title,
-      MIGRATE_CHECK: trigger.check,
-      MIGRATE_FAILING_SINCE: new Date(trigger.failingSince ?? Date.now()).toISOString(),
-      MIGRATE_ENV: context.env,
-      MIGRATE_COMMAND: context.command,
-      MIGRATE_WATCH_ACTION: context.autoRollback ? 'auto-rollback' : 'alert',
+      ...notifyVars(trigger, context.env, context.command),
+      MIGRATE_WATCH_ACTION: context.autoRollback ? 'auto-rollback' : context.held ? 'held' : 'alert',
+      ...(context.cost?.value != null ? { MIGRATE_ROLLBACK_COST: String(context.cost.value) } : {}),
     });
     if (problem) renderer.print([`! --notify-command ${problem}`]);
   }
-  if (context.autoRollback || !isInteractive() || context.signal.aborted) return { run: false };
+  // Held (past its point of no return, or the auto-rollback budget spent): a person decides, by hand.
+  if (context.autoRollback || context.held || !isInteractive() || context.signal.aborted) return { run: false };
   const { confirm } = await import('@inquirer/prompts');
   renderer.pause();
   try {
@@ -117,16 +124,32 @@ async function onDue(
   }
 }
 
+function notifyVars(trigger: TriggerStatus, env: string, command: string): Record<string, string> {
+  return {
+    MIGRATE_ROLLBACK_ID: trigger.rollback,
+    MIGRATE_ROLLBACK_TITLE: trigger.title,
+    MIGRATE_CHECK: trigger.check,
+    MIGRATE_FAILING_SINCE: new Date(trigger.failingSince ?? trigger.inconclusiveSince ?? Date.now()).toISOString(),
+    MIGRATE_ENV: env,
+    MIGRATE_COMMAND: command,
+  };
+}
+
 /** Runs the operator's notify command with the alert in its environment; says what went wrong, if anything. */
 function runNotify(command: string, vars: Record<string, string>): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout stops the whole command (the curl it started, not only /bin/sh).
+    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-2000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       resolve(`did not finish within ${NOTIFY_TIMEOUT_MS / 1000}s and was stopped`);
     }, NOTIFY_TIMEOUT_MS);
     child.on('error', (error) => {
@@ -150,14 +173,31 @@ export function exitCodeOf(outcome: WatchOutcome): number {
   return ExitCode.ok;
 }
 
+/** One document when the watch ends: each check's last outcome and each trigger's state. */
 function jsonOf(env: string, outcome: WatchOutcome) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const last = (r: WatchOutcome['view']['checks'][string]) => r.outcome === 'inactive' ? 'inactive' : r.outcome === 'missing' ? 'error' : (r.outcome ?? (r.ok === true ? 'success' : r.ok === false ? 'failure' : null));
   return {
     env,
     reason: outcome.reason,
     timeScale: outcome.view.timeScale,
-    checks: Object.fromEntries(Object.entries(outcome.view.checks).map(([name, r]) => [name, { ok: r.ok, failingSince: iso(r.failingSince), lastCheckedAt: iso(r.lastCheckedAt), detail: r.detail ?? null }])),
-    due: outcome.due.map((d) => ({ rollback: d.rollback, check: d.check, failingSince: iso(d.failingSince), at: iso(d.at) })),
+    checks: Object.fromEntries(
+      Object.entries(outcome.view.checks).map(([name, r]) => [name, { outcome: last(r), noData: r.outcome === 'missing' || undefined, ok: r.ok, failingSince: iso(r.failingSince), lastCheckedAt: iso(r.lastCheckedAt), detail: r.detail ?? null }]),
+    ),
+    triggers: outcome.view.triggers.map((t) => ({
+      rollback: t.rollback,
+      check: t.check,
+      state: t.state,
+      armed: t.armed,
+      failingSince: iso(t.failingSince),
+      dueAt: iso(t.dueAt),
+      errorsInARow: t.errorsInARow,
+      ...(t.failures ? { failures: { seen: t.failuresSeen ?? 0, needed: t.failures.count } } : {}),
+      firedAt: iso(t.firedAt),
+      rolledBackAt: t.rolledBackAt ?? null,
+    })),
+    due: outcome.due.map((d) => ({ rollback: d.rollback, check: d.check, failingSince: iso(d.failingSince), at: iso(d.at), held: d.held ?? null })),
+    inconclusive: outcome.inconclusive.map((d) => ({ rollback: d.rollback, check: d.check, since: iso(d.since), at: iso(d.at) })),
     fired: outcome.fired.map((f) => ({ rollback: f.rollback, check: f.check, how: f.how, result: f.result, failingSince: iso(f.failingSince), startedAt: iso(f.startedAt), endedAt: iso(f.endedAt), error: f.error ?? null })),
   };
 }

@@ -1,9 +1,9 @@
 import { canonicalJson, sha256 } from '../util/json.js';
 import { parseDuration } from '../util/duration.js';
-import { PHASES } from './schema.js';
+import { FAILURES, PHASES } from './schema.js';
 import type { Locator, Path } from './locate.js';
 import type { PhaseName, RunbookDocument } from './schema.js';
-import type { CheckDef, RollbackDef, Runbook, StepDef } from './types.js';
+import type { CheckDef, RollbackDef, Runbook, StepDef, TriggerDef } from './types.js';
 
 /** A step node as the schema outputs it (the schema types it loosely because it is recursive). */
 interface StepNode {
@@ -50,6 +50,15 @@ function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', r
   });
 }
 
+function triggerDef(t: NonNullable<RunbookDocument['rollback'][number]['trigger']>): TriggerDef {
+  const out: TriggerDef = { check: t.check, failingForMs: t.failingFor === undefined ? 0 : parseDuration(t.failingFor), errorLimit: t.errorLimit, missingData: t.missingData };
+  const m = t.failures === undefined ? null : FAILURES.exec(t.failures);
+  if (m) out.failures = /^\d+$/.test(m[2]!) ? { count: Number(m[1]), of: Number(m[2]) } : { count: Number(m[1]), withinMs: parseDuration(m[2]!) };
+  if (t.activeAfter) out.activeAfter = t.activeAfter;
+  if (t.activeUntil) out.activeUntil = t.activeUntil;
+  return out;
+}
+
 export function buildRunbook(doc: RunbookDocument, file: string, digest: string, locator: Locator): Runbook {
   const phases = Object.fromEntries(
     PHASES.map((phase) => [phase, flatten(doc.phases[phase] as StepNode[], ['phases', phase], phase, `${phase}.`, locator)]),
@@ -62,13 +71,24 @@ export function buildRunbook(doc: RunbookDocument, file: string, digest: string,
     undo: entry.undo,
     steps: flatten((entry.steps ?? []) as StepNode[], ['rollback', i, 'steps'], 'rollback', `rollback.${entry.id}.`, locator),
     then: entry.then,
-    trigger: entry.trigger && { check: entry.trigger.check, failingForMs: parseDuration(entry.trigger.failingFor) },
+    trigger: entry.trigger && triggerDef(entry.trigger),
+    cost: entry.cost,
+    maxCost: entry.maxCost,
     loc: locator.location(['rollback', i]),
   }));
 
   const checks: Record<string, CheckDef> = {};
   for (const [name, check] of Object.entries(doc.checks)) {
-    checks[name] = { name, type: check.type, with: check.with, intervalMs: parseDuration(check.interval), description: check.description };
+    checks[name] = {
+      name,
+      type: check.type,
+      with: check.with,
+      intervalMs: parseDuration(check.interval),
+      description: check.description,
+      warmupMs: check.warmup === undefined ? undefined : parseDuration(check.warmup),
+      activeAfter: check.activeAfter,
+      activeUntil: check.activeUntil,
+    };
   }
 
   return { file, digest, name: doc.name, doc, environments: doc.environments, phases, rollback, checks, users: doc.users };

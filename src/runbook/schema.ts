@@ -51,16 +51,71 @@ export const stepNodeSchema: z.ZodType<any> = z.lazy(() =>
   }),
 );
 
+const stepRef = z.string().regex(/^(pre|mid|post)\.[A-Za-z0-9_-]+$/, { message: 'expected a step reference such as "mid.3"' });
+
 export const checkSchema = z.strictObject({
-  type: z.string().default('http.check').describe('A non-mutating step type; http.check by default.'),
+  type: z.string().default('http.check').describe('A non-mutating step type; http.check by default, or cloudwatch.alarm.'),
   with: z.record(z.string(), z.unknown()),
-  interval: duration.default('30s').describe('How often `migrate watch` runs the check.'),
+  interval: duration.default('30s').describe('How often `migrate watch` runs the check (Argo Rollouts: a metric\'s interval).'),
   description: z.string().optional(),
+  warmup: duration
+    .optional()
+    .describe(
+      'No judgement for this long after the check becomes active (after activeAfter was applied, or after the watch started): results are shown but neither count toward nor break a trigger. Argo Rollouts: initialDelay.',
+    ),
+  activeAfter: stepRef
+    .optional()
+    .describe('The check only holds once this step has been applied (e.g. mid.2); before that it is shown as "not active" and never fails or fires a trigger.'),
+  activeUntil: stepRef
+    .optional()
+    .describe('The check stops holding once this step has been applied (e.g. mid.5b), and holds again if that step is rolled back.'),
 });
 
-export const triggerSchema = z.strictObject({
-  check: z.string().describe('The name of a check in `checks:`.'),
-  failingFor: duration.describe('How long the check must fail without recovering before the rollback is due.'),
+export const MISSING_DATA = ['error', 'breaching', 'notBreaching', 'ignore'] as const;
+export const FAILURES = /^(\d+) of (\d+|\d+(?:ms|s|m|h|d))$/;
+
+export const triggerSchema = z
+  .strictObject({
+    check: z.string().describe('The name of a check in `checks:`.'),
+    failingFor: duration
+      .optional()
+      .describe(
+        'Continuous: the check must fail for this long without one success before the rollback is due (CloudFormation rollback triggers: an alarm in ALARM for the monitoring time). Probe errors neither continue nor break the run; see errorLimit.',
+      ),
+    failures: z
+      .string()
+      .regex(FAILURES, { message: 'expected "N of M": N failures among the last M results ("3 of 5") or within a window ("3 of 10m")' })
+      .optional()
+      .describe(
+        'Cumulative: "N of M" is due once N of the last M results are failures ("3 of 5", CloudWatch\'s datapoints to alarm), or N failures within a window ("3 of 10m", Argo Rollouts\' failureLimit over the analysis). Probe errors are not results.',
+      ),
+    errorLimit: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(4)
+      .describe(
+        'Probe errors (the probe could not run: connection refused, DNS failure, its own timeout) in a row beyond which the trigger is inconclusive: the watch alerts the humans and never rolls back by itself. Argo Rollouts: consecutiveErrorLimit (4).',
+      ),
+    missingData: z
+      .enum(MISSING_DATA)
+      .default('error')
+      .describe(
+        'What a result without data counts as (a CloudWatch alarm in INSUFFICIENT_DATA): error (a probe error, toward errorLimit), breaching (a failure), notBreaching (a success) or ignore (not counted). CloudWatch: TreatMissingData.',
+      ),
+    activeAfter: stepRef.optional().describe('The trigger only fires once this step has been applied; before that it is "not active".'),
+    activeUntil: stepRef.optional().describe('The trigger stops firing once this step has been applied (and fires again if it is rolled back).'),
+  })
+  .refine((t) => (t.failingFor === undefined) !== (t.failures === undefined), { message: 'a trigger needs exactly one of failingFor (continuous) or failures ("N of M")' });
+
+export const COST_COUNTERS = ['cognito.usersCreatedSince', 'cognito.usersChangedSince'] as const;
+
+export const costSchema = z.strictObject({
+  counter: z
+    .enum(COST_COUNTERS)
+    .describe('What a rollback would strand: users created in the pool (cognito.usersCreatedSince) or created or changed (cognito.usersChangedSince) since the step was applied.'),
+  since: stepRef.describe('The step whose applied time starts the count, e.g. mid.4 (Reval on the new pool).'),
+  userPool: z.string().optional().describe('The Cognito user pool id or name; users.userPool by default.'),
 });
 
 export const rollbackEntrySchema = z.strictObject({
@@ -71,6 +126,13 @@ export const rollbackEntrySchema = z.strictObject({
   steps: z.array(stepNodeSchema).optional().describe('Steps run after the undo (e.g. a manual step).'),
   then: z.array(id).default([]).describe('Rollback entries to run after this one.'),
   trigger: triggerSchema.optional(),
+  cost: costSchema.optional().describe('What this rollback would cost: the number of people who already used the new side (shown by status, watch and rollback --dry-run).'),
+  maxCost: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Point of no return: with a cost above this, watch --auto-rollback alerts instead of firing, and a manual rollback asks the operator to type the cost (or --accept-cost N with --yes).'),
 });
 
 export const usersMappingSchema = z.strictObject({

@@ -36,8 +36,32 @@ export interface RollbackDef {
   undo: string[];
   steps: StepDef[];
   then: string[];
-  trigger?: { check: string; failingForMs: number } | undefined;
+  trigger?: TriggerDef | undefined;
+  cost?: CostDef | undefined;
+  /** Point of no return: a cost above it stops auto-rollback and asks a person to accept it. */
+  maxCost?: number | undefined;
   loc?: SourceLocation | undefined;
+}
+
+export type MissingData = 'error' | 'breaching' | 'notBreaching' | 'ignore';
+
+/** A rollback's trigger, with durations in plan milliseconds. */
+export interface TriggerDef {
+  check: string;
+  /** Continuous window; 0 when the trigger counts failures instead. */
+  failingForMs: number;
+  /** "N of M": N failures among the last `of` results, or within `withinMs`. */
+  failures?: { count: number; of?: number | undefined; withinMs?: number | undefined } | undefined;
+  errorLimit?: number | undefined;
+  missingData?: MissingData | undefined;
+  activeAfter?: string | undefined;
+  activeUntil?: string | undefined;
+}
+
+export interface CostDef {
+  counter: 'cognito.usersCreatedSince' | 'cognito.usersChangedSince';
+  since: string;
+  userPool?: string | undefined;
 }
 
 export interface CheckDef {
@@ -46,6 +70,9 @@ export interface CheckDef {
   with: Record<string, unknown>;
   intervalMs: number;
   description?: string | undefined;
+  warmupMs?: number | undefined;
+  activeAfter?: string | undefined;
+  activeUntil?: string | undefined;
 }
 
 export interface Runbook {

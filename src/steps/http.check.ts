@@ -65,6 +65,8 @@ export const httpCheck: StepType<HttpCheckParams, HttpCheckState> = {
     }
     return state;
   },
+  // No status at all: connection refused, DNS or the request's own timeout, not a wrong answer.
+  probeOutcome: (current) => (current.status === null ? 'error' : undefined),
   plan(current, p) {
     if (current.ok) return { noop: true, current, summary: `${p.method} ${p.url} answered ${current.status}` };
     throw new RunbookError('ASSERTION_FAILED', `${p.method} ${p.url} ${current.problem}`, {

@@ -83,6 +83,11 @@ export interface StepType<P = any, S = any> {
   usesAws?: boolean;
   /** Live state, through read-only calls only. */
   read(ctx: StepContext, p: P): Promise<S>;
+  /**
+   * For `migrate watch`: a read whose state says the probe could not run (unreachable: 'error') or
+   * had nothing to judge ('missing'), rather than that the service answered wrongly.
+   */
+  probeOutcome?(current: S): 'error' | 'missing' | undefined;
   /** Pure: what apply would change. A mismatch an assert cannot fix is thrown as a RunbookError. */
   plan(current: S, p: P): Change<S>;
   /** Mutating calls; returns the new live state. */

@@ -26,3 +26,37 @@ export function armedRollbacks(
   }
   return armed;
 }
+
+/** A step whose change is (or may be) in place: applied, found already so, or failed half-way. */
+export function inEffect(cp: Checkpoint | undefined): boolean {
+  return !!cp && ['applied', 'noop', 'applying', 'failed', 'interrupted', 'undoing'].includes(cp.status);
+}
+
+/**
+ * Whether a check or trigger holds now: after its activeAfter step took effect and before its
+ * activeUntil step did. A rolled-back step is no longer in effect, so the window opens (or closes)
+ * again as the estate goes back.
+ */
+export function windowActive(window: { activeAfter?: string | undefined; activeUntil?: string | undefined }, steps: Record<string, Checkpoint>): boolean {
+  if (window.activeAfter && !inEffect(steps[window.activeAfter])) return false;
+  if (window.activeUntil && inEffect(steps[window.activeUntil])) return false;
+  return true;
+}
+
+/** Per rollback id: when state.json recorded it applied (by the watch, an operator or a chain). */
+export function appliedRollbacks(rollbacks: Record<string, { status: string; at: string }>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, rec] of Object.entries(rollbacks)) if (rec.status === 'applied') out[id] = rec.at;
+  return out;
+}
+
+/** Rollback ids whose trigger, or the check it judges, is outside its active window now. */
+export function inactiveTriggers(
+  triggers: { rollback: string; check: string; activeAfter?: string | undefined; activeUntil?: string | undefined }[],
+  checks: Record<string, { activeAfter?: string | undefined; activeUntil?: string | undefined }> | undefined,
+  steps: Record<string, Checkpoint>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const t of triggers) if (!windowActive(t, steps) || !windowActive(checks?.[t.check] ?? {}, steps)) out.add(t.rollback);
+  return out;
+}

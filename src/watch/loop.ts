@@ -3,11 +3,13 @@ import { RunbookError, messageOf } from '../errors.js';
 import type { EventSink } from '../engine/events.js';
 import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
 import { formatDuration } from '../util/duration.js';
-import { armedRollbacks } from './armed.js';
+import { appliedRollbacks, armedRollbacks, inactiveTriggers, windowActive } from './armed.js';
+import { describeCost, overCost, sinceTime, type RollbackCost } from '../rollback/cost.js';
+import type { Checkpoint } from '../steps/types.js';
 import { runCheck } from './check.js';
 import { HEARTBEAT_STALE_MS } from './report.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
-import { emptyRecords, evaluateTriggers, markFired, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
+import { emptyRecords, evaluateTriggers, markFired, recordInactive, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
 import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
 import { delay } from '../engine/clock.js';
 
@@ -39,7 +41,13 @@ export interface WatchOptions {
    * Called once per failing episode when a trigger comes due (notify, prompt). Without
    * autoRollback, `{ run: true, prompter }` runs the rollback now with that prompter.
    */
-  onDue?: ((trigger: TriggerStatus, context: { command: string; autoRollback: boolean; signal: AbortSignal }) => Promise<DueDecision | void>) | undefined;
+  onDue?: ((trigger: TriggerStatus, context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined }) => Promise<DueDecision | void>) | undefined;
+  /** Called once per run of probe errors that makes a trigger inconclusive (notify the humans). */
+  onInconclusive?: ((trigger: TriggerStatus, context: { command: string }) => Promise<void>) | undefined;
+  /** After a rollback the watch ran ended (notify). */
+  onRollbackEnd?: ((fired: FiredRollback) => Promise<void>) | undefined;
+  /** Rollbacks --auto-rollback may run in this watch (1 unless --max-auto-rollbacks): after that it alerts. */
+  maxAutoRollbacks?: number | undefined;
   now?: (() => number) | undefined;
 }
 
@@ -77,7 +85,14 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   const watcher: Watcher = { pid: process.pid, host: hostname(), since: new Date(startedAt).toISOString(), autoRollback, heartbeat: new Date(startedAt).toISOString() };
   const fired: FiredRollback[] = [];
   const dueLog: WatchOutcome['due'] = [];
+  const inconclusiveLog: WatchOutcome['inconclusive'] = [];
   let armed = new Set<string>();
+  let steps: Record<string, Checkpoint> = {};
+  let rolledBack: Record<string, string> = {};
+  let inactive = new Set<string>();
+  let stateReadAt = 0;
+  let autoStarted = 0;
+  const maxAuto = options.maxAutoRollbacks ?? 1;
   let dirty = true;
   let lastSave = 0;
   let saveWarned = false;
@@ -102,30 +117,49 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     }
   };
 
-  /** Which rollbacks have something to undo: a step they name was applied (or failed half-way). */
+  /**
+   * What the checkpoints say: which rollbacks have something to undo (a step they name was applied,
+   * or failed half-way), which were applied, and which checks and triggers are in their window.
+   */
   const refreshArmed = async () => {
     try {
       const state = await session.readState();
+      stateReadAt = now();
+      steps = state.steps;
       armed = armedRollbacks(session.resolved, state.steps);
+      rolledBack = appliedRollbacks(state.rollbacks ?? {});
+      inactive = inactiveTriggers(triggers, session.resolved.checks, state.steps);
     } catch (error) {
       if (!stateWarned) emit({ kind: 'warning', message: `could not read the state to tell what each rollback would undo: ${messageOf(error)}` });
       stateWarned = true;
     }
   };
 
+  const judgement = () => ({ now: now(), scale, armed, inactive, rolledBack });
   const evaluate = async (): Promise<TriggerStatus[]> => {
-    if (triggers.some((t) => records.checks[t.check]?.failingSince != null)) await refreshArmed();
-    return evaluateTriggers(records, triggers, { now: now(), scale, armed });
+    // Run and rollback move on beside the watch: a failing check needs the latest, the rest twice a second.
+    if (triggers.some((t) => records.checks[t.check]?.failingSince != null) || now() - stateReadAt >= 500) await refreshArmed();
+    return evaluateTriggers(records, triggers, judgement());
   };
   const view = (statuses?: TriggerStatus[]): WatchView => ({
     now: now(),
     timeScale: scale,
     checks: records.checks,
-    triggers: statuses ?? evaluateTriggers(records, triggers, { now: now(), scale, armed }),
+    triggers: statuses ?? evaluateTriggers(records, triggers, judgement()),
     fired: [...fired],
   });
+  const costOf = async (id: string): Promise<RollbackCost | null> => {
+    try {
+      return (await session.rollbackCost?.(id)) ?? null;
+    } catch (error) {
+      emit({ kind: 'warning', message: `could not count what rollback ${id} would cost: ${messageOf(error)}` });
+      return null;
+    }
+  };
 
   await refreshArmed();
+  const costs: Record<string, RollbackCost | null> = {};
+  for (const entry of session.resolved.rollback) if (entry.cost) costs[entry.id] = await costOf(entry.id);
   // At once, so `status` (and a second watch) see this one running from the start.
   await persist(true);
   emit({
@@ -138,13 +172,29 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     checks: checkNames.map((name) => ({ name, description: session.resolved.checks[name]?.description, intervalMs: session.resolved.checks[name]?.intervalMs ?? 0 })),
     view: view(),
     warnings,
+    costs,
+    maxAutoRollbacks: maxAuto,
   });
   await audit({ event: 'watch-start', detail: `${checkNames.length} checks; triggers: ${triggers.map((t) => `rollback ${t.rollback} after ${t.check} fails ${formatDuration(t.failingForMs)}`).join(', ') || 'none'}${autoRollback ? '; auto-rollback' : ''}${scale !== 1 ? `; time scale ${scale}` : ''}` });
 
   const poll = async (name: string) => {
     const intervalMs = Math.max(MIN_POLL_GAP_MS, (session.resolved.checks[name]?.intervalMs ?? 30_000) / scale);
+    const check = session.resolved.checks[name];
     while (!signal.aborted) {
       const started = now();
+      if (check && !windowActive(check, steps)) {
+        // Outside its window the check is not run: it neither fails nor fires.
+        const next = recordInactive(records, name, started);
+        records = next.records;
+        if (next.changed) {
+          dirty = true;
+          void audit({ event: 'check-changed', step: `check.${name}`, result: 'inactive', detail: `outside ${check.activeAfter ?? 'the start'}..${check.activeUntil ?? 'the end'}` });
+        }
+        await delay(Math.max(MIN_POLL_GAP_MS, Math.min(intervalMs, 500)), signal).catch(() => undefined);
+        continue;
+      }
+      const activeFrom = check?.activeAfter ? (sinceTime(steps, check.activeAfter) ?? startedAt) : startedAt;
+      const warmupUntil = check?.warmupMs ? activeFrom + check.warmupMs / scale : undefined;
       let result;
       try {
         result = await runCheck(session, name, signal, now);
@@ -152,22 +202,21 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         break;
       }
       if (signal.aborted) break;
-      const next = recordResult(records, name, result, { resumeWithinMs: RESUME_WITHIN_PLAN_MS / scale });
+      const next = recordResult(records, name, result, { resumeWithinMs: RESUME_WITHIN_PLAN_MS / scale, judge: warmupUntil === undefined || result.at >= warmupUntil, warmupUntil });
       records = next.records;
       if (next.change) {
         dirty = true;
         const change = next.change;
         emit({ kind: 'check-changed', change, view: view() });
         const since = change.failingSince === null ? '' : ` since ${new Date(change.failingSince).toISOString()}${change.resumed ? ' (recorded before a restart)' : ''}`;
-        void audit({ event: 'check-changed', step: `check.${name}`, result: change.to ? 'ok' : 'failing', detail: `${change.from === null ? 'first result' : change.from ? 'was ok' : 'was failing'}${since}${change.detail ? `: ${change.detail}` : ''}` });
+        void audit({ event: 'check-changed', step: `check.${name}`, result: change.to ? 'ok' : change.outcome === 'error' || change.outcome === 'missing' ? change.outcome : 'failing', detail: `${change.from === null ? 'first result' : change.from ? 'was ok' : 'was failing'}${since}${change.detail ? `: ${change.detail}` : ''}` });
       }
-      await delay(Math.max(MIN_POLL_GAP_MS, intervalMs - (now() - started)), signal);
+      await delay(Math.max(MIN_POLL_GAP_MS, intervalMs - (now() - started)), signal).catch(() => undefined);
     }
   };
   const pollers = checkNames.map((name) => poll(name));
 
   const deadline = options.forMs === undefined ? undefined : startedAt + options.forMs / scale;
-  const announced = new Map<string, number>();
   const lockNoticed = new Map<string, number>();
 
   const fire = async (trigger: TriggerStatus, prompter: Prompter, how: 'auto' | 'asked') => {
@@ -184,6 +233,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       if (!started) await audit({ event: 'trigger-fired', step: `rollback.${id}`, result, detail: `could not start: ${error?.message ?? ''}` });
       emit({ kind: 'rollback-end', trigger, fired: done, error, command });
       await persist(true);
+      await options.onRollbackEnd?.(done);
     };
     try {
       const result = await session.rollback(id, {
@@ -192,6 +242,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         signal: options.signal,
         onStart: async () => {
           started = true;
+          if (how === 'auto') autoStarted += 1;
           records = markFired(records, id, episode, attemptAt);
           dirty = true;
           await persist(true);
@@ -207,39 +258,68 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         const first = lockNoticed.get(id) !== episode;
         lockNoticed.set(id, episode);
         emit({ kind: 'rollback-locked', trigger, error, first });
-        if (how === 'asked') announced.set(id, episode);
         return;
       }
       await finish(error.code === 'ABORTED' ? 'aborted' : 'failed', error);
     }
   };
 
+  /** Announced at (real time), per rollback: once per episode, whatever the episode's kind. */
+  const announcedAt = new Map<string, number>();
+  const inconclusiveAt = new Map<string, number>();
+
+  const handleInconclusive = async (trigger: TriggerStatus) => {
+    const since = trigger.inconclusiveSince as number;
+    if ((inconclusiveAt.get(trigger.rollback) ?? -Infinity) >= since) return;
+    inconclusiveAt.set(trigger.rollback, now());
+    const command = session.rollbackCommand(trigger.rollback);
+    inconclusiveLog.push({ rollback: trigger.rollback, check: trigger.check, since, at: now() });
+    await audit({
+      event: 'trigger-inconclusive',
+      step: `rollback.${trigger.rollback}`,
+      result: 'alert',
+      detail: `${trigger.check}: ${trigger.errorsInARow} probe errors in a row since ${new Date(since).toISOString()} (limit ${trigger.errorLimit ?? 4}); a person must judge; ${command}`,
+    });
+    emit({ kind: 'trigger-inconclusive', trigger, command });
+    await options.onInconclusive?.(trigger, { command });
+  };
+
   const handleDue = async (trigger: TriggerStatus) => {
     const episode = trigger.failingSince as number;
-    const command = session.rollbackCommand(trigger.rollback);
-    if (announced.get(trigger.rollback) !== episode) {
-      announced.set(trigger.rollback, episode);
-      dueLog.push({ rollback: trigger.rollback, check: trigger.check, failingSince: episode, at: now() });
+    const id = trigger.rollback;
+    const command = session.rollbackCommand(id);
+    const entry = session.resolved.rollback.find((r) => r.id === id);
+    if ((announcedAt.get(id) ?? -Infinity) < episode) {
+      announcedAt.set(id, now());
+      // The point of no return and the auto-rollback budget are judged when the trigger comes due.
+      const cost = entry?.cost ? await costOf(id) : undefined;
+      let held: string | undefined;
+      if (autoRollback && overCost(cost ?? null, entry?.maxCost)) held = `${cost?.value === null ? 'its cost could not be counted' : cost ? describeCost(id, cost) : ''}, past its point of no return (maxCost ${entry?.maxCost})`;
+      else if (autoRollback && autoStarted >= maxAuto) held = `this watch has already run ${autoStarted} automatic rollback${autoStarted === 1 ? '' : 's'} (--max-auto-rollbacks ${maxAuto})`;
+      heldFor.set(id, held);
+      const auto = autoRollback && held === undefined;
+      dueLog.push({ rollback: id, check: trigger.check, failingSince: episode, at: now(), ...(held ? { held } : {}) });
       await audit({
         event: 'trigger-due',
-        step: `rollback.${trigger.rollback}`,
-        result: autoRollback ? 'auto-rollback' : 'alert',
-        detail: `${trigger.check} failing since ${new Date(episode).toISOString()} (window ${formatDuration(trigger.failingForMs)}); ${command}`,
+        step: `rollback.${id}`,
+        result: auto ? 'auto-rollback' : held ? 'alert (held)' : 'alert',
+        detail: `${trigger.check} failing since ${new Date(episode).toISOString()} (${trigger.failures ? `failures ${trigger.failures.count} of ${trigger.failures.of ?? formatDuration(trigger.failures.withinMs ?? 0)}` : `window ${formatDuration(trigger.failingForMs)}`}); ${held ? `not run: ${held}; ` : ''}${command}`,
       });
-      emit({ kind: 'trigger-due', trigger, command, autoRollback });
+      emit({ kind: 'trigger-due', trigger, command, autoRollback: auto, held, cost });
       // A prompt the operator leaves open ends with the watch (--for, until, Ctrl-C).
       const left = deadline === undefined ? undefined : Math.max(1, deadline - now());
       const dueSignal = left === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(left)]);
-      const decision = await options.onDue?.(trigger, { command, autoRollback, signal: dueSignal });
-      if (!autoRollback) {
-        if (decision?.run && !signal.aborted) await fire(trigger, decision.prompter, 'asked');
+      const decision = await options.onDue?.(trigger, { command, autoRollback: auto, signal: dueSignal, held, cost });
+      if (!auto) {
+        if (decision?.run && !signal.aborted && !held) await fire(trigger, decision.prompter, 'asked');
         return;
       }
-    } else if (!autoRollback) {
+    } else if (!autoRollback || heldFor.get(id) !== undefined) {
       return;
     }
     if (!signal.aborted) await fire(trigger, new AutoApprovePrompter(options.confirmEnv), 'auto');
   };
+  const heldFor = new Map<string, string | undefined>();
 
   let reason: WatchEndReason = 'signal';
   try {
@@ -251,7 +331,9 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       }
       let statuses = await evaluate();
       for (const { rollback } of triggers) {
-        const trigger = statuses.find((t) => t.rollback === rollback);
+        const current = statuses.find((t) => t.rollback === rollback);
+        if (current?.state === 'inconclusive' && current.armed && !signal.aborted) await handleInconclusive(current);
+        const trigger = current;
         if (!trigger?.due || signal.aborted) continue;
         const before = fired.length;
         await handleDue(trigger);
@@ -275,7 +357,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     await audit({ event: 'watch-end', result: reason, detail: fired.length ? `fired: ${fired.map((f) => `rollback ${f.rollback} (${f.result})`).join(', ')}` : undefined });
     await auditChain;
   }
-  const outcome: WatchOutcome = { reason, fired, due: dueLog, view: view() };
+  const outcome: WatchOutcome = { reason, fired, due: dueLog, inconclusive: inconclusiveLog, view: view() };
   emit({ kind: 'watch-end', outcome });
   return outcome;
 }

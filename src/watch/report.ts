@@ -1,6 +1,6 @@
 import type { Runbook } from '../runbook/types.js';
 import type { Checkpoint } from '../steps/types.js';
-import { armedRollbacks } from './armed.js';
+import { appliedRollbacks, armedRollbacks, inactiveTriggers } from './armed.js';
 import { watcherRunning, type LoadedWatchFile, type Watcher } from './store.js';
 import { emptyRecords, evaluateTriggers, triggersOf, type TriggerState } from './triggers.js';
 
@@ -24,6 +24,8 @@ export interface TriggerRow {
   state: TriggerState | 'no-watch';
   firedAt: string | null;
   armed: boolean;
+  /** When state.json recorded the rollback applied, while it has nothing left to undo. */
+  rolledBackAt: string | null;
 }
 
 export interface WatchSummary extends Watcher {
@@ -41,12 +43,21 @@ export interface TriggerReport {
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** For `migrate status`: each triggered rollback, its check as the watch last saw it, and the countdown. */
-export function triggerReport(runbook: Pick<Runbook, 'name' | 'phases' | 'rollback'>, env: string, loaded: LoadedWatchFile, steps: Record<string, Checkpoint>, now: number, envScale: number): TriggerReport {
+export function triggerReport(
+  runbook: Pick<Runbook, 'name' | 'phases' | 'rollback'> & { checks?: Runbook['checks'] },
+  env: string,
+  loaded: LoadedWatchFile,
+  steps: Record<string, Checkpoint>,
+  now: number,
+  envScale: number,
+  rollbacks: Record<string, { status: string; at: string }> = {},
+): TriggerReport {
   const file = loaded.kind === 'ok' && loaded.file.runbook === runbook.name && loaded.file.env === env ? loaded.file : undefined;
   const scale = file?.timeScale ?? envScale;
   const running = file ? watcherRunning(file.watcher, now, HEARTBEAT_STALE_MS) : false;
   const records = file?.records ?? emptyRecords();
-  const statuses = evaluateTriggers(records, triggersOf(runbook.rollback), { now, scale, armed: armedRollbacks(runbook, steps) });
+  const triggers = triggersOf(runbook.rollback);
+  const statuses = evaluateTriggers(records, triggers, { now, scale, armed: armedRollbacks(runbook, steps), inactive: inactiveTriggers(triggers, runbook.checks, steps), rolledBack: appliedRollbacks(rollbacks) });
   const rows = statuses.map((t): TriggerRow => {
     const record = records.checks[t.check];
     return {
@@ -59,7 +70,9 @@ export function triggerReport(runbook: Pick<Runbook, 'name' | 'phases' | 'rollba
       lastCheckedAt: iso(record?.lastCheckedAt ?? null),
       detail: record?.detail ?? null,
       dueInMs: running && (t.state === 'counting' || t.state === 'due') ? t.remainingMs : null,
-      state: running || t.state === 'fired' ? t.state : 'no-watch',
+      // What the estate says (rolled back, outside its window) holds whether a watch runs or not.
+      state: running || t.state === 'fired' || t.state === 'rolled-back' || t.state === 'inactive' ? t.state : 'no-watch',
+      rolledBackAt: t.rolledBackAt ?? null,
       firedAt: iso(t.firedAt),
       armed: t.armed,
     };

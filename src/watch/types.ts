@@ -5,6 +5,7 @@ import type { ErrorCode, RunbookError } from '../errors.js';
 import type { ResolvedRunbook } from '../runbook/types.js';
 import type { StateFile } from '../state/types.js';
 import type { EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
+import type { RollbackCost } from '../rollback/cost.js';
 import type { CheckChange, CheckRecord, FireResult, TriggerStatus } from './triggers.js';
 
 export interface AuditInput {
@@ -39,6 +40,8 @@ export interface WatchSession {
    * `onStart` runs once the lock is held, before anything is read or written.
    */
   rollback(id: string, io: { prompter: Prompter; emit: EventSink; signal?: AbortSignal | undefined; onStart?: () => Promise<void> }): Promise<PhaseResult>;
+  /** What rollback `id` would strand now (its runbook `cost:`), or null where none is declared. */
+  rollbackCost?(id: string): Promise<RollbackCost | null>;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,9 @@ export interface WatchOutcome {
   reason: WatchEndReason;
   fired: FiredRollback[];
   /** Triggers that came due (alerts given, rollbacks started or refused). */
-  due: { rollback: string; check: string; failingSince: number; at: number }[];
+  due: { rollback: string; check: string; failingSince: number; at: number; held?: string | undefined }[];
+  /** Triggers that went inconclusive (too many probe errors): alerted, never run. */
+  inconclusive: { rollback: string; check: string; since: number; at: number }[];
   view: WatchView;
 }
 
@@ -83,10 +88,33 @@ export interface CheckInfo {
 
 /** What renderers get; the loop itself never prints. */
 export type WatchEvent =
-  | { kind: 'watch-start'; env: string; runbook: string; timeScale: number; autoRollback: boolean; forMs?: number | undefined; checks: CheckInfo[]; view: WatchView; warnings: string[] }
+  | {
+      kind: 'watch-start';
+      env: string;
+      runbook: string;
+      timeScale: number;
+      autoRollback: boolean;
+      forMs?: number | undefined;
+      checks: CheckInfo[];
+      view: WatchView;
+      warnings: string[];
+      /** Per rollback with a declared cost: what it would strand at the start. */
+      costs?: Record<string, RollbackCost | null> | undefined;
+      maxAutoRollbacks?: number | undefined;
+    }
   | { kind: 'check-changed'; change: CheckChange; view: WatchView }
   | { kind: 'tick'; view: WatchView }
-  | { kind: 'trigger-due'; trigger: TriggerStatus; command: string; autoRollback: boolean }
+  | {
+      kind: 'trigger-due';
+      trigger: TriggerStatus;
+      command: string;
+      /** Whether the watch runs it now (false without --auto-rollback, or when `held`). */
+      autoRollback: boolean;
+      /** Why --auto-rollback does not run it: over its maxCost, or --max-auto-rollbacks reached. */
+      held?: string | undefined;
+      cost?: RollbackCost | null | undefined;
+    }
+  | { kind: 'trigger-inconclusive'; trigger: TriggerStatus; command: string }
   | { kind: 'rollback-locked'; trigger: TriggerStatus; error: RunbookError; first: boolean }
   | { kind: 'rollback-start'; trigger: TriggerStatus; how: 'auto' | 'asked' }
   | { kind: 'rollback-end'; trigger: TriggerStatus; fired: FiredRollback; error?: RunbookError | undefined; command: string }
