@@ -26,7 +26,7 @@ export interface HealthServer {
 }
 
 /** The incidents these endpoints act on (the rest of --faults is the proxy's business). */
-export const HEALTH_INCIDENTS = ['admins-ui-down', 'reval-down'] as const;
+export const HEALTH_INCIDENTS = ['admins-ui-down', 'reval-down', 'reval-401', 'reval-unreachable'] as const;
 
 export const READ_ONLY_MESSAGE = 'UserManagement is read-only during the Cognito migration';
 
@@ -120,6 +120,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       const missing = await poolMissing(arn);
       if (missing) return { status: 502, body: { message: `${REVAL_AUTHORIZER_NAME} cannot validate tokens: ${missing}` } };
     }
+    // The authorizer refuses every token of the new pool (a misconfigured app client), as API Gateway would.
+    if (incident('reval-401') && arns.includes(ids.newPoolArn)) return { status: 401, body: { message: 'Unauthorized' } };
     if (incident('reval-down') && arns.includes(ids.newPoolArn)) {
       return { status: 503, body: { message: `Reval is down on the TIS user pool (incident reval-down)`, authorizerPools: arns } };
     }
@@ -191,6 +193,12 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const server = createServer((req, res) => {
     // Drain the body: these stand-ins answer from AWS state, not from what is posted.
     req.resume();
+    // Reval's authorizer cannot be reached at all: the connection drops without an answer, so a
+    // probe errs (it learns nothing) rather than fails.
+    if (options.incidents().includes('reval-unreachable') && (req.url ?? '').startsWith('/reval/')) {
+      req.socket.destroy();
+      return;
+    }
     handle(req)
       .catch((error: unknown): Answer => ({ status: 502, body: `sandbox health: could not read the estate from moto: ${messageOf(error)}\n` }))
       .then((answer) => send(res, req.method === 'HEAD', answer))
