@@ -246,6 +246,8 @@ interface Judged {
   failuresSeen?: number;
   /** The start of the episode a "N of M" trigger is due for. */
   episode?: number | null;
+  /** The last result that counts, through the policy. */
+  last: Mark;
 }
 
 /** The trigger's view of its check's results, through its missing-data policy. */
@@ -261,12 +263,13 @@ function judge(history: HistoryEntry[], trigger: TriggerSpec, now: number, scale
   if (errorsInARow <= limit) inconclusiveSince = null;
   let failingSince: number | null = null;
   for (let i = marked.length - 1; i >= 0 && marked[i]!.m !== 'S'; i--) if (marked[i]!.m === 'F') failingSince = marked[i]!.at;
-  if (!trigger.failures) return { failingSince, errorsInARow, inconclusiveSince };
+  const last = marked.at(-1)?.m ?? null;
+  if (!trigger.failures) return { failingSince, errorsInARow, inconclusiveSince, last };
   const results = marked.filter((h) => h.m !== 'E');
   const { count, of, withinMs } = trigger.failures;
   const window = of !== undefined ? results.slice(-of) : results.filter((h) => h.at > now - (withinMs ?? 0) / scale);
   const failures = window.filter((h) => h.m === 'F');
-  return { failingSince, errorsInARow, inconclusiveSince, failuresSeen: failures.length, episode: failures.length >= count ? failures[0]!.at : null };
+  return { failingSince, errorsInARow, inconclusiveSince, last, failuresSeen: failures.length, episode: failures.length >= count ? failures[0]!.at : null };
 }
 
 /** Per trigger: is its check failing, since when, when is its rollback due, is it due now. */
@@ -295,7 +298,7 @@ export function evaluateTriggers(records: WatchRecords, triggers: TriggerSpec[],
     const idle = { dueAt: null, remainingMs: null, due: false, firedAt: null };
     if (options.inactive?.has(trigger.rollback) || record?.outcome === 'inactive') return { ...base, ...idle, failingSince: null, state: 'inactive' as const };
     if (failingSince === null) {
-      const state: TriggerState = !armed ? (rolledBackAt ? 'rolled-back' : 'not-armed') : judged.inconclusiveSince !== null ? 'inconclusive' : trigger.failures && (judged.failuresSeen ?? 0) > 0 ? 'counting' : record?.ok === true ? 'ok' : 'unknown';
+      const state: TriggerState = !armed ? (rolledBackAt ? 'rolled-back' : 'not-armed') : judged.inconclusiveSince !== null ? 'inconclusive' : trigger.failures && (judged.failuresSeen ?? 0) > 0 ? 'counting' : judged.last === 'S' || (judged.last === null && record?.ok === true) ? 'ok' : 'unknown';
       return { ...base, ...idle, state };
     }
     const dueAt = trigger.failures ? failingSince : failingSince + windowMs;

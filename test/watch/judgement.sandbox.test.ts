@@ -124,4 +124,17 @@ describe('watch judgement in the sandbox', () => {
     expect(doc.triggers.find((t) => t.rollback === '3')?.state).toBe('rolled-back');
     expect(readState(state.path).rollbacks).toMatchObject({ '4': { status: 'applied' }, '3': { status: 'applied' } });
   }, 60_000);
+
+  it('after a full cutover (mid again, with Reval healthy) the watch shows no failing check: write-refused is not active', async () => {
+    sandbox.proxy.setFaults({});
+    const mid = await cli(['run', 'mid', '--yes'], env);
+    expect(mid.code, mid.stderr).toBe(0);
+    const watch = await cli(['watch', '--for', '30s', '--json'], env);
+    expect(watch.code, watch.stderr).toBe(0);
+    const doc = JSON.parse(watch.stdout) as WatchJson;
+    expect(doc.checks['usermanagement-write-refused']?.outcome).toBe('inactive');
+    for (const [name, check] of Object.entries(doc.checks)) if (name !== 'usermanagement-write-refused') expect([name, check.outcome]).toEqual([name, 'success']);
+    expect(watch.stderr).not.toMatch(/FAILING/);
+    expect(doc.due).toEqual([]);
+  }, 90_000);
 });

@@ -214,3 +214,77 @@ describe('triggersOf', () => {
     ]);
   });
 });
+
+describe('judgement: probe errors, "N of M", missing data, windows', () => {
+  type O = 'success' | 'failure' | 'error' | 'missing';
+  function feedOutcomes(results: [number, O][], check = 'reval'): WatchRecords {
+    let records = emptyRecords();
+    for (const [offset, outcome] of results) records = recordResult(records, check, { ok: outcome === 'success', outcome, at: T0 + offset }, resume).records;
+    return records;
+  }
+
+  it('probe errors neither start nor end a failing episode; past errorLimit in a row the trigger is inconclusive, never due', () => {
+    const errors = feedOutcomes([0, 1, 2, 3, 4, 5].map((m) => [m * 60_000, 'error'] as [number, O]));
+    expect(errors.checks.reval).toMatchObject({ ok: null, failingSince: null, outcome: 'error' });
+    expect(statusAt(errors, HOUR)).toMatchObject({ state: 'inconclusive', due: false, errorsInARow: 6, inconclusiveSince: T0 });
+    const four = feedOutcomes([0, 1, 2, 3].map((m) => [m * 60_000, 'error'] as [number, O]));
+    expect(statusAt(four, HOUR)).toMatchObject({ state: 'unknown', errorsInARow: 4, inconclusiveSince: null });
+    // Failing, then unreachable for the rest of the hour: inconclusive rather than fired.
+    const mixed = feedOutcomes([[0, 'failure'], ...[1, 2, 3, 4, 5].map((m) => [m * 60_000, 'error'] as [number, O])]);
+    expect(mixed.checks.reval?.failingSince).toBe(T0);
+    expect(statusAt(mixed, HOUR)).toMatchObject({ state: 'inconclusive', due: false });
+    // errorLimit is per trigger.
+    expect(statusAt(mixed, HOUR, 1, { ...reval, errorLimit: 10 })).toMatchObject({ state: 'due', due: true });
+  });
+
+  it('"N of M": due once N of the last M results failed, or N within a window; errors are not results', () => {
+    const trigger: TriggerSpec = { ...reval, failingForMs: 0, failures: { count: 3, of: 5 } };
+    const results: [number, O][] = [
+      [0, 'failure'],
+      [1, 'success'],
+      [2, 'failure'],
+      [3, 'error'],
+      [4, 'success'],
+    ];
+    expect(statusAt(feedOutcomes(results), 5, 1, trigger)).toMatchObject({ state: 'counting', failuresSeen: 2, due: false });
+    const more = feedOutcomes([...results, [5, 'failure']]);
+    expect(statusAt(more, 6, 1, trigger)).toMatchObject({ state: 'due', due: true, failuresSeen: 3, failingSince: T0 });
+    // Fired at 6: the same failures do not fire it again.
+    const fired = markFired(more, '4', T0, T0 + 6);
+    expect(statusAt(fired, 7, 1, trigger)).toMatchObject({ state: 'fired', due: false });
+    const within: TriggerSpec = { ...reval, failingForMs: 0, failures: { count: 2, withinMs: 10 * 60_000 } };
+    const spread = feedOutcomes([
+      [0, 'failure'],
+      [20 * 60_000, 'failure'],
+    ]);
+    expect(statusAt(spread, 20 * 60_000, 1, within)).toMatchObject({ due: false, failuresSeen: 1 });
+    const close = feedOutcomes([
+      [0, 'failure'],
+      [5 * 60_000, 'failure'],
+    ]);
+    expect(statusAt(close, 5 * 60_000, 1, within)).toMatchObject({ due: true });
+  });
+
+  it('missing data follows the trigger policy: error (default), breaching, notBreaching, ignore', () => {
+    const records = feedOutcomes([0, 1, 2, 3, 4, 5].map((m) => [m * 60_000, 'missing'] as [number, O]));
+    expect(statusAt(records, HOUR)).toMatchObject({ state: 'inconclusive' });
+    expect(statusAt(records, HOUR, 1, { ...reval, missingData: 'breaching' })).toMatchObject({ state: 'due', failingSince: T0 });
+    expect(statusAt(records, HOUR, 1, { ...reval, missingData: 'notBreaching' })).toMatchObject({ state: 'ok' });
+    expect(statusAt(records, HOUR, 1, { ...reval, missingData: 'ignore' })).toMatchObject({ state: 'unknown', errorsInARow: 0 });
+  });
+
+  it('outside its window a trigger is not active; rolled back it says when, not its rule', () => {
+    const records = feed([[0, false]]);
+    const [inactive] = evaluateTriggers(records, [reval], { now: T0 + 2 * HOUR, scale: 1, inactive: new Set(['4']) });
+    expect(inactive).toMatchObject({ state: 'inactive', due: false });
+    const [back] = evaluateTriggers(feed([[0, true]]), [reval], { now: T0, scale: 1, armed: new Set(), rolledBack: { '4': '2026-03-01T09:00:00.000Z' } });
+    expect(back).toMatchObject({ state: 'rolled-back', rolledBackAt: '2026-03-01T09:00:00.000Z' });
+  });
+
+  it('a result during warmup is shown but not judged', () => {
+    let records = emptyRecords();
+    records = recordResult(records, 'reval', { ok: false, outcome: 'failure', at: T0 }, { ...resume, judge: false, warmupUntil: T0 + 1 }).records;
+    expect(records.checks.reval).toMatchObject({ ok: false, failingSince: null, history: [] });
+    expect(statusAt(records, 2 * HOUR).due).toBe(false);
+  });
+});
