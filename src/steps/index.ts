@@ -9,12 +9,13 @@ import { restrictMethods } from './apigateway.restrictMethods.js';
 import { switchRecord } from './route53.switchRecord.js';
 import { setAuthorizerPool } from './apigateway.setAuthorizerPool.js';
 import { setStageVariables } from './apigateway.setStageVariables.js';
+import { cloudwatchAlarm } from './cloudwatch.alarm.js';
 
 /**
  * Every step type the runbook may name. Step modules import only zod at load time; AWS SDK clients
  * are imported inside read/apply, so loading this registry stays cheap for validate and status.
  */
-const builtIn: StepType[] = [manual, wait, httpCheck, assertUserPool, assertApi, assertDistribution, restrictMethods, switchRecord, setAuthorizerPool, setStageVariables];
+const builtIn: StepType[] = [manual, wait, httpCheck, assertUserPool, assertApi, assertDistribution, restrictMethods, switchRecord, setAuthorizerPool, setStageVariables, cloudwatchAlarm];
 
 const registry = new Map<string, StepType>(builtIn.map((t) => [t.name, t]));
 
