@@ -138,4 +138,36 @@ describe('watch judgement in the sandbox', () => {
     expect(watch.stderr).not.toMatch(/FAILING/);
     expect(doc.due).toEqual([]);
   }, 90_000);
+
+  it('a CloudWatch alarm in ALARM for the trigger window fires its rollback', async () => {
+    const { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } = await import('@aws-sdk/client-cloudwatch');
+    const cw = new CloudWatchClient(sandboxClientConfig(sandbox.moto.url));
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'reval-5xx',
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5XXError',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    );
+    await cw.send(new SetAlarmStateCommand({ AlarmName: 'reval-5xx', StateValue: 'ALARM', StateReason: 'Reval answers 5xx (set by the test)' }));
+    cw.destroy();
+    // The TIS runbook with Reval judged by its alarm: rollback 4 after 10m in ALARM.
+    const alarmed = join(state.path, 'alarmed.yaml');
+    writeFileSync(
+      alarmed,
+      readFileSync(RUNBOOK, 'utf8')
+        .replace('checks:\n', 'checks:\n  reval-alarm:\n    type: cloudwatch.alarm\n    with: { alarmName: reval-5xx }\n    interval: 1m\n')
+        .replace('trigger: { check: reval, failingFor: 1h }', 'trigger: { check: reval-alarm, failingFor: 10m }'),
+    );
+    const watch = await cli(['watch', '--runbook', alarmed, '--auto-rollback', '--yes', '--for', '40m', '--json'], env);
+    expect(watch.code, watch.stderr).toBe(0);
+    const doc = JSON.parse(watch.stdout) as WatchJson;
+    expect(doc.fired).toEqual([expect.objectContaining({ rollback: '4', result: 'ok', how: 'auto' })]);
+    expect(readState(state.path).steps['mid.4']?.status).toBe('rolled-back');
+  }, 90_000);
 });
