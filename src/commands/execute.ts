@@ -4,6 +4,7 @@ import type { EngineEvent } from '../engine/events.js';
 import { openSession, type Session } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { chooseOutput } from './render.js';
+import { notifyHook } from './notify.js';
 
 export interface Executed {
   result: PhaseResult;
@@ -36,10 +37,22 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
     const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), output.emit);
-    const result = await body(session, deps);
-    await output.finish();
-    return { result, events: output.events, env: session.env.name };
+    // The team hears of phase start, end, failure and a manual step waiting (notify: in the runbook).
+    const hook = spec.dryRun ? undefined : notifyHook(session.runbook, session.env.name, (line) => process.stderr.write(`${line}\n`));
+    const emit: typeof output.emit = hook
+      ? (event) => {
+          output.emit(event);
+          hook.engine(event);
+        }
+      : output.emit;
+    try {
+      const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), emit);
+      const result = await body(session, deps);
+      await output.finish();
+      return { result, events: output.events, env: session.env.name };
+    } finally {
+      await hook?.flush();
+    }
   } finally {
     await session.close();
   }

@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process';
-import { ExitCode, RunbookError, messageOf } from '../errors.js';
+import { runCommand } from '../notify/index.js';
+import { ExitCode, RunbookError } from '../errors.js';
 import { TtyPrompter } from '../output/tty-prompter.js';
 import { plainWatchView, ttyWatchView, type WatchRenderer } from '../output/watch-view.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { runWatch } from '../watch/loop.js';
 import type { TriggerStatus } from '../watch/triggers.js';
-import type { DueDecision, WatchOutcome } from '../watch/types.js';
+import type { DueDecision, WatchEvent, WatchOutcome, WatchSink } from '../watch/types.js';
+import { describeCost } from '../rollback/cost.js';
+import type { NotifyMessage } from '../notify/index.js';
+import { notifyHook } from './notify.js';
 import type { RollbackCost } from '../rollback/cost.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -56,13 +59,21 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
 
     const stream = opts.json ? process.stderr : process.stdout;
     const renderer: WatchRenderer = stream.isTTY && !opts.json ? ttyWatchView(stream) : plainWatchView((line) => stream.write(`${line}\n`));
+    const hook = notifyHook(session.resolved.runbook, env, (line) => renderer.print([line]));
+    const emit: WatchSink = hook
+      ? (event) => {
+          renderer.sink(event);
+          const message = watchMessage(event, env);
+          if (message) hook.send(message);
+        }
+      : renderer.sink;
     const outcome = await runWatch({
       session,
       autoRollback,
       confirmEnv: opts.confirmEnv,
       forMs,
       signal: session.signal,
-      emit: renderer.sink,
+      emit,
       rollbackEmit: renderer.rollbackEmit,
       maxAutoRollbacks,
       onDue: (trigger, context) => onDue(trigger, { ...context, env, opts, renderer }),
@@ -72,10 +83,32 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
         if (problem) renderer.print([`! --notify-command ${problem}`]);
       },
     });
+    await hook?.flush();
     if (opts.json) printJson(jsonOf(env, outcome));
     return exitCodeOf(outcome);
   } finally {
     await session.close();
+  }
+}
+
+/** What the team hears from a watch: a trigger due, a rollback fired or done, a trigger inconclusive. */
+function watchMessage(event: WatchEvent, env: string): NotifyMessage | undefined {
+  const vars = (t: TriggerStatus) => ({ MIGRATE_ROLLBACK_ID: t.rollback, MIGRATE_CHECK: t.check });
+  switch (event.kind) {
+    case 'trigger-due': {
+      const t = event.trigger;
+      const what = event.autoRollback ? 'the watch runs it now' : event.held ? `held: ${event.held}` : `run: ${event.command}`;
+      const cost = event.cost ? `; ${describeCost(t.rollback, event.cost)}` : '';
+      return { event: 'trigger-due', env, vars: vars(t), text: `[${env}] rollback ${t.rollback} is due: ${t.check} failing since ${new Date(t.failingSince ?? Date.now()).toISOString()}${cost}; ${what}` };
+    }
+    case 'trigger-inconclusive':
+      return { event: 'trigger-inconclusive', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.trigger.rollback} is INCONCLUSIVE: ${event.trigger.check} could not be probed ${event.trigger.errorsInARow} times in a row; a person must judge (${event.command})` };
+    case 'rollback-start':
+      return { event: 'rollback-fired', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.trigger.rollback} started by the watch (${event.how === 'auto' ? 'auto-rollback' : 'confirmed'}): ${event.trigger.title}` };
+    case 'rollback-end':
+      return { event: 'rollback-done', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.fired.rollback} ${event.fired.result === 'ok' ? 'done' : `ended: ${event.fired.result}${event.error ? ` (${event.error.message})` : ''}`}` };
+    default:
+      return undefined;
   }
 }
 
@@ -135,33 +168,9 @@ function notifyVars(trigger: TriggerStatus, env: string, command: string): Recor
   };
 }
 
-/** Runs the operator's notify command with the alert in its environment; says what went wrong, if anything. */
+/** Runs the operator's --notify-command (its own process group, killed whole on timeout). */
 function runNotify(command: string, vars: Record<string, string>): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    // Its own process group, so a timeout stops the whole command (the curl it started, not only /bin/sh).
-    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-2000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      resolve(`did not finish within ${NOTIFY_TIMEOUT_MS / 1000}s and was stopped`);
-    }, NOTIFY_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve(`could not start: ${messageOf(error)}`);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(undefined);
-      else resolve(`exited with ${signal ?? `code ${code}`}${output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
-    });
-  });
+  return runCommand(command, vars, NOTIFY_TIMEOUT_MS);
 }
 
 /** 0 unless a rollback the watch ran did not finish: drift 5, interrupted 4, failed 1. */

@@ -25,6 +25,17 @@ export const environmentSchema = z.strictObject({
   protected: z.boolean().optional().describe('Ask the operator to type the environment name before a mutating run.'),
   description: z.string().optional(),
   vars: varsSchema.optional(),
+  notify: z
+    .strictObject({
+      webhook: z
+        .string()
+        .optional()
+        .describe('A Slack or Teams incoming webhook URL. Put its secret in the shell ("${env.TIS_TEAMS_WEBHOOK}"): migrate never prints it.'),
+      format: z.enum(['text', 'teams-card']).default('text').describe('text: a JSON body { "text": ... } (Slack, Teams); teams-card: Teams\' Adaptive Card form as well.'),
+      command: z.string().optional().describe('Run with /bin/sh -c, the message in MIGRATE_NOTIFY_TEXT and MIGRATE_NOTIFY_EVENT; killed with all it started after 30 s.'),
+    })
+    .optional()
+    .describe('Who hears about it: watch sends on a trigger due, a rollback fired or done, a trigger inconclusive; run and rollback on phase start, end and failure, and a manual step waiting.'),
 });
 
 export interface StepNodeInput {

@@ -5,6 +5,7 @@ import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
 import { startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
 
 export interface SandboxOptions {
@@ -24,6 +25,8 @@ export interface Sandbox {
   moto: MotoServer;
   proxy: FrontProxy;
   health: { url: string };
+  /** Stands in for a Slack or Teams incoming webhook (MIGRATE_SANDBOX_WEBHOOK_URL); keeps what it got. */
+  webhook: Pick<WebhookReceiver, 'url' | 'messages' | 'clear'>;
   /** Stops health server, proxy and moto; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -41,12 +44,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) });
   let proxy: FrontProxy | undefined;
   let health: { url: string; stop(): Promise<void> } | undefined;
+  let webhook: WebhookReceiver | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       // Front to back, so nothing is left talking to a moto that has gone.
-      await Promise.allSettled([health?.stop(), proxy?.stop()]);
+      await Promise.allSettled([health?.stop(), proxy?.stop(), webhook?.stop()]);
       await moto.stop();
     })();
     return stopping;
@@ -73,8 +77,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     proxy.clearLog();
     const front = proxy;
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
+    webhook = await startWebhookReceiver();
     return {
-      exports: sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_WEBHOOK_URL: webhook.url },
+      webhook,
       ids,
       moto,
       proxy,

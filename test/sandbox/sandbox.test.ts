@@ -26,6 +26,7 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_NEW_POOL_ARN',
   'MIGRATE_SANDBOX_OLD_POOL_ARN',
   'MIGRATE_SANDBOX_ACCOUNT_ID',
+  'MIGRATE_SANDBOX_WEBHOOK_URL',
 ];
 
 
@@ -61,6 +62,7 @@ describe('startSandbox', () => {
       MIGRATE_SANDBOX_NEW_POOL_ARN: ids.newPoolArn,
       MIGRATE_SANDBOX_OLD_POOL_ARN: ids.oldPoolArn,
       MIGRATE_SANDBOX_ACCOUNT_ID: '000000000000',
+      MIGRATE_SANDBOX_WEBHOOK_URL: sandbox.webhook.url,
     });
     expect(ids.accountId).toBe('000000000000');
   });
