@@ -38,7 +38,7 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   try {
     const output = chooseOutput(opts);
     // The team hears of phase start, end, failure and a manual step waiting (notify: in the runbook).
-    const hook = spec.dryRun ? undefined : notifyHook(session.runbook, session.env.name, (line) => process.stderr.write(`${line}\n`));
+    const hook = spec.dryRun ? undefined : notifyHook(session.runbook, session.env.name, (line) => process.stderr.write(`${line}\n`), { unattended: spec.yes });
     const emit: typeof output.emit = hook
       ? (event) => {
           output.emit(event);

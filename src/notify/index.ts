@@ -128,21 +128,22 @@ export function runCommand(command: string, vars: Record<string, string>, timeou
  * What `run` and `rollback` tell the team, from the engine's events: phase start, end and
  * failure, and a manual step waiting for a person. Dry runs say nothing.
  */
-export function engineMessage(event: EngineEvent, env: string, state: { command?: string; dryRun?: boolean }): NotifyMessage | undefined {
+export function engineMessage(event: EngineEvent, env: string, state: { command?: string; dryRun?: boolean; unattended?: boolean }): NotifyMessage | undefined {
   if (event.kind === 'run-start') {
     state.command = event.command;
     state.dryRun = event.dryRun;
     if (event.dryRun) return undefined;
-    return { event: 'phase-start', env, text: `migrate ${event.command} started in ${env} (${event.refs.length} step${event.refs.length === 1 ? '' : 's'})` };
+    return { event: 'phase-start', env, text: `${event.command} started in ${env} (${event.refs.length} step${event.refs.length === 1 ? '' : 's'})` };
   }
   if (state.dryRun) return undefined;
-  if (event.kind === 'step-start' && event.type === 'manual') {
-    return { event: 'manual-waiting', env, text: `migrate ${state.command ?? ''} in ${env} is waiting for a person: ${event.ref} ${event.title}` };
+  // With --yes nobody is asked, so nobody is waited for.
+  if (event.kind === 'step-start' && event.type === 'manual' && !state.unattended) {
+    return { event: 'manual-waiting', env, text: `${state.command ?? 'migrate'} is waiting for a person: ${event.ref} ${event.title}` };
   }
   if (event.kind === 'run-end') {
     const failed = event.summary.failed;
-    if (event.ok) return { event: 'phase-end', env, text: `migrate ${state.command ?? ''} finished in ${env}` };
-    return { event: 'phase-failed', env, text: `migrate ${state.command ?? ''} FAILED in ${env}${failed.length ? ` at ${failed.join(', ')}` : ''}` };
+    if (event.ok) return { event: 'phase-end', env, text: `${state.command ?? 'migrate'} finished in ${env}` };
+    return { event: 'phase-failed', env, text: `${state.command ?? 'migrate'} FAILED in ${env}${failed.length ? ` at ${failed.join(', ')}` : ''}` };
   }
   return undefined;
 }
