@@ -4,7 +4,12 @@ import { AdminCreateUserCommand, CognitoIdentityProviderClient } from '@aws-sdk/
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxClientConfig } from '../../src/sandbox/estate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { RUNBOOK, auditLines, cli, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BIN, ROOT, RUNBOOK, auditLines, cli, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
+
+const run = promisify(execFile);
+const DRIVER = join(ROOT, 'test/e2e/fixtures/pty_driver.py');
 
 /**
  * The watch's judgement against the sandbox (time scale 600: Reval's 1h is 6 s): what a rollback
@@ -170,4 +175,76 @@ describe('watch judgement in the sandbox', () => {
     expect(doc.fired).toEqual([expect.objectContaining({ rollback: '4', result: 'ok', how: 'auto' })]);
     expect(readState(state.path).steps['mid.4']?.status).toBe('rolled-back');
   }, 90_000);
+
+  for (const cols of [80, 60]) {
+    it(`in a ${cols}-column terminal the watch never writes a line wider than the screen, and the screen holds one table`, async () => {
+      sandbox.proxy.setFaults({ incidents: ['reval-down'] });
+      const spec = {
+        argv: [process.execPath, BIN, 'watch', '--for', '60m'],
+        env: { ...env, TERM: 'xterm-256color', CI: '' },
+        cwd: ROOT,
+        timeout: 40,
+        cols,
+        rows: 30,
+        raw: true,
+        script: [],
+      };
+      const { stdout } = await run('python3', [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
+      const result = JSON.parse(stdout) as { exitCode: number | null; raw: string; output: string; error: string | null };
+      expect(result.error, result.output).toBeNull();
+      expect(result.exitCode, result.output).toBe(0);
+      const screen = emulate(result.raw, cols, 30);
+      expect(screen.overflow, result.output).toEqual([]);
+      const tables = screen.lines.filter((line) => /^\s+check\s+state/.test(line));
+      expect(tables, screen.lines.join('\n')).toHaveLength(1);
+      expect(screen.lines.join('\n')).toMatch(/watch ended \(--for has passed\)/);
+    }, 60_000);
+  }
 });
+
+/**
+ * Enough of a terminal to judge the watch's drawing: printable characters, CR, LF, cursor up by
+ * lines (ESC[nF, ESC[nA), erase below (ESC[J) and line (ESC[K); colours ignored. `overflow` lists
+ * the lines that reached the last column and would wrap.
+ */
+function emulate(raw: string, cols: number, rows: number): { lines: string[]; overflow: string[] } {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  const overflow: string[] = [];
+  const put = (ch: string) => {
+    const line = (lines[row] ?? '').padEnd(col, ' ');
+    lines[row] = line.slice(0, col) + ch + line.slice(col + 1);
+    col += 1;
+    if (col >= cols) overflow.push(lines[row]!);
+  };
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === '\x1b') {
+      const m = /^\x1b\[([0-9;?]*)([ -\/]*)([@-~])/.exec(raw.slice(i));
+      if (!m) continue;
+      i += m[0].length - 1;
+      const n = Number(m[1] || '1');
+      if (m[3] === 'F' || m[3] === 'A') {
+        row = Math.max(0, row - n);
+        if (m[3] === 'F') col = 0;
+      } else if (m[3] === 'J') {
+        lines[row] = (lines[row] ?? '').slice(0, col);
+        lines.length = row + 1;
+      } else if (m[3] === 'K') {
+        lines[row] = (lines[row] ?? '').slice(0, col);
+      } else if (m[3] === 'G') {
+        col = n - 1;
+      }
+      continue;
+    }
+    if (ch === '\r') col = 0;
+    else if (ch === '\n') {
+      row += 1;
+      if (lines[row] === undefined) lines[row] = '';
+    } else if (ch === '\x07') continue;
+    else if (ch >= ' ') put(ch);
+  }
+  // What is on the screen: its last rows.
+  return { lines: lines.slice(-rows), overflow };
+}
