@@ -145,10 +145,16 @@ function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] 
     if (trigger && typeof trigger.check === 'string' && !checks.includes(trigger.check)) {
       problems.push({ path: [...base, 'trigger', 'check'], message: unknownCheck(trigger.check, checks) });
     }
+    for (const key of ['activeAfter', 'activeUntil']) problems.push(...stepRefProblems(trigger?.[key], [...base, 'trigger', key], byRef));
+    problems.push(...stepRefProblems(asRecord(entry.cost)?.since, [...base, 'cost', 'since'], byRef));
     if (asArray(entry.undo).length === 0 && asArray(entry.steps).length === 0 && asArray(entry.then).length === 0) {
       problems.push({ path: base, message: `rollback entry ${id} does nothing: give it "undo", "steps" or "then"` });
     }
   });
+
+  for (const [name, value] of Object.entries(asRecord(root.checks) ?? {})) {
+    for (const key of ['activeAfter', 'activeUntil']) problems.push(...stepRefProblems(asRecord(value)?.[key], ['checks', name, key], byRef));
+  }
 
   const ids = [...entries.keys()];
   for (const entry of entries.values()) {
@@ -157,6 +163,15 @@ function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] 
     }
   }
   return [...problems, ...thenCycles(entries)];
+}
+
+/** A step named by a window (activeAfter, activeUntil) or a cost (since): it must exist and be one step. */
+function stepRefProblems(ref: unknown, path: Path, byRef: Map<string, RawStep>): Problem[] {
+  if (typeof ref !== 'string' || !/^(pre|mid|post)\./.test(ref)) return [];
+  const step = byRef.get(ref);
+  if (!step) return [{ path, message: `unknown step "${ref}"${didYouMean(ref, byRef.keys())}` }];
+  if (step.isGroup) return [{ path, message: `"${ref}" is a group of sub-steps; name one of them (the window and the cost go by one step's applied time)` }];
+  return [];
 }
 
 function undoProblem(ref: string, byRef: Map<string, RawStep>): string | undefined {
