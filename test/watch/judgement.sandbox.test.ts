@@ -39,9 +39,10 @@ beforeAll(async () => {
   capped = join(state.path, 'capped.yaml');
   writeFileSync(capped, readFileSync(RUNBOOK, 'utf8').replace('    maxCost: 50', '    maxCost: 2'));
   expect((await cli(['run', 'pre', '--yes'], env)).code).toBe(0);
-  expect((await cli(['run', 'mid', '--yes'], env)).code).toBe(1);
-  expect(readState(state.path).steps['mid.4']?.status).toBe('failed');
-}, 90_000);
+  const mid = await cli(['run', 'mid', '--yes'], env);
+  expect(mid.code, mid.stderr).toBe(1);
+  expect(readState(state.path).steps['mid.4']?.status, `${mid.stdout}\n${mid.stderr}`).toBe('failed');
+}, 120_000);
 
 afterAll(async () => {
   await sandbox?.stop();
