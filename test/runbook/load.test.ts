@@ -74,7 +74,7 @@ describe('loadRunbook', () => {
     const error = await loadRunbook(fileURLToPath(new URL('./fixtures/broken.yaml', import.meta.url))).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RUNBOOK_INVALID' });
     expect((error as RunbookError).details).toEqual([
-      `${fileURLToPath(new URL('./fixtures/broken.yaml', import.meta.url))}:7:22  phases.pre[0].type  unknown step type "manul"; did you mean "manual"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)`,
+      `${fileURLToPath(new URL('./fixtures/broken.yaml', import.meta.url))}:7:22  phases.pre[0].type  unknown step type "manul"; did you mean "manual"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)`,
     ]);
   });
 });

@@ -43,7 +43,7 @@ phases:
 describe('with route53.switchRecord registered', () => {
   it('suggests it for "route53.switchRecrod"', () => {
     expect(problems(dns)).toEqual([
-      'rb.yaml:10:13  phases.mid[0].type  unknown step type "route53.switchRecrod"; did you mean "route53.switchRecord"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
+      'rb.yaml:10:13  phases.mid[0].type  unknown step type "route53.switchRecrod"; did you mean "route53.switchRecord"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
     ]);
   });
 

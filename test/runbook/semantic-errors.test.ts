@@ -5,7 +5,7 @@ describe('semantic errors, located', () => {
   it('suggests a registered step type for a misspelt one and lists the known types', () => {
     const details = problems(`${HEAD}phases:\n  pre:\n    - { id: 1, title: Check, type: http.chekc, with: { url: "https://x.test" } }\n`);
     expect(details).toEqual([
-      'rb.yaml:7:36  phases.pre[0].type  unknown step type "http.chekc"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
+      'rb.yaml:7:36  phases.pre[0].type  unknown step type "http.chekc"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
     ]);
   });
 
@@ -180,6 +180,38 @@ rollback:
       expect(details).toEqual(['rb.yaml:12:23  rollback[0].trigger.check  unknown check "reval" (checks: admins)']);
     });
 
+    it('rejects a window or a cost that names no step, or a group', () => {
+      const details = problems(`${HEAD}checks:
+  admins: { with: { url: "https://x.test" }, activeAfter: mid.9 }
+phases:
+  mid:
+    - { id: 1, title: g, steps: [ { id: 1a, title: x, type: wait, with: { duration: 1s } } ] }
+rollback:
+  - id: 4
+    title: Back
+    steps: [ { id: 1, title: x, type: manual, with: { instructions: x } } ]
+    trigger: { check: admins, failingFor: 1h, activeUntil: mid.1 }
+    cost: { counter: cognito.usersCreatedSince, since: mid.1a }
+`);
+      expect(details.map((d) => d.replace(/^rb\.yaml:\d+:\d+\s+/, ''))).toEqual([
+        expect.stringMatching(/^checks\.admins\.activeAfter\s+unknown step "mid\.9"/),
+        expect.stringMatching(/^rollback\[0\]\.trigger\.activeUntil\s+"mid\.1" is a group of sub-steps/),
+      ]);
+    });
+
+    it('takes a trigger with exactly one of failingFor or failures', () => {
+      const details = problems(`${HEAD}checks:
+  admins: { with: { url: "https://x.test" } }
+phases: {}
+rollback:
+  - id: 4
+    title: Back
+    steps: [ { id: 1, title: x, type: manual, with: { instructions: x } } ]
+    trigger: { check: admins, failingFor: 1h, failures: "3 of 5" }
+`);
+      expect(details.join('\n')).toContain('exactly one of failingFor');
+    });
+
     it('rejects a check whose type changes things, and one whose type is unknown', () => {
       const details = problems(`${HEAD}checks:
   people: { type: manual, with: { instructions: Look } }
@@ -187,8 +219,8 @@ rollback:
 phases: {}
 `);
       expect(details).toEqual([
-        'rb.yaml:6:19  checks.people.type  check "people" uses "manual", which changes things; a check may only read (apigateway.assertApi, cloudfront.assertDistribution, cognito.assertUserPool, http.check, wait)',
-        'rb.yaml:7:18  checks.reval.type  unknown step type "http.chek"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
+        'rb.yaml:6:19  checks.people.type  check "people" uses "manual", which changes things; a check may only read (apigateway.assertApi, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, wait)',
+        'rb.yaml:7:18  checks.reval.type  unknown step type "http.chek"; did you mean "http.check"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
       ]);
     });
 
@@ -266,7 +298,7 @@ rollback:
 `);
     expect(error).toEqual([
       'rb.yaml:4:42  environments.sandbox.account  expected a string, got 123456789012; quote it: "123456789012"',
-      'rb.yaml:7:32  phases.pre[0].type  unknown step type "wiat"; did you mean "wait"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
+      'rb.yaml:7:32  phases.pre[0].type  unknown step type "wiat"; did you mean "wait"? (known types: apigateway.assertApi, apigateway.restrictMethods, apigateway.setAuthorizerPool, apigateway.setStageVariables, cloudfront.assertDistribution, cloudwatch.alarm, cognito.assertUserPool, http.check, manual, route53.switchRecord, wait)',
       'rb.yaml:8:13  phases.pre[1].id  duplicate step id "1" in phase pre (first used at phases.pre[0])',
       'rb.yaml:8:56  phases.pre[1].with.duration  expected a duration such as "90s", "5m" or "1h", got "soon"',
       // pre.1's type is unknown, so whether it can be undone is not judged (said once, at the type).
