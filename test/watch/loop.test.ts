@@ -164,4 +164,38 @@ describe('runWatch with a fake session', () => {
     writeFileSync(join(dir, 'watch.json'), JSON.stringify({ version: 1, runbook: 'loop-test', env: 'sandbox', timeScale: SCALE, watcher: other, checks: {}, fired: {} }));
     await expect(runWatch({ session, autoRollback: false, forMs: HOUR })).rejects.toMatchObject({ code: 'LOCKED' });
   });
+
+  it('--max-auto-rollbacks 0: a due trigger is alerted, held, and never run', async () => {
+    const session = fakeSession(dir);
+    const events: WatchEvent[] = [];
+    const outcome = await runWatch({ session, autoRollback: true, maxAutoRollbacks: 0, forMs: 1.5 * HOUR, emit: (e) => events.push(e) });
+    expect(session.attempts).toEqual([]);
+    expect(outcome.due).toEqual([expect.objectContaining({ rollback: '4', held: expect.stringContaining('--max-auto-rollbacks 0') })]);
+    const due = events.find((e) => e.kind === 'trigger-due');
+    expect(due?.kind === 'trigger-due' && due.autoRollback).toBe(false);
+  }, 20_000);
+
+  it('past its maxCost a due rollback is held: the watch alerts with the cost instead of running it', async () => {
+    const session = fakeSession(dir);
+    (session.resolved.rollback[0] as { cost?: unknown; maxCost?: number }).cost = { counter: 'cognito.usersCreatedSince', since: 'mid.4' };
+    (session.resolved.rollback[0] as { maxCost?: number }).maxCost = 2;
+    session.rollbackCost = async () => ({ value: 3, counter: 'cognito.usersCreatedSince', since: 'mid.4', sinceAt: new Date().toISOString(), first: new Date().toISOString() });
+    const asked: (string | undefined)[] = [];
+    const outcome = await runWatch({ session, autoRollback: true, forMs: 1.5 * HOUR, onDue: async (_t, context) => void asked.push(context.held) });
+    expect(session.attempts).toEqual([]);
+    expect(asked).toEqual([expect.stringContaining('would strand 3 users')]);
+    expect(outcome.due[0]?.held).toContain('point of no return (maxCost 2)');
+  }, 20_000);
+
+  it('probe errors past the errorLimit: inconclusive, onInconclusive once, no rollback', async () => {
+    const session = fakeSession(dir);
+    const type = session.stepType('test.flag');
+    session.stepType = () => ({ ...type, read: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:443')) });
+    const told: string[] = [];
+    const outcome = await runWatch({ session, autoRollback: true, forMs: 1.5 * HOUR, onInconclusive: async (t) => void told.push(t.rollback) });
+    expect(told).toEqual(['4']);
+    expect(session.attempts).toEqual([]);
+    expect(outcome.inconclusive).toEqual([expect.objectContaining({ rollback: '4', check: 'reval' })]);
+    expect(outcome.view.checks.reval).toMatchObject({ outcome: 'error', failingSince: null });
+  }, 20_000);
 });
