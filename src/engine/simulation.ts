@@ -76,9 +76,14 @@ export class Simulation {
    * step's own checkpoint included): what the runbook says the resource holds now.
    */
   lastApplied(step: Pick<ResolvedStep, 'ref' | 'type' | 'params'>): Checkpoint | undefined {
+    return this.appliedOn(step).at(-1);
+  }
+
+  /** The applied checkpoints on the step's resources, in runbook order. */
+  appliedOn(step: Pick<ResolvedStep, 'ref' | 'type' | 'params'>): Checkpoint[] {
     const keys = new Set(this.keysOf(step));
     const order = new Map(this.runbookOrder.map((ref, i) => [ref, i]));
-    let best: Checkpoint | undefined;
+    const found: Checkpoint[] = [];
     for (const cp of Object.values(this.checkpoints)) {
       if (cp.status !== 'applied' || cp.after === undefined || !order.has(cp.ref)) continue;
       let type: StepType;
@@ -88,8 +93,8 @@ export class Simulation {
         continue;
       }
       if (!type.mutates || !resourceKeys(type, cp.params, cp.ref).some((k) => keys.has(k))) continue;
-      if (!best || (order.get(cp.ref) ?? -1) > (order.get(best.ref) ?? -1)) best = cp;
+      found.push(cp);
     }
-    return best;
+    return found.sort((a, b) => (order.get(a.ref) ?? -1) - (order.get(b.ref) ?? -1));
   }
 }

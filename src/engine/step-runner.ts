@@ -164,22 +164,25 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       }
 
       // Applied and not edited: a re-run writes nothing while live state is what the runbook says
-      // it should be now, unless an earlier step of this run changes the resource again.
+      // it should be now, unless an earlier step of this run changes the resource again. Live
+      // state another applied step on the resource left (one re-applied since) is planned as usual.
       if (type.mutates && prev?.status === 'applied' && !edited && !options.reapply && !sim?.changedEarlier(step)) {
-        const last = sim?.lastApplied(step);
+        const applied = sim?.appliedOn(step) ?? [];
+        const last = applied.at(-1);
         if (sameState(type, current, prev.after) || (last && sameState(type, current, last.after))) {
           prediction = { before: current, after: current, source: from.source, by: from.by };
           sim?.leaves(step, current, false);
           end('already-applied', describeApplied(prev));
           return 'already-applied';
         }
-        const expected = last?.after ?? prev.after;
-        const lines = threeWayLines(prev.before, expected, current);
-        deps.emit({ kind: 'drift', ref: step.ref, lines });
-        throw new RunbookError('DRIFT', `${step.ref} was applied ${prev.at}${prev.by ? ` by ${prev.by}` : ''}, but its resource has changed since and no step of the runbook explains it`, {
-          details: lines,
-          hint: `Look at the difference above. To write the runbook's value again over it: ${options.reapplyCommand?.(step) ?? `migrate run ${step.phase} --only ${step.id} --reapply ${step.ref}`}`,
-        });
+        if (!applied.some((cp) => cp.ref !== step.ref && sameState(type, current, cp.after))) {
+          const lines = threeWayLines(prev.before, last?.after ?? prev.after, current);
+          deps.emit({ kind: 'drift', ref: step.ref, lines });
+          throw new RunbookError('DRIFT', `${step.ref} was applied ${prev.at}${prev.by ? ` by ${prev.by}` : ''}, but its resource has changed since and no step of the runbook explains it`, {
+            details: lines,
+            hint: `Look at the difference above. To write the runbook's value again over it: ${options.reapplyCommand?.(step) ?? `migrate run ${step.phase} --only ${step.id} --reapply ${step.ref}`}`,
+          });
+        }
       }
       change = type.plan(current, step.params);
     } catch (error) {
