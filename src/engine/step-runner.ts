@@ -166,12 +166,12 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       // Applied and not edited: a re-run writes nothing while live state is what the runbook says
       // it should be now, unless an earlier step of this run changes the resource again. Live
       // state another applied step on the resource left (one re-applied since) is planned as usual.
-      if (type.mutates && prev?.status === 'applied' && !edited && !options.reapply && !sim?.changedEarlier(step)) {
-        const applied = sim?.appliedOn(step) ?? [];
+      if (sim && type.mutates && prev?.status === 'applied' && !edited && !options.reapply && !sim.changedEarlier(step)) {
+        const applied = sim.appliedOn(step);
         const last = applied.at(-1);
         if (sameState(type, current, prev.after) || (last && sameState(type, current, last.after))) {
           prediction = { before: current, after: current, source: from.source, by: from.by };
-          sim?.leaves(step, current, false);
+          sim.leaves(step, current, false);
           end('already-applied', describeApplied(prev));
           return 'already-applied';
         }

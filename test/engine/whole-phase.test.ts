@@ -151,3 +151,14 @@ describe('scaled timeouts', () => {
     expect(scaledTimeout(100 * 3_600_000, 600)).toBe(600_000);
   });
 });
+
+describe('the recorded after of earlier phases', () => {
+  it('names the applied step of an earlier phase whose after the live state still is', async () => {
+    const world = new FakeWorld();
+    const h = harness(world);
+    await runPhase(h.deps, [kv('1', 'dns', 'cname', 'pre')], { ...resume, runbookSteps: [kv('1', 'dns', 'cname', 'pre'), other()] });
+    const plan = harness(world, { dryRun: true, state: h.deps.state, prompter: new ScriptedPrompter([]) });
+    await runPhase(plan.deps, [other()], { ...resume, runbookSteps: [kv('1', 'dns', 'cname', 'pre'), other()] });
+    expect(plans(plan.events)['mid.3']).toEqual({ before: { value: 'cname' }, after: { value: 'cloudfront' }, source: 'recorded', by: 'pre.1' });
+  });
+});
