@@ -10,12 +10,19 @@ import type { Checkpoint, EnvironmentInfo } from '../steps/types.js';
  * The pool's users for a cost or an export, through a read-only (dry-run guarded) AWS session:
  * counting what a rollback would strand never writes. One listing per pool per call.
  */
-export function poolUsersReader(runbook: Runbook, env: EnvironmentInfo, aws?: AwsSession): (def: Pick<CostDef, 'userPool'>) => Promise<PoolUser[]> {
+export function poolUsersReader(
+  runbook: Runbook,
+  env: EnvironmentInfo,
+  aws?: AwsSession,
+): (def: Pick<CostDef, 'userPool'>) => Promise<PoolUser[]> {
   const session = aws ?? createAwsSession({ env, dryRun: true, timeScale: timeScaleFromEnv() });
   const cache = new Map<string, Promise<PoolUser[]>>();
   return (def) => {
     const ref = def.userPool ?? runbook.users?.userPool;
-    if (!ref) throw new RunbookError('RUNBOOK_INVALID', 'a rollback cost names no user pool, and the runbook has no users.userPool', { hint: 'Give cost.userPool, or a users: section with userPool.' });
+    if (!ref)
+      throw new RunbookError('RUNBOOK_INVALID', 'a rollback cost names no user pool, and the runbook has no users.userPool', {
+        hint: 'Give cost.userPool, or a users: section with userPool.',
+      });
     const pool = resolveText(runbook, env.name, ref, 'cost.userPool');
     let pending = cache.get(pool);
     if (!pending) {
@@ -32,7 +39,13 @@ export function poolUsersReader(runbook: Runbook, env: EnvironmentInfo, aws?: Aw
 }
 
 /** Each rollback entry's cost (null where none is declared), counted now. */
-export async function rollbackCosts(runbook: Runbook, env: EnvironmentInfo, steps: Record<string, Checkpoint>, ids?: string[], aws?: AwsSession): Promise<Record<string, RollbackCost | null>> {
+export async function rollbackCosts(
+  runbook: Runbook,
+  env: EnvironmentInfo,
+  steps: Record<string, Checkpoint>,
+  ids?: string[],
+  aws?: AwsSession,
+): Promise<Record<string, RollbackCost | null>> {
   const users = poolUsersReader(runbook, env, aws);
   const out: Record<string, RollbackCost | null> = {};
   for (const entry of runbook.rollback) {

@@ -16,7 +16,12 @@ export interface NotifyHook {
  * The environment's `notify:` section as a hook, or undefined without one. Its URL is filled in
  * from the shell here and goes no further than the notifier: problems are reported without it.
  */
-export function notifyHook(runbook: Runbook, envName: string, warn: (line: string) => void, options: { unattended?: boolean | undefined } = {}): NotifyHook | undefined {
+export function notifyHook(
+  runbook: Runbook,
+  envName: string,
+  warn: (line: string) => void,
+  options: { unattended?: boolean | undefined } = {},
+): NotifyHook | undefined {
   const section = runbook.environments[envName]?.notify;
   if (!section || (!section.webhook && !section.command)) return undefined;
   let webhook: string | undefined;

@@ -6,6 +6,7 @@ import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
 import { isInteractive, refuseWithoutTty } from './render.js';
 import type { Session } from './context.js';
+import { globalFlags } from './resume.js';
 
 export function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
   if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new RunbookError('USAGE', `"${id}" is not a rollback number`, { hint: 'Run "migrate status" to list the rollback entries.' });
@@ -16,7 +17,8 @@ export function executeRollback(id: string, opts: RollbackCommandOptions): Promi
     const stages = planRollback(session.resolved, id);
     await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
     await weighCost(session, id, opts, dryRun);
-    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
+    const flags = globalFlags(opts, session.env.name, Object.keys(session.runbook.environments).length);
+    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}`, resumeCommand: (extra) => `migrate rollback ${id}${flags}${extra ? ` ${extra}` : ''}` });
   });
 }
 

@@ -43,7 +43,12 @@ export function webhookBody(message: NotifyMessage, format: NotifyConfig['format
     attachments: [
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
-        content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: message.text, wrap: true }] },
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body: [{ type: 'TextBlock', text: message.text, wrap: true }],
+        },
       },
     ],
   };
@@ -65,13 +70,20 @@ export function createNotifier(config: NotifyConfig, options: { timeoutMs?: numb
         jobs.push(
           (async () => {
             try {
-              const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookBody(message, config.format)), signal: AbortSignal.timeout(timeoutMs) });
+              const res = await fetch(url, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(webhookBody(message, config.format)),
+                signal: AbortSignal.timeout(timeoutMs),
+              });
               await res.text().catch(() => '');
               if (!res.ok) problems.push(`webhook ${redactUrl(url)} answered ${res.status}`);
             } catch (error) {
               // The error's message may quote the URL: say only where it went.
               const cause = (error as { cause?: { code?: string } }).cause?.code;
-              problems.push(`webhook ${redactUrl(url)} could not be reached${cause ? ` (${cause})` : (error as Error).name === 'TimeoutError' ? ' (timeout)' : ''}`);
+              problems.push(
+                `webhook ${redactUrl(url)} could not be reached${cause ? ` (${cause})` : (error as Error).name === 'TimeoutError' ? ' (timeout)' : ''}`,
+              );
             }
           })(),
         );
@@ -79,7 +91,11 @@ export function createNotifier(config: NotifyConfig, options: { timeoutMs?: numb
       if (config.command) {
         const command = config.command;
         jobs.push(
-          runCommand(command, { ...message.vars, MIGRATE_NOTIFY_EVENT: message.event, MIGRATE_NOTIFY_TEXT: message.text, MIGRATE_ENV: message.env }, timeoutMs).then((problem) => {
+          runCommand(
+            command,
+            { ...message.vars, MIGRATE_NOTIFY_EVENT: message.event, MIGRATE_NOTIFY_TEXT: message.text, MIGRATE_ENV: message.env },
+            timeoutMs,
+          ).then((problem) => {
             if (problem) problems.push(`notify command ${problem}`);
           }),
         );
@@ -96,7 +112,11 @@ export function createNotifier(config: NotifyConfig, options: { timeoutMs?: numb
  */
 export function runCommand(command: string, vars: Record<string, string>, timeoutMs = NOTIFY_TIMEOUT_MS): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('/bin/sh', ['-c', command], {
+      env: { ...process.env, ...vars },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     let settled = false;
     const done = (value: string | undefined) => {
@@ -128,12 +148,20 @@ export function runCommand(command: string, vars: Record<string, string>, timeou
  * What `run` and `rollback` tell the team, from the engine's events: phase start, end and
  * failure, and a manual step waiting for a person. Dry runs say nothing.
  */
-export function engineMessage(event: EngineEvent, env: string, state: { command?: string; dryRun?: boolean; unattended?: boolean }): NotifyMessage | undefined {
+export function engineMessage(
+  event: EngineEvent,
+  env: string,
+  state: { command?: string; dryRun?: boolean; unattended?: boolean },
+): NotifyMessage | undefined {
   if (event.kind === 'run-start') {
     state.command = event.command;
     state.dryRun = event.dryRun;
     if (event.dryRun) return undefined;
-    return { event: 'phase-start', env, text: `${event.command} started in ${env} (${event.refs.length} step${event.refs.length === 1 ? '' : 's'})` };
+    return {
+      event: 'phase-start',
+      env,
+      text: `${event.command} started in ${env} (${event.refs.length} step${event.refs.length === 1 ? '' : 's'})`,
+    };
   }
   if (state.dryRun) return undefined;
   // With --yes nobody is asked, so nobody is waited for.
@@ -143,7 +171,11 @@ export function engineMessage(event: EngineEvent, env: string, state: { command?
   if (event.kind === 'run-end') {
     const failed = event.summary.failed;
     if (event.ok) return { event: 'phase-end', env, text: `${state.command ?? 'migrate'} finished in ${env}` };
-    return { event: 'phase-failed', env, text: `${state.command ?? 'migrate'} FAILED in ${env}${failed.length ? ` at ${failed.join(', ')}` : ''}` };
+    return {
+      event: 'phase-failed',
+      env,
+      text: `${state.command ?? 'migrate'} FAILED in ${env}${failed.length ? ` at ${failed.join(', ')}` : ''}`,
+    };
   }
   return undefined;
 }

@@ -37,7 +37,10 @@ export async function listPoolUsers(client: CognitoIdentityProviderClient, userP
   const out: PoolUser[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new sdk.ListUsersCommand({ UserPoolId: userPoolId, Limit: 60, ...(token ? { PaginationToken: token } : {}) }), { abortSignal: signal });
+    const page = await client.send(
+      new sdk.ListUsersCommand({ UserPoolId: userPoolId, Limit: 60, ...(token ? { PaginationToken: token } : {}) }),
+      { abortSignal: signal },
+    );
     for (const u of page.Users ?? []) {
       out.push({
         username: u.Username ?? '',
@@ -84,7 +87,14 @@ export async function rollbackCost(def: CostDef, source: CostSource): Promise<Ro
   if (since === null) return { ...base, value: 0, sinceAt: null, first: null };
   try {
     const counted = usersSince(await source.users(def), def.counter, since);
-    const times = counted.map((u) => (def.counter === 'cognito.usersCreatedSince' ? u.created : [u.created, u.modified].filter((t): t is string => !!t && Date.parse(t) >= since).sort()[0] ?? u.created)).filter((t): t is string => !!t).sort();
+    const times = counted
+      .map((u) =>
+        def.counter === 'cognito.usersCreatedSince'
+          ? u.created
+          : ([u.created, u.modified].filter((t): t is string => !!t && Date.parse(t) >= since).sort()[0] ?? u.created),
+      )
+      .filter((t): t is string => !!t)
+      .sort();
     return { ...base, value: counted.length, sinceAt: new Date(since).toISOString(), first: times[0] ?? null };
   } catch (error) {
     return { ...base, value: null, sinceAt: new Date(since).toISOString(), first: null, error: messageOf(error) };
@@ -97,7 +107,9 @@ export function describeCost(id: string, cost: RollbackCost): string {
   if (cost.sinceAt === null) return `rollback ${id} would strand nobody: ${cost.since} is not in effect`;
   const what = cost.counter === 'cognito.usersCreatedSince' ? 'signed in to Cognito' : 'signed in to or were changed in Cognito';
   const n = cost.value ?? 0;
-  const first = cost.first ? `, the first at ${new Date(cost.first).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false })}` : '';
+  const first = cost.first
+    ? `, the first at ${new Date(cost.first).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false })}`
+    : '';
   return `rollback ${id} would strand ${n} user${n === 1 ? '' : 's'} who ${what} since ${cost.since}${n > 0 ? first : ''}`;
 }
 

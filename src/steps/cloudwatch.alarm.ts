@@ -30,7 +30,10 @@ export const cloudwatchAlarm: StepType<AlarmParams, AlarmState> = {
   async read(ctx, p) {
     const sdk = await import('@aws-sdk/client-cloudwatch');
     const client: CloudWatchClient = await ctx.aws.client(sdk.CloudWatchClient);
-    const out = await client.send(new sdk.DescribeAlarmsCommand({ AlarmNames: [p.alarmName], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }), { abortSignal: ctx.signal });
+    const out = await client.send(
+      new sdk.DescribeAlarmsCommand({ AlarmNames: [p.alarmName], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+      { abortSignal: ctx.signal },
+    );
     const alarm = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].find((a) => a.AlarmName === p.alarmName);
     if (!alarm) return { alarmName: p.alarmName, state: null, reason: null, updatedAt: null };
     return {
@@ -43,9 +46,15 @@ export const cloudwatchAlarm: StepType<AlarmParams, AlarmState> = {
   probeOutcome: (current) => (current.state === 'INSUFFICIENT_DATA' ? 'missing' : current.state === null ? 'error' : undefined),
   plan(current, p) {
     if (current.state === 'OK') return { noop: true, current, summary: `alarm ${p.alarmName} is OK` };
-    if (current.state === null) throw new RunbookError('ASSERTION_FAILED', `there is no CloudWatch alarm "${p.alarmName}"`, { hint: 'Check the alarm name and the environment\'s region.' });
+    if (current.state === null)
+      throw new RunbookError('ASSERTION_FAILED', `there is no CloudWatch alarm "${p.alarmName}"`, {
+        hint: "Check the alarm name and the environment's region.",
+      });
     throw new RunbookError('ASSERTION_FAILED', `alarm ${p.alarmName} is ${current.state}${current.reason ? `: ${current.reason}` : ''}`, {
-      hint: current.state === 'ALARM' ? 'The service is not healthy by its own alarm: look at it, or run the rollback the plan gives for this.' : 'The alarm has no data to judge yet.',
+      hint:
+        current.state === 'ALARM'
+          ? 'The service is not healthy by its own alarm: look at it, or run the rollback the plan gives for this.'
+          : 'The alarm has no data to judge yet.',
     });
   },
   async apply(_ctx, change) {

@@ -19,7 +19,7 @@ export async function runCheck(session: WatchSession, name: string, signal: Abor
   if (!check) return { ok: false, outcome: 'error', at, detail: `check "${name}" is not defined in the runbook` };
   const timeoutMs = Math.max(CHECK_TIMEOUT_PLAN_MS / session.timeScale, CHECK_TIMEOUT_MIN_REAL_MS);
   let state: unknown;
-  let type;
+  let type: ReturnType<WatchSession['stepType']>;
   try {
     type = session.stepType(check.type);
     const ctx = session.checkContext(name, signal, () => undefined);

@@ -57,17 +57,32 @@ describe('watch judgement in the sandbox', () => {
     // Cognito keeps its dates to the second: these are created in a later second than mid.4.
     await new Promise((r) => setTimeout(r, 1100));
     for (const n of [1, 2, 3]) {
-      await cognito.send(new AdminCreateUserCommand({ UserPoolId: sandbox.ids.newPoolId, Username: `admin${n}@tis.nhs.uk`, UserAttributes: [{ Name: 'email', Value: `admin${n}@tis.nhs.uk` }], MessageAction: 'SUPPRESS' }));
+      await cognito.send(
+        new AdminCreateUserCommand({
+          UserPoolId: sandbox.ids.newPoolId,
+          Username: `admin${n}@tis.nhs.uk`,
+          UserAttributes: [{ Name: 'email', Value: `admin${n}@tis.nhs.uk` }],
+          MessageAction: 'SUPPRESS',
+        }),
+      );
     }
     cognito.destroy();
 
     const status = await cli(['status', '--json'], env);
     expect(status.code, status.stderr).toBe(0);
     const rows = (JSON.parse(status.stdout) as { steps: { ref: string; cost?: unknown }[] }).steps;
-    expect(rows.find((r) => r.ref === 'rollback.4')?.cost).toMatchObject({ value: 3, counter: 'cognito.usersCreatedSince', since: 'mid.4' });
+    expect(rows.find((r) => r.ref === 'rollback.4')?.cost).toMatchObject({
+      value: 3,
+      counter: 'cognito.usersCreatedSince',
+      since: 'mid.4',
+    });
     expect(rows.find((r) => r.ref === 'rollback.3')?.cost).toBeNull();
     // Rollback 5's step (mid.5b) never ran: it would strand nobody.
-    expect(rows.find((r) => r.ref === 'rollback.5')?.cost).toMatchObject({ value: 0, counter: 'cognito.usersChangedSince', since: 'mid.5b' });
+    expect(rows.find((r) => r.ref === 'rollback.5')?.cost).toMatchObject({
+      value: 0,
+      counter: 'cognito.usersChangedSince',
+      since: 'mid.5b',
+    });
     expect((await cli(['status'], env)).stdout).toContain('rollback 4 would strand 3 users who signed in to Cognito since mid.4');
 
     const dry = await cli(['rollback', '4', '--dry-run'], env);
@@ -102,7 +117,10 @@ describe('watch judgement in the sandbox', () => {
     sandbox.proxy.setFaults({ incidents: ['reval-unreachable'] });
     const notified = join(state.path, 'inconclusive.env');
     const started = Date.now();
-    const watch = await cli(['watch', '--auto-rollback', '--yes', '--for', '90m', '--json', '--notify-command', `env > '${notified}'`], env);
+    const watch = await cli(
+      ['watch', '--auto-rollback', '--yes', '--for', '90m', '--json', '--notify-command', `env > '${notified}'`],
+      env,
+    );
     expect(watch.code, watch.stderr).toBe(0);
     const doc = JSON.parse(watch.stdout) as WatchJson;
     expect(doc.checks.reval?.outcome).toBe('error');
@@ -140,7 +158,8 @@ describe('watch judgement in the sandbox', () => {
     expect(watch.code, watch.stderr).toBe(0);
     const doc = JSON.parse(watch.stdout) as WatchJson;
     expect(doc.checks['usermanagement-write-refused']?.outcome).toBe('inactive');
-    for (const [name, check] of Object.entries(doc.checks)) if (name !== 'usermanagement-write-refused') expect([name, check.outcome]).toEqual([name, 'success']);
+    for (const [name, check] of Object.entries(doc.checks))
+      if (name !== 'usermanagement-write-refused') expect([name, check.outcome]).toEqual([name, 'success']);
     expect(watch.stderr).not.toMatch(/FAILING/);
     expect(doc.due).toEqual([]);
   }, 90_000);
@@ -160,7 +179,9 @@ describe('watch judgement in the sandbox', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       }),
     );
-    await cw.send(new SetAlarmStateCommand({ AlarmName: 'reval-5xx', StateValue: 'ALARM', StateReason: 'Reval answers 5xx (set by the test)' }));
+    await cw.send(
+      new SetAlarmStateCommand({ AlarmName: 'reval-5xx', StateValue: 'ALARM', StateReason: 'Reval answers 5xx (set by the test)' }),
+    );
     cw.destroy();
     // The TIS runbook with Reval judged by its alarm: rollback 4 after 10m in ALARM.
     const alarmed = join(state.path, 'alarmed.yaml');
@@ -222,7 +243,8 @@ function emulate(raw: string, cols: number, rows: number): { lines: string[]; ov
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!;
     if (ch === '\x1b') {
-      const m = /^\x1b\[([0-9;?]*)([ -\/]*)([@-~])/.exec(raw.slice(i));
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what this reads
+      const m = /^\x1b\[([0-9;?]*)([ -/]*)([@-~])/.exec(raw.slice(i));
       if (!m) continue;
       i += m[0].length - 1;
       const n = Number(m[1] || '1');

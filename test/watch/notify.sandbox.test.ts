@@ -25,7 +25,14 @@ beforeAll(async () => {
       '    notify: { webhook: "${env.MIGRATE_SANDBOX_WEBHOOK_URL}/services/${env.TIS_WEBHOOK_SECRET}" }\n    description: The built-in sandbox',
     ),
   );
-  env = { ...process.env, NO_COLOR: '1', ...sandbox.exports, MIGRATE_STATE_DIR: state.path, MIGRATE_RUNBOOK: runbook, TIS_WEBHOOK_SECRET: SECRET };
+  env = {
+    ...process.env,
+    NO_COLOR: '1',
+    ...sandbox.exports,
+    MIGRATE_STATE_DIR: state.path,
+    MIGRATE_RUNBOOK: runbook,
+    TIS_WEBHOOK_SECRET: SECRET,
+  };
   delete env.CI;
 }, 60_000);
 
@@ -58,7 +65,8 @@ describe('notifications in the sandbox', () => {
     for (const m of messages) expect(m.raw).not.toContain('n0tify-s3cret');
     for (const text of outputs) expect(text).not.toContain('n0tify-s3cret');
     for (const file of readdirSync(join(state.path, 'sandbox'))) {
-      if (file.endsWith('.json') || file.endsWith('.jsonl') || file.endsWith('.log')) expect(readFileSync(join(state.path, 'sandbox', file), 'utf8')).not.toContain('n0tify-s3cret');
+      if (file.endsWith('.json') || file.endsWith('.jsonl') || file.endsWith('.log'))
+        expect(readFileSync(join(state.path, 'sandbox', file), 'utf8')).not.toContain('n0tify-s3cret');
     }
   }, 120_000);
 });
