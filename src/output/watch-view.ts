@@ -335,18 +335,19 @@ export function table(view: WatchView, columns: number, checks: string[] = []): 
     const detail = r && (r.outcome === 'failure' || r.outcome === 'error' || r.outcome === 'missing' || (r.outcome === undefined && r.ok === false)) ? r.detail : undefined;
     return { name, state: stateCell(view, name), since, triggers, detail };
   });
-  const nameWidth = Math.max(5, ...names.map((n) => n.length));
+  const room = columns - 1;
+  // Long check names give way on a narrow terminal (cut with "…"), never the state.
+  const nameWidth = Math.min(Math.max(5, ...names.map((n) => n.length)), Math.max(12, Math.floor(room * 0.35)));
   const stateWidth = 10;
   const sinceWidth = Math.max(13, ...rows.map((r) => r.since.length));
-  const room = columns - 1;
-  const withSince = 2 + nameWidth + 2 + stateWidth + 2 + sinceWidth + 2 + 24 <= room;
+  const withSince = 2 + nameWidth + 2 + stateWidth + 2 + sinceWidth + 2 + 32 <= room;
   const cut = (text: string, width: number) => (text.length <= width ? text : width <= 1 ? text.slice(0, Math.max(0, width)) : `${text.slice(0, width - 1)}…`);
   const lead = 2 + nameWidth + 2 + stateWidth + 2 + (withSince ? sinceWidth + 2 : 0);
   const k = c();
   const head = k.dim(cut(`  ${'check'.padEnd(nameWidth)}  ${'state'.padEnd(stateWidth)}  ${withSince ? `${'failing since'.padEnd(sinceWidth)}  ` : ''}rollback`, room));
   const out = [head];
   for (const row of rows) {
-    const left = `  ${cut(row.name, Math.max(1, room - 2)).padEnd(nameWidth)}  `;
+    const left = `  ${cut(row.name, nameWidth).padEnd(nameWidth)}  `;
     let line = left + tint(row.state.text.padEnd(stateWidth), row.state.tone);
     if (lead <= room) {
       if (withSince) line += `  ${row.since.padEnd(sinceWidth)}`;
@@ -354,7 +355,8 @@ export function table(view: WatchView, columns: number, checks: string[] = []): 
       const parts: string[] = [];
       for (const t of row.triggers) {
         if (budget <= 0) break;
-        const text = cut(t.text, budget);
+        // Short of room, "rollback 3 rolled back 10:03" becomes "#3 rolled back 10:03" before it is cut.
+        const text = cut(t.text.length > budget ? t.text.replace(/^rollback (\S+)/, '#$1') : t.text, budget);
         parts.push(tint(text, t.tone));
         budget -= text.length + 2;
       }
