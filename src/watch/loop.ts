@@ -9,7 +9,7 @@ import type { Checkpoint } from '../steps/types.js';
 import { runCheck } from './check.js';
 import { HEARTBEAT_STALE_MS } from './report.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
-import { emptyRecords, evaluateTriggers, markFired, recordInactive, recordResult, restartedRecords, settleFired, triggersOf, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
+import { emptyRecords, evaluateTriggers, markFired, recordInactive, recordResult, restartedRecords, settleFired, triggersOf, type CheckResult, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
 import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
 import { delay } from '../engine/clock.js';
 
@@ -195,7 +195,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       }
       const activeFrom = check?.activeAfter ? (sinceTime(steps, check.activeAfter) ?? startedAt) : startedAt;
       const warmupUntil = check?.warmupMs ? activeFrom + check.warmupMs / scale : undefined;
-      let result;
+      let result: CheckResult;
       try {
         result = await runCheck(session, name, signal, now);
       } catch {
