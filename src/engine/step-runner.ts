@@ -232,7 +232,8 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
 
     prediction = type.mutates ? { before: change.before, after: change.after, source: from.source, by: from.by } : undefined;
     const diff = type.mutates ? diffLines(change.before, change.after) : [];
-    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, source: from.source, by: from.by });
+    // A run's before is always live; a dry run says where each before comes from.
+    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, ...(deps.dryRun && type.resources ? { source: from.source, by: from.by } : {}) });
     if (deps.dryRun) {
       sim?.leaves(step, change.after, true);
       end('would-change', change.summary);
