@@ -253,7 +253,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
     await confirmEnvironmentOnce(deps);
     const decision = await deps.prompter.confirmStep({ ref: step.ref, title: step.title, type: step.type, action: 'apply', summary: change.summary, diff });
     budget.resume();
-    if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with --from ${step.id}.` });
+    if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with the "to resume" command printed with the outcome.` });
     if (decision === 'skip') {
       // A checkpoint whose change may be live stays what it is: it is what a rollback restores from.
       if (!mayBeLive(prev)) {
