@@ -90,6 +90,7 @@ export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options:
         reapplyCommand: (s) => options.resumeCommand(s.id, s.ref),
       });
       if (outcome === 'applied' || outcome === 'already-applied') summary.applied.push(step.ref);
+      if (outcome === 'already-applied') (summary.alreadyApplied ??= []).push(step.ref);
       else if (outcome === 'noop') summary.noop.push(step.ref);
       else if (outcome === 'skipped') summary.skipped.push(step.ref);
       else if (outcome === 'would-change') summary.wouldChange.push(step.ref);

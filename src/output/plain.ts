@@ -71,7 +71,8 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
       case 'run-end': {
         const s = event.summary;
         const parts = [
-          s.applied.length && `${s.applied.length} applied`,
+          s.applied.length - (s.alreadyApplied?.length ?? 0) && `${s.applied.length - (s.alreadyApplied?.length ?? 0)} applied`,
+          s.alreadyApplied?.length && `${s.alreadyApplied.length} already applied`,
           s.rolledBack.length && `${s.rolledBack.length} rolled back`,
           s.noop.length && `${s.noop.length} unchanged`,
           s.wouldChange.length && `${s.wouldChange.length} would change`,
