@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitCode, RunbookError, messageOf } from './errors.js';
+import { guardOutput } from './output/streams.js';
 
 function writeError(error: RunbookError): void {
   const lines = [`error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
@@ -10,6 +11,7 @@ function writeError(error: RunbookError): void {
 /** The one place errors become messages and exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  guardOutput();
   let code = 0;
   try {
     const { buildProgram } = await import('./cli.js');

@@ -1,4 +1,5 @@
 import { PHASES } from '../runbook/constants.js';
+import { isUnfinished } from '../steps/types.js';
 import { FileStateStore } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
@@ -18,6 +19,19 @@ export interface StatusRow {
   type: string;
   status: string;
   at: string | null;
+  /** For a step stopped mid-change: the command that reconciles it from live state and goes on. */
+  resume?: string;
+}
+
+/** The flags this status was given that a run needs too, so the printed command acts on the same files. */
+function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase: string, id: string): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const flags = [
+    opts.runbook ? ` --runbook ${quote(opts.runbook)}` : '',
+    opts.stateDir ? ` --state-dir ${quote(opts.stateDir)}` : '',
+    opts.env || process.env.MIGRATE_ENV || envCount > 1 ? ` --env ${quote(envName)}` : '',
+  ].join('');
+  return `migrate${flags} run ${phase} --from ${quote(id)}`;
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
@@ -29,7 +43,9 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
       const cp = state.steps[step.ref];
-      steps.push({ ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null });
+      const row: StatusRow = { ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null };
+      if (isUnfinished(cp?.status)) row.resume = resumeFor(opts, loaded.env.name, Object.keys(loaded.runbook.environments).length, phase, step.id);
+      steps.push(row);
     }
   }
   for (const entry of loaded.runbook.rollback) {
@@ -62,6 +78,13 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     }
     const colour = row.status === 'failed' ? k.red : row.status === 'applied' || row.status === 'noop' ? k.green : row.status === 'rolled-back' ? k.cyan : row.status === 'pending' ? k.dim : k.yellow;
     out(`  ${row.ref.padEnd(width)}  ${colour(row.status.padEnd(11))}  ${row.title}${row.at && row.status !== 'pending' ? k.dim(`  ${row.at}`) : ''}`);
+  }
+  const unfinished = steps.filter((row) => row.resume);
+  if (unfinished.length > 0) out();
+  for (const row of unfinished) {
+    // "applying" after a crash or kill -9, "interrupted" after a signal: the same way on.
+    out(k.yellow(`${row.ref} was ${row.status === 'interrupted' ? 'interrupted' : 'stopped'} in the middle of its change, which may or may not have taken effect.`));
+    out(`  to resume (reconciles it from live state, then goes on): ${k.bold(row.resume!)}`);
   }
   printTriggers(triggers, out);
   return 0;

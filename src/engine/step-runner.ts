@@ -1,7 +1,7 @@
 import { RunbookError, messageOf } from '../errors.js';
 import { describeAwsError } from '../aws/errors.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import type { Change, Checkpoint, StepContext, StepStatus, StepType } from '../steps/types.js';
+import { isUnfinished, type Change, type Checkpoint, type StepContext, type StepStatus, type StepType } from '../steps/types.js';
 import { deepEqual } from '../util/json.js';
 import type { EngineDeps } from './deps.js';
 import type { StepEndStatus } from './events.js';
@@ -42,7 +42,7 @@ function record(deps: EngineDeps, step: ResolvedStep, patch: Partial<Checkpoint>
 
 /** The pre-migration value survives retries and re-applies: undo must restore what was there first. */
 function originalBefore(prev: Checkpoint | undefined): { has: boolean; value?: unknown } {
-  if (prev && ['applying', 'applied', 'failed'].includes(prev.status) && 'before' in prev && prev.before !== undefined) return { has: true, value: prev.before };
+  if (prev && ['applying', 'interrupted', 'applied', 'failed'].includes(prev.status) && 'before' in prev && prev.before !== undefined) return { has: true, value: prev.before };
   return { has: false };
 }
 
@@ -123,7 +123,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     if (change.noop) {
       // Sent by a run that was stopped (crash, Ctrl-C) or failed after it (timeout, health gate):
       // migrate made this change, so it stays undoable, and it is checked like a fresh apply.
-      const unfinished = prev?.status === 'applying' || (prev?.status === 'failed' && prev.before !== undefined);
+      const unfinished = isUnfinished(prev?.status) || (prev?.status === 'failed' && prev.before !== undefined);
       if (type.mutates && prev && (prev.status === 'applied' || unfinished)) {
         if (unfinished && !deps.dryRun) {
           deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} run had taken effect; verifying it` });
@@ -132,7 +132,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
             await runGates(deps, step, ctx);
           } catch (error) {
             const err = failure(error);
-            if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+            record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
             await save(deps);
             await deps.audit({ event: 'reconciled', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
             throw err;
@@ -193,8 +193,9 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       await runGates(deps, step, ctx);
     } catch (error) {
       const err = failure(error);
-      // An interrupted apply stays "applying": only live state can tell whether it took effect.
-      if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+      // An interrupted apply is "interrupted", keeping its before and planned after: only live state
+      // can tell whether it took effect, and the next run reconciles it like a crashed "applying".
+      record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
       await save(deps);
       await deps.audit({ event: 'apply-end', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
       throw err;
@@ -206,7 +207,12 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     return 'applied';
   } catch (error) {
     const err = failure(error);
-    end(err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
+    // A check or wait stopped by a signal says so in the state too (a change's own record is above).
+    if (err.code === 'ABORTED' && deps.signal.aborted && !type.mutates && !deps.dryRun) {
+      record(deps, step, { status: 'interrupted' });
+      await save(deps).catch(() => undefined);
+    }
+    end(err.code === 'ABORTED' && deps.signal.aborted ? 'interrupted' : err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
     throw err;
   } finally {
     budget.clear();

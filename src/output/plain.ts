@@ -7,6 +7,7 @@ const MARK: Record<string, string> = {
   'already-applied': '✔',
   noop: '=',
   skipped: '↷',
+  interrupted: '■',
   failed: '✘',
   'would-change': '~',
   'would-fail': '✘',
@@ -54,9 +55,9 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         break;
       case 'step-end': {
         const mark = MARK[event.status] ?? '•';
-        const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' ? k.yellow : k.green;
+        const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' || event.status === 'interrupted' ? k.yellow : k.green;
         const label = LABEL[event.status] ?? event.status;
-        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped') ? `: ${event.message}` : ''}`);
+        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'interrupted') ? `: ${event.message}` : ''}`);
         if (event.hint && (event.status === 'failed' || event.status === 'would-fail')) write(k.dim(`    hint: ${event.hint}`));
         break;
       }

@@ -121,7 +121,7 @@ export function ttlAboveMax(current: RecordState, p: SwitchRecordParams): number
  */
 export function interruptedTtlWait(ctx: Pick<StepContext, 'previous'>, live: RecordState, p: SwitchRecordParams): number | undefined {
   const prev = ctx.previous;
-  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return undefined;
+  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'interrupted' && prev.status !== 'failed')) return undefined;
   const before = prev.before as RecordState | undefined;
   const high = before ? ttlAboveMax(before, p) : undefined;
   if (!before || high === undefined || live.TTL !== p.maxTtl || !sameRecord(live, { ...before, TTL: p.maxTtl })) return undefined;

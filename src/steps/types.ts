@@ -53,7 +53,18 @@ export type Change<S> =
   | { noop: true; current: S; summary?: string }
   | { noop: false; before: S; after: S; summary: string };
 
-export type StepStatus = 'pending' | 'applying' | 'applied' | 'noop' | 'skipped' | 'failed' | 'undoing' | 'rolled-back';
+/**
+ * Every status a checkpoint can have, in one list: code that lists or validates statuses takes them
+ * from here. `applying` and `interrupted` both mean a change may or may not have taken effect (a
+ * crash leaves the first, a signal the second); the next run reconciles them from live state.
+ */
+export const STEP_STATUSES = ['pending', 'applying', 'applied', 'noop', 'skipped', 'failed', 'interrupted', 'undoing', 'rolled-back'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A change was sent (or about to be) and its checkpoint was never finished. */
+export function isUnfinished(status: StepStatus | undefined): boolean {
+  return status === 'applying' || status === 'interrupted';
+}
 
 export interface Checkpoint<S = unknown, P = unknown> {
   ref: string;

@@ -119,7 +119,7 @@ export async function deployStage(ctx: StepContext, restApiId: string, stageName
  */
 export async function deployIfInterrupted(ctx: StepContext, ref: RestApiRef, stage: string | undefined, live: { deploymentId?: string | null | undefined }): Promise<void> {
   const prev = ctx.previous;
-  if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return;
+  if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'interrupted' && prev.status !== 'failed')) return;
   const before = prev.before as { deploymentId?: string | null } | null | undefined;
   if (!before?.deploymentId || before.deploymentId !== live.deploymentId) return;
   const api = await findRestApi(ctx, ref);
