@@ -37,7 +37,7 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
     const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), output.emit);
+    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), output.emit);
     const result = await body(session, deps);
     await output.finish();
     // Stopped by a signal or a closed stdout: the exact way back goes to stderr, where it is seen

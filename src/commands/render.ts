@@ -9,7 +9,7 @@ import type { GlobalOptions } from './options.js';
 export interface Output {
   emit: EventSink;
   events: EngineEvent[];
-  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean }): Prompter;
+  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean; signal?: AbortSignal | undefined }): Prompter;
   finish(): Promise<void>;
 }
 
@@ -40,10 +40,10 @@ export function chooseOutput(opts: GlobalOptions): Output {
       else if (plain && !opts.json) plain(event);
       else if (plain && opts.json && (event.kind === 'step-end' || event.kind === 'run-end')) plain(event);
     },
-    prompter({ yes, confirmEnv, dryRun }) {
+    prompter({ yes, confirmEnv, dryRun, signal }) {
       if (dryRun) return neverAsked;
       if (yes) return new AutoApprovePrompter(confirmEnv);
-      return new TtyPrompter(view);
+      return new TtyPrompter(view, signal);
     },
     async finish() {
       await view?.done();
