@@ -3,7 +3,7 @@ import type { EngineEvent, EventSink } from '../engine/events.js';
 import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
 import { ListrView } from '../output/listr-view.js';
 import { plainRenderer } from '../output/plain.js';
-import { TtyPrompter } from '../output/tty-prompter.js';
+import { TtyPrompter, promptOutput } from '../output/tty-prompter.js';
 import type { GlobalOptions } from './options.js';
 
 export interface Output {
@@ -15,6 +15,14 @@ export interface Output {
 
 export function isInteractive(): boolean {
   return !!process.stdin.isTTY && !!process.stdout.isTTY && !process.env.CI;
+}
+
+/**
+ * Someone at a keyboard: stdin is a terminal, whatever stdout is (`| tee cutover.log`, a file);
+ * prompts then draw on stderr or /dev/tty and stdout keeps the plain transcript.
+ */
+export function canPrompt(): boolean {
+  return !!process.stdin.isTTY && !process.env.CI && (!!process.stdout.isTTY || promptOutput() !== undefined);
 }
 
 const neverAsked: Prompter = {
@@ -53,7 +61,7 @@ export function chooseOutput(opts: GlobalOptions): Output {
 
 /** With no TTY and no --yes a mutating run refuses before anything changes, rather than hang. */
 export function refuseWithoutTty(what: string, yes: boolean | undefined): void {
-  if (yes || isInteractive()) return;
+  if (yes || canPrompt()) return;
   throw new RunbookError('NO_TTY', `${what} would change things, but there is no terminal to confirm each change`, {
     hint: 'Run it in a terminal to confirm step by step, pass --yes to apply every step, or preview with --dry-run.',
   });

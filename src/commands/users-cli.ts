@@ -8,7 +8,8 @@ import { acquireLock, type HeldLock } from '../state/lock.js';
 import { loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
-import { isInteractive, refuseWithoutTty } from './render.js';
+import { canPrompt, refuseWithoutTty } from './render.js';
+import { promptOutput } from '../output/tty-prompter.js';
 
 export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
@@ -99,12 +100,15 @@ async function confirmWrites(env: { name: string; protected: boolean }, opts: Us
     }
     return;
   }
-  if (!isInteractive()) return;
+  if (!canPrompt()) return;
   const { confirm, input } = await import('@inquirer/prompts');
+  // On the terminal even when stdout is a pipe or a file (refuseWithoutTty let it through).
+  const output = promptOutput();
+  const context = output ? { output } : {};
   if (env.protected) {
-    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }).catch(() => '');
+    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }, context).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }).catch(() => false);
+  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
   if (!ok) throw new RunbookError('ABORTED', `${label}: not confirmed; nothing was changed`);
 }
