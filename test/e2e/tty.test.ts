@@ -1,28 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, auditLines, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
-
-const run = promisify(execFile);
-const DRIVER = join(ROOT, 'test/e2e/fixtures/pty_driver.py');
-
-interface PtyResult {
-  exitCode: number | null;
-  signal: number | null;
-  /** Everything the terminal showed, escape sequences removed (frames follow one another). */
-  output: string;
-  matched: number;
-  error: string | null;
-}
-
-/** Runs migrate in a real pseudo-terminal (40x120) and types `script`'s keys when its prompts show. */
-async function inTerminal(args: string[], env: NodeJS.ProcessEnv, script: { expect: string; send: string }[]): Promise<PtyResult> {
-  const spec = { argv: [process.execPath, BIN, ...args], env: { ...env, TERM: 'xterm-256color', CI: '' }, cwd: ROOT, timeout: 25, script };
-  const { stdout } = await run('python3', [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as PtyResult;
-}
+import { auditLines, inTerminal, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
 
 const ENTER = '\r';
 const DOWN = '\x1b[B';
