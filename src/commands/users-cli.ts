@@ -5,11 +5,12 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
 import { AuditLog } from '../state/audit.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { loadEnvironment, operatorName } from './context.js';
+import { STOP_SIGNALS, loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { canPrompt, refuseWithoutTty } from './render.js';
 import { promptOutput } from '../output/tty-prompter.js';
+import { onOutputClosed } from '../output/streams.js';
 
 export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
@@ -39,8 +40,9 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   let lock: HeldLock | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new RunbookError('ABORTED', 'interrupted'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  // A closed stdout stops a sync at its next checkpoint too, and the lock is released.
+  const offClosed = onOutputClosed(onSignal);
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
   const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
@@ -87,8 +89,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     throw error;
   } finally {
     await auditChain.catch(() => undefined);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    offClosed();
     await lock?.release();
   }
 }
