@@ -41,8 +41,9 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   const controller = new AbortController();
   const onSignal = () => controller.abort(new RunbookError('ABORTED', 'interrupted'));
   for (const name of STOP_SIGNALS) process.on(name, onSignal);
-  // A closed stdout stops a sync at its next checkpoint too, and the lock is released.
-  const offClosed = onOutputClosed(onSignal);
+  // A closed stdout stops a sync at its next checkpoint too, and the lock is released (a read-only
+  // diff just ends, exit 0).
+  const offClosed = writes ? onOutputClosed(onSignal) : () => undefined;
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
   const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
