@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditLines, inTerminal, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
+import { BIN, auditLines, inTerminal, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
 
 const ENTER = '\r';
 const DOWN = '\x1b[B';
@@ -83,5 +83,31 @@ describe('in a terminal', () => {
     expect(again.exitCode, again.output).toBe(0);
     expect(again.output).toMatch(/done: 2 applied/);
     expect(book.writes()).toEqual(['set a=1', 'set b=2']);
+  }, 40_000);
+
+  it('stdout piped into tee: the prompts still come, on the terminal; the transcript tee writes is plain lines', async () => {
+    const sub = join(dir.path, 'tee');
+    mkdirSync(sub);
+    const book = localRunbook(sub, { steps: 2 });
+    const state = join(sub, 'state');
+    const transcript = join(sub, 'cutover.log');
+    const shell = `"${process.execPath}" "${BIN}" --runbook "${book.file}" run mid | tee "${transcript}"`;
+    const result = await inTerminal([], localEnv(state), [
+      { expect: String.raw`Apply mid\.1 \(Set a\)\?`, send: ENTER },
+      { expect: String.raw`Apply mid\.2 \(Set b\)\?`, send: DOWN + ENTER },
+    ], { argv: ['/bin/sh', '-c', shell] });
+    expect(result.error, result.output).toBeNull();
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/no terminal to confirm/);
+    expect(book.writes()).toEqual(['set a=1']);
+    const log = readFileSync(transcript, 'utf8');
+    // No cursor movement, no colour, no prompt in the file: the steps, their diffs and the outcome.
+    expect(log).not.toMatch(/\x1b/);
+    expect(log).not.toMatch(/Apply mid\.1 \(Set a\)\?/);
+    expect(log).toMatch(/^▸ mid\.1 {2}Set a/m);
+    expect(log).toMatch(/^ {6}value: null -> "1"$/m);
+    expect(log).toMatch(/^ {2}✔ mid\.1 applied/m);
+    expect(log).toMatch(/^ {2}↷ mid\.2 skipped .*: skipped by the operator$/m);
+    expect(log).toMatch(/^done: 1 applied, 1 skipped$/m);
   }, 40_000);
 });
