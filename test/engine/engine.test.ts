@@ -79,7 +79,10 @@ describe('runPhase', () => {
     const first = await runPhase(h.deps, [kv('1', 'a', 'one')], resume);
     expect(first.ok).toBe(false);
     const saved = await h.store.load();
-    expect(saved.steps['mid.1']?.status).toBe('applying');
+    // The simulated crash is an ABORTED error, which the engine records as a signal's stop would:
+    // "interrupted" (a kill -9 leaves "applying"); both are reconciled the same way.
+    expect(saved.steps['mid.1']?.status).toBe('interrupted');
+    expect(saved.steps['mid.1']).toMatchObject({ before: { value: null }, after: { value: 'one' } });
     const again = harness(world, { state: saved });
     const second = await runPhase(again.deps, [kv('1', 'a', 'one')], resume);
     expect(second.ok).toBe(true);
