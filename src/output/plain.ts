@@ -71,7 +71,7 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
           s.skipped.length && `${s.skipped.length} skipped`,
           s.failed.length && `${s.failed.length} failed`,
         ].filter(Boolean);
-        write((event.ok ? k.green : k.red)(`${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || 'nothing to do'}`));
+        write((event.ok ? k.green : k.red)(`${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || (s.aborted ? 'nothing changed' : 'nothing to do')}`));
         if (!event.ok && s.resume) write(`to resume: ${k.bold(s.resume)}`);
         break;
       }
