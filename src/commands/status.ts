@@ -24,14 +24,14 @@ export interface StatusRow {
 }
 
 /** The flags this status was given that a run needs too, so the printed command acts on the same files. */
-function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase: string, id: string): string {
+function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase: string, id: string, rollback?: string): string {
   const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const flags = [
     opts.runbook ? ` --runbook ${quote(opts.runbook)}` : '',
     opts.stateDir ? ` --state-dir ${quote(opts.stateDir)}` : '',
     opts.env || process.env.MIGRATE_ENV || envCount > 1 ? ` --env ${quote(envName)}` : '',
   ].join('');
-  return `migrate${flags} run ${phase} --from ${quote(id)}`;
+  return rollback === undefined ? `migrate${flags} run ${phase} --from ${quote(id)}` : `migrate${flags} rollback ${quote(rollback)}`;
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
@@ -44,7 +44,11 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     for (const step of loaded.runbook.phases[phase]) {
       const cp = state.steps[step.ref];
       const row: StatusRow = { ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null };
-      if (isUnfinished(cp?.status)) row.resume = resumeFor(opts, loaded.env.name, Object.keys(loaded.runbook.environments).length, phase, step.id);
+      const envCount = Object.keys(loaded.runbook.environments).length;
+      if (isUnfinished(cp?.status)) row.resume = resumeFor(opts, loaded.env.name, envCount, phase, step.id);
+      // An undo stopped half-way: the rollback that undoes this step finishes it when run again.
+      const undoneBy = cp?.status === 'undoing' ? loaded.runbook.rollback.find((r) => r.undo.includes(step.ref)) : undefined;
+      if (undoneBy) row.resume = resumeFor(opts, loaded.env.name, envCount, phase, step.id, undoneBy.id);
       steps.push(row);
     }
   }
@@ -83,6 +87,11 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   if (unfinished.length > 0) out();
   for (const row of unfinished) {
     // "applying" after a crash or kill -9, "interrupted" after a signal: the same way on.
+    if (row.status === 'undoing') {
+      out(k.yellow(`${row.ref} was being undone when its rollback stopped; the undo may or may not have taken effect.`));
+      out(`  to finish the rollback (checks live state first): ${k.bold(row.resume!)}`);
+      continue;
+    }
     out(k.yellow(`${row.ref} was ${row.status === 'interrupted' ? 'interrupted' : 'stopped'} in the middle of its change, which may or may not have taken effect.`));
     out(`  to resume (reconciles it from live state, then goes on): ${k.bold(row.resume!)}`);
   }
