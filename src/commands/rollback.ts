@@ -7,6 +7,7 @@ import { printJson } from './print.js';
 import { refuseWithoutTty } from './render.js';
 import { runbookPath } from './locate.js';
 import { loadRunbookSummary } from '../runbook/summary.js';
+import { globalFlags } from './resume.js';
 
 /**
  * A rollback id that the runbook does not have is a usage error (exit 2) naming the ones it has,
@@ -28,7 +29,8 @@ export async function executeRollback(id: string, opts: RollbackCommandOptions):
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
     const stages = planRollback(session.resolved, id);
     await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
-    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
+    const flags = globalFlags(opts, session.env.name, Object.keys(session.runbook.environments).length);
+    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}`, resumeCommand: (extra) => `migrate rollback ${id}${flags}${extra ? ` ${extra}` : ''}` });
   });
 }
 

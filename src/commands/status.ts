@@ -10,6 +10,7 @@ import { WatchStore } from '../watch/store.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
+import { globalFlags, runResume, shellWord } from './resume.js';
 
 export interface StatusRow {
   ref: string;
@@ -23,15 +24,10 @@ export interface StatusRow {
   resume?: string;
 }
 
-/** The flags this status was given that a run needs too, so the printed command acts on the same files. */
+/** The command that goes on from an unfinished step, with the flags this status was given, as a resume line has them. */
 function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase: string, id: string, rollback?: string): string {
-  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const flags = [
-    opts.runbook ? ` --runbook ${quote(opts.runbook)}` : '',
-    opts.stateDir ? ` --state-dir ${quote(opts.stateDir)}` : '',
-    opts.env || process.env.MIGRATE_ENV || envCount > 1 ? ` --env ${quote(envName)}` : '',
-  ].join('');
-  return rollback === undefined ? `migrate${flags} run ${phase} --from ${quote(id)}` : `migrate${flags} rollback ${quote(rollback)}`;
+  const flags = globalFlags(opts, envName, envCount);
+  return rollback === undefined ? runResume(phase, flags, {}, id) : `migrate rollback ${shellWord(rollback)}${flags}`;
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {

@@ -29,7 +29,7 @@ rollback:
   - { id: "3", title: Undo a, undo: [mid.1] }
 `,
 );
-const env = { ...process.env, NO_COLOR: '1', MIGRATE_STEP_PLUGINS: plugin, MIGRATE_RUNBOOK: book, MIGRATE_STATE_DIR: join(dir, 'state'), MIGRATE_ENV: 'local' };
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', MIGRATE_STEP_PLUGINS: plugin, MIGRATE_RUNBOOK: book, MIGRATE_STATE_DIR: join(dir, 'state'), MIGRATE_ENV: 'local' };
 delete env.CI;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

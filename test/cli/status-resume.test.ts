@@ -34,7 +34,7 @@ rollback:
   - { id: "7", title: Undo c, undo: [mid.3] }
 `,
 );
-const env = { ...process.env, NO_COLOR: '1', CI: 'true', MIGRATE_STEP_PLUGINS: join(root, 'test/fixtures/plugins/json-file.mjs') };
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', MIGRATE_STEP_PLUGINS: join(root, 'test/fixtures/plugins/json-file.mjs') };
 delete env.MIGRATE_ENV;
 delete env.MIGRATE_STATE_DIR;
 const migrate = (...args: string[]) => spawnSync(process.execPath, [join(root, 'dist/bin.js'), '--runbook', book, '--state-dir', stateDir, '--env', 'local', ...args], { env, encoding: 'utf8', input: '' });
@@ -58,16 +58,16 @@ describe('status of unfinished steps', () => {
     expect(text.status, text.stderr).toBe(0);
     const flags = `--runbook ${book} --state-dir ${stateDir} --env local`;
     expect(text.stdout).toMatch(/^ {2}mid\.1\s+interrupted {2}Set a/m);
-    expect(text.stdout).toContain(`mid.1 was interrupted in the middle of its change, which may or may not have taken effect.\n  to resume (reconciles it from live state, then goes on): migrate ${flags} run mid --from 1\n`);
+    expect(text.stdout).toContain(`mid.1 was interrupted in the middle of its change, which may or may not have taken effect.\n  to resume (reconciles it from live state, then goes on): migrate run mid ${flags} --from 1\n`);
     expect(text.stdout).toContain(`mid.2 was stopped in the middle of its change`);
-    expect(text.stdout).toContain(`migrate ${flags} run mid --from 2\n`);
-    expect(text.stdout).toContain(`mid.3 was being undone when its rollback stopped; the undo may or may not have taken effect.\n  to finish the rollback (checks live state first): migrate ${flags} rollback 7\n`);
+    expect(text.stdout).toContain(`migrate run mid ${flags} --from 2\n`);
+    expect(text.stdout).toContain(`mid.3 was being undone when its rollback stopped; the undo may or may not have taken effect.\n  to finish the rollback (checks live state first): migrate rollback 7 ${flags}\n`);
 
     const json = JSON.parse(migrate('status', '--json').stdout) as { steps: { ref: string; status: string; resume?: string }[] };
     expect(json.steps.filter((s) => s.resume).map((s) => [s.ref, s.status, s.resume])).toEqual([
-      ['mid.1', 'interrupted', `migrate ${flags} run mid --from 1`],
-      ['mid.2', 'applying', `migrate ${flags} run mid --from 2`],
-      ['mid.3', 'undoing', `migrate ${flags} rollback 7`],
+      ['mid.1', 'interrupted', `migrate run mid ${flags} --from 1`],
+      ['mid.2', 'applying', `migrate run mid ${flags} --from 2`],
+      ['mid.3', 'undoing', `migrate rollback 7 ${flags}`],
     ]);
 
     // The printed commands, as printed (with --yes: no terminal here), finish what was left.
