@@ -50,7 +50,10 @@ export function guardOutput(): void {
       }
     }
   });
-  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+  for (const [name, stream] of [
+    ['stdout', process.stdout],
+    ['stderr', process.stderr],
+  ] as const) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (!GONE.has(error.code ?? '')) throw error;
       if (closed) return;

@@ -52,11 +52,16 @@ export function scanText(text: string): Located[] {
   const found: Located[] = [];
   for (const match of text.matchAll(BIDI)) {
     const { line, col } = linePos(text, match.index);
-    found.push({ line, col, message: `bidirectional control character ${codePoint(match[0])}: it makes the text display differently from what it is (ids, titles and instructions must read as written); remove it` });
+    found.push({
+      line,
+      col,
+      message: `bidirectional control character ${codePoint(match[0])}: it makes the text display differently from what it is (ids, titles and instructions must read as written); remove it`,
+    });
     if (found.length >= 10) break;
   }
   const depthAt = flowTooDeep(text);
-  if (depthAt !== undefined) found.push({ ...linePos(text, depthAt), message: `nested more than ${MAX_DEPTH} levels deep; a runbook needs far fewer` });
+  if (depthAt !== undefined)
+    found.push({ ...linePos(text, depthAt), message: `nested more than ${MAX_DEPTH} levels deep; a runbook needs far fewer` });
   return found;
 }
 
@@ -107,14 +112,20 @@ export function scanDocument(doc: Document, locator: Locator, lines: LineCounter
       break;
     }
     if (n.tag && !CORE_TAGS.has(n.tag)) {
-      problems.push({ ...at(n), message: `the YAML tag "${n.tag.replace('tag:yaml.org,2002:', '!!')}" is not allowed: a runbook is plain data (strings, numbers, booleans, lists, maps)` });
+      problems.push({
+        ...at(n),
+        message: `the YAML tag "${n.tag.replace('tag:yaml.org,2002:', '!!')}" is not allowed: a runbook is plain data (strings, numbers, booleans, lists, maps)`,
+      });
     }
     if (isMap(n)) {
       for (const pair of n.items) {
         if (!isPair(pair)) continue;
         const key = keyOf(pair.key);
         if (key !== undefined && PROTO_KEYS.has(key)) {
-          problems.push({ ...at(pair.key as Node), message: `"${key}" cannot be a key: it names a JavaScript object's prototype; rename it` });
+          problems.push({
+            ...at(pair.key as Node),
+            message: `"${key}" cannot be a key: it names a JavaScript object's prototype; rename it`,
+          });
         }
         stack.push({ node: pair.key, depth: depth + 1 }, { node: pair.value, depth: depth + 1 });
       }

@@ -29,7 +29,14 @@ rollback:
   - { id: "3", title: Undo a, undo: [mid.1] }
 `,
 );
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', MIGRATE_STEP_PLUGINS: plugin, MIGRATE_RUNBOOK: book, MIGRATE_STATE_DIR: join(dir, 'state'), MIGRATE_ENV: 'local' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NO_COLOR: '1',
+  MIGRATE_STEP_PLUGINS: plugin,
+  MIGRATE_RUNBOOK: book,
+  MIGRATE_STATE_DIR: join(dir, 'state'),
+  MIGRATE_ENV: 'local',
+};
 delete env.CI;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,15 +103,21 @@ describe('a closed stdout (EPIPE)', () => {
   // Something for log and status to print.
   beforeAll(() => expect(migrate(['run', 'mid', '--yes']).code).toBe(0));
 
-  it.each([[['--help']], [['log']], [['log', '--json']], [['status']], [['plan', 'mid']], [['validate']]])('migrate %j | head: no stack trace, exit 0', async (args) => {
-    const r = await withStdoutClosed(args);
-    expect(r.err).toBe('');
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-  });
+  it.each([[['--help']], [['log']], [['log', '--json']], [['status']], [['plan', 'mid']], [['validate']]])(
+    'migrate %j | head: no stack trace, exit 0',
+    async (args) => {
+      const r = await withStdoutClosed(args);
+      expect(r.err).toBe('');
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(0);
+    },
+  );
 
   it('through a real shell pipe: migrate --help | head -1 prints the usage line, exit 0', () => {
-    const r = spawnSync('/bin/bash', ['-c', `"${process.execPath}" "${bin}" --help | head -1; exit \${PIPESTATUS[0]}`], { env, encoding: 'utf8' });
+    const r = spawnSync('/bin/bash', ['-c', `"${process.execPath}" "${bin}" --help | head -1; exit \${PIPESTATUS[0]}`], {
+      env,
+      encoding: 'utf8',
+    });
     expect(r.stdout).toBe('Usage: migrate [options] [command]\n');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

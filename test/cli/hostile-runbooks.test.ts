@@ -15,10 +15,15 @@ describe('hostile runbooks from the command line', () => {
   it.each(Object.keys(CASES))('%s: validate exits 2 with a located message, no stack trace', (name) => {
     const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
     writeFileSync(file, CASES[name]!);
-    const r = spawnSync(process.execPath, [join(root, 'dist/bin.js'), '--runbook', file, 'validate'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [join(root, 'dist/bin.js'), '--runbook', file, 'validate'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `, 'm'));
     expect(r.stderr).not.toMatch(/internal error|This is a bug|^\s+at /m);
-    if (name !== 'over the size limit') expect(r.stderr).toMatch(new RegExp(`^ {2}${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ `, 'm'));
+    if (name !== 'over the size limit')
+      expect(r.stderr).toMatch(new RegExp(`^ {2}${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ `, 'm'));
   });
 });

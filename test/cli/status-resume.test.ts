@@ -34,10 +34,20 @@ rollback:
   - { id: "7", title: Undo c, undo: [mid.3] }
 `,
 );
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', MIGRATE_STEP_PLUGINS: join(root, 'test/fixtures/plugins/json-file.mjs') };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NO_COLOR: '1',
+  CI: 'true',
+  MIGRATE_STEP_PLUGINS: join(root, 'test/fixtures/plugins/json-file.mjs'),
+};
 delete env.MIGRATE_ENV;
 delete env.MIGRATE_STATE_DIR;
-const migrate = (...args: string[]) => spawnSync(process.execPath, [join(root, 'dist/bin.js'), '--runbook', book, '--state-dir', stateDir, '--env', 'local', ...args], { env, encoding: 'utf8', input: '' });
+const migrate = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'dist/bin.js'), '--runbook', book, '--state-dir', stateDir, '--env', 'local', ...args], {
+    env,
+    encoding: 'utf8',
+    input: '',
+  });
 
 describe('status of unfinished steps', () => {
   it('lists interrupted among the statuses', () => {
@@ -58,10 +68,14 @@ describe('status of unfinished steps', () => {
     expect(text.status, text.stderr).toBe(0);
     const flags = `--runbook ${book} --state-dir ${stateDir} --env local`;
     expect(text.stdout).toMatch(/^ {2}mid\.1\s+interrupted {2}Set a/m);
-    expect(text.stdout).toContain(`mid.1 was interrupted in the middle of its change, which may or may not have taken effect.\n  to resume (reconciles it from live state, then goes on): migrate run mid ${flags} --from 1\n`);
+    expect(text.stdout).toContain(
+      `mid.1 was interrupted in the middle of its change, which may or may not have taken effect.\n  to resume (reconciles it from live state, then goes on): migrate run mid ${flags} --from 1\n`,
+    );
     expect(text.stdout).toContain(`mid.2 was stopped in the middle of its change`);
     expect(text.stdout).toContain(`migrate run mid ${flags} --from 2\n`);
-    expect(text.stdout).toContain(`mid.3 was being undone when its rollback stopped; the undo may or may not have taken effect.\n  to finish the rollback (checks live state first): migrate rollback 7 ${flags}\n`);
+    expect(text.stdout).toContain(
+      `mid.3 was being undone when its rollback stopped; the undo may or may not have taken effect.\n  to finish the rollback (checks live state first): migrate rollback 7 ${flags}\n`,
+    );
 
     const json = JSON.parse(migrate('status', '--json').stdout) as { steps: { ref: string; status: string; resume?: string }[] };
     expect(json.steps.filter((s) => s.resume).map((s) => [s.ref, s.status, s.resume])).toEqual([

@@ -29,4 +29,3 @@ export const CASES: Record<string, string> = {
   'an unclosed ${ in a title': `${HEAD}vars: { team: tis }\nphases:\n  mid:\n    - { id: "1", title: "Tell \${vars.team", type: wait, with: { duration: 1s } }\n`,
   'over the size limit': `${HEAD}${STEPS}description: |\n${`  ${'x'.repeat(99)}\n`.repeat(Math.ceil(MAX_RUNBOOK_BYTES / 100) + 10)}`,
 };
-

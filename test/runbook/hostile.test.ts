@@ -26,7 +26,9 @@ describe('hostile runbooks: located errors', () => {
   it('block nesting past the limit is refused, with the path cut short', () => {
     const details = problems(CASES['block nesting 200 deep']!);
     expect(details).toHaveLength(1);
-    expect(details[0]).toMatch(new RegExp(`^rb\\.yaml:${9 + MAX_DEPTH}:\\d+  vars(\\.a){${MAX_DEPTH - 1}}  nested more than ${MAX_DEPTH} levels deep`));
+    expect(details[0]).toMatch(
+      new RegExp(`^rb\\.yaml:${9 + MAX_DEPTH}:\\d+  vars(\\.a){${MAX_DEPTH - 1}}  nested more than ${MAX_DEPTH} levels deep`),
+    );
   });
 
   it('tags outside the core schema are refused, not read as strings', () => {
@@ -37,12 +39,17 @@ describe('hostile runbooks: located errors', () => {
   });
 
   it('core tags (!!str) and merge keys still load', () => {
-    const rb = parseRunbookText(`${HEAD}vars: { zone: !!str 123 }\nchecks:\n  base: &base { type: http.check, with: { url: "http://x" } }\n  other: { <<: *base }\n${STEPS}`, 'rb.yaml');
+    const rb = parseRunbookText(
+      `${HEAD}vars: { zone: !!str 123 }\nchecks:\n  base: &base { type: http.check, with: { url: "http://x" } }\n  other: { <<: *base }\n${STEPS}`,
+      'rb.yaml',
+    );
     expect(rb.name).toBe('demo');
   });
 
   it('__proto__, constructor and prototype are refused as keys anywhere, scalar or map', () => {
-    expect(problems(CASES['a scalar vars.__proto__']!)).toEqual([`rb.yaml:6:3  vars.__proto__  "__proto__" cannot be a key: it names a JavaScript object's prototype; rename it`]);
+    expect(problems(CASES['a scalar vars.__proto__']!)).toEqual([
+      `rb.yaml:6:3  vars.__proto__  "__proto__" cannot be a key: it names a JavaScript object's prototype; rename it`,
+    ]);
     expectProblem(problems(CASES['a map under __proto__']!), 'rb.yaml:9:3  checks.__proto__', '"__proto__" cannot be a key');
     const details = problems(CASES['constructor and prototype keys']!);
     expectProblem(details, 'rb.yaml:7:65  phases.mid[0].with.constructor', '"constructor" cannot be a key');
@@ -58,7 +65,9 @@ describe('hostile runbooks: located errors', () => {
   });
 
   it('an unclosed ${ in a title is an error, as it is in step parameters', () => {
-    expect(problems(CASES['an unclosed ${ in a title']!)).toEqual(['rb.yaml:8:25  phases.mid[0].title  unclosed "${" in "Tell ${vars.team"']);
+    expect(problems(CASES['an unclosed ${ in a title']!)).toEqual([
+      'rb.yaml:8:25  phases.mid[0].title  unclosed "${" in "Tell ${vars.team"',
+    ]);
   });
 
   it('a runbook over the size limit is refused unread', () => {
