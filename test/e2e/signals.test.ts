@@ -129,7 +129,7 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
 
         // The printed command, as printed (no terminal here, so with --yes), finishes the cutover.
         const resumeArgs = [...row!.resume!.split(' ').slice(1), '--yes'];
-        const resumed = await cli(resumeArgs, sandboxEnv(sandbox, state));
+        const resumed = await cli(resumeArgs, env);
         expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
         // The lowered TTL does not mean the old one has run out: it is waited out again.
         expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);
