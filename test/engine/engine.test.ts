@@ -91,6 +91,23 @@ describe('runPhase', () => {
     expect(world.writes).toEqual(['set a=one']);
   });
 
+  it('a signal during a wait step records it "interrupted" and stops with the resume command', async () => {
+    const world = new FakeWorld();
+    const controller = new AbortController();
+    const h = harness(world, { signal: controller.signal });
+    const run = runPhase(h.deps, [kv('1', 'a', 'one'), step('mid', '2', 'wait', { duration: '10m' }), kv('3', 'b', 'two')], resume);
+    setTimeout(() => controller.abort(), 100);
+    const result = await run;
+    expect(result.error?.code).toBe('ABORTED');
+    expect(result.summary).toMatchObject({ aborted: true, resume: 'migrate run mid --from 2' });
+    expect(ends(h.events)).toEqual(['mid.1:applied', 'mid.2:interrupted']);
+    const saved = await h.store.load();
+    expect(saved.steps['mid.1']?.status).toBe('applied');
+    expect(saved.steps['mid.2']?.status).toBe('interrupted');
+    expect(saved.steps['mid.3']).toBeUndefined();
+    expect(world.writes).toEqual(['set a=one']);
+  });
+
   it('a dry run reads and plans every step but never applies or saves', async () => {
     const world = new FakeWorld();
     const prompter = new ScriptedPrompter([]);
