@@ -135,17 +135,18 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
   }
 
   /**
-   * moto answers INSYNC at once and reuses one change id for every change. With slow INSYNC on,
-   * each ChangeResourceRecordSets gets an id of its own and both it and GetChange say PENDING
+   * moto answers INSYNC at once. With slow INSYNC on, each ChangeResourceRecordSets (whose id the
+   * strict layer makes unique) and GetChange of it say PENDING
    * until slowInsyncMs after that change was made, as Route 53 does while it propagates.
    */
   function holdPending(entry: RequestLogEntry, xml: string): string {
     const wait = faults.slowInsyncMs ?? 0;
     if (entry.operation === 'ChangeResourceRecordSets') {
-      const id = `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
+      // The strict moto gives each change an id of its own (and NoSuchChange for any other).
+      const id = /<Id>(?:\/change\/)?([^<]*)<\/Id>/.exec(xml)?.[1] ?? `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
       changes.set(id, Date.now());
       entry.rewritten = 'PENDING';
-      return xml.replace(/<Id>[^<]*<\/Id>/, `<Id>/change/${id}</Id>`).replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
+      return xml.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
     }
     const id = /<Id>(?:\/change\/)?([^<]*)<\/Id>/.exec(xml)?.[1];
     const madeAt = id === undefined ? undefined : changes.get(id);

@@ -2,7 +2,7 @@ import { RunbookError, messageOf } from '../errors.js';
 import { seedEstate } from './estate.js';
 import type { EstateIds } from './estate.js';
 import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
-import { startMoto } from './moto.js';
+import { setMotoTimeScale, startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
@@ -70,6 +70,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
+    // AWS's rate limits (CreateDeployment, AdminCreateUser) apply from here on, scaled like every wait.
+    await setMotoTimeScale(moto.url, timeScale);
     proxy.clearLog();
     const front = proxy;
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
