@@ -53,6 +53,8 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
   const target = new URL(options.target);
   const agent = new Agent({ keepAlive: true });
   const random = seededRandom(options.seed ?? 1);
+  // A stream of its own, so adding conflicts leaves the throttle/5xx sequence of a seed as it was.
+  const conflictRandom = seededRandom((options.seed ?? 1) ^ 0x5bd1e995);
   const requests: RequestLogEntry[] = [];
   /** Route 53 change id (without /change/) -> when ChangeResourceRecordSets returned it. */
   const changes = new Map<string, number>();
@@ -80,10 +82,11 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
     if (!isAws) return forward(req, res, entry, form, false);
 
     // Draw both numbers for every AWS request, so a seed gives the same sequence whatever the rates.
-    const [throttleDraw, errorDraw] = [random(), random()];
+    const [throttleDraw, errorDraw, conflictDraw] = [random(), random(), conflictRandom()];
     if (faults.latencyMs) await sleep(faults.latencyMs);
+    const conflict = op.service === 'apigateway' && op.write && conflictDraw < (faults.conflict ?? 0);
     const fault: InjectedFault | undefined =
-      throttleDraw < (faults.throttle ?? 0) ? 'throttle' : errorDraw < (faults.error5xx ?? 0) ? '5xx' : undefined;
+      throttleDraw < (faults.throttle ?? 0) ? 'throttle' : errorDraw < (faults.error5xx ?? 0) ? '5xx' : conflict ? 'conflict' : undefined;
     if (fault) {
       // Decided before anything reaches moto: an injected request is never also applied.
       req.resume();
