@@ -25,6 +25,8 @@ export interface ZoneRef {
 export interface Zone {
   id: string;
   name: string;
+  /** A private zone: Route 53's TestDNSAnswer does not answer for it. */
+  privateZone?: boolean;
 }
 
 const bareZoneId = (id: string): string => id.replace(/^\/hostedzone\//, '');
@@ -36,7 +38,7 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   if (ref.zoneId) {
     try {
       const out = await client.send(new GetHostedZoneCommand({ Id: ref.zoneId }));
-      return { id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId), name: fqdn(out.HostedZone?.Name ?? '') };
+      return { id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId), name: fqdn(out.HostedZone?.Name ?? ''), privateZone: out.HostedZone?.Config?.PrivateZone ?? ref.privateZone };
     } catch (error) {
       if (errorName(error) === 'NoSuchHostedZone') {
         throw new RunbookError('ASSERTION_FAILED', `hosted zone ${ref.zoneId} does not exist`, { cause: error, hint: 'Check zoneId and the environment (--env), or name the zone by zone.' });
@@ -54,7 +56,7 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   if (zones.length > 1) {
     throw new RunbookError('STEP_FAILED', `${zones.length} ${kind} hosted zones are named ${name}: ${zones.map((z) => bareZoneId(z.Id ?? '')).join(', ')}`, { hint: 'Name the zone by zoneId.' });
   }
-  return { id: bareZoneId(zones[0]?.Id ?? ''), name };
+  return { id: bareZoneId(zones[0]?.Id ?? ''), name, privateZone: ref.privateZone };
 }
 
 /** Every record set at exactly this name, whatever its type. */
