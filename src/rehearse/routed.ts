@@ -27,7 +27,11 @@ export interface RoutedRehearsalOptions {
 export function snapshotDifferences(a: Record<string, Json>, b: Record<string, Json>): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])]
     .filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k]))
-    .map((k) => `${k}: ${canonicalJson(a[k]).slice(0, 200)} != ${canonicalJson(b[k]).slice(0, 200)}`);
+    .map((k) => `${k}: ${show(a[k])} != ${show(b[k])}`);
+}
+
+function show(value: Json | undefined): string {
+  return value === undefined ? '(missing)' : canonicalJson(value).slice(0, 200);
 }
 
 /**
@@ -119,13 +123,15 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
     const injected = sandbox.proxy.requests.filter((r) => r.injected).length;
     if (injected) say(`Faults injected at the proxy: ${injected} of ${sandbox.proxy.requests.length} AWS requests.`);
     if (opts.json) {
-      const finalEstate = JSON.parse(
-        canonicalJson(await snapshot())
-          .split(routed.apiId)
-          .join('<apiId>')
-          .split(routed.zoneId)
-          .join('<zoneId>'),
-      ) as Json;
+      // Ids differ from one sandbox to the next: named instead, so two rehearsals compare.
+      const names: [string, string][] = [
+        [routed.apiId, '<apiId>'],
+        [routed.zoneId, '<zoneId>'],
+        [routed.staffPoolArn, '<staffPoolArn>'],
+        [routed.partnerOldPoolArn, '<partnerOldPoolArn>'],
+        [routed.partnerNewPoolArn, '<partnerNewPoolArn>'],
+      ];
+      const finalEstate = JSON.parse(names.reduce((text, [id, name]) => text.split(id).join(name), canonicalJson(await snapshot()))) as Json;
       process.stdout.write(`${JSON.stringify({ ok, timeScale: opts.timeScale, faults: opts.faultsText ?? null, stages, finalEstate, requests: sandbox.proxy.requests.length, injected }, null, 2)}\n`);
     }
     return ok ? 0 : 1;
