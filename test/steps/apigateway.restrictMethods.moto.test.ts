@@ -44,7 +44,7 @@ describe('apigateway.restrictMethods against moto', () => {
     expect(normalizePolicy(trip.before.policy)).toBe(normalizePolicy(original));
     const statements = (parsePolicy(trip.applied.policy ?? '') as { Statement: Record<string, unknown>[] }).Statement;
     expect(statements).toHaveLength(2);
-    expect(statements[0].Condition).toEqual({ IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } });
+    expect(statements[0]?.Condition).toEqual({ IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } });
     expect(trip.final.policy).toBe(trip.before.policy);
     expect(trip.undone.policy).toBe(trip.before.policy);
   });
