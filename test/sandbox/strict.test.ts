@@ -278,4 +278,22 @@ describe('the same refusals through botocore (the AWS CLI\'s client)', () => {
       await second.stop();
     }
   }, 90_000);
+
+  it('and through the AWS CLI itself, where it is installed', async () => {
+    const aws = process.env.MIGRATE_AWS_CLI ?? 'aws';
+    const run = (...args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(aws, [...args, '--endpoint-url', moto.url, '--region', 'eu-west-2'], { env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' }, timeout: 60_000 }, (error, _out, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stderr }),
+        ),
+      );
+    const version = await run('--version');
+    // No CLI on this machine: botocore above is the second client.
+    if (version.code !== 0) return;
+    const { zoneId, zoneName } = await route53();
+    const apex = await run('route53', 'change-resource-record-sets', '--hosted-zone-id', zoneId, '--change-batch', JSON.stringify({ Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: zoneName, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'x.example.net' }] } }] }));
+    expect(apex.stderr).toContain('(InvalidChangeBatch)');
+    const unknown = await run('route53', 'get-change', '--id', 'CNOSUCHCHANGE000');
+    expect(unknown.stderr).toContain('(NoSuchChange)');
+  }, 90_000);
 });
