@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitCode, RunbookError, messageOf } from './errors.js';
+import { describeFsError } from './state/fs-errors.js';
 
 function writeError(error: RunbookError): void {
   const lines = [`error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
@@ -18,7 +19,9 @@ export async function main(argv: string[]): Promise<number> {
     program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
     await program.parseAsync(argv, { from: 'node' });
     return code;
-  } catch (error) {
+  } catch (thrown) {
+    // A full disk or a read-only mount nobody wrapped is still the operator's to fix, not a bug.
+    const error = describeFsError(thrown) ?? thrown;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return ExitCode.usage;
@@ -30,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`internal error: ${messageOf(error)}\n`);
     if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    else process.stderr.write('This is a bug in migrate. Run again with --debug for the stack trace; state was saved before the failure.\n');
+    else process.stderr.write('This is a bug in migrate. Run again with --debug for the stack trace, and check "migrate status" before going on.\n');
     return ExitCode.stepFailed;
   }
 }

@@ -53,6 +53,9 @@ export type Change<S> =
   | { noop: true; current: S; summary?: string }
   | { noop: false; before: S; after: S; summary: string };
 
+/** Every status a checkpoint may hold: validation and listings take them from this one list. */
+export const STEP_STATUSES = ['pending', 'applying', 'applied', 'noop', 'skipped', 'failed', 'undoing', 'rolled-back', 'interrupted'] as const;
+
 export type StepStatus = 'pending' | 'applying' | 'applied' | 'noop' | 'skipped' | 'failed' | 'undoing' | 'rolled-back';
 
 export interface Checkpoint<S = unknown, P = unknown> {

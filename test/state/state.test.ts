@@ -83,7 +83,7 @@ describe('lock', () => {
     await writeFile(join(base, 'lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'then', command: 'run mid' }));
     expect(await readLock(base)).toMatchObject({ held: true, stale: true });
     await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({ code: 'LOCK_STALE', exitCode: 3, hint: expect.stringContaining('migrate unlock') });
-    expect(await releaseLock(base, 'prod', false)).toMatchObject({ pid });
+    expect(await releaseLock(base, 'prod', false)).toMatchObject({ info: { pid } });
     expect(await readLock(base)).toEqual({ held: false });
   });
 
@@ -91,7 +91,7 @@ describe('lock', () => {
     const base = await dir();
     const held = await acquireLock(base, 'run mid', 'prod');
     await expect(releaseLock(base, 'prod', false)).rejects.toMatchObject({ code: 'LOCKED' });
-    expect(await releaseLock(base, 'prod', true)).toMatchObject({ pid: process.pid });
+    expect(await releaseLock(base, 'prod', true)).toMatchObject({ info: { pid: process.pid } });
     await held.release();
   });
 
