@@ -111,12 +111,12 @@ async function lstatOrNothing(path: string): Promise<Stats | undefined> {
  * Writes a new private file that must not exist yet, whole and fsynced; on any failure the file
  * is removed again. Returns its inode (the lock's identity).
  */
-export async function writeNewFile(path: string, data: string, doing: string): Promise<number> {
+export async function writeNewFile(path: string, data: string, doing: string, shown = path): Promise<number> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
-    throw fsError(error, doing, path);
+    throw fsError(error, doing, shown);
   }
   try {
     await handle.writeFile(data, 'utf8');
@@ -127,7 +127,7 @@ export async function writeNewFile(path: string, data: string, doing: string): P
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
-    throw fsError(error, doing, path);
+    throw fsError(error, doing, shown);
   }
 }
 
@@ -146,7 +146,7 @@ export async function writeFileAtomic(file: string, data: string, hooks: { befor
   if (existing?.isSymbolicLink()) throw symlinkRefusal(file, what);
   if (existing && !existing.isFile()) throw fsError(Object.assign(new Error('not a file'), { code: 'EISDIR', syscall: 'rename', path: file }), `save the ${what}`, file);
   const temp = tempName(file);
-  await writeNewFile(temp, data, `save the ${what}`);
+  await writeNewFile(temp, data, `save the ${what}`, file);
   try {
     hooks.beforeRename?.();
     await rename(temp, file);

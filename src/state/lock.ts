@@ -118,7 +118,7 @@ export async function acquireLock(dir: string, command: string, env: string, att
   const raw = `${JSON.stringify(info)}\n`;
   let exists = false;
   try {
-    await writeNewFile(temp, raw, 'take the lock in');
+    await writeNewFile(temp, raw, 'take the lock', file);
     try {
       await link(temp, file);
     } catch (error) {
