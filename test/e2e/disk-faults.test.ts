@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { smallDisk, type SmallDisk } from '../helpers/small-disk.js';
-import { cli, localEnv, localRunbook, spawnCli, tempDir, type LocalRunbook } from './helpers.js';
+import { writeRealmExport } from '../users/helpers.js';
+import { RUNBOOK, cli, localEnv, localRunbook, sandboxEnv, spawnCli, tempDir, type LocalRunbook } from './helpers.js';
 
 /**
  * Issue 11: a full or read-only disk under the state directory is the operator's to fix, not a
@@ -107,4 +109,54 @@ describe('filesystem faults under the state directory', () => {
       disk.readOnly(false);
     }
   });
+});
+
+describe('users sync and users diff on a full or read-only state directory', () => {
+  const root = tempDir('migrate-disk-users-');
+  let disk: SmallDisk;
+  let sandbox: Sandbox;
+  let env: NodeJS.ProcessEnv;
+  const exportFile = join(root.path, 'realm.json');
+  const envDir = () => join(disk.path, 'sandbox');
+  const users = (...args: string[]) => cli(['--runbook', RUNBOOK, 'users', ...args, '--export', exportFile], env);
+
+  beforeAll(async () => {
+    disk = smallDisk();
+    sandbox = await startSandbox({ timeScale: 600 });
+    env = sandboxEnv(sandbox, disk.path, disk.env);
+    await writeRealmExport(exportFile, 30);
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    disk?.remove();
+    root.remove();
+  });
+
+  it('users sync on a full disk: exit 1 with a clear error, no unhandled rejection, the lock released', async () => {
+    disk.fill({ spare: true });
+    let sync;
+    try {
+      sync = await users('sync', '--yes');
+    } finally {
+      disk.free();
+    }
+    expect(sync.code, `${disk.mechanism}: ${sync.stderr}`).toBe(1);
+    expect(sync.stderr).toMatch(new RegExp(`^error: cannot (append to the audit log|save the file) ${envDir()}/(audit\\.jsonl|users-sync\\.json): no space left on the device \\(ENOSPC\\)$`, 'm'));
+    expect(sync.stderr).not.toMatch(/\n\s+at |unhandled|internal error|This is a bug/i);
+    expect(existsSync(join(envDir(), 'lock'))).toBe(false);
+    expect(readdirSync(envDir()).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 60_000);
+
+  it('users diff on a read-only state directory: the diff, and a warning that its audit entry was skipped', async () => {
+    disk.readOnly(true);
+    try {
+      const diff = await users('diff');
+      expect(diff.code, `${disk.mechanism}: ${diff.stderr}`).toBe(0);
+      expect(diff.stderr).toContain('warning: this dry run is not recorded in the audit log: ');
+      expect(diff.stderr).toMatch(/read-only \(EROFS\)/);
+      expect(diff.stderr).not.toMatch(/\n\s+at |unhandled|internal error/i);
+    } finally {
+      disk.readOnly(false);
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +14,8 @@ export interface SmallDisk {
   mechanism: 'tmpfs' | 'inject';
   /** Extra environment for the migrate processes that use this disk. */
   env: NodeJS.ProcessEnv;
-  fill(): void;
+  /** Fills the disk; with `spare`, room is left for one small file (the lock) and no more. */
+  fill(options?: { spare?: boolean }): void;
   free(): void;
   readOnly(on: boolean): void;
   remove(): void;
@@ -38,7 +39,7 @@ export function smallDisk(): SmallDisk {
       path,
       mechanism: 'tmpfs',
       env: {},
-      fill() {
+      fill(options = {}) {
         const fd = openSync(filler, 'a');
         const block = Buffer.alloc(4096);
         try {
@@ -48,6 +49,7 @@ export function smallDisk(): SmallDisk {
         } finally {
           closeSync(fd);
         }
+        if (options.spare) truncateSync(filler, Math.max(0, statSync(filler).size - 4096));
       },
       free: () => rmSync(filler, { force: true }),
       readOnly: (on) => execFileSync('mount', ['-o', `remount,${on ? 'ro' : 'rw'}`, path], { stdio: 'ignore' }),
@@ -63,7 +65,7 @@ export function smallDisk(): SmallDisk {
     path,
     mechanism: 'inject',
     env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${hook}`.trim(), MIGRATE_TEST_FS_DIR: path },
-    fill: () => writeFileSync(marker, 'ENOSPC'),
+    fill: (options = {}) => writeFileSync(marker, options.spare ? 'ENOSPC-SPARE' : 'ENOSPC'),
     free: () => rmSync(marker, { force: true }),
     readOnly: (on) => (on ? writeFileSync(marker, 'EROFS') : rmSync(marker, { force: true })),
     remove() {
