@@ -12,7 +12,10 @@ export async function logCommand(opts: GlobalOptions & { limit?: string | undefi
   const limit = opts.limit ? Number(opts.limit) : undefined;
   if (limit && limit > 0) entries = entries.slice(-limit);
   // A damaged line is shown where it stands, never a reason to hide the rest of the history.
-  if (bad.length > 0) warn(`${bad.length} line(s) of ${loaded.envDir}/audit.jsonl are not audit events (line ${bad.map((b) => b.line).join(', ')}); shown marked, left as they are`);
+  if (bad.length > 0)
+    warn(
+      `${bad.length} line(s) of ${loaded.envDir}/audit.jsonl are not audit events (line ${bad.map((b) => b.line).join(', ')}); shown marked, left as they are`,
+    );
   if (opts.json) {
     printJson({
       runbook: loaded.runbook.name,
@@ -26,13 +29,17 @@ export async function logCommand(opts: GlobalOptions & { limit?: string | undefi
   if (entries.length === 0) process.stdout.write(`no audit events yet for env ${loaded.env.name}\n`);
   for (const entry of entries) {
     if ('bad' in entry) {
-      process.stdout.write(`${k.red(`!! line ${entry.line}: ${entry.bad}`)}  ${k.dim(entry.text.length > 120 ? `${entry.text.slice(0, 120)}…` : entry.text)}\n`);
+      process.stdout.write(
+        `${k.red(`!! line ${entry.line}: ${entry.bad}`)}  ${k.dim(entry.text.length > 120 ? `${entry.text.slice(0, 120)}…` : entry.text)}\n`,
+      );
       continue;
     }
     const e = entry.event;
     const who = e.identity ? `${e.user} as ${e.identity}` : e.user;
     const what = [e.event, e.step, e.result].filter(Boolean).join(' ');
-    process.stdout.write(`${k.dim(e.time)}  ${what.padEnd(32)}  ${k.dim(`${e.command}${e.dryRun ? ' (dry run)' : ''} · ${who}`)}${e.detail ? `\n${' '.repeat(26)}${e.detail}` : ''}\n`);
+    process.stdout.write(
+      `${k.dim(e.time)}  ${what.padEnd(32)}  ${k.dim(`${e.command}${e.dryRun ? ' (dry run)' : ''} · ${who}`)}${e.detail ? `\n${' '.repeat(26)}${e.detail}` : ''}\n`,
+    );
   }
   return 0;
 }

@@ -11,7 +11,13 @@ export async function unlockCommand(opts: GlobalOptions & { force?: boolean | un
     return 0;
   }
   const what = released.info ? describeHolder(released.info) : `an unreadable lock file (${released.unreadable})`;
-  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({ event: 'unlock', detail: `${released.file}: ${what}`, result: opts.force ? 'forced' : 'released' });
-  process.stdout.write(`released the lock on "${loaded.env.name}" (was ${what}): removed ${released.file}\nCheck "migrate status --env ${loaded.env.name}" for a step left half-done before running again.\n`);
+  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({
+    event: 'unlock',
+    detail: `${released.file}: ${what}`,
+    result: opts.force ? 'forced' : 'released',
+  });
+  process.stdout.write(
+    `released the lock on "${loaded.env.name}" (was ${what}): removed ${released.file}\nCheck "migrate status --env ${loaded.env.name}" for a step left half-done before running again.\n`,
+  );
   return 0;
 }

@@ -44,7 +44,10 @@ export class AuditLog {
     if (this.skipped) return;
     try {
       await ensurePrivateDir(this.dir);
-      await appendLineDurable(this.file, JSON.stringify(this.line(event)), { what: 'audit log', onTornTail: (partial) => this.keepTornTail(partial) });
+      await appendLineDurable(this.file, JSON.stringify(this.line(event)), {
+        what: 'audit log',
+        onTornTail: (partial) => this.keepTornTail(partial),
+      });
     } catch (error) {
       if (!this.base.dryRun || !isRunbookFsError(error)) throw error;
       this.skipped = true;
@@ -53,7 +56,13 @@ export class AuditLog {
   }
 
   private line(event: Record<string, unknown>): Record<string, unknown> {
-    const line: Record<string, unknown> = { time: new Date().toISOString(), user: this.base.user, identity: this.identity(), command: this.base.command, env: this.base.env };
+    const line: Record<string, unknown> = {
+      time: new Date().toISOString(),
+      user: this.base.user,
+      identity: this.identity(),
+      command: this.base.command,
+      env: this.base.env,
+    };
     if (this.base.dryRun) line.dryRun = true;
     for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
     return line;
@@ -66,8 +75,12 @@ export class AuditLog {
   private async keepTornTail(partial: string): Promise<string> {
     const aside = `${this.file}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
     await writeNewFile(aside, partial, 'keep the torn audit line in');
-    warn(`${this.file} ended in a partial line (${Buffer.byteLength(partial)} bytes, from an append cut short); a copy was kept in ${aside} and the log goes on from a fresh line`);
-    return JSON.stringify(this.line({ event: 'audit-torn-tail', result: 'kept', detail: `a partial last line was kept in ${basename(aside)}` }));
+    warn(
+      `${this.file} ended in a partial line (${Buffer.byteLength(partial)} bytes, from an append cut short); a copy was kept in ${aside} and the log goes on from a fresh line`,
+    );
+    return JSON.stringify(
+      this.line({ event: 'audit-torn-tail', result: 'kept', detail: `a partial last line was kept in ${basename(aside)}` }),
+    );
   }
 
   /** Every line in order; a line that is not a JSON event is returned marked, never fatal. */
@@ -83,7 +96,8 @@ export class AuditLog {
       const torn = index === lines.length - 1 ? ' (the last line, cut short)' : '';
       try {
         const parsed = JSON.parse(raw) as unknown;
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as AuditEvent).event !== 'string') out.push({ line, bad: `not an audit event${torn}`, text: raw });
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as AuditEvent).event !== 'string')
+          out.push({ line, bad: `not an audit event${torn}`, text: raw });
         else out.push({ line, event: parsed as AuditEvent });
       } catch {
         out.push({ line, bad: `not a JSON line${torn}`, text: raw });

@@ -71,7 +71,17 @@ export function fsError(error: unknown, doing: string, path?: string): RunbookEr
 /** For main.ts: an errno error nobody wrapped still becomes a message, not "a bug". */
 export function describeFsError(error: unknown): RunbookError | undefined {
   if (!isFsError(error)) return undefined;
-  const verbs: Record<string, string> = { open: 'open', write: 'write to', read: 'read', mkdir: 'create the directory', rename: 'rename', unlink: 'remove', chmod: 'change the mode of', link: 'create', scandir: 'list' };
+  const verbs: Record<string, string> = {
+    open: 'open',
+    write: 'write to',
+    read: 'read',
+    mkdir: 'create the directory',
+    rename: 'rename',
+    unlink: 'remove',
+    chmod: 'change the mode of',
+    link: 'create',
+    scandir: 'list',
+  };
   return fsError(error, verbs[error.syscall ?? ''] ?? error.syscall ?? 'use', error.path) as RunbookError;
 }
 

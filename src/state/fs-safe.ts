@@ -10,7 +10,10 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const mode = (st: Stats) => `0${(st.mode & 0o777).toString(8)}`;
 
 function symlinkRefusal(path: string, what: string) {
-  return unsafePath(`${path} is a symbolic link; migrate does not follow links for its ${what}`, `Replace the link with the real ${what === 'state directory' ? 'directory' : 'file'}, or point --state-dir at the real location. Nothing was read or written through it.`);
+  return unsafePath(
+    `${path} is a symbolic link; migrate does not follow links for its ${what}`,
+    `Replace the link with the real ${what === 'state directory' ? 'directory' : 'file'}, or point --state-dir at the real location. Nothing was read or written through it.`,
+  );
 }
 
 /**
@@ -27,14 +30,24 @@ export async function checkPrivateDir(dir: string): Promise<boolean> {
     throw fsError(error, 'open the state directory', dir);
   }
   if (st.isSymbolicLink()) throw symlinkRefusal(dir, 'state directory');
-  if (!st.isDirectory()) throw fsError(Object.assign(new Error('not a directory'), { code: 'ENOTDIR', syscall: 'lstat', path: dir }), 'use the state directory', dir);
+  if (!st.isDirectory())
+    throw fsError(
+      Object.assign(new Error('not a directory'), { code: 'ENOTDIR', syscall: 'lstat', path: dir }),
+      'use the state directory',
+      dir,
+    );
   if (st.mode & 0o077) {
     try {
       await chmod(dir, 0o700);
       warn(`${dir} was open to other users (mode ${mode(st)}); made it 0700`);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EROFS') warn(`${dir} is open to other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
-      else throw unsafePath(`${dir} is open to other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`, `Run: chmod 700 ${dir} (as its owner).`);
+      if ((error as NodeJS.ErrnoException).code === 'EROFS')
+        warn(`${dir} is open to other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
+      else
+        throw unsafePath(
+          `${dir} is open to other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`,
+          `Run: chmod 700 ${dir} (as its owner).`,
+        );
     }
   }
   return true;
@@ -58,8 +71,13 @@ async function narrowMode(handle: FileHandle, st: Stats, path: string): Promise<
     await handle.chmod(0o600);
     warn(`${path} was readable by other users (mode ${mode(st)}); made it 0600`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EROFS') warn(`${path} is readable by other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
-    else throw unsafePath(`${path} is readable by other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`, `Run: chmod 600 ${path} (as its owner).`);
+    if ((error as NodeJS.ErrnoException).code === 'EROFS')
+      warn(`${path} is readable by other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
+    else
+      throw unsafePath(
+        `${path} is readable by other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`,
+        `Run: chmod 600 ${path} (as its owner).`,
+      );
   }
 }
 
@@ -144,7 +162,8 @@ export async function writeFileAtomic(file: string, data: string, hooks: { befor
   const what = hooks.what ?? 'file';
   const existing = await lstatOrNothing(file);
   if (existing?.isSymbolicLink()) throw symlinkRefusal(file, what);
-  if (existing && !existing.isFile()) throw fsError(Object.assign(new Error('not a file'), { code: 'EISDIR', syscall: 'rename', path: file }), `save the ${what}`, file);
+  if (existing && !existing.isFile())
+    throw fsError(Object.assign(new Error('not a file'), { code: 'EISDIR', syscall: 'rename', path: file }), `save the ${what}`, file);
   const temp = tempName(file);
   await writeNewFile(temp, data, `save the ${what}`, file);
   try {
@@ -174,7 +193,11 @@ async function syncDir(dir: string): Promise<void> {
  * When the file ends in a partial line (a crash or a full disk cut the last append short), the
  * new line starts on a fresh one and `onTornTail` gets the partial line first.
  */
-export async function appendLineDurable(file: string, line: string, options: { what?: string; onTornTail?: (partial: string) => Promise<string | undefined> } = {}): Promise<void> {
+export async function appendLineDurable(
+  file: string,
+  line: string,
+  options: { what?: string; onTornTail?: (partial: string) => Promise<string | undefined> } = {},
+): Promise<void> {
   const what = options.what ?? 'file';
   const handle = (await openNoFollow(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, what, `append to the ${what}`))!;
   try {

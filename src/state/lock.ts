@@ -56,7 +56,8 @@ function unreadableReason(text: string, parsed: unknown): string | undefined {
   if (parsed === undefined) return 'it is not JSON';
   const v = parsed as Partial<Record<keyof LockInfo, unknown>> | null;
   if (!v || typeof v !== 'object' || Array.isArray(v)) return 'it is not a JSON object';
-  if (!Number.isInteger(v.pid) || (v.pid as number) <= 0 || typeof v.host !== 'string' || !v.host) return 'it names no process (pid and host)';
+  if (!Number.isInteger(v.pid) || (v.pid as number) <= 0 || typeof v.host !== 'string' || !v.host)
+    return 'it names no process (pid and host)';
   if (typeof v.since !== 'string' || typeof v.command !== 'string') return 'it lacks the time or the command of its holder';
   return undefined;
 }
@@ -144,23 +145,32 @@ export async function acquireLock(dir: string, command: string, env: string, att
       try {
         await removeIfSame(file, raw);
       } catch (error) {
-        warn(`the lock ${file} could not be removed (${(error as Error).message}); once this run has ended, release it with: migrate unlock --env ${env} --force`);
+        warn(
+          `the lock ${file} could not be removed (${(error as Error).message}); once this run has ended, release it with: migrate unlock --env ${env} --force`,
+        );
       }
     },
   };
 }
 
 function lockedError(state: LockState, env: string, file: string): RunbookError {
-  if (!state.held) return new RunbookError('LOCKED', `environment "${env}" is locked (${file} keeps changing)`, { hint: 'Another migrate is starting and ending runs on it; wait and try again.' });
+  if (!state.held)
+    return new RunbookError('LOCKED', `environment "${env}" is locked (${file} keeps changing)`, {
+      hint: 'Another migrate is starting and ending runs on it; wait and try again.',
+    });
   if (state.info === null) {
     return new RunbookError('LOCKED', `environment "${env}" is locked by a lock file that cannot be read: ${file} (${state.unreadable})`, {
       hint: `Make sure no other migrate is running on "${env}", then remove it with: migrate unlock --env ${env} --force`,
     });
   }
   if (state.stale) {
-    return new RunbookError('LOCK_STALE', `environment "${env}" has a stale lock: ${describeHolder(state.info)}, and that process is gone`, {
-      hint: `Check "migrate status --env ${env}" for a step left half-done, then release it with: migrate unlock --env ${env}`,
-    });
+    return new RunbookError(
+      'LOCK_STALE',
+      `environment "${env}" has a stale lock: ${describeHolder(state.info)}, and that process is gone`,
+      {
+        hint: `Check "migrate status --env ${env}" for a step left half-done, then release it with: migrate unlock --env ${env}`,
+      },
+    );
   }
   return new RunbookError('LOCKED', `environment "${env}" is locked by ${describeHolder(state.info)}`, {
     hint: `Wait for it to finish. If that run is really gone (another host), release it with: migrate unlock --env ${env} --force`,
@@ -185,14 +195,20 @@ export async function releaseLock(dir: string, env: string, force: boolean): Pro
   }
   if (!force && state.info && !state.stale) {
     const sameHost = state.info.host === hostname();
-    throw new RunbookError('LOCKED', `the lock on "${env}" is held by ${describeHolder(state.info)}${sameHost ? ', which is still running' : ' (another host: cannot tell whether it still runs)'}`, {
-      hint: `Stop that run first. If you are sure it is gone: migrate unlock --env ${env} --force`,
-    });
+    throw new RunbookError(
+      'LOCKED',
+      `the lock on "${env}" is held by ${describeHolder(state.info)}${sameHost ? ', which is still running' : ' (another host: cannot tell whether it still runs)'}`,
+      {
+        hint: `Stop that run first. If you are sure it is gone: migrate unlock --env ${env} --force`,
+      },
+    );
   }
   const outcome = await removeIfSame(file, state.raw);
   if (outcome === 'gone') return null;
   if (outcome === 'replaced') {
-    throw new RunbookError('LOCKED', `the lock on "${env}" was taken by another run while unlock looked at it; it was left in place`, { hint: `See who holds it: migrate status --env ${env}` });
+    throw new RunbookError('LOCKED', `the lock on "${env}" was taken by another run while unlock looked at it; it was left in place`, {
+      hint: `See who holds it: migrate status --env ${env}`,
+    });
   }
   return state.info ? { info: state.info, file } : { info: null, file, unreadable: state.unreadable };
 }

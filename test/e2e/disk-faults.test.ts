@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { smallDisk, type SmallDisk } from '../helpers/small-disk.js';
 import { writeRealmExport } from '../users/helpers.js';
-import { RUNBOOK, cli, localEnv, localRunbook, sandboxEnv, spawnCli, tempDir, type LocalRunbook } from './helpers.js';
+import { type CliResult, RUNBOOK, cli, localEnv, localRunbook, sandboxEnv, spawnCli, tempDir, type LocalRunbook } from './helpers.js';
 
 /**
  * Issue 11: a full or read-only disk under the state directory is the operator's to fix, not a
@@ -62,14 +62,18 @@ describe('filesystem faults under the state directory', () => {
     const run = spawnCli(['--runbook', book.file, 'run', 'mid', '--yes'], env);
     await run.waitForLine(/^▸ mid\.2 /);
     disk.fill();
-    let done;
+    let done: CliResult;
     try {
       done = await run.done;
     } finally {
       disk.free();
     }
     expect(done.code, `${disk.mechanism}: ${done.stderr}`).toBe(1);
-    expect(done.stderr).toMatch(new RegExp(`cannot (save the state file|append to the audit log) ${envDir()}/(state\\.json|audit\\.jsonl): no space left on the device \\(ENOSPC\\)`));
+    expect(done.stderr).toMatch(
+      new RegExp(
+        `cannot (save the state file|append to the audit log) ${envDir()}/(state\\.json|audit\\.jsonl): no space left on the device \\(ENOSPC\\)`,
+      ),
+    );
     clean(done.stderr);
     expect(done.stdout).not.toMatch(/state was saved/i);
     expect(existsSync(join(envDir(), 'lock'))).toBe(false);
@@ -80,7 +84,10 @@ describe('filesystem faults under the state directory', () => {
     const again = await migrate('run', 'mid', '--yes');
     expect(again.code, again.stderr).toBe(0);
     const status = await migrate('status', '--json');
-    expect((JSON.parse(status.stdout) as { steps: { ref: string; status: string }[] }).steps.map((s) => s.status)).toEqual(['applied', 'applied']);
+    expect((JSON.parse(status.stdout) as { steps: { ref: string; status: string }[] }).steps.map((s) => s.status)).toEqual([
+      'applied',
+      'applied',
+    ]);
     const log = await migrate('log');
     expect(log.code, log.stderr).toBe(0);
     expect(log.stdout).toMatch(/run-end ok/);
@@ -89,11 +96,16 @@ describe('filesystem faults under the state directory', () => {
   it('a read-only state directory: plan and dry runs work (their audit entry skipped with a warning); a real run exits 1 naming the path', async () => {
     disk.readOnly(true);
     try {
-      for (const args of [['plan', 'mid'], ['run', 'mid', '--dry-run']]) {
+      for (const args of [
+        ['plan', 'mid'],
+        ['run', 'mid', '--dry-run'],
+      ]) {
         const dry = await migrate(...args);
         expect(dry.code, `${disk.mechanism} ${args.join(' ')}: ${dry.stderr}`).toBe(0);
         expect(dry.stdout).toMatch(/DRY RUN/);
-        expect(dry.stderr).toContain(`warning: this dry run is not recorded in the audit log: cannot append to the audit log ${join(envDir(), 'audit.jsonl')}: the filesystem is read-only (EROFS)`);
+        expect(dry.stderr).toContain(
+          `warning: this dry run is not recorded in the audit log: cannot append to the audit log ${join(envDir(), 'audit.jsonl')}: the filesystem is read-only (EROFS)`,
+        );
         clean(dry.stderr);
       }
       const status = await migrate('status');
@@ -134,14 +146,19 @@ describe('users sync and users diff on a full or read-only state directory', () 
 
   it('users sync on a full disk: exit 1 with a clear error, no unhandled rejection, the lock released', async () => {
     disk.fill({ spare: true });
-    let sync;
+    let sync: CliResult;
     try {
       sync = await users('sync', '--yes');
     } finally {
       disk.free();
     }
     expect(sync.code, `${disk.mechanism}: ${sync.stderr}`).toBe(1);
-    expect(sync.stderr).toMatch(new RegExp(`^error: cannot (append to the audit log|save the file) ${envDir()}/(audit\\.jsonl|users-sync\\.json): no space left on the device \\(ENOSPC\\)$`, 'm'));
+    expect(sync.stderr).toMatch(
+      new RegExp(
+        `^error: cannot (append to the audit log|save the file) ${envDir()}/(audit\\.jsonl|users-sync\\.json): no space left on the device \\(ENOSPC\\)$`,
+        'm',
+      ),
+    );
     expect(sync.stderr).not.toMatch(/\n\s+at |unhandled|internal error|This is a bug/i);
     expect(existsSync(join(envDir(), 'lock'))).toBe(false);
     expect(readdirSync(envDir()).filter((f) => f.endsWith('.tmp'))).toEqual([]);

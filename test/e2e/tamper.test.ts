@@ -1,7 +1,23 @@
-import { appendFileSync, chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLines, cli, localEnv, localRunbook, tempDir, type LocalRunbook } from './helpers.js';
+
+/** A state file as JSON, to be broken on purpose. */
+type StateDoc = Record<string, unknown> & { steps: Record<string, unknown> };
 
 /**
  * Issue 11: state that cannot lie. Each tampering the adversarial run tried on an environment's
@@ -15,7 +31,11 @@ describe('tampered state files', () => {
   let n = 0;
 
   /** A fresh copy of a state dir after one real `run mid`; `tamper` edits its env dir. */
-  function copy(tamper: (envDir: string, stateDir: string) => void = () => undefined): { state: string; envDir: string; env: NodeJS.ProcessEnv } {
+  function copy(tamper: (envDir: string, stateDir: string) => void = () => undefined): {
+    state: string;
+    envDir: string;
+    env: NodeJS.ProcessEnv;
+  } {
     const state = join(root.path, `copy-${n++}`);
     cpSync(good, state, { recursive: true });
     const envDir = join(state, 'local');
@@ -23,9 +43,9 @@ describe('tampered state files', () => {
     return { state, envDir, env: localEnv(state) };
   }
   const migrate = (env: NodeJS.ProcessEnv, ...args: string[]) => cli(['--runbook', book.file, ...args], env);
-  const editState = (envDir: string, edit: (doc: Record<string, any>) => void) => {
+  const editState = (envDir: string, edit: (doc: StateDoc) => void) => {
     const file = join(envDir, 'state.json');
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as StateDoc;
     edit(doc);
     writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   };
@@ -43,15 +63,31 @@ describe('tampered state files', () => {
   afterAll(() => root.remove());
 
   describe('state.json validated as a whole', () => {
-    const cases: [string, (doc: Record<string, any>) => void, RegExp][] = [
+    const cases: [string, (doc: StateDoc) => void, RegExp][] = [
       ['version 0', (d) => (d.version = 0), /state\.json:2:\d+: version is 0, not a state version \(1 for this migrate\)/],
       ['version -1', (d) => (d.version = -1), /state\.json:2:\d+: version is -1, not a state version/],
-      ['another environment', (d) => (d.env = 'prod'), /state\.json:4:\d+: env is "prod": this state belongs to another environment than "local"/],
-      ['another runbook', (d) => (d.runbook = 'other-book'), /state\.json:3:\d+: runbook is "other-book": this state belongs to another runbook than "e2e-local"/],
-      ['a checkpoint "garbage"', (d) => (d.steps['mid.1'] = 'garbage'), /state\.json:7:\d+: steps\["mid\.1"\] is "garbage", not a checkpoint/],
+      [
+        'another environment',
+        (d) => (d.env = 'prod'),
+        /state\.json:4:\d+: env is "prod": this state belongs to another environment than "local"/,
+      ],
+      [
+        'another runbook',
+        (d) => (d.runbook = 'other-book'),
+        /state\.json:3:\d+: runbook is "other-book": this state belongs to another runbook than "e2e-local"/,
+      ],
+      [
+        'a checkpoint "garbage"',
+        (d) => (d.steps['mid.1'] = 'garbage'),
+        /state\.json:7:\d+: steps\["mid\.1"\] is "garbage", not a checkpoint/,
+      ],
       ['a checkpoint null', (d) => (d.steps['mid.1'] = null), /steps\["mid\.1"\] is null, not a checkpoint/],
       ['a checkpoint []', (d) => (d.steps['mid.2'] = []), /state\.json:\d+:\d+: steps\["mid\.2"\] is \[\], not a checkpoint/],
-      ['an unknown status', (d) => (d.steps['mid.1'].status = 'done'), /steps\["mid\.1"\]\.status is "done", not one of pending, applying, applied, noop, skipped, failed, undoing, rolled-back, interrupted/],
+      [
+        'an unknown status',
+        (d) => ((d.steps['mid.1'] as Record<string, unknown>).status = 'done'),
+        /steps\["mid\.1"\]\.status is "done", not one of pending, applying, applied, noop, skipped, failed, undoing, rolled-back, interrupted/,
+      ],
     ];
     it.each(cases)('%s: exit 2, a located refusal naming the file, the file untouched', async (_name, edit, message) => {
       const { envDir, env } = copy((dir) => editState(dir, edit));
@@ -76,7 +112,9 @@ describe('tampered state files', () => {
     for (const args of [['status'], ['run', 'mid', '--yes']]) {
       const result = await migrate(env, ...args);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toContain(`error: ${join(envDir, 'state.json')} is a symbolic link; migrate does not follow links for its state file`);
+      expect(result.stderr).toContain(
+        `error: ${join(envDir, 'state.json')} is a symbolic link; migrate does not follow links for its state file`,
+      );
       noStack(result.stderr);
     }
     expect(lstatSync(join(envDir, 'state.json')).isSymbolicLink()).toBe(true);
@@ -140,25 +178,33 @@ describe('tampered state files', () => {
     const linesBefore = readFileSync(audit, 'utf8').split('\n').length;
     const run = await migrate(env, 'run', 'mid', '--yes');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`warning: ${audit.replace(/[.]/g, '\\.')} ended in a partial line \\(\\d+ bytes, from an append cut short\\); a copy was kept in ${audit.replace(/[.]/g, '\\.')}\\.torn-`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `warning: ${audit.replace(/[.]/g, '\\.')} ended in a partial line \\(\\d+ bytes, from an append cut short\\); a copy was kept in ${audit.replace(/[.]/g, '\\.')}\\.torn-`,
+      ),
+    );
     const aside = readdirSync(envDir).filter((f) => f.startsWith('audit.jsonl.torn-'));
     expect(aside).toHaveLength(1);
     expect(readFileSync(join(envDir, aside[0]!), 'utf8')).toBe('{"time":"2026-01-01T00:00:00Z","user":"ops","comm');
     const lines = readFileSync(audit, 'utf8').split('\n');
     expect(lines[linesBefore - 1]).toBe('{"time":"2026-01-01T00:00:00Z","user":"ops","comm');
-    expect(JSON.parse(lines[linesBefore]!)).toMatchObject({ event: 'audit-torn-tail', detail: expect.stringContaining(aside[0]) });
+    expect(JSON.parse(lines[linesBefore]!)).toMatchObject({ event: 'audit-torn-tail', detail: expect.stringContaining(aside[0]!) });
     expect(JSON.parse(lines[linesBefore + 1]!)).toMatchObject({ event: 'run-start', command: 'run mid' });
 
     const log = await migrate(env, 'log');
     expect(log.code, log.stderr).toBe(0);
-    expect(log.stdout).toMatch(new RegExp(`^!! line ${linesBefore}: not a JSON line  \\{"time":"2026-01-01T00:00:00Z","user":"ops","comm$`, 'm'));
+    expect(log.stdout).toMatch(
+      new RegExp(`^!! line ${linesBefore}: not a JSON line  \\{"time":"2026-01-01T00:00:00Z","user":"ops","comm$`, 'm'),
+    );
     expect(log.stdout.match(/run-start/g)).toHaveLength(2);
     expect(log.stdout).toMatch(/run-end ok/);
     expect(log.stderr).toContain(`warning: 1 line(s) of ${envDir}/audit.jsonl are not audit events (line ${linesBefore})`);
     const json = await migrate(env, 'log', '--json');
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.stdout) as { events: unknown[]; badLines: { line: number }[] };
-    expect(doc.badLines).toEqual([{ line: linesBefore, problem: 'not a JSON line', text: '{"time":"2026-01-01T00:00:00Z","user":"ops","comm' }]);
+    expect(doc.badLines).toEqual([
+      { line: linesBefore, problem: 'not a JSON line', text: '{"time":"2026-01-01T00:00:00Z","user":"ops","comm' },
+    ]);
     expect(doc.events).toHaveLength(lines.filter(Boolean).length - 1);
   });
 
@@ -180,7 +226,9 @@ describe('tampered state files', () => {
       expect(status.stdout).toContain('locked by a lock file that cannot be read (it names no process (pid and host))');
       const run = await migrate(env, 'run', 'mid', '--yes');
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`error: environment "local" is locked by a lock file that cannot be read: ${lock} (it names no process (pid and host))`);
+      expect(run.stderr).toContain(
+        `error: environment "local" is locked by a lock file that cannot be read: ${lock} (it names no process (pid and host))`,
+      );
       expect(run.stderr).not.toContain('undefined');
       const unlock = await migrate(env, 'unlock');
       expect(unlock.code).toBe(3);
@@ -188,9 +236,15 @@ describe('tampered state files', () => {
       expect(existsSync(lock)).toBe(true);
       const forced = await migrate(env, 'unlock', '--force');
       expect(forced.code, forced.stderr).toBe(0);
-      expect(forced.stdout).toContain(`released the lock on "local" (was an unreadable lock file (it names no process (pid and host))): removed ${lock}`);
+      expect(forced.stdout).toContain(
+        `released the lock on "local" (was an unreadable lock file (it names no process (pid and host))): removed ${lock}`,
+      );
       expect(existsSync(lock)).toBe(false);
-      expect(auditLines(join(envDir, '..'), 'local').at(-1)).toMatchObject({ event: 'unlock', result: 'forced', detail: expect.stringContaining(lock) });
+      expect(auditLines(join(envDir, '..'), 'local').at(-1)).toMatchObject({
+        event: 'unlock',
+        result: 'forced',
+        detail: expect.stringContaining(lock),
+      });
     });
 
     it('an empty lock too', async () => {
@@ -212,7 +266,9 @@ describe('tampered state files', () => {
     mkdirSync(join(dirAsState, 'local', 'state.json'), { recursive: true });
     const status = await migrate(localEnv(dirAsState), 'status');
     expect(status.code, status.stderr).toBe(2);
-    expect(status.stderr).toContain(`error: cannot read the state file ${join(dirAsState, 'local', 'state.json')}: it is a directory, not a file (EISDIR)`);
+    expect(status.stderr).toContain(
+      `error: cannot read the state file ${join(dirAsState, 'local', 'state.json')}: it is a directory, not a file (EISDIR)`,
+    );
     noStack(status.stderr);
   });
 });

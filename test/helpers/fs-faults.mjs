@@ -12,7 +12,13 @@ if (dir) {
   const marker = `${dir}.fault`;
   const fault = () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '');
   const under = (p) => typeof p === 'string' && (resolve(p) === dir || resolve(p).startsWith(`${dir}/`));
-  const fail = (code, syscall, path) => Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, ${syscall} '${path}'`), { code, syscall, path, errno: code === 'ENOSPC' ? -28 : -30 });
+  const fail = (code, syscall, path) =>
+    Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, ${syscall} '${path}'`), {
+      code,
+      syscall,
+      path,
+      errno: code === 'ENOSPC' ? -28 : -30,
+    });
   const writesTo = (flags) => (typeof flags === 'number' ? (flags & 3) !== 0 : /[wa+]/.test(flags ?? 'r'));
   const tracked = new WeakMap();
 

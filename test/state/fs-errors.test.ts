@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeFsError, fsError } from '../../src/state/fs-errors.js';
 import { RunbookError } from '../../src/errors.js';
 
-const errno = (code: string, syscall = 'open', path = '/state/local/state.json') => Object.assign(new Error(`${code}: something, ${syscall} '${path}'`), { code, syscall, path });
+const errno = (code: string, syscall = 'open', path = '/state/local/state.json') =>
+  Object.assign(new Error(`${code}: something, ${syscall} '${path}'`), { code, syscall, path });
 
 /** Issue 11: each filesystem error an operator can meet is a message naming the path and what to do. */
 describe('filesystem errors', () => {

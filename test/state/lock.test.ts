@@ -27,11 +27,19 @@ describe('an unreadable lock', () => {
     expect(await readLock(base)).toMatchObject({ held: true, info: null, unreadable: reason });
 
     const taken = acquireLock(base, 'run mid', 'prod');
-    await expect(taken).rejects.toMatchObject({ code: 'LOCKED', exitCode: 3, message: `environment "prod" is locked by a lock file that cannot be read: ${file} (${reason})` });
+    await expect(taken).rejects.toMatchObject({
+      code: 'LOCKED',
+      exitCode: 3,
+      message: `environment "prod" is locked by a lock file that cannot be read: ${file} (${reason})`,
+    });
     await expect(taken).rejects.toMatchObject({ hint: expect.stringContaining('migrate unlock --env prod --force') });
     await expect(taken).rejects.not.toMatchObject({ message: expect.stringContaining('undefined') });
 
-    await expect(releaseLock(base, 'prod', false)).rejects.toMatchObject({ code: 'LOCKED', exitCode: 3, message: `the lock on "prod" cannot be read: ${file} (${reason})` });
+    await expect(releaseLock(base, 'prod', false)).rejects.toMatchObject({
+      code: 'LOCKED',
+      exitCode: 3,
+      message: `the lock on "prod" cannot be read: ${file} (${reason})`,
+    });
     expect(await readFile(file, 'utf8')).toBe(text);
     expect(await releaseLock(base, 'prod', true)).toEqual({ info: null, file, unreadable: reason });
     expect(existsSync(file)).toBe(false);
@@ -48,7 +56,7 @@ describe('an unreadable lock', () => {
     await rm(base, { recursive: true });
   });
 
-  it("release removes only its own lock, not one that replaced it after a forced unlock", async () => {
+  it('release removes only its own lock, not one that replaced it after a forced unlock', async () => {
     const base = await dir();
     const first = await acquireLock(base, 'run mid', 'prod');
     await releaseLock(base, 'prod', true);
@@ -76,7 +84,11 @@ describe('unlock racing five starters', () => {
       else expect(unlock.reason).toMatchObject({ code: 'LOCKED' });
       expect(holders, `round ${round}`).toHaveLength(1);
       const refused = outcomes.slice(0, 5).filter((o) => o.status === 'rejected');
-      for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'LOCKED', message: expect.stringMatching(/locked by pid \d+ on /) });
+      for (const r of refused)
+        expect((r as PromiseRejectedResult).reason).toMatchObject({
+          code: 'LOCKED',
+          message: expect.stringMatching(/locked by pid \d+ on /),
+        });
       expect(await readLock(base)).toMatchObject({ held: true, info: { pid: process.pid } });
       await holders[0]!.release();
       await rm(base, { recursive: true });
@@ -94,7 +106,10 @@ describe('unlock racing five starters', () => {
         const unlock = cli(['--runbook', book.file, 'unlock'], env);
         const results = await Promise.all([...runs, unlock]);
         const codes = results.slice(0, 5).map((r) => r.code);
-        expect(codes.filter((c) => c === 0), JSON.stringify(results.map((r) => r.stderr))).toHaveLength(1);
+        expect(
+          codes.filter((c) => c === 0),
+          JSON.stringify(results.map((r) => r.stderr)),
+        ).toHaveLength(1);
         expect(codes.filter((c) => c === 3)).toHaveLength(4);
         expect([0, 3]).toContain(results[5]!.code);
         expect(results[5]!.stdout).not.toMatch(/released/);
