@@ -1,10 +1,9 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, readLock, releaseLock, type HeldLock } from '../../src/state/lock.js';
-import { auditLines, cli, localEnv, localRunbook, tempDir } from '../e2e/helpers.js';
 
 async function dir() {
   return mkdtemp(join(tmpdir(), 'migrate-lock-'));
@@ -95,31 +94,4 @@ describe('unlock racing five starters', () => {
     }
   });
 
-  it('through real processes: `migrate unlock` against five `migrate run` gives one run per round', async () => {
-    const root = tempDir();
-    try {
-      for (let round = 0; round < 4; round++) {
-        const book = localRunbook(join(root.path), { steps: 1, slow: { 1: 1500 } });
-        const state = join(root.path, `state-${round}`);
-        const env = localEnv(state);
-        const runs = Array.from({ length: 5 }, () => cli(['--runbook', book.file, 'run', 'mid', '--yes'], env));
-        const unlock = cli(['--runbook', book.file, 'unlock'], env);
-        const results = await Promise.all([...runs, unlock]);
-        const codes = results.slice(0, 5).map((r) => r.code);
-        expect(
-          codes.filter((c) => c === 0),
-          JSON.stringify(results.map((r) => r.stderr)),
-        ).toHaveLength(1);
-        expect(codes.filter((c) => c === 3)).toHaveLength(4);
-        expect([0, 3]).toContain(results[5]!.code);
-        expect(results[5]!.stdout).not.toMatch(/released/);
-        const events = auditLines(state, 'local').map((l) => l.event);
-        expect(events.filter((e) => e === 'run-start')).toHaveLength(1);
-        expect(events.filter((e) => e === 'run-end')).toHaveLength(1);
-        writeFileSync(book.data, '{}');
-      }
-    } finally {
-      root.remove();
-    }
-  }, 120_000);
 });
