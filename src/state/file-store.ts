@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { RunbookError } from '../errors.js';
-import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from './fs-safe.js';
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, sweepDeadTemps, writeFileAtomic } from './fs-safe.js';
+import { isProcessAlive } from './lock.js';
 import { emptyState, type StateFile, type StateStore } from './types.js';
 import { validateState } from './validate.js';
 
 export class FileStateStore implements StateStore {
   readonly location: string;
+  private swept = false;
 
   constructor(
     private readonly dir: string,
@@ -33,6 +35,10 @@ export class FileStateStore implements StateStore {
 
   async save(state: StateFile): Promise<void> {
     await ensurePrivateDir(this.dir);
+    if (!this.swept) {
+      this.swept = true;
+      await sweepDeadTemps(this.location, isProcessAlive);
+    }
     state.updatedAt = new Date().toISOString();
     await writeFileAtomic(this.location, `${JSON.stringify(state, null, 2)}\n`, { what: 'state file' });
   }

@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { fsError, isFsError, unsafePath } from './fs-errors.js';
@@ -147,6 +147,27 @@ export async function writeNewFile(path: string, data: string, doing: string, sh
     await unlink(path).catch(() => undefined);
     throw fsError(error, doing, shown);
   }
+}
+
+/**
+ * Removes the temp files a killed writer of `file` left beside it (`.<name>.<pid>.<random>.tmp`
+ * whose process is gone). Called under the lock, by the only writer of `file`.
+ */
+export async function sweepDeadTemps(file: string, isAlive: (pid: number) => boolean): Promise<string[]> {
+  const dir = dirname(file);
+  const prefix = `.${basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    await unlink(join(dir, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 export function tempName(file: string): string {

@@ -41,6 +41,18 @@ describe('FileStateStore', () => {
     expect((await readdir(base)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('the first save removes temp files a killed writer left behind, and only those', async () => {
+    const base = await dir();
+    const child = spawn(process.execPath, ['-e', '0']);
+    const dead = child.pid!;
+    await new Promise((r) => child.on('exit', r));
+    const store = new FileStateStore(base, 'rb', 'prod');
+    await writeFile(join(base, `.state.json.${dead}.1764500000000.tmp`), '{"half":');
+    await writeFile(join(base, `.state.json.${process.ppid}.abcd1234.tmp`), '{"alive":');
+    await store.save(emptyState('rb', 'prod'));
+    expect((await readdir(base)).sort()).toEqual([`.state.json.${process.ppid}.abcd1234.tmp`, 'state.json']);
+  });
+
   it('a corrupt state file is a clear error naming the file, and is left untouched', async () => {
     const base = await dir();
     const store = new FileStateStore(base, 'rb', 'prod');
