@@ -86,7 +86,7 @@ describe('tampered state files', () => {
       [
         'an unknown status',
         (d) => ((d.steps['mid.1'] as Record<string, unknown>).status = 'done'),
-        /steps\["mid\.1"\]\.status is "done", not one of pending, applying, applied, noop, skipped, failed, undoing, rolled-back, interrupted/,
+        /steps\["mid\.1"\]\.status is "done", not one of pending, applying, applied, noop, skipped, failed, undoing, interrupted, rolled-back/,
       ],
     ];
     it.each(cases)('%s: exit 2, a located refusal naming the file, the file untouched', async (_name, edit, message) => {
