@@ -195,6 +195,7 @@ interrupted or was refused for drift.`,
     .description('rehearse the whole plan against a fresh sandbox: validate, pre, mid, rollback 4 (chains 3), estate back, mid again, post')
     .option('--faults <spec>', 'inject faults, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s, or the incident reval-down')
     .option('--time-scale <n>', 'divide every wait and window by n (default 600)')
+    .option('--seed <n>', 'seed of the fault injection: the same seed repeats a faulted rehearsal (default: a new one each time, printed)')
     .option('--keep', 'leave the sandbox running at the end and print its exports')
     .addHelpText(
       'after',

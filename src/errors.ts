@@ -33,7 +33,9 @@ export type ErrorCode =
   | 'DRY_RUN_WRITE'
   | 'AWS_ERROR'
   | 'SANDBOX'
-  | 'USERS';
+  | 'USERS'
+  | 'FILESYSTEM'
+  | 'STATE_UNSAFE';
 
 const defaultExit: Record<ErrorCode, ExitCode> = {
   USAGE: ExitCode.usage,
@@ -56,6 +58,8 @@ const defaultExit: Record<ErrorCode, ExitCode> = {
   AWS_ERROR: ExitCode.stepFailed,
   SANDBOX: ExitCode.stepFailed,
   USERS: ExitCode.stepFailed,
+  FILESYSTEM: ExitCode.stepFailed,
+  STATE_UNSAFE: ExitCode.usage,
 };
 
 export interface RunbookErrorOptions {

@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { ExitCode, RunbookError, messageOf } from './errors.js';
 import { guardOutput } from './output/streams.js';
+import { describeFsError } from './state/fs-errors.js';
 
 function writeError(error: RunbookError): void {
   const lines = [`error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
@@ -25,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     await program.parseAsync(argv, { from: 'node' });
     return code;
-  } catch (error) {
+  } catch (thrown) {
+    // A full disk or a read-only mount nobody wrapped is still the operator's to fix, not a bug.
+    const error = describeFsError(thrown) ?? thrown;
     if (error instanceof CommanderError) {
       // --help and --version exit 0; help shown because something was missing (`migrate users`) is a usage error.
       if (error.exitCode === 0) return 0;
@@ -38,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`internal error: ${messageOf(error)}\n`);
     if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    else process.stderr.write('This is a bug in migrate. Run again with --debug for the stack trace; state was saved before the failure.\n');
+    else process.stderr.write('This is a bug in migrate. Run again with --debug for the stack trace, and check "migrate status" before going on.\n');
     return ExitCode.stepFailed;
   }
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,15 @@ export interface RehearseOptions extends GlobalOptions {
   faults?: string | undefined;
   keep?: boolean | undefined;
   timeScale?: string | undefined;
+  seed?: string | undefined;
+}
+
+/** Each rehearsal draws its faults from a new seed unless told one, and says which, so a failing one can be repeated. */
+function rehearsalSeed(text: string | undefined): number {
+  if (text === undefined) return randomInt(1, 2 ** 31);
+  const seed = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(seed)) throw new RunbookError('USAGE', `--seed takes a whole number, not "${text}"`, { hint: 'For example: migrate rehearse --faults throttle=0.3 --seed 42' });
+  return seed;
 }
 
 
@@ -34,6 +44,7 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const timeScale = parseTimeScale(opts.timeScale ?? String(DEFAULT_TIME_SCALE));
   const { parseFaults } = await import('../sandbox/faults.js');
   const faults: FaultSpec = opts.faults ? parseFaults(opts.faults) : {};
+  const seed = rehearsalSeed(opts.seed);
   const file = runbookPath(opts);
   // The routed-records example rehearses against an estate of its own (src/sandbox/estate-routed.ts).
   const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
@@ -48,8 +59,8 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const { startSandbox } = await import('../sandbox/sandbox.js');
   const { snapshotEstate } = await import('../sandbox/estate.js');
   say(c().bold(`Rehearsal of ${file}`));
-  say(`Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''} ...`);
-  const sandbox = await startSandbox({ timeScale, faults });
+  say(`Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''}, seed ${seed} ...`);
+  const sandbox = await startSandbox({ timeScale, faults, seed });
   Object.assign(process.env, sandbox.exports);
   const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, yes: true, color: opts.color, json: opts.json };
   const snapshot = (): Promise<EstateSnapshot> => snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
@@ -177,9 +188,9 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
     if (opts.json) {
       const finalEstate = normalizeSnapshot(await snapshot(), sandbox.ids as unknown as Record<string, string>);
       const steps = state ? summaryRows(events, state) : [];
-      process.stdout.write(`${JSON.stringify({ ok, timeScale, faults: opts.faults ?? null, stages, steps, finalEstate, requests: sandbox.proxy.requests.length, injected: sandbox.proxy.requests.filter((r) => r.injected).length }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok, timeScale, faults: opts.faults ?? null, seed, stages, steps, finalEstate, requests: sandbox.proxy.requests.length, injected: sandbox.proxy.requests.filter((r) => r.injected).length }, null, 2)}\n`);
     }
-    if (sandbox.proxy.requests.some((r) => r.injected)) say(`Faults injected at the proxy: ${sandbox.proxy.requests.filter((r) => r.injected).length} of ${sandbox.proxy.requests.length} AWS requests.`);
+    if (sandbox.proxy.requests.some((r) => r.injected)) say(`Faults injected at the proxy: ${sandbox.proxy.requests.filter((r) => r.injected).length} of ${sandbox.proxy.requests.length} AWS requests (seed ${seed}; repeat with --seed ${seed}).`);
 
     if (opts.keep) {
       say();

@@ -73,6 +73,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const k = c();
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
+  if (lock.held && !lock.info) out(k.yellow(`locked by a lock file that cannot be read (${lock.unreadable}); if no migrate is running, remove it with "migrate unlock --force"`));
   if (lock.held && lock.info) out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';

@@ -10,7 +10,14 @@ export async function unlockCommand(opts: GlobalOptions & { force?: boolean | un
     process.stdout.write(`environment "${loaded.env.name}" was not locked\n`);
     return 0;
   }
-  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({ event: 'unlock', detail: describeHolder(released), result: opts.force ? 'forced' : 'released' });
-  process.stdout.write(`released the lock on "${loaded.env.name}" (was ${describeHolder(released)})\nCheck "migrate status --env ${loaded.env.name}" for a step left half-done before running again.\n`);
+  const what = released.info ? describeHolder(released.info) : `an unreadable lock file (${released.unreadable})`;
+  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({
+    event: 'unlock',
+    detail: `${released.file}: ${what}`,
+    result: opts.force ? 'forced' : 'released',
+  });
+  process.stdout.write(
+    `released the lock on "${loaded.env.name}" (was ${what}): removed ${released.file}\nCheck "migrate status --env ${loaded.env.name}" for a step left half-done before running again.\n`,
+  );
   return 0;
 }

@@ -47,9 +47,17 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
   const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
+  let auditFailure: unknown;
   const audit = (event: Record<string, unknown>) => {
     const { event: name, ...rest } = event;
-    auditChain = auditChain.then(() => log.append({ event: String(name ?? 'users'), ...rest }));
+    // Caught here, never left an unhandled rejection; writes the audit cannot record stop.
+    auditChain = auditChain
+      .then(() => log.append({ event: String(name ?? 'users'), ...rest }))
+      .catch((error: unknown) => {
+        if (auditFailure !== undefined) return;
+        auditFailure = error;
+        if (writes) controller.abort(error);
+      });
   };
   try {
     if (writes) {
@@ -84,12 +92,15 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       progress?.done();
     }
     audit({ event: `users-${action}-end`, step: email, result: 'ok' });
+    await auditChain;
+    if (auditFailure !== undefined) throw auditFailure;
     return 0;
   } catch (error) {
-    audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
-    throw error;
+    if (auditFailure === undefined) audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
+    await auditChain;
+    throw auditFailure !== undefined && (error === auditFailure || (error as { code?: string }).code === 'ABORTED') ? auditFailure : error;
   } finally {
-    await auditChain.catch(() => undefined);
+    await auditChain;
     for (const name of STOP_SIGNALS) process.off(name, onSignal);
     offClosed();
     await lock?.release();

@@ -44,6 +44,8 @@ export interface StartProxyOptions {
   faults?: FaultSpec;
   /** Makes fault injection reproducible; default 1. */
   seed?: number;
+  /** Divides the slow-INSYNC hold like every other wait of a scaled sandbox; default 1. */
+  timeScale?: number;
   port?: number;
 }
 
@@ -143,7 +145,7 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
    * until slowInsyncMs after that change was made, as Route 53 does while it propagates.
    */
   function holdPending(entry: RequestLogEntry, xml: string): string {
-    const wait = faults.slowInsyncMs ?? 0;
+    const wait = (faults.slowInsyncMs ?? 0) / (options.timeScale ?? 1);
     if (entry.operation === 'ChangeResourceRecordSets') {
       // The strict moto gives each change an id of its own (and NoSuchChange for any other).
       const id = /<Id>(?:\/change\/)?([^<]*)<\/Id>/.exec(xml)?.[1] ?? `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;

@@ -76,7 +76,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
 
   try {
-    proxy = await startProxy({ target: moto.url, ...(options.faults ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    proxy = await startProxy({ target: moto.url, timeScale, ...(options.faults ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });

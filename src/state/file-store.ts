@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunbookError } from '../errors.js';
-import { ensurePrivateDir, writeFileAtomic } from './fs-safe.js';
-import { STATE_VERSION, emptyState, type StateFile, type StateStore } from './types.js';
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, sweepDeadTemps, writeFileAtomic } from './fs-safe.js';
+import { isProcessAlive } from './lock.js';
+import { emptyState, type StateFile, type StateStore } from './types.js';
+import { validateState } from './validate.js';
 
 export class FileStateStore implements StateStore {
   readonly location: string;
+  private swept = false;
 
   constructor(
     private readonly dir: string,
@@ -15,14 +17,10 @@ export class FileStateStore implements StateStore {
     this.location = join(dir, 'state.json');
   }
 
+  /** Never through a symlink (the directory's or the file's), and never a damaged file taken as empty. */
   async load(): Promise<StateFile> {
-    let text: string;
-    try {
-      text = await readFile(this.location, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(this.runbook, this.env);
-      throw error;
-    }
+    const text = (await checkPrivateDir(this.dir)) ? await readPrivateFile(this.location, 'state file') : undefined;
+    if (text === undefined) return emptyState(this.runbook, this.env);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -31,30 +29,19 @@ export class FileStateStore implements StateStore {
         hint: 'It was left untouched. Restore it from a backup or fix it by hand; migrate never replaces a state file it cannot read, because the checkpoints in it are what rollback undoes from.',
       });
     }
-    if (!isStateFile(parsed)) {
-      throw new RunbookError('STATE_CORRUPT', `the state file ${this.location} is not a migrate state file`, {
-        hint: 'It was left untouched. Check --state-dir points at the right place, or restore the file from a backup.',
-      });
-    }
-    if (parsed.version > STATE_VERSION) {
-      throw new RunbookError('STATE_NEWER', `the state file ${this.location} was written by a newer migrate (state version ${parsed.version}; this one reads ${STATE_VERSION})`, {
-        hint: 'Upgrade migrate before touching this environment; the file was left untouched.',
-      });
-    }
-    return { ...emptyState(this.runbook, this.env), ...parsed, rollbacks: parsed.rollbacks ?? {} };
+    const state = await validateState(parsed, text, this.location, { runbook: this.runbook, env: this.env });
+    return { ...emptyState(this.runbook, this.env), ...state, rollbacks: state.rollbacks ?? {} };
   }
 
   async save(state: StateFile): Promise<void> {
     await ensurePrivateDir(this.dir);
+    if (!this.swept) {
+      this.swept = true;
+      await sweepDeadTemps(this.location, isProcessAlive);
+    }
     state.updatedAt = new Date().toISOString();
-    await writeFileAtomic(this.location, `${JSON.stringify(state, null, 2)}\n`);
+    await writeFileAtomic(this.location, `${JSON.stringify(state, null, 2)}\n`, { what: 'state file' });
   }
-}
-
-function isStateFile(value: unknown): value is StateFile {
-  if (!value || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.version === 'number' && typeof v.steps === 'object' && v.steps !== null && !Array.isArray(v.steps);
 }
 
 /** In memory, for tests and dry runs that must not write. */

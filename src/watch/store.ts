@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isProcessAlive } from '../state/lock.js';
-import { ensurePrivateDir, writeFileAtomic } from '../state/fs-safe.js';
+import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../state/fs-safe.js';
 import type { CheckRecord, FireResult, FiredMark, WatchRecords } from './triggers.js';
 
 export const WATCH_FILE_VERSION = 1;
@@ -73,13 +72,9 @@ export class WatchStore {
   }
 
   async load(): Promise<LoadedWatchFile> {
-    let text: string;
-    try {
-      text = await readFile(this.location, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-      throw error;
-    }
+    // Like state.json: never through a symlink, and made private if others can read it.
+    const text = await readPrivateFile(this.location, 'watch file');
+    if (text === undefined) return { kind: 'none' };
     try {
       return { kind: 'ok', file: fromStored(JSON.parse(text) as StoredFile) };
     } catch (error) {
@@ -89,7 +84,7 @@ export class WatchStore {
 
   async save(file: WatchFile): Promise<void> {
     await ensurePrivateDir(this.dir);
-    await writeFileAtomic(this.location, `${JSON.stringify(toStored(file), null, 2)}\n`);
+    await writeFileAtomic(this.location, `${JSON.stringify(toStored(file), null, 2)}\n`, { what: 'watch file' });
   }
 }
 

@@ -72,7 +72,8 @@ describe('faults', () => {
     // At time scale 1 so that 1s is a real second: enough to read and send the change, not to see it INSYNC.
     const runbook = runbookCopy(dir.path, [['      timeout: 30m\n', '      timeout: 1s\n']]);
     const state = stateDir();
-    sandbox.proxy.setFaults({ slowInsyncMs: 60_000 });
+    // The hold is plan time, divided by the sandbox's scale (600) like every other wait: 600 min is 60 s here.
+    sandbox.proxy.setFaults({ slowInsyncMs: 600 * 60_000 });
     let failed;
     try {
       failed = await cli(['--runbook', runbook, 'run', 'mid', '--yes', '--from', '3'], sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '1' }));

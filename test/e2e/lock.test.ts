@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, localEnv, localRunbook, lockExists, readState, spawnCli, tempDir } from './helpers.js';
+import { auditLines, cli, localEnv, localRunbook, lockExists, readState, spawnCli, tempDir } from './helpers.js';
 
 /** Issue 3: two runs on one environment at once. The second must not start; it says who holds the lock. */
 describe('two runs at once', () => {
@@ -32,4 +34,36 @@ describe('two runs at once', () => {
     expect(Object.values(readState(state, 'local').steps).map((s) => s.status)).toEqual(['applied', 'applied']);
     expect(lockExists(state, 'local')).toBe(false);
   });
+});
+
+/** Issue 11: `unlock` typed while five runs start never lets two of them run (test/state/lock.test.ts races the functions 100 times). */
+describe('unlock racing five starting runs', () => {
+  it('through real processes: `migrate unlock` against five `migrate run` gives one run per round', async () => {
+    const root = tempDir();
+    try {
+      for (let round = 0; round < 3; round++) {
+        // The winner holds the lock for 5 s: long enough that every starter, however loaded the machine, tries while it does.
+        const book = localRunbook(join(root.path), { steps: 1, slow: { 1: 5000 } });
+        const state = join(root.path, `state-${round}`);
+        const env = localEnv(state);
+        const runs = Array.from({ length: 5 }, () => cli(['--runbook', book.file, 'run', 'mid', '--yes'], env));
+        const unlock = cli(['--runbook', book.file, 'unlock'], env);
+        const results = await Promise.all([...runs, unlock]);
+        const codes = results.slice(0, 5).map((r) => r.code);
+        expect(
+          codes.filter((c) => c === 0),
+          JSON.stringify(results.map((r) => r.stderr)),
+        ).toHaveLength(1);
+        expect(codes.filter((c) => c === 3)).toHaveLength(4);
+        expect([0, 3]).toContain(results[5]!.code);
+        expect(results[5]!.stdout).not.toMatch(/released/);
+        const events = auditLines(state, 'local').map((l) => l.event);
+        expect(events.filter((e) => e === 'run-start')).toHaveLength(1);
+        expect(events.filter((e) => e === 'run-end')).toHaveLength(1);
+        writeFileSync(book.data, '{}');
+      }
+    } finally {
+      root.remove();
+    }
+  }, 120_000);
 });

@@ -6,7 +6,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Rehearsal {
   code: number | null;
-  doc: { ok: boolean; stages: { name: string; ok: boolean; detail: string }[]; steps: { step: string; status: string }[]; finalEstate: unknown; injected: number; requests: number };
+  doc: { ok: boolean; seed: number; stages: { name: string; ok: boolean; detail: string }[]; steps: { step: string; status: string }[]; finalEstate: unknown; injected: number; requests: number };
   stderr: string;
 }
 
@@ -54,6 +54,18 @@ describe('migrate rehearse', () => {
     expect(faulted.code).toBe(0);
     expect(faulted.doc.injected).toBeGreaterThan(0);
     expect(faulted.doc.finalEstate).toEqual(run.doc.finalEstate);
+    // Each rehearsal draws its faults from a seed of its own, printed so that it can be repeated.
+    expect(Number.isInteger(faulted.doc.seed)).toBe(true);
+    expect(faulted.doc.seed).not.toBe(run.doc.seed);
+    expect(faulted.stderr).toContain(`repeat with --seed ${faulted.doc.seed}`);
+  }, 120_000);
+
+  it("the README's --faults insync=20s passes at the default time scale (the hold is scaled like every wait), with the seed given", async () => {
+    const run = await rehearse('--faults', 'insync=20s,throttle=0.1', '--seed', '42');
+    expect(run.doc.stages.filter((s) => !s.ok), run.stderr.slice(-2000)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.doc.seed).toBe(42);
+    expect(run.stderr).toMatch(/faults: insync=20s,throttle=0\.1, seed 42 \.\.\./);
   }, 120_000);
 
   it('with the reval-down incident, mid stops at Reval\'s gate and the watch fires rollback 4 after the scaled hour', async () => {

@@ -203,6 +203,28 @@ describe('front proxy fault injection', () => {
     expect(proxy.requests.every((e) => e.injected)).toBe(true);
   });
 
+  it('divides the INSYNC hold by the time scale, like every other wait of a scaled sandbox', async () => {
+    const scaled = await startProxy({ target: moto.url, timeScale: 1000, faults: { slowInsyncMs: 20_000 } });
+    try {
+      const r53 = await import('@aws-sdk/client-route-53');
+      const route53 = new r53.Route53Client({ ...config(), endpoint: scaled.url });
+      const zone = await route53.send(new r53.CreateHostedZoneCommand({ Name: 'scaled.example.org', CallerReference: 'scaled-1' }));
+      const change = await route53.send(
+        new r53.ChangeResourceRecordSetsCommand({
+          HostedZoneId: zone.HostedZone!.Id!,
+          ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'a.scaled.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.9' }] } }] },
+        }),
+      );
+      expect(change.ChangeInfo?.Status).toBe('PENDING');
+      // 20 s of plan time at scale 1000 is 20 ms.
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await route53.send(new r53.GetChangeCommand({ Id: change.ChangeInfo!.Id! }))).ChangeInfo?.Status).toBe('INSYNC');
+      route53.destroy();
+    } finally {
+      await scaled.stop();
+    }
+  });
+
   it('holds Route 53 changes at PENDING for slowInsyncMs, then INSYNC', async () => {
     const r53 = await import('@aws-sdk/client-route-53');
     const route53 = new r53.Route53Client(config());

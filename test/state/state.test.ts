@@ -41,6 +41,18 @@ describe('FileStateStore', () => {
     expect((await readdir(base)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('the first save removes temp files a killed writer left behind, and only those', async () => {
+    const base = await dir();
+    const child = spawn(process.execPath, ['-e', '0']);
+    const dead = child.pid!;
+    await new Promise((r) => child.on('exit', r));
+    const store = new FileStateStore(base, 'rb', 'prod');
+    await writeFile(join(base, `.state.json.${dead}.1764500000000.tmp`), '{"half":');
+    await writeFile(join(base, `.state.json.${process.ppid}.abcd1234.tmp`), '{"alive":');
+    await store.save(emptyState('rb', 'prod'));
+    expect((await readdir(base)).sort()).toEqual([`.state.json.${process.ppid}.abcd1234.tmp`, 'state.json']);
+  });
+
   it('a corrupt state file is a clear error naming the file, and is left untouched', async () => {
     const base = await dir();
     const store = new FileStateStore(base, 'rb', 'prod');
@@ -83,7 +95,7 @@ describe('lock', () => {
     await writeFile(join(base, 'lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'then', command: 'run mid' }));
     expect(await readLock(base)).toMatchObject({ held: true, stale: true });
     await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({ code: 'LOCK_STALE', exitCode: 3, hint: expect.stringContaining('migrate unlock') });
-    expect(await releaseLock(base, 'prod', false)).toMatchObject({ pid });
+    expect(await releaseLock(base, 'prod', false)).toMatchObject({ info: { pid } });
     expect(await readLock(base)).toEqual({ held: false });
   });
 
@@ -91,7 +103,7 @@ describe('lock', () => {
     const base = await dir();
     const held = await acquireLock(base, 'run mid', 'prod');
     await expect(releaseLock(base, 'prod', false)).rejects.toMatchObject({ code: 'LOCKED' });
-    expect(await releaseLock(base, 'prod', true)).toMatchObject({ pid: process.pid });
+    expect(await releaseLock(base, 'prod', true)).toMatchObject({ info: { pid: process.pid } });
     await held.release();
   });
 

@@ -10,14 +10,16 @@ export interface WaiterTiming {
 }
 
 /**
- * An SDK waiter's timing (seconds) with every duration divided by the time scale, none below a
- * second: a sandbox at scale 600 polls every second instead of every half minute.
+ * An SDK waiter's timing (seconds) with every duration divided by the time scale, none below 50 ms
+ * (the SDK takes fractions): a sandbox at scale 600 polls every 50 ms instead of every half
+ * minute, so a change held PENDING for 20 s of plan time costs about as much plan time as it says,
+ * not a whole real second (10 minutes of plan time) per poll.
  */
 export function waiterTiming(ctx: StepContext, maxWaitMs: number, minDelaySeconds: number, maxDelaySeconds: number): WaiterTiming {
   const scale = ctx.clock.scale > 0 ? ctx.clock.scale : 1;
-  const minDelay = Math.max(1, Math.round(minDelaySeconds / scale));
-  const maxDelay = Math.max(minDelay, Math.round(maxDelaySeconds / scale));
-  const maxWaitTime = Math.max(minDelay + 1, Math.ceil(maxWaitMs / 1000 / scale));
+  const minDelay = Math.max(0.05, minDelaySeconds / scale);
+  const maxDelay = Math.max(minDelay, maxDelaySeconds / scale);
+  const maxWaitTime = Math.max(minDelay * 2, maxWaitMs / 1000 / scale);
   return { maxWaitTime, minDelay, maxDelay, abortSignal: ctx.signal };
 }
 
