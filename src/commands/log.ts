@@ -1,12 +1,12 @@
-import { AuditLog } from '../state/audit.js';
 import { c } from '../output/style.js';
-import { loadEnvironment } from './context.js';
+import { backendFor, loadEnvironment } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
 export async function logCommand(opts: GlobalOptions & { limit?: string | undefined }): Promise<number> {
   const loaded = await loadEnvironment(opts);
-  let events = await AuditLog.read(loaded.envDir);
+  // One object per event on S3: listed and merged in time order (their keys start with the time).
+  let events = await (await backendFor(loaded)).readAudit();
   const limit = opts.limit ? Number(opts.limit) : undefined;
   if (limit && limit > 0) events = events.slice(-limit);
   if (opts.json) {

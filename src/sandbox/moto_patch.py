@@ -11,6 +11,10 @@
    old change in its journal, then lists records *from* that name onward and calls any hit a
    duplicate, so switching a record back fails with "already exists". AWS refuses a CREATE only
    when a record set of that exact name, type (and set identifier) exists.
+6. S3 conditional writes (PutObject / DeleteObject with If-Match or If-None-Match): moto 5.2.1
+   checks the condition and then writes, and its server is threaded, so two concurrent requests
+   can both pass the check. S3 makes the check and the write one atomic step (exactly one of
+   several `If-None-Match: *` creators wins); serialise conditional requests to do the same.
 
 Both are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -229,6 +233,27 @@ def patch_route53_create_conflict() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
 
 
+# --- S3: conditional writes are atomic --------------------------------------------------------
+
+
+def patch_s3_conditional_writes_atomic() -> None:
+    from moto.s3.responses import S3Response
+
+    # Every PutObject and DeleteObject, conditional or not: an unconditional write landing between
+    # a conditional one's check and its write would break the condition just the same.
+    lock = threading.RLock()
+
+    def serialised(original: Any) -> Any:
+        def method(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(self, *args, **kwargs)
+
+        return method
+
+    S3Response.put_object = serialised(S3Response.put_object)  # type: ignore[method-assign]
+    S3Response.delete_object = serialised(S3Response.delete_object)  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -254,6 +279,7 @@ def main() -> None:
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
     patch_route53_create_conflict()
+    patch_s3_conditional_writes_atomic()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server

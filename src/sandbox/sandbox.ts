@@ -5,6 +5,7 @@ import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
 import { startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
+import { seedStateBucket } from './state-bucket.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
 
 export interface SandboxOptions {
@@ -70,11 +71,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
+    const stateUrl = await seedStateBucket(moto.url, SANDBOX_REGION);
     proxy.clearLog();
     const front = proxy;
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
     return {
-      exports: sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_STATE_URL: stateUrl },
       ids,
       moto,
       proxy,
