@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunbookError, messageOf } from '../errors.js';
-import { isProcessAlive, type HeldLock, type LockInfo, type LockState } from './lock.js';
+import { type HeldLock, type LockInfo, type LockState } from './lock.js';
 import type { S3Io } from './s3-client.js';
 
 /** How long a lock stays live without a heartbeat, in plan time (divided by MIGRATE_TIME_SCALE). */
@@ -43,9 +43,11 @@ function parseLock(text: string): S3LockInfo | null {
   }
 }
 
-/** Stale: the lease ran out without a heartbeat, or (on this host) its process is gone. */
+/**
+ * Stale: the lease ran out without a heartbeat. Only the lease counts: machines sharing a bucket
+ * may share a host name (containers, CI runners), so a pid seen from here proves nothing.
+ */
 function isStale(info: S3LockInfo, now: number): boolean {
-  if (info.host === hostname() && !isProcessAlive(info.pid)) return true;
   const expires = Date.parse(info.expires);
   return Number.isNaN(expires) || now > expires;
 }
