@@ -201,6 +201,7 @@ interrupted or was refused for drift.`,
     .option('--faults <spec>', 'inject faults, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s, or the incident reval-down')
     .option('--time-scale <n>', 'divide every wait and window by n (default 600)')
     .option('--keep', 'leave the sandbox running at the end and print its exports')
+    .option('--state-backend <kind>', 'local (a temporary folder, the default) or s3 (the sandbox\'s versioned state bucket, as a team would share it)')
     .addHelpText(
       'after',
       `
