@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotEstate, type EstateSnapshot } from '../../src/sandbox/estate.js';
@@ -284,6 +284,21 @@ describe('team state in the sandbox S3 bucket', () => {
     expect(stepStatus(JSON.parse(localStatus.stdout) as StatusDoc, 'pre.6')).toBe('applied');
     const log = await cli(['log', '--json'], b.env('pushed', { MIGRATE_STATE: 'local', MIGRATE_STATE_DIR: pulled }), { cwd: b.cwd });
     expect((JSON.parse(log.stdout) as { events: { event: string }[] }).events.some((e) => e.event === 'state-push')).toBe(true);
+  }, 60_000);
+
+  it('users sync keeps its batch checkpoint and its audit events in S3', async () => {
+    const exportFile = join(root.path, 'realm-export.json');
+    const user = (i: number) => ({ id: `${i}`, username: `u${i}@example.nhs.uk`, email: `u${i}@example.nhs.uk`, firstName: 'F', lastName: 'L', enabled: true, emailVerified: true, attributes: {}, groups: [] });
+    writeFileSync(exportFile, JSON.stringify({ realm: 'lin', users: [user(1), user(2), user(3)] }));
+    const sync = await b.migrate('users', 'users', 'sync', '--export', exportFile, '--yes');
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toContain('checkpoint s3://migrate-sandbox-state/cutover-users/sandbox/users-sync.json');
+    const s3 = await import('@aws-sdk/client-s3');
+    const client = new s3.S3Client({ endpoint: sandbox.moto.url, region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const stored = await client.send(new s3.GetObjectCommand({ Bucket: 'migrate-sandbox-state', Key: 'cutover-users/sandbox/users-sync.json' }));
+    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({ kind: 'migrate.users.sync', completed: expect.arrayContaining(['u1@example.nhs.uk', 'u2@example.nhs.uk', 'u3@example.nhs.uk']) });
+    const log = JSON.parse((await a.migrate('users', 'log', '--json')).stdout) as { events: { event: string; result?: string }[] };
+    expect(log.events.filter((e) => e.event === 'users-sync-end')).toEqual([expect.objectContaining({ result: 'ok' })]);
   }, 60_000);
 
   it('nothing of the shared cutovers was written to either machine', () => {
