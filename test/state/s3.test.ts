@@ -115,6 +115,30 @@ describe('the S3 backend under concurrency', () => {
     expect(await other.read()).toEqual({ held: false });
   }, 20_000);
 
+  it('a holder whose lock was forced away notices at its next heartbeat and stops writing state', async () => {
+    const io = freshIo();
+    const key = `${io.location.prefix}/env/lock.json`;
+    const lock = new S3Lock(io, key, 'env', 600, async () => undefined);
+    const held = await lock.acquire('run mid');
+    const store = new S3StateStore(io, `${io.location.prefix}/env/state.json`, 'rb', 'env', () => {
+      if (held.lost) throw Object.assign(new Error(held.lost), { code: 'LOCKED' });
+    });
+    const state = await store.load();
+    state.steps['mid.1'] = checkpoint('mid.1');
+    await store.save(state);
+    await new S3Lock(io, key, 'env', 600, async () => undefined).release({ force: true });
+    for (let i = 0; i < 40 && !held.lost; i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(held.lost).toMatch(/was released or taken by someone else/);
+    state.steps['mid.2'] = checkpoint('mid.2');
+    await expect(store.save(state)).rejects.toMatchObject({ code: 'LOCKED' });
+    expect(Object.keys((await new S3StateStore(io, `${io.location.prefix}/env/state.json`, 'rb', 'env').load()).steps)).toEqual(['mid.1']);
+    // Its release leaves alone whatever lock there is now.
+    const next = await lock.acquire('run mid (next operator)');
+    await held.release();
+    expect(await lock.read()).toMatchObject({ held: true, info: { lockId: next.info.lockId } });
+    await next.release();
+  }, 20_000);
+
   it('20 concurrent audit writers lose no event; log reads them back in time order', async () => {
     const io = freshIo();
     const backend = s3Backend({ io, source: 'test', runbook: 'rb', env: { name: 'env', region: 'eu-west-2' }, timeScale: 1 });
