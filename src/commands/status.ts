@@ -52,10 +52,8 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
   printBackend(where, out);
-  if (lock.held && lock.info) {
-    const stale = where.kind === 's3' ? ' — STALE: its lease ran out; check for a half-done step, then release it with "migrate unlock"' : ' — STALE: that process is gone; release with "migrate unlock"';
-    out(k.yellow(`locked by ${backend.describeHolder(lock.info)}${lock.stale ? stale : ''}`));
-  }
+  if (lock.held && lock.info && where.kind === 'local') out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
+  if (lock.held && lock.info && where.kind === 's3') out(k.yellow(`locked by ${backend.describeHolder(lock.info)}${lock.stale ? ' — STALE: its lease ran out; check for a half-done step, then release it with "migrate unlock"' : ''}`));
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';
   for (const row of steps) {
