@@ -23,12 +23,22 @@ const DOCUMENTS = ['watch.json', 'users-sync.json'];
 export async function stateCommand(direction: 'push' | 'pull', opts: GlobalOptions & { force?: boolean | undefined }): Promise<number> {
   const loaded = await loadEnvironment(opts);
   if (loaded.stateChoice.kind !== 's3') {
-    throw new RunbookError('USAGE', `state ${direction} needs the S3 backend: --state s3://BUCKET/PREFIX, MIGRATE_STATE, or state: { s3: … } in environment "${loaded.env.name}"`, {
-      hint: `Example: migrate state ${direction} --env ${loaded.env.name} --state s3://my-state-bucket/cognito`,
-    });
+    throw new RunbookError(
+      'USAGE',
+      `state ${direction} needs the S3 backend: --state s3://BUCKET/PREFIX, MIGRATE_STATE, or state: { s3: … } in environment "${loaded.env.name}"`,
+      {
+        hint: `Example: migrate state ${direction} --env ${loaded.env.name} --state s3://my-state-bucket/cognito`,
+      },
+    );
   }
   const local = localBackend(loaded.envDir, loaded.runbook.name, loaded.env.name);
-  const remote = s3Backend({ io: createS3Io(loaded.stateChoice.location, loaded.env.region), source: loaded.stateChoice.source, runbook: loaded.runbook.name, env: loaded.env, timeScale: timeScaleFromEnv() });
+  const remote = s3Backend({
+    io: createS3Io(loaded.stateChoice.location, loaded.env.region),
+    source: loaded.stateChoice.source,
+    runbook: loaded.runbook.name,
+    env: loaded.env,
+    timeScale: timeScaleFromEnv(),
+  });
   const [from, to] = direction === 'push' ? [local, remote] : [remote, local];
 
   for (const side of [from, to]) {
@@ -44,9 +54,13 @@ export async function stateCommand(direction: 'push' | 'pull', opts: GlobalOptio
   const target = await to.store().load();
   const targetHas = Object.keys(target.steps).length > 0 || Object.keys(target.rollbacks).length > 0;
   if (targetHas && !opts.force) {
-    throw new RunbookError('USAGE', `${to.location} already has state for "${loaded.env.name}" (${Object.keys(target.steps).length} checkpoints); nothing was copied`, {
-      hint: `Compare both sides with "migrate status" first. To replace it: migrate state ${direction} --env ${loaded.env.name} --force`,
-    });
+    throw new RunbookError(
+      'USAGE',
+      `${to.location} already has state for "${loaded.env.name}" (${Object.keys(target.steps).length} checkpoints); nothing was copied`,
+      {
+        hint: `Compare both sides with "migrate status" first. To replace it: migrate state ${direction} --env ${loaded.env.name} --force`,
+      },
+    );
   }
   if (Object.keys(source.steps).length === 0 && Object.keys(source.rollbacks).length === 0) {
     throw new RunbookError('USAGE', `${from.location} has no state for "${loaded.env.name}"; nothing to ${direction}`);
@@ -63,18 +77,37 @@ export async function stateCommand(direction: 'push' | 'pull', opts: GlobalOptio
   }
   const copied = await copyAudit(from, to, loaded.envDir, (event) => remote.writeAuditEvent(event));
   const operator = operatorName();
-  await to.audit({ user: operator, command: `state ${direction}`, env: loaded.env.name }).append({ event: `state-${direction}`, detail: `from ${from.location}`, result: opts.force && targetHas ? 'replaced' : 'copied' });
+  await to
+    .audit({ user: operator, command: `state ${direction}`, env: loaded.env.name })
+    .append({ event: `state-${direction}`, detail: `from ${from.location}`, result: opts.force && targetHas ? 'replaced' : 'copied' });
 
-  const summary = { direction, env: loaded.env.name, from: from.location, to: to.location, checkpoints: Object.keys(source.steps).length, auditEvents: copied, documents: docs, replaced: targetHas };
+  const summary = {
+    direction,
+    env: loaded.env.name,
+    from: from.location,
+    to: to.location,
+    checkpoints: Object.keys(source.steps).length,
+    auditEvents: copied,
+    documents: docs,
+    replaced: targetHas,
+  };
   if (opts.json) printJson(summary);
-  else process.stdout.write(`copied ${summary.checkpoints} checkpoints, ${copied} audit events${docs.length ? ` and ${docs.join(', ')}` : ''} of "${loaded.env.name}"\n  from ${from.location}\n  to   ${to.location}\n`);
+  else
+    process.stdout.write(
+      `copied ${summary.checkpoints} checkpoints, ${copied} audit events${docs.length ? ` and ${docs.join(', ')}` : ''} of "${loaded.env.name}"\n  from ${from.location}\n  to   ${to.location}\n`,
+    );
   return 0;
 }
 
 const fingerprint = (event: AuditEvent) => createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 16);
 
 /** Audit events the target lacks, added in time order; pushing twice adds nothing twice. */
-async function copyAudit(from: StateBackend, to: StateBackend, envDir: string, writeRemote: (event: AuditEvent) => Promise<void>): Promise<number> {
+async function copyAudit(
+  from: StateBackend,
+  to: StateBackend,
+  envDir: string,
+  writeRemote: (event: AuditEvent) => Promise<void>,
+): Promise<number> {
   const [source, existing] = await Promise.all([from.readAudit(), to.readAudit()]);
   const have = new Set(existing.map(fingerprint));
   const missing = source.filter((e) => !have.has(fingerprint(e)));

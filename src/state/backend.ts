@@ -23,7 +23,15 @@ export interface AuditSink {
 
 export type BackendStatus =
   | { kind: 'local'; dir: string }
-  | { kind: 's3'; bucket: string; prefix: string; url: string; source: string; versioning: 'Enabled' | 'Suspended' | 'Off' | 'unknown'; encryption: string };
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      url: string;
+      source: string;
+      versioning: 'Enabled' | 'Suspended' | 'Off' | 'unknown';
+      encryption: string;
+    };
 
 /** One environment's state, lock, audit trail and side documents: local folder or S3 prefix. */
 export interface StateBackend {
@@ -75,7 +83,13 @@ export interface BackendInput {
 export async function openBackend(input: BackendInput): Promise<StateBackend> {
   if (input.choice.kind === 'local') return localBackend(input.envDir, input.runbook, input.env.name);
   const { s3Backend } = await import('./s3-backend.js');
-  return s3Backend({ io: createS3Io(input.choice.location, input.env.region), source: input.choice.source, runbook: input.runbook, env: input.env, timeScale: input.timeScale });
+  return s3Backend({
+    io: createS3Io(input.choice.location, input.env.region),
+    source: input.choice.source,
+    runbook: input.runbook,
+    env: input.env,
+    timeScale: input.timeScale,
+  });
 }
 
 export function localDocuments(dir: string): Documents {
@@ -105,7 +119,8 @@ export function localBackend(envDir: string, runbook: string, env: string): Stat
     acquireLock: (command) => acquireLock(envDir, command, env),
     readLock: () => readLock(envDir),
     async releaseLock({ force, lockId }) {
-      if (lockId) throw new RunbookError('USAGE', '--lock-id is for the S3 backend; a local lock is released by "migrate unlock" (or --force)');
+      if (lockId)
+        throw new RunbookError('USAGE', '--lock-id is for the S3 backend; a local lock is released by "migrate unlock" (or --force)');
       return releaseLock(envDir, env, force);
     },
     describeHolder,

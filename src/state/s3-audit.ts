@@ -36,12 +36,21 @@ export class S3AuditLog {
 
   async append(event: { event: string; step?: string; result?: string; detail?: string; [key: string]: unknown }): Promise<void> {
     const time = new Date().toISOString();
-    const line: Record<string, unknown> = { time, user: this.base.user, identity: this.identity(), command: this.base.command, env: this.base.env };
+    const line: Record<string, unknown> = {
+      time,
+      user: this.base.user,
+      identity: this.identity(),
+      command: this.base.command,
+      env: this.base.env,
+    };
     if (this.base.dryRun) line.dryRun = true;
     for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
     // A fresh key: If-None-Match makes sure no event is ever written over another.
     const result = await this.io.put(auditKey(this.prefix, time), `${JSON.stringify(line)}\n`, { ifNoneMatch: '*' });
-    if (result === 'conflict') throw new RunbookError('AWS_ERROR', 'an audit event key was already taken (this should not happen)', { hint: 'Run the command again.' });
+    if (result === 'conflict')
+      throw new RunbookError('AWS_ERROR', 'an audit event key was already taken (this should not happen)', {
+        hint: 'Run the command again.',
+      });
   }
 
   static async read(io: S3Io, prefix: string): Promise<AuditEvent[]> {
@@ -57,7 +66,9 @@ export class S3AuditLog {
         try {
           out[index] = JSON.parse(object.text) as AuditEvent;
         } catch {
-          throw new RunbookError('STATE_CORRUPT', `the audit event ${io.url(key)} is not JSON`, { hint: 'Audit events are written once and never changed; restore that object from an earlier version (nothing was changed).' });
+          throw new RunbookError('STATE_CORRUPT', `the audit event ${io.url(key)} is not JSON`, {
+            hint: 'Audit events are written once and never changed; restore that object from an earlier version (nothing was changed).',
+          });
         }
       }
     };

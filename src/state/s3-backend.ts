@@ -22,11 +22,19 @@ export interface S3BackendInput {
 }
 
 /** The environment under `s3://bucket/prefix/<env>/`: state.json, lock.json, audit/, and the watch's and users sync's documents. */
-export function s3Backend(input: S3BackendInput): StateBackend & { stateStore(guard?: () => void): S3StateStore; writeAuditEvent(event: AuditEvent): Promise<void> } {
+export function s3Backend(
+  input: S3BackendInput,
+): StateBackend & { stateStore(guard?: () => void): S3StateStore; writeAuditEvent(event: AuditEvent): Promise<void> } {
   const { io } = input;
   const root = envPrefix(io.location, input.env.name);
   let identity: Promise<string | undefined> | undefined;
-  const lock = new S3Lock(io, `${root}lock.json`, input.env.name, input.timeScale, () => (identity ??= callerArn(input.env.region).catch(() => undefined)));
+  const lock = new S3Lock(
+    io,
+    `${root}lock.json`,
+    input.env.name,
+    input.timeScale,
+    () => (identity ??= callerArn(input.env.region).catch(() => undefined)),
+  );
   const stateStore = (guard?: () => void) => new S3StateStore(io, `${root}state.json`, input.runbook, input.env.name, guard);
   return {
     kind: 's3',

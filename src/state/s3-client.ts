@@ -51,7 +51,13 @@ export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
   const region = location.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? fallbackRegion;
   const s3 = () =>
     (client ??= s3Module().then(
-      (m) => new m.S3Client({ region, forcePathStyle: forcePathStyle(), retryMode: 'adaptive', maxAttempts: Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10) }),
+      (m) =>
+        new m.S3Client({
+          region,
+          forcePathStyle: forcePathStyle(),
+          retryMode: 'adaptive',
+          maxAttempts: Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10),
+        }),
     ));
   const url = (key: string) => `s3://${location.bucket}/${key}`;
   const fail = (action: string, key: string, error: unknown): RunbookError => {
@@ -68,7 +74,10 @@ export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
       cause: error,
     });
   };
-  const encryption = () => (location.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: location.kmsKeyId } : { ServerSideEncryption: 'AES256' as const });
+  const encryption = () =>
+    location.kmsKeyId
+      ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: location.kmsKeyId }
+      : { ServerSideEncryption: 'AES256' as const };
 
   return {
     location,
@@ -102,7 +111,11 @@ export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
       } catch (error) {
         const status = statusOf(error);
         // 404 under If-Match: the object we last read is gone, which is a conflict too.
-        if (condition && (status === 412 || status === 409 || (status === 404 && 'ifMatch' in condition && nameOf(error) !== 'NoSuchBucket'))) return 'conflict';
+        if (
+          condition &&
+          (status === 412 || status === 409 || (status === 404 && 'ifMatch' in condition && nameOf(error) !== 'NoSuchBucket'))
+        )
+          return 'conflict';
         throw fail('write', key, error);
       }
     },
@@ -124,7 +137,9 @@ export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
       let token: string | undefined;
       try {
         do {
-          const out = await (await s3()).send(new m.ListObjectsV2Command({ Bucket: location.bucket, Prefix: prefix, ContinuationToken: token }));
+          const out = await (await s3()).send(
+            new m.ListObjectsV2Command({ Bucket: location.bucket, Prefix: prefix, ContinuationToken: token }),
+          );
           for (const item of out.Contents ?? []) if (item.Key) keys.push(item.Key);
           token = out.IsTruncated ? out.NextContinuationToken : undefined;
         } while (token);

@@ -26,7 +26,9 @@ function trimSlashes(prefix: string): string {
 export function parseS3Url(url: string, source: string): S3Location {
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url.trim());
   if (!match || !BUCKET.test(match[1]!)) {
-    throw new RunbookError('USAGE', `${source} "${url}" is not an S3 location`, { hint: 'Write it as s3://BUCKET/PREFIX, e.g. --state s3://tis-migrate-state/cognito' });
+    throw new RunbookError('USAGE', `${source} "${url}" is not an S3 location`, {
+      hint: 'Write it as s3://BUCKET/PREFIX, e.g. --state s3://tis-migrate-state/cognito',
+    });
   }
   return { bucket: match[1]!, prefix: trimSlashes(match[2] ?? '') };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunbookError, messageOf } from '../errors.js';
-import { type HeldLock, type LockInfo, type LockState } from './lock.js';
+import type { HeldLock, LockInfo, LockState } from './lock.js';
 import type { S3Io } from './s3-client.js';
 
 /** How long a lock stays live without a heartbeat, in plan time (divided by MIGRATE_TIME_SCALE). */
@@ -36,7 +36,13 @@ export function describeS3Holder(info: LockInfo): string {
 function parseLock(text: string): S3LockInfo | null {
   try {
     const info = JSON.parse(text) as S3LockInfo;
-    if (typeof info.lockId !== 'string' || typeof info.expires !== 'string' || typeof info.pid !== 'number' || typeof info.host !== 'string') return null;
+    if (
+      typeof info.lockId !== 'string' ||
+      typeof info.expires !== 'string' ||
+      typeof info.pid !== 'number' ||
+      typeof info.host !== 'string'
+    )
+      return null;
     return info;
   } catch {
     return null;
@@ -98,7 +104,9 @@ export class S3Lock {
       const { state } = await this.readRaw();
       if (!state.held) {
         if (attempt < 5) continue;
-        throw new RunbookError('LOCKED', `environment "${this.env}" is being locked and unlocked by others (${where})`, { hint: 'Try again in a moment.' });
+        throw new RunbookError('LOCKED', `environment "${this.env}" is being locked and unlocked by others (${where})`, {
+          hint: 'Try again in a moment.',
+        });
       }
       if (state.info === null) {
         throw new RunbookError('LOCKED', `environment "${this.env}" is locked (${where} cannot be read)`, {
@@ -106,9 +114,13 @@ export class S3Lock {
         });
       }
       if (state.stale) {
-        throw new RunbookError('LOCK_STALE', `environment "${this.env}" has a stale lock: ${describeS3Holder(state.info)}; its lease ran out at ${(state.info as S3LockInfo).expires}`, {
-          hint: `Check "migrate status --env ${this.env}" for a step left half-done, then release it with: migrate unlock --env ${this.env} --lock-id ${(state.info as S3LockInfo).lockId}`,
-        });
+        throw new RunbookError(
+          'LOCK_STALE',
+          `environment "${this.env}" has a stale lock: ${describeS3Holder(state.info)}; its lease ran out at ${(state.info as S3LockInfo).expires}`,
+          {
+            hint: `Check "migrate status --env ${this.env}" for a step left half-done, then release it with: migrate unlock --env ${this.env} --lock-id ${(state.info as S3LockInfo).lockId}`,
+          },
+        );
       }
       throw new RunbookError('LOCKED', `environment "${this.env}" is locked by ${describeS3Holder(state.info)}`, {
         hint: `Wait for it to finish ("migrate status --env ${this.env}" shows its progress). If that run is really gone, release it with: migrate unlock --env ${this.env} --lock-id ${(state.info as S3LockInfo).lockId}`,
@@ -136,9 +148,12 @@ export class S3Lock {
         if (Date.now() > Date.parse(info.expires)) lost = `the lease on ${this.io.url(this.key)} ran out: ${messageOf(error)}`;
       }
     };
-    const timer = setInterval(() => {
-      beating = beating.then(beat);
-    }, Math.max(250, Math.floor(info.leaseMs / 4)));
+    const timer = setInterval(
+      () => {
+        beating = beating.then(beat);
+      },
+      Math.max(250, Math.floor(info.leaseMs / 4)),
+    );
     timer.unref();
     const io = this.io;
     const key = this.key;
@@ -168,22 +183,36 @@ export class S3Lock {
     if (!state.held) return null;
     const info = state.info as S3LockInfo | null;
     if (options.lockId && info && info.lockId !== options.lockId) {
-      throw new RunbookError('LOCKED', `the lock on "${this.env}" has id ${info.lockId}, not ${options.lockId}: it is held by ${describeS3Holder(info)}`, {
-        hint: 'It is not the lock you meant; look again with "migrate status".',
-      });
+      throw new RunbookError(
+        'LOCKED',
+        `the lock on "${this.env}" has id ${info.lockId}, not ${options.lockId}: it is held by ${describeS3Holder(info)}`,
+        {
+          hint: 'It is not the lock you meant; look again with "migrate status".',
+        },
+      );
     }
     const named = !!options.lockId && info?.lockId === options.lockId;
     if (info && !state.stale && !options.force && !named) {
-      throw new RunbookError('LOCKED', `the lock on "${this.env}" is held by ${describeS3Holder(info)}, and its lease runs until ${info.expires}`, {
-        hint: `Stop that run first. If you are sure it is gone: migrate unlock --env ${this.env} --lock-id ${info.lockId} (or --force)`,
-      });
+      throw new RunbookError(
+        'LOCKED',
+        `the lock on "${this.env}" is held by ${describeS3Holder(info)}, and its lease runs until ${info.expires}`,
+        {
+          hint: `Stop that run first. If you are sure it is gone: migrate unlock --env ${this.env} --lock-id ${info.lockId} (or --force)`,
+        },
+      );
     }
     if (!info && !options.force) {
-      throw new RunbookError('LOCKED', `the lock ${this.io.url(this.key)} cannot be read`, { hint: `Release it with: migrate unlock --env ${this.env} --force` });
+      throw new RunbookError('LOCKED', `the lock ${this.io.url(this.key)} cannot be read`, {
+        hint: `Release it with: migrate unlock --env ${this.env} --force`,
+      });
     }
     const deleted = await this.io.delete(this.key, etag);
     if (deleted === 'conflict') {
-      throw new RunbookError('LOCKED', `the lock on "${this.env}" changed while it was being released (its holder renewed it, or another run took it)`, { hint: 'Look again with "migrate status".' });
+      throw new RunbookError(
+        'LOCKED',
+        `the lock on "${this.env}" changed while it was being released (its holder renewed it, or another run took it)`,
+        { hint: 'Look again with "migrate status".' },
+      );
     }
     return info ?? { pid: 0, host: 'unknown', since: '', command: '(unreadable lock)' };
   }

@@ -53,7 +53,11 @@ export class S3StateStore implements StateStore {
       this.guard();
       state.updatedAt = new Date().toISOString();
       const doc: StateFile = { ...state, runbook: state.runbook || this.runbook, env: this.env };
-      const result = await this.io.put(this.key, `${JSON.stringify(doc, null, 2)}\n`, this.etag ? { ifMatch: this.etag } : { ifNoneMatch: '*' });
+      const result = await this.io.put(
+        this.key,
+        `${JSON.stringify(doc, null, 2)}\n`,
+        this.etag ? { ifMatch: this.etag } : { ifNoneMatch: '*' },
+      );
       if (result !== 'conflict') {
         this.etag = result;
         this.base = clone(state);
@@ -63,9 +67,13 @@ export class S3StateStore implements StateStore {
       const remote = await this.fetch();
       const { merged, conflicts } = mergeStates(this.base, state, remote.state);
       if (conflicts.length > 0) {
-        throw new RunbookError('STATE_CONFLICT', `${this.location} was changed by another writer at ${conflicts.join(', ')}, which this run changed too`, {
-          hint: 'Nothing of this run was written over theirs. Check "migrate status" and "migrate log" to see who else is working on this environment.',
-        });
+        throw new RunbookError(
+          'STATE_CONFLICT',
+          `${this.location} was changed by another writer at ${conflicts.join(', ')}, which this run changed too`,
+          {
+            hint: 'Nothing of this run was written over theirs. Check "migrate status" and "migrate log" to see who else is working on this environment.',
+          },
+        );
       }
       // The caller (the engine) keeps using this object: it now holds both sides' checkpoints.
       state.steps = merged.steps;
@@ -73,9 +81,13 @@ export class S3StateStore implements StateStore {
       this.base = remote.state;
       this.etag = remote.etag;
     }
-    throw new RunbookError('STATE_CONFLICT', `${this.location} kept changing under this run (${MAX_CONFLICT_RETRIES} conflicting writes in a row)`, {
-      hint: 'The last checkpoint was not saved. Find the other writer ("migrate status", "migrate log") and stop it.',
-    });
+    throw new RunbookError(
+      'STATE_CONFLICT',
+      `${this.location} kept changing under this run (${MAX_CONFLICT_RETRIES} conflicting writes in a row)`,
+      {
+        hint: 'The last checkpoint was not saved. Find the other writer ("migrate status", "migrate log") and stop it.',
+      },
+    );
   }
 
   /** Whether any state object exists (state push / pull refuse to overwrite one without --force). */
@@ -87,8 +99,15 @@ export class S3StateStore implements StateStore {
   async replace(state: StateFile): Promise<void> {
     const current = await this.io.get(this.key);
     const doc: StateFile = { ...state, env: this.env };
-    const result = await this.io.put(this.key, `${JSON.stringify(doc, null, 2)}\n`, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
-    if (result === 'conflict') throw new RunbookError('STATE_CONFLICT', `${this.location} changed while it was being replaced`, { hint: 'Someone else is writing this environment; try again once they are done.' });
+    const result = await this.io.put(
+      this.key,
+      `${JSON.stringify(doc, null, 2)}\n`,
+      current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+    );
+    if (result === 'conflict')
+      throw new RunbookError('STATE_CONFLICT', `${this.location} changed while it was being replaced`, {
+        hint: 'Someone else is writing this environment; try again once they are done.',
+      });
     this.etag = result;
     this.base = clone(doc);
   }

@@ -18,19 +18,28 @@ export function parseStateDocument(text: string, where: string, expected: { runb
   }
   if (!isStateDocument(parsed)) {
     throw new RunbookError('STATE_CORRUPT', `the state object ${where} is not a migrate state document`, {
-      hint: 'It was left untouched. Check the bucket and prefix (--state, MIGRATE_STATE or the runbook\'s state:), or restore the object from an earlier version.',
+      hint: "It was left untouched. Check the bucket and prefix (--state, MIGRATE_STATE or the runbook's state:), or restore the object from an earlier version.",
     });
   }
   if (parsed.version > STATE_VERSION) {
-    throw new RunbookError('STATE_NEWER', `the state object ${where} was written by a newer migrate (state version ${parsed.version}; this one reads ${STATE_VERSION})`, {
-      hint: 'Upgrade migrate before touching this environment; the object was left untouched.',
-    });
+    throw new RunbookError(
+      'STATE_NEWER',
+      `the state object ${where} was written by a newer migrate (state version ${parsed.version}; this one reads ${STATE_VERSION})`,
+      {
+        hint: 'Upgrade migrate before touching this environment; the object was left untouched.',
+      },
+    );
   }
-  const foreign = (parsed.env && parsed.env !== expected.env) || (parsed.runbook && expected.runbook && parsed.runbook !== expected.runbook);
+  const foreign =
+    (parsed.env && parsed.env !== expected.env) || (parsed.runbook && expected.runbook && parsed.runbook !== expected.runbook);
   if (foreign) {
-    throw new RunbookError('STATE_CORRUPT', `the state object ${where} belongs to runbook "${parsed.runbook}", environment "${parsed.env}", not "${expected.runbook}", "${expected.env}"`, {
-      hint: 'It was left untouched. Two runbooks or environments must not share a prefix: give this one its own (--state s3://BUCKET/OTHER-PREFIX).',
-    });
+    throw new RunbookError(
+      'STATE_CORRUPT',
+      `the state object ${where} belongs to runbook "${parsed.runbook}", environment "${parsed.env}", not "${expected.runbook}", "${expected.env}"`,
+      {
+        hint: 'It was left untouched. Two runbooks or environments must not share a prefix: give this one its own (--state s3://BUCKET/OTHER-PREFIX).',
+      },
+    );
   }
   return { ...emptyState(expected.runbook, expected.env), ...parsed, rollbacks: parsed.rollbacks ?? {} };
 }
@@ -39,7 +48,13 @@ function isStateDocument(value: unknown): value is StateFile {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   const record = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
-  return typeof v.version === 'number' && record(v.steps) && (v.rollbacks === undefined || record(v.rollbacks)) && (v.env === undefined || typeof v.env === 'string') && (v.runbook === undefined || typeof v.runbook === 'string');
+  return (
+    typeof v.version === 'number' &&
+    record(v.steps) &&
+    (v.rollbacks === undefined || record(v.rollbacks)) &&
+    (v.env === undefined || typeof v.env === 'string') &&
+    (v.runbook === undefined || typeof v.runbook === 'string')
+  );
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -57,7 +72,12 @@ export interface MergeOutcome {
  */
 export function mergeStates(base: StateFile, ours: StateFile, theirs: StateFile): MergeOutcome {
   const conflicts: string[] = [];
-  const mergeRecords = <T>(b: Record<string, T>, o: Record<string, T>, t: Record<string, T>, label: (k: string) => string): Record<string, T> => {
+  const mergeRecords = <T>(
+    b: Record<string, T>,
+    o: Record<string, T>,
+    t: Record<string, T>,
+    label: (k: string) => string,
+  ): Record<string, T> => {
     const out: Record<string, T> = { ...t };
     for (const key of new Set([...Object.keys(b), ...Object.keys(o)])) {
       const oursChanged = !same(b[key], o[key]);

@@ -32,7 +32,12 @@ function machine(name: string): Machine {
   // The runbook beside the operator's working directory: its default .migrate/ would be here.
   copyFileSync(RUNBOOK, join(cwd, 'cognito-migration.yaml'));
   const env = (prefix: string, extra: NodeJS.ProcessEnv = {}) => {
-    const e = baseEnv({ ...sandbox.exports, HOME: join(dir, 'home'), MIGRATE_STATE: `${bucketUrl}-${prefix}`, MIGRATE_RUNBOOK: 'cognito-migration.yaml' });
+    const e = baseEnv({
+      ...sandbox.exports,
+      HOME: join(dir, 'home'),
+      MIGRATE_STATE: `${bucketUrl}-${prefix}`,
+      MIGRATE_RUNBOOK: 'cognito-migration.yaml',
+    });
     delete e.MIGRATE_STATE_DIR;
     delete e.XDG_CACHE_HOME;
     return { ...e, ...extra };
@@ -71,7 +76,11 @@ class Terminal {
       this.out += chunk;
       for (const w of this.waiters.splice(0)) w();
     });
-    this.done = new Promise((resolve) => this.child.on('close', () => resolve(JSON.parse(this.out.trim().split('\n').at(-1)!) as { exitCode: number | null; signal: number | null; output: string })));
+    this.done = new Promise((resolve) =>
+      this.child.on('close', () =>
+        resolve(JSON.parse(this.out.trim().split('\n').at(-1)!) as { exitCode: number | null; signal: number | null; output: string }),
+      ),
+    );
   }
 
   private async line(pattern: RegExp): Promise<string> {
@@ -116,7 +125,14 @@ async function statusOf(m: Machine, prefix: string): Promise<StatusDoc> {
 
 const stepStatus = (doc: StatusDoc, ref: string) => doc.steps.find((s) => s.ref === ref)?.status;
 const dnsAndReval = (s: EstateSnapshot) => ({ apps: s.appsRecordSets, reval: s.revalProviderArns });
-const MID_PROMPTS = [String.raw`Done: mid\.1 `, String.raw`Apply mid\.2 `, String.raw`Apply mid\.3 `, String.raw`Apply mid\.4 `, String.raw`Apply mid\.5a `, String.raw`Apply mid\.5b `];
+const MID_PROMPTS = [
+  String.raw`Done: mid\.1 `,
+  String.raw`Apply mid\.2 `,
+  String.raw`Apply mid\.3 `,
+  String.raw`Apply mid\.4 `,
+  String.raw`Apply mid\.5a `,
+  String.raw`Apply mid\.5b `,
+];
 
 let a: Machine;
 let b: Machine;
@@ -145,7 +161,7 @@ describe('team state in the sandbox S3 bucket', () => {
     expect(text.stdout).not.toMatch(/versioning is/);
   });
 
-  it('A holds the lock at a prompt in run mid; B sees its progress and holder, is refused (exit 3), then rolls back from A\'s checkpoints', async () => {
+  it("A holds the lock at a prompt in run mid; B sees its progress and holder, is refused (exit 3), then rolls back from A's checkpoints", async () => {
     const pre = await a.migrate('shared', 'run', 'pre', '--yes');
     expect(pre.code, pre.stderr).toBe(0);
     const beforeMid = await snapshotEstate(sandbox.moto.url, sandbox.ids);
@@ -229,7 +245,7 @@ describe('team state in the sandbox S3 bucket', () => {
     expect((await b.migrate('killed', 'rollback', '4', '--yes')).code).toBe(0);
   }, 120_000);
 
-  it("watch --auto-rollback on B fires rollback 4 from the checkpoints A wrote", async () => {
+  it('watch --auto-rollback on B fires rollback 4 from the checkpoints A wrote', async () => {
     sandbox.proxy.setFaults({ incidents: ['reval-down'] });
     try {
       // A's mid stops at Reval's gate (mid.4 applied, its verify failing): the checkpoint is in S3.
@@ -251,7 +267,12 @@ describe('team state in the sandbox S3 bucket', () => {
 
   it('a corrupt or foreign state object is refused naming bucket and key, and left as it was', async () => {
     const s3 = await import('@aws-sdk/client-s3');
-    const client = new s3.S3Client({ endpoint: sandbox.moto.url, region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const client = new s3.S3Client({
+      endpoint: sandbox.moto.url,
+      region: 'eu-west-2',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const key = 'cutover-corrupt/sandbox/state.json';
     const body = '{"serial": 3, "lineage": "terraform"}';
     await client.send(new s3.PutObjectCommand({ Bucket: 'migrate-sandbox-state', Key: key, Body: body }));
@@ -280,7 +301,9 @@ describe('team state in the sandbox S3 bucket', () => {
     const pulled = join(b.cwd, '..', 'pulled');
     const pull = await cli(['state', 'pull'], b.env('pushed', { MIGRATE_STATE_DIR: pulled }), { cwd: b.cwd });
     expect(pull.code, pull.stderr).toBe(0);
-    const localStatus = await cli(['status', '--json'], b.env('pushed', { MIGRATE_STATE: 'local', MIGRATE_STATE_DIR: pulled }), { cwd: b.cwd });
+    const localStatus = await cli(['status', '--json'], b.env('pushed', { MIGRATE_STATE: 'local', MIGRATE_STATE_DIR: pulled }), {
+      cwd: b.cwd,
+    });
     expect(stepStatus(JSON.parse(localStatus.stdout) as StatusDoc, 'pre.6')).toBe('applied');
     const log = await cli(['log', '--json'], b.env('pushed', { MIGRATE_STATE: 'local', MIGRATE_STATE_DIR: pulled }), { cwd: b.cwd });
     expect((JSON.parse(log.stdout) as { events: { event: string }[] }).events.some((e) => e.event === 'state-push')).toBe(true);
@@ -288,15 +311,35 @@ describe('team state in the sandbox S3 bucket', () => {
 
   it('users sync keeps its batch checkpoint and its audit events in S3', async () => {
     const exportFile = join(root.path, 'realm-export.json');
-    const user = (i: number) => ({ id: `${i}`, username: `u${i}@example.nhs.uk`, email: `u${i}@example.nhs.uk`, firstName: 'F', lastName: 'L', enabled: true, emailVerified: true, attributes: {}, groups: [] });
+    const user = (i: number) => ({
+      id: `${i}`,
+      username: `u${i}@example.nhs.uk`,
+      email: `u${i}@example.nhs.uk`,
+      firstName: 'F',
+      lastName: 'L',
+      enabled: true,
+      emailVerified: true,
+      attributes: {},
+      groups: [],
+    });
     writeFileSync(exportFile, JSON.stringify({ realm: 'lin', users: [user(1), user(2), user(3)] }));
     const sync = await b.migrate('users', 'users', 'sync', '--export', exportFile, '--yes');
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toContain('checkpoint s3://migrate-sandbox-state/cutover-users/sandbox/users-sync.json');
     const s3 = await import('@aws-sdk/client-s3');
-    const client = new s3.S3Client({ endpoint: sandbox.moto.url, region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const stored = await client.send(new s3.GetObjectCommand({ Bucket: 'migrate-sandbox-state', Key: 'cutover-users/sandbox/users-sync.json' }));
-    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({ kind: 'migrate.users.sync', completed: expect.arrayContaining(['u1@example.nhs.uk', 'u2@example.nhs.uk', 'u3@example.nhs.uk']) });
+    const client = new s3.S3Client({
+      endpoint: sandbox.moto.url,
+      region: 'eu-west-2',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const stored = await client.send(
+      new s3.GetObjectCommand({ Bucket: 'migrate-sandbox-state', Key: 'cutover-users/sandbox/users-sync.json' }),
+    );
+    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({
+      kind: 'migrate.users.sync',
+      completed: expect.arrayContaining(['u1@example.nhs.uk', 'u2@example.nhs.uk', 'u3@example.nhs.uk']),
+    });
     const log = JSON.parse((await a.migrate('users', 'log', '--json')).stdout) as { events: { event: string; result?: string }[] };
     expect(log.events.filter((e) => e.event === 'users-sync-end')).toEqual([expect.objectContaining({ result: 'ok' })]);
   }, 60_000);

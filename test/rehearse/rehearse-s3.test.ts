@@ -8,7 +8,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 describe('migrate rehearse --state-backend s3', () => {
   it('passes every gate with checkpoints, lock and audit in the shared bucket', async () => {
     const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', '--state-backend', 's3'], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', '--state-backend', 's3'], {
+        cwd: root,
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -17,7 +21,10 @@ describe('migrate rehearse --state-backend s3', () => {
       child.on('exit', (c) => resolve({ code: c, out, err }));
     });
     const doc = JSON.parse(out) as { ok: boolean; stages: { name: string; ok: boolean }[]; steps: { step: string; status: string }[] };
-    expect(doc.stages.filter((s) => !s.ok), err.slice(-2000)).toEqual([]);
+    expect(
+      doc.stages.filter((s) => !s.ok),
+      err.slice(-2000),
+    ).toEqual([]);
     expect(code).toBe(0);
     expect(err).toMatch(/^State: s3:\/\/migrate-sandbox-state\/cutover\/rehearsal-\d+$/m);
     // The step table was read back from S3.
@@ -26,7 +33,11 @@ describe('migrate rehearse --state-backend s3', () => {
 
   it('refuses an unknown backend (exit 2)', async () => {
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--state-backend', 'ftp'], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--state-backend', 'ftp'], {
+        cwd: root,
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        stdio: 'ignore',
+      });
       child.on('exit', resolve);
     });
     expect(code).toBe(2);

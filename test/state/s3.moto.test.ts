@@ -13,7 +13,13 @@ import type { Checkpoint } from '../../src/steps/types.js';
 let moto: MotoServer;
 const BUCKET = 'team-state';
 const saved: Record<string, string | undefined> = {};
-const ENV_VARS = { AWS_ENDPOINT_URL: '', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: '', AWS_REGION: 'eu-west-2' };
+const ENV_VARS = {
+  AWS_ENDPOINT_URL: '',
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SESSION_TOKEN: '',
+  AWS_REGION: 'eu-west-2',
+};
 let prefixes = 0;
 
 type S3 = typeof import('@aws-sdk/client-s3');
@@ -27,7 +33,13 @@ beforeAll(async () => {
     process.env[key] = value;
   }
   s3 = await import('@aws-sdk/client-s3');
-  raw = new s3.S3Client({ endpoint: moto.url, region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+  raw = new s3.S3Client({
+    endpoint: moto.url,
+    region: 'eu-west-2',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
   await raw.send(new s3.CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }));
 }, 30_000);
 
@@ -45,7 +57,11 @@ function freshIo(): S3Io {
   return createS3Io({ bucket: BUCKET, prefix: `t${prefixes}` }, 'eu-west-2');
 }
 
-const status = async (p: Promise<unknown>) => p.then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
+const status = async (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
+  );
 
 function checkpoint(ref: string, status: Checkpoint['status'] = 'applied'): Checkpoint {
   return { ref, type: 'test', title: ref, status, params: {}, digest: 'd', at: new Date().toISOString() };
@@ -53,7 +69,8 @@ function checkpoint(ref: string, status: Checkpoint['status'] = 'applied'): Chec
 
 describe('moto 5.2.1 honours conditional PutObject', () => {
   it('If-None-Match: * creates once, then 412; If-Match writes only over the ETag it names; DeleteObject If-Match too', async () => {
-    const put = (extra: Record<string, string>) => raw.send(new s3.PutObjectCommand({ Bucket: BUCKET, Key: 'cond/x', Body: 'a', ...extra }));
+    const put = (extra: Record<string, string>) =>
+      raw.send(new s3.PutObjectCommand({ Bucket: BUCKET, Key: 'cond/x', Body: 'a', ...extra }));
     expect(await status(put({ IfNoneMatch: '*' }))).toBe(200);
     expect(await status(put({ IfNoneMatch: '*' }))).toBe(412);
     const etag = (await raw.send(new s3.HeadObjectCommand({ Bucket: BUCKET, Key: 'cond/x' }))).ETag!;
@@ -65,7 +82,11 @@ describe('moto 5.2.1 honours conditional PutObject', () => {
   });
 
   it('of 10 concurrent If-None-Match: * creators exactly one wins (the patch makes check-and-write atomic)', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => status(raw.send(new s3.PutObjectCommand({ Bucket: BUCKET, Key: 'cond/race', Body: String(i), IfNoneMatch: '*' })))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        status(raw.send(new s3.PutObjectCommand({ Bucket: BUCKET, Key: 'cond/race', Body: String(i), IfNoneMatch: '*' }))),
+      ),
+    );
     expect(results.filter((r) => r === 200)).toHaveLength(1);
     expect(results.filter((r) => r === 412)).toHaveLength(9);
   });
@@ -74,7 +95,10 @@ describe('moto 5.2.1 honours conditional PutObject', () => {
 describe('the S3 backend under concurrency', () => {
   it('5 concurrent lock takers: exactly one holds it, the others are told who; release deletes only its own lock', async () => {
     const io = freshIo();
-    const takers = Array.from({ length: 5 }, () => new S3Lock(io, `${io.location.prefix}/env/lock.json`, 'env', 600, async () => undefined));
+    const takers = Array.from(
+      { length: 5 },
+      () => new S3Lock(io, `${io.location.prefix}/env/lock.json`, 'env', 600, async () => undefined),
+    );
     const results = await Promise.allSettled(takers.map((t, i) => t.acquire(`run mid #${i}`)));
     const held = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<S3Lock['acquire']>>> => r.status === 'fulfilled');
     expect(held).toHaveLength(1);
@@ -96,7 +120,13 @@ describe('the S3 backend under concurrency', () => {
     const holder = new S3Lock(io, key, 'env', 600, async () => 'arn:aws:iam::000000000000:user/a');
     const taken = await holder.acquire('run mid');
     const info = JSON.parse((await io.get(key))!.text) as Record<string, unknown>;
-    expect(info).toMatchObject({ identity: 'arn:aws:iam::000000000000:user/a', pid: process.pid, command: 'run mid', lockId: taken.info.lockId, leaseMs: 2000 });
+    expect(info).toMatchObject({
+      identity: 'arn:aws:iam::000000000000:user/a',
+      pid: process.pid,
+      command: 'run mid',
+      lockId: taken.info.lockId,
+      leaseMs: 2000,
+    });
     expect(JSON.stringify(info)).not.toMatch(/secret|token|testing/i);
     const other = new S3Lock(io, key, 'env', 600, async () => undefined);
     await new Promise((r) => setTimeout(r, 2600));
@@ -109,7 +139,10 @@ describe('the S3 backend under concurrency', () => {
     await io.put(key, JSON.stringify(dead));
     await new Promise((r) => setTimeout(r, 500));
     expect(await other.read()).toMatchObject({ held: true, stale: true, info: { lockId: 'dead-1' } });
-    await expect(other.acquire('run mid')).rejects.toMatchObject({ code: 'LOCK_STALE', message: expect.stringContaining('arn:aws:iam::000000000000:user/a') });
+    await expect(other.acquire('run mid')).rejects.toMatchObject({
+      code: 'LOCK_STALE',
+      message: expect.stringContaining('arn:aws:iam::000000000000:user/a'),
+    });
     await expect(other.release({ force: false, lockId: 'another' })).rejects.toThrow(/not another/);
     expect(await other.release({ force: false, lockId: 'dead-1' })).toMatchObject({ lockId: 'dead-1' });
     expect(await other.read()).toEqual({ held: false });
@@ -153,7 +186,8 @@ describe('the S3 backend under concurrency', () => {
     expect(new Set(events.map((e) => e.step)).size).toBe(100);
     expect(events.map((e) => e.time)).toEqual([...events.map((e) => e.time)].sort());
     // Each writer's own events stay in its order.
-    for (let writer = 0; writer < 20; writer += 1) expect(events.filter((e) => e.user === `w${writer}`).map((e) => e.step)).toEqual([0, 1, 2, 3, 4].map((i) => `${writer}.${i}`));
+    for (let writer = 0; writer < 20; writer += 1)
+      expect(events.filter((e) => e.user === `w${writer}`).map((e) => e.step)).toEqual([0, 1, 2, 3, 4].map((i) => `${writer}.${i}`));
     expect(JSON.stringify(events)).not.toContain('never');
   });
 
@@ -193,11 +227,20 @@ describe('the S3 backend under concurrency', () => {
   it('a corrupt or foreign state object is refused naming bucket and key, and never overwritten', async () => {
     const io = freshIo();
     const key = `${io.location.prefix}/env/state.json`;
-    for (const body of ['{ not json', JSON.stringify({ terraform_version: '1.9.0', resources: [] }), JSON.stringify({ version: 1, runbook: 'other', env: 'env', steps: {}, rollbacks: {} })]) {
+    for (const body of [
+      '{ not json',
+      JSON.stringify({ terraform_version: '1.9.0', resources: [] }),
+      JSON.stringify({ version: 1, runbook: 'other', env: 'env', steps: {}, rollbacks: {} }),
+    ]) {
       await raw.send(new s3.PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
       const store = new S3StateStore(io, key, 'rb', 'env');
-      await expect(store.load()).rejects.toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringContaining(`s3://${BUCKET}/${key}`) });
-      await expect(store.save({ version: 1, runbook: 'rb', env: 'env', updatedAt: '', steps: {}, rollbacks: {} })).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+      await expect(store.load()).rejects.toMatchObject({
+        code: 'STATE_CORRUPT',
+        message: expect.stringContaining(`s3://${BUCKET}/${key}`),
+      });
+      await expect(store.save({ version: 1, runbook: 'rb', env: 'env', updatedAt: '', steps: {}, rollbacks: {} })).rejects.toMatchObject({
+        code: 'STATE_CORRUPT',
+      });
       expect((await io.get(key))!.text).toBe(body);
     }
   });
@@ -205,7 +248,9 @@ describe('the S3 backend under concurrency', () => {
   it('encrypts every object: SSE-S3 by default, SSE-KMS with the configured key', async () => {
     const io = freshIo();
     await io.put(`${io.location.prefix}/a`, '{}');
-    expect((await raw.send(new s3.HeadObjectCommand({ Bucket: BUCKET, Key: `${io.location.prefix}/a` }))).ServerSideEncryption).toBe('AES256');
+    expect((await raw.send(new s3.HeadObjectCommand({ Bucket: BUCKET, Key: `${io.location.prefix}/a` }))).ServerSideEncryption).toBe(
+      'AES256',
+    );
     const kms = createS3Io({ bucket: BUCKET, prefix: io.location.prefix, kmsKeyId: 'alias/migrate-state' }, 'eu-west-2');
     await kms.put(`${io.location.prefix}/b`, '{}');
     const head = await raw.send(new s3.HeadObjectCommand({ Bucket: BUCKET, Key: `${io.location.prefix}/b` }));
