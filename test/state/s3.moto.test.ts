@@ -257,4 +257,21 @@ describe('the S3 backend under concurrency', () => {
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toContain('migrate-state');
   });
+
+  it("status reads the bucket's versioning; a write S3 does not confirm is an error naming bucket and key, never done", async () => {
+    const io = freshIo();
+    const backend = s3Backend({ io, source: '--state', runbook: 'rb', env: { name: 'env', region: 'eu-west-2' }, timeScale: 1 });
+    expect(await backend.status()).toMatchObject({ kind: 's3', bucket: BUCKET, versioning: 'Off', encryption: 'SSE-S3' });
+    await raw.send(new s3.PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
+    expect(await backend.status()).toMatchObject({ versioning: 'Enabled' });
+
+    const missing = createS3Io({ bucket: 'no-such-state-bucket', prefix: 'p' }, 'eu-west-2');
+    const store = new S3StateStore(missing, 'p/env/state.json', 'rb', 'env');
+    await expect(store.load()).rejects.toMatchObject({
+      code: 'AWS_ERROR',
+      message: expect.stringContaining('s3://no-such-state-bucket/p/env/state.json'),
+      hint: expect.stringContaining('Create the bucket'),
+    });
+    await expect(missing.put('p/env/state.json', '{}')).rejects.toMatchObject({ code: 'AWS_ERROR' });
+  });
 });
