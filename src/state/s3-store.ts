@@ -8,6 +8,12 @@ const MAX_CONFLICT_RETRIES = 50;
 
 const clone = (state: StateFile): StateFile => JSON.parse(JSON.stringify(state)) as StateFile;
 
+/** In place, so whoever holds the record (the engine) sees the merged one. */
+function replaceContents<T>(target: Record<string, T>, source: Record<string, T>): void {
+  for (const key of Object.keys(target)) if (!(key in source)) delete target[key];
+  Object.assign(target, source);
+}
+
 /**
  * The state document in S3. Every write carries `If-Match` on the ETag this store last read (or
  * `If-None-Match: *` when there was none), so two writers never silently overwrite each other: on
@@ -76,8 +82,8 @@ export class S3StateStore implements StateStore {
         );
       }
       // The caller (the engine) keeps using this object: it now holds both sides' checkpoints.
-      state.steps = merged.steps;
-      state.rollbacks = merged.rollbacks;
+      replaceContents(state.steps, merged.steps);
+      replaceContents(state.rollbacks, merged.rollbacks);
       this.base = remote.state;
       this.etag = remote.etag;
     }
