@@ -53,7 +53,10 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
   printBackend(where, out);
   if (lock.held && lock.info && where.kind === 'local') out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
-  if (lock.held && lock.info && where.kind === 's3') out(k.yellow(`locked by ${backend.describeHolder(lock.info)}${lock.stale ? ' — STALE: its lease ran out; check for a half-done step, then release it with "migrate unlock"' : ''}`));
+  if (lock.held && lock.info && where.kind === 's3') {
+    const expires = (lock.info as { expires?: string }).expires;
+    out(k.yellow(`locked by ${backend.describeHolder(lock.info)}${lock.stale ? ` — STALE: its lease ran out at ${expires}; check for a half-done step, then release it with "migrate unlock"` : `, lease renewed until ${expires}`}`));
+  }
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';
   for (const row of steps) {
