@@ -46,8 +46,11 @@ export class S3AuditLog {
     if (this.base.dryRun) line.dryRun = true;
     for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
     // A fresh key: If-None-Match makes sure no event is ever written over another.
-    const result = await this.io.put(auditKey(this.prefix, time), `${JSON.stringify(line)}\n`, { ifNoneMatch: '*' });
-    if (result === 'conflict')
+    const key = auditKey(this.prefix, time);
+    const text = `${JSON.stringify(line)}\n`;
+    const result = await this.io.put(key, text, { ifNoneMatch: '*' });
+    // A retried write that had already landed finds its own event there.
+    if (result === 'conflict' && (await this.io.get(key))?.text !== text)
       throw new RunbookError('AWS_ERROR', 'an audit event key was already taken (this should not happen)', {
         hint: 'Run the command again.',
       });

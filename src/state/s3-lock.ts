@@ -101,7 +101,9 @@ export class S3Lock {
     for (let attempt = 0; ; attempt += 1) {
       const result = await this.io.put(this.key, `${JSON.stringify(info)}\n`, { ifNoneMatch: '*' });
       if (result !== 'conflict') return this.held(info, result);
-      const { state } = await this.readRaw();
+      const { state, etag } = await this.readRaw();
+      // The SDK retried a create that had reached S3 (a timeout on the answer): the lock is ours.
+      if (state.held && (state.info as S3LockInfo | null)?.lockId === info.lockId && etag) return this.held(info, etag);
       if (!state.held) {
         if (attempt < 5) continue;
         throw new RunbookError('LOCKED', `environment "${this.env}" is being locked and unlocked by others (${where})`, {
@@ -138,8 +140,15 @@ export class S3Lock {
       const renewed: S3LockInfo = { ...info, expires: new Date(Date.now() + info.leaseMs).toISOString() };
       try {
         const result = await this.io.put(this.key, `${JSON.stringify(renewed)}\n`, { ifMatch: etag });
-        if (result === 'conflict') lost = `the lock ${this.io.url(this.key)} was released or taken by someone else while this run held it`;
-        else {
+        if (result === 'conflict') {
+          // A retried renewal that had already landed reads back as ours, exactly as written.
+          const current = await this.io.get(this.key);
+          const mine = current ? parseLock(current.text) : null;
+          if (current && mine?.lockId === info.lockId && mine.expires === renewed.expires) {
+            etag = current.etag;
+            info.expires = renewed.expires;
+          } else lost = `the lock ${this.io.url(this.key)} was released or taken by someone else while this run held it`;
+        } else {
           etag = result;
           info.expires = renewed.expires;
         }
