@@ -13,8 +13,9 @@
    when a record set of that exact name, type (and set identifier) exists.
 6. S3 conditional writes (PutObject / DeleteObject with If-Match or If-None-Match): moto 5.2.1
    checks the condition and then writes, and its server is threaded, so two concurrent requests
-   can both pass the check. S3 makes the check and the write one atomic step (exactly one of
-   several `If-None-Match: *` creators wins); serialise conditional requests to do the same.
+   can both pass the check (a narrow window, rarely hit, but the lock tests must not rest on
+   luck). S3 makes the check and the write one atomic step (exactly one of several
+   `If-None-Match: *` creators wins); serialise PutObject and DeleteObject to do the same.
 
 Both are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
