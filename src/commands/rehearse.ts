@@ -39,6 +39,12 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const file = runbookPath(opts);
   const backendKind = opts.stateBackend ?? 'local';
   if (backendKind !== 'local' && backendKind !== 's3') throw new RunbookError('USAGE', `--state-backend is local or s3, not "${backendKind}"`);
+  // The routed-records example rehearses against an estate of its own (src/sandbox/estate-routed.ts).
+  const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
+  if ((await loadRunbook(file).catch(() => undefined))?.name === ROUTED_RUNBOOK_NAME) {
+    const { rehearseRouted } = await import('../rehearse/routed.js');
+    return rehearseRouted({ file, timeScale, faults, faultsText: opts.faults, json: opts.json, color: opts.color, say });
+  }
   const stateDir = await mkdtemp(join(tmpdir(), 'migrate-rehearsal-'));
   const stages: StageResult[] = [];
   const events: EngineEvent[] = [];
