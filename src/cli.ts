@@ -11,6 +11,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--runbook <file>', 'the runbook (default: runbooks/cognito-migration.yaml, or MIGRATE_RUNBOOK)')
     .option('--env <name>', 'the environment to act on (required when the runbook has several; default MIGRATE_ENV)')
     .option('--state-dir <dir>', 'where checkpoints, lock and audit live (default: .migrate/ beside the runbook, or MIGRATE_STATE_DIR)')
+    .option('--state <url>', 'keep state, lock and audit in S3, shared by the team: s3://BUCKET/PREFIX (or MIGRATE_STATE, or state: in the runbook environment; "local" for the folder)')
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR works too)')
     .option('--debug', 'show stack traces for unexpected errors')
@@ -111,7 +112,23 @@ Examples:
     .command('unlock')
     .description('release a lock left by a dead run')
     .option('--force', 'release a lock whose process still runs, or one from another host')
+    .option('--lock-id <id>', 'S3 backend: release exactly this lock (its id is in status and in the "locked" error)')
     .action(act(async () => (await import('./commands/unlock.js')).unlockCommand));
+
+  const state = program
+    .command('state')
+    .description("move an environment's state (checkpoints, audit trail, watch and users sync records) between the local folder and S3")
+    .addHelpText('after', '\nExamples:\n  migrate state push --env prod --state s3://tis-migrate-state/cognito   (local -> S3, before the cutover)\n  migrate state pull --env prod --state s3://tis-migrate-state/cognito   (S3 -> local)');
+  state
+    .command('push')
+    .description('copy the local state of the environment to the S3 backend (refused if S3 already has state, unless --force)')
+    .option('--force', 'replace the state already in S3')
+    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/state.js')).stateCommand('push', opts)));
+  state
+    .command('pull')
+    .description("copy the environment's S3 state to the local folder (refused if there is local state, unless --force)")
+    .option('--force', 'replace the local state')
+    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/state.js')).stateCommand('pull', opts)));
 
   const users = program
     .command('users')
@@ -197,6 +214,7 @@ interrupted or was refused for drift.`,
     .option('--time-scale <n>', 'divide every wait and window by n (default 600)')
     .option('--seed <n>', 'seed of the fault injection: the same seed repeats a faulted rehearsal (default: a new one each time, printed)')
     .option('--keep', 'leave the sandbox running at the end and print its exports')
+    .option('--state-backend <kind>', 'local (a temporary folder, the default) or s3 (the sandbox\'s versioned state bucket, as a team would share it)')
     .addHelpText(
       'after',
       `

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'DRIFT'
   | 'STATE_CORRUPT'
   | 'STATE_NEWER'
+  | 'STATE_CONFLICT'
   | 'WRONG_ACCOUNT'
   | 'WRONG_REGION'
   | 'DRY_RUN_WRITE'
@@ -52,6 +53,7 @@ const defaultExit: Record<ErrorCode, ExitCode> = {
   DRIFT: ExitCode.drift,
   STATE_CORRUPT: ExitCode.usage,
   STATE_NEWER: ExitCode.usage,
+  STATE_CONFLICT: ExitCode.locked,
   WRONG_ACCOUNT: ExitCode.usage,
   WRONG_REGION: ExitCode.usage,
   DRY_RUN_WRITE: ExitCode.stepFailed,

@@ -8,10 +8,9 @@ import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
 import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
-import { AuditLog } from '../state/audit.js';
-import { FileStateStore } from '../state/file-store.js';
-import { acquireLock, type HeldLock } from '../state/lock.js';
-import type { StateFile } from '../state/types.js';
+import { chooseState, openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
+import type { HeldLock } from '../state/lock.js';
+import type { StateFile, StateStore } from '../state/types.js';
 import { onOutputClosed } from '../output/streams.js';
 import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
@@ -26,6 +25,8 @@ export interface LoadedEnvironment {
   runbook: Runbook;
   env: EnvironmentInfo;
   envDir: string;
+  /** Local folder or S3 (--state, MIGRATE_STATE, the environment's state:). */
+  stateChoice: StateChoice;
 }
 
 export interface Loaded extends LoadedEnvironment {
@@ -43,7 +44,12 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
   const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
-  return { file, runbook, env, envDir: join(stateRoot(opts, file), name) };
+  return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
+}
+
+/** The environment's state backend (opened lazily: S3's SDK loads only when it is used). */
+export function backendFor(loaded: { runbook: { name: string }; env: EnvironmentInfo; envDir: string; stateChoice: StateChoice }): Promise<StateBackend> {
+  return openBackend({ choice: loaded.stateChoice, envDir: loaded.envDir, runbook: loaded.runbook.name, env: loaded.env, timeScale: timeScaleFromEnv() });
 }
 
 /** Runbook, environment and state directory: what every command but validate starts from. */
@@ -69,8 +75,9 @@ export interface Session extends Loaded {
   command: string;
   dryRun: boolean;
   state: StateFile;
-  store: FileStateStore;
-  audit: AuditLog;
+  store: StateStore;
+  audit: AuditSink;
+  backend: StateBackend;
   aws: AwsSession;
   timeScale: number;
   signal: AbortSignal;
@@ -97,7 +104,8 @@ export function stepTypeOf(name: string): StepType {
 export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined }): Promise<Session> {
   const loaded = await loadForCommand(opts);
   const timeScale = timeScaleFromEnv();
-  const lock = options.lock && !options.dryRun ? await acquireLock(loaded.envDir, options.command, loaded.env.name) : undefined;
+  const backend = await backendFor(loaded);
+  const lock = options.lock && !options.dryRun ? await backend.acquireLock(options.command) : undefined;
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -117,11 +125,13 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
   };
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   try {
-    const store = new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name);
+    const store = backend.store(() => {
+      if (lock?.lost) throw new RunbookError('LOCKED', `${lock.lost}; this run stopped writing`, { hint: `Check "migrate status --env ${loaded.env.name}" and "migrate log" to see who took it.` });
+    });
     const state = await store.load();
     const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale });
     const operator = operatorName();
-    const audit = new AuditLog(loaded.envDir, { user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
+    const audit = backend.audit({ user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
     const session: Session = {
       ...loaded,
       command: options.command,
@@ -129,6 +139,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
       state,
       store,
       audit,
+      backend,
       aws,
       timeScale,
       signal,

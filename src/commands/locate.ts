@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { pickEnvironment } from '../runbook/environment.js';
 import { loadRunbookSummary, type RunbookSummary } from '../runbook/summary.js';
+import { chooseState, type StateChoice } from '../state/backend.js';
 import type { EnvironmentInfo } from '../steps/types.js';
 import { DEFAULT_RUNBOOK, type GlobalOptions } from './options.js';
 
@@ -17,6 +18,7 @@ export interface LocatedEnvironment {
   runbook: RunbookSummary;
   env: EnvironmentInfo;
   envDir: string;
+  stateChoice: StateChoice;
 }
 
 /** Runbook summary, environment and state directory, for commands that only read (status). */
@@ -26,5 +28,5 @@ export async function locateEnvironment(opts: GlobalOptions): Promise<LocatedEnv
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
   const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
-  return { file, runbook, env, envDir: join(stateRoot(opts, file), name) };
+  return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
 }

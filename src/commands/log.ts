@@ -1,20 +1,21 @@
-import { AuditLog } from '../state/audit.js';
 import { warn } from '../state/warnings.js';
 import { c } from '../output/style.js';
-import { loadEnvironment } from './context.js';
+import { backendFor, loadEnvironment } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
 export async function logCommand(opts: GlobalOptions & { limit?: string | undefined }): Promise<number> {
   const loaded = await loadEnvironment(opts);
-  let entries = await AuditLog.entries(loaded.envDir);
+  // Local: one line per event; S3: one object per event, listed in time order (their keys start with the time).
+  const backend = await backendFor(loaded);
+  let entries = await backend.auditEntries();
   const bad = entries.filter((e) => 'bad' in e);
   const limit = opts.limit ? Number(opts.limit) : undefined;
   if (limit && limit > 0) entries = entries.slice(-limit);
   // A damaged line is shown where it stands, never a reason to hide the rest of the history.
   if (bad.length > 0)
     warn(
-      `${bad.length} line(s) of ${loaded.envDir}/audit.jsonl are not audit events (line ${bad.map((b) => b.line).join(', ')}); shown marked, left as they are`,
+      `${bad.length} line(s) of ${backend.location}/audit.jsonl are not audit events (line ${bad.map((b) => b.line).join(', ')}); shown marked, left as they are`,
     );
   if (opts.json) {
     printJson({

@@ -3,6 +3,8 @@ export interface GlobalOptions {
   runbook?: string | undefined;
   env?: string | undefined;
   stateDir?: string | undefined;
+  /** `s3://BUCKET/PREFIX` (or `local`): the state backend. */
+  state?: string | undefined;
   json?: boolean | undefined;
   color?: boolean | undefined;
   debug?: boolean | undefined;

@@ -10,7 +10,7 @@ import { renderTable, stageLine, summaryRows, type StageResult } from '../rehear
 import { loadRunbook } from '../runbook/index.js';
 import type { EstateSnapshot } from '../sandbox/estate.js';
 import type { FaultSpec } from '../sandbox/faults.js';
-import { FileStateStore } from '../state/file-store.js';
+import { chooseState, openBackend } from '../state/backend.js';
 import { formatDuration } from '../util/duration.js';
 import { runbookPath } from './context.js';
 import { DEFAULT_TIME_SCALE, parseTimeScale, shellQuote } from './sandbox.js';
@@ -21,6 +21,8 @@ export interface RehearseOptions extends GlobalOptions {
   keep?: boolean | undefined;
   timeScale?: string | undefined;
   seed?: string | undefined;
+  /** 's3': rehearse on the sandbox's shared state bucket instead of a temporary folder. */
+  stateBackend?: string | undefined;
 }
 
 /** Each rehearsal draws its faults from a new seed unless told one, and says which, so a failing one can be repeated. */
@@ -46,6 +48,8 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const faults: FaultSpec = opts.faults ? parseFaults(opts.faults) : {};
   const seed = rehearsalSeed(opts.seed);
   const file = runbookPath(opts);
+  const backendKind = opts.stateBackend ?? 'local';
+  if (backendKind !== 'local' && backendKind !== 's3') throw new RunbookError('USAGE', `--state-backend is local or s3, not "${backendKind}"`);
   // The routed-records example rehearses against an estate of its own (src/sandbox/estate-routed.ts).
   const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
   if ((await loadRunbook(file).catch(() => undefined))?.name === ROUTED_RUNBOOK_NAME) {
@@ -62,7 +66,10 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   say(`Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''}, seed ${seed} ...`);
   const sandbox = await startSandbox({ timeScale, faults, seed });
   Object.assign(process.env, sandbox.exports);
-  const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, yes: true, color: opts.color, json: opts.json };
+  // On s3 every command of the rehearsal shares the sandbox's versioned bucket, as a team would.
+  const stateUrl = backendKind === 's3' ? `${sandbox.exports.MIGRATE_SANDBOX_STATE_URL}/rehearsal-${Date.now()}` : 'local';
+  const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, state: stateUrl, yes: true, color: opts.color, json: opts.json };
+  if (backendKind === 's3') say(`State: ${stateUrl}`);
   const snapshot = (): Promise<EstateSnapshot> => snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
   const incidents = faults.incidents ?? [];
 
@@ -175,7 +182,8 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
       })) &&
       (await stage('run post', async () => expectOk(await phase('post'), 'post-migration checks')));
 
-    const state = await new FileStateStore(join(stateDir, 'sandbox'), '', 'sandbox').load().catch(() => undefined);
+    const backend = await openBackend({ choice: chooseState(base, undefined), envDir: join(stateDir, 'sandbox'), runbook: '', env: { name: 'sandbox', region: sandbox.exports.AWS_REGION ?? 'eu-west-2' }, timeScale });
+    const state = await backend.store().load().catch(() => undefined);
     say();
     say(c().bold('Steps'));
     if (state) for (const line of renderTable(summaryRows(events, state) as unknown as Record<string, string>[], ['step', 'status', 'duration', 'checkpoint'])) say(`  ${line}`);
@@ -196,7 +204,7 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
       say();
       say('--keep: the sandbox stays up. In another shell:');
       for (const [name, value] of Object.entries(sandbox.exports)) say(`export ${name}=${shellQuote(value)}`);
-      say(`export MIGRATE_STATE_DIR=${shellQuote(stateDir)}`);
+      say(backendKind === 's3' ? `export MIGRATE_STATE=${shellQuote(base.state!)}` : `export MIGRATE_STATE_DIR=${shellQuote(stateDir)}`);
       say('# ready (Ctrl-C stops the sandbox)');
       await new Promise<void>((done) => {
         process.once('SIGINT', () => done());

@@ -14,6 +14,7 @@ export function globalFlags(opts: GlobalOptions, env: string, envCount: number):
   const parts: string[] = [];
   if (opts.runbook) parts.push('--runbook', shellWord(opts.runbook));
   if (opts.stateDir) parts.push('--state-dir', shellWord(opts.stateDir));
+  if (opts.state) parts.push('--state', shellWord(opts.state));
   if (opts.env || process.env.MIGRATE_ENV || envCount > 1) parts.push('--env', shellWord(env));
   return parts.length ? ` ${parts.join(' ')}` : '';
 }

@@ -1,7 +1,6 @@
 import { PHASES } from '../runbook/constants.js';
+import { openBackend, type BackendStatus } from '../state/backend.js';
 import { isUnfinished } from '../steps/types.js';
-import { FileStateStore } from '../state/file-store.js';
-import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
 import { formatDuration } from '../util/duration.js';
@@ -35,9 +34,9 @@ function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const loaded = await locateEnvironment(opts);
-  const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
-  const lock = await readLock(loaded.envDir);
-  const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv(), state.rollbacks);
+  const backend = await openBackend({ choice: loaded.stateChoice, envDir: loaded.envDir, runbook: loaded.runbook.name, env: loaded.env, timeScale: timeScaleFromEnv() });
+  const [state, lock, watchFile, where] = await Promise.all([backend.store().load(), backend.readLock(), new WatchStore(backend.documents).load(), backend.status()]);
+  const triggers = triggerReport(loaded.runbook, loaded.env.name, watchFile, state.steps, Date.now(), timeScaleFromEnv(), state.rollbacks);
   // Counted only where a cost is declared: status makes no AWS call for a runbook without one.
   // (and it needs the whole runbook, for the variables that name the pool, only then).
   const costs = loaded.runbook.rollback.some((r) => r.cost) ? await (await import('./cost.js')).rollbackCosts((await (await import('./context.js')).loadEnvironment(opts)).runbook, loaded.env, state.steps) : {};
@@ -64,6 +63,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
       runbook: loaded.runbook.name,
       env: loaded.env.name,
       lock: lockDoc,
+      backend: where,
       steps,
       watch: triggers.watch,
       triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed, rolledBackAt: t.rolledBackAt })),
@@ -73,8 +73,13 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const k = c();
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
+  printBackend(where, out);
   if (lock.held && !lock.info) out(k.yellow(`locked by a lock file that cannot be read (${lock.unreadable}); if no migrate is running, remove it with "migrate unlock --force"`));
-  if (lock.held && lock.info) out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
+  if (lock.held && lock.info && where.kind === 'local') out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
+  if (lock.held && lock.info && where.kind === 's3') {
+    const expires = (lock.info as { expires?: string }).expires;
+    out(k.yellow(`locked by ${backend.describeHolder(lock.info)}${lock.stale ? ` — STALE: its lease ran out at ${expires}; check for a half-done step, then release it with "migrate unlock"` : `, lease renewed until ${expires}`}`));
+  }
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';
   for (const row of steps) {
@@ -105,6 +110,19 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   }
   printTriggers(triggers, out);
   return 0;
+}
+
+/** Which backend this status was read from; versioning is recommended for a shared bucket. */
+function printBackend(where: BackendStatus, out: (line?: string) => void): void {
+  const k = c();
+  if (where.kind === 'local') {
+    out(k.dim(`state: local ${where.dir}`));
+    return;
+  }
+  out(k.dim(`state: S3 bucket ${where.bucket}, prefix ${where.prefix || '(none)'} (${where.url}, from ${where.source}; ${where.encryption}; versioning ${where.versioning})`));
+  if (where.versioning !== 'Enabled') {
+    out(k.yellow(`  versioning is ${where.versioning === 'unknown' ? 'unknown (no s3:GetBucketVersioning)' : where.versioning.toLowerCase()} on ${where.bucket}: turn it on (aws s3api put-bucket-versioning --bucket ${where.bucket} --versioning-configuration Status=Enabled) so every checkpoint can be recovered`));
+  }
 }
 
 /** Each triggered rollback: its check as the watch last saw it, and when it fires. */

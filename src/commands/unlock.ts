@@ -1,17 +1,16 @@
-import { AuditLog } from '../state/audit.js';
-import { describeHolder, releaseLock } from '../state/lock.js';
-import { loadEnvironment, operatorName } from './context.js';
+import { backendFor, loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 
-export async function unlockCommand(opts: GlobalOptions & { force?: boolean | undefined }): Promise<number> {
+export async function unlockCommand(opts: GlobalOptions & { force?: boolean | undefined; lockId?: string | undefined }): Promise<number> {
   const loaded = await loadEnvironment(opts);
-  const released = await releaseLock(loaded.envDir, loaded.env.name, !!opts.force);
+  const backend = await backendFor(loaded);
+  const released = await backend.releaseLock({ force: !!opts.force, lockId: opts.lockId });
   if (!released) {
     process.stdout.write(`environment "${loaded.env.name}" was not locked\n`);
     return 0;
   }
-  const what = released.info ? describeHolder(released.info) : `an unreadable lock file (${released.unreadable})`;
-  await new AuditLog(loaded.envDir, { user: operatorName(), command: 'unlock', env: loaded.env.name }).append({
+  const what = released.info ? backend.describeHolder(released.info) : `an unreadable lock file (${released.unreadable})`;
+  await backend.audit({ user: operatorName(), command: 'unlock', env: loaded.env.name }).append({
     event: 'unlock',
     detail: `${released.file}: ${what}`,
     result: opts.force ? 'forced' : 'released',

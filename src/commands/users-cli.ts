@@ -3,9 +3,8 @@ import { RunbookError } from '../errors.js';
 import { createAwsSession } from '../aws/clients.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
-import { AuditLog } from '../state/audit.js';
-import { acquireLock, type HeldLock } from '../state/lock.js';
-import { STOP_SIGNALS, loadEnvironment, operatorName } from './context.js';
+import type { HeldLock } from '../state/lock.js';
+import { STOP_SIGNALS, backendFor, loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { canPrompt, refuseWithoutTty } from './render.js';
@@ -45,7 +44,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   // diff just ends, exit 0).
   const offClosed = writes ? onOutputClosed(onSignal) : () => undefined;
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
-  const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
+  const backend = await backendFor(loaded);
+  const log = backend.audit({ user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
   let auditFailure: unknown;
   const audit = (event: Record<string, unknown>) => {
@@ -61,7 +61,7 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   };
   try {
     if (writes) {
-      lock = await acquireLock(loaded.envDir, `migrate ${label}`, loaded.env.name);
+      lock = await backend.acquireLock(`migrate ${label}`);
       await confirmWrites(loaded.env, opts, label);
     }
     const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
@@ -74,7 +74,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       cognito,
       mapping,
       userPoolId: await users.resolveUserPoolId(cognito, poolRef),
-      checkpointFile: join(loaded.envDir, 'users-sync.json'),
+      checkpointFile: backend.kind === 'local' ? join(loaded.envDir, 'users-sync.json') : backend.documents.locate('users-sync.json'),
+      ...(backend.kind === 's3' ? { checkpointIo: { read: () => backend.documents.read('users-sync.json'), write: (text: string) => backend.documents.write('users-sync.json', text) } } : {}),
       audit,
       out: {
         line: (text: string) => (opts.json ? process.stderr : process.stdout).write(`${text}\n`),

@@ -30,6 +30,7 @@ export interface UsersDeps {
   userPoolId: string;
   /** Where `users sync` keeps its progress, e.g. <state dir>/<env>/users-sync.json. */
   checkpointFile: string;
+  checkpointIo?: import('../users/checkpoint.js').CheckpointIo | undefined;
   /** One event per user created, disabled or grouped, and one per sync; usernames only, never secrets. */
   audit(event: Record<string, unknown>): void;
   out: { line(text: string): void; json(doc: unknown): void; progress?(p: SyncProgress): void };
@@ -90,6 +91,7 @@ export async function usersSync(
     api,
     mapping: deps.mapping,
     checkpointFile: deps.checkpointFile,
+    checkpointIo: deps.checkpointIo,
     dryRun: opts.dryRun,
     invite: opts.invite,
     audit: deps.audit,

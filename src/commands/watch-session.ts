@@ -1,6 +1,5 @@
 import { planRollback } from '../rollback/plan.js';
 import { runRollback } from '../rollback/run.js';
-import { AuditLog } from '../state/audit.js';
 import type { WatchSession } from '../watch/types.js';
 import { openSession, operatorName, stepTypeOf } from './context.js';
 import { checkAccountFirst } from './execute.js';
@@ -19,16 +18,18 @@ export interface OpenedWatchSession extends WatchSession {
 export async function openWatchSession(opts: GlobalOptions, command = 'watch'): Promise<OpenedWatchSession> {
   const read = await openSession(opts, { command, dryRun: true, lock: false });
   // The read session's audit marks its lines as a dry run; the watch's own lines are not one.
-  const audit = new AuditLog(read.envDir, { user: operatorName(), command, env: read.env.name }, () => read.aws.identity?.arn);
+  const audit = read.backend.audit({ user: operatorName(), command, env: read.env.name }, () => read.aws.identity?.arn);
   const flags = [
     `--env ${read.env.name}`,
     opts.runbook ? `--runbook ${opts.runbook}` : '',
     opts.stateDir ? `--state-dir ${opts.stateDir}` : '',
+    opts.state ? `--state ${opts.state}` : '',
   ].filter(Boolean);
   return {
     resolved: read.resolved,
     env: read.env,
     envDir: read.envDir,
+    documents: read.backend.documents,
     timeScale: read.timeScale,
     signal: read.signal,
     async verifyAccount() {

@@ -36,6 +36,17 @@ export const environmentSchema = z.strictObject({
     })
     .optional()
     .describe('Who hears about it: watch sends on a trigger due, a rollback fired or done, a trigger inconclusive; run and rollback on phase start, end and failure, and a manual step waiting.'),
+  state: z
+    .strictObject({
+      s3: z.strictObject({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name' }),
+        prefix: z.string().optional().describe('Key prefix; each environment keeps its state under PREFIX/<env>/.'),
+        region: z.string().optional().describe("The bucket's region (default: AWS_REGION, then the environment's region)."),
+        kmsKeyId: z.string().optional().describe('Encrypt every object with this KMS key (SSE-KMS); SSE-S3 when absent.'),
+      }),
+    })
+    .optional()
+    .describe('Keep checkpoints, lock and audit trail in S3, shared by the team (--state and MIGRATE_STATE override it).'),
 });
 
 export interface StepNodeInput {

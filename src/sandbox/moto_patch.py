@@ -11,6 +11,11 @@
    refused with AWS's error codes (see src/sandbox/README.md for the conformance table). It also
    replaces moto's CREATE check, which found old changes in its journal and called any later name
    a duplicate.
+6. S3 conditional writes (PutObject / DeleteObject with If-Match or If-None-Match): moto 5.2.1
+   checks the condition and then writes, and its server is threaded, so two concurrent requests
+   can both pass the check (a narrow window, rarely hit, but the lock tests must not rest on
+   luck). S3 makes the check and the write one atomic step (exactly one of several
+   `If-None-Match: *` creators wins); serialise PutObject and DeleteObject to do the same.
 
 All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -217,6 +222,27 @@ def with_time_scale_endpoint(app: Any) -> Any:
     return wsgi
 
 
+# --- S3: conditional writes are atomic --------------------------------------------------------
+
+
+def patch_s3_conditional_writes_atomic() -> None:
+    from moto.s3.responses import S3Response
+
+    # Every PutObject and DeleteObject, conditional or not: an unconditional write landing between
+    # a conditional one's check and its write would break the condition just the same.
+    lock = threading.RLock()
+
+    def serialised(original: Any) -> Any:
+        def method(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(self, *args, **kwargs)
+
+        return method
+
+    S3Response.put_object = serialised(S3Response.put_object)  # type: ignore[method-assign]
+    S3Response.delete_object = serialised(S3Response.delete_object)  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -246,6 +272,7 @@ def main() -> None:
 
     moto_strict_route53.install()
     moto_strict_apigateway.install()
+    patch_s3_conditional_writes_atomic()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server

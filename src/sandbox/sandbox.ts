@@ -8,6 +8,7 @@ import { setMotoTimeScale, startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook.js';
+import { seedStateBucket } from './state-bucket.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
 
 export interface SandboxOptions {
@@ -80,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
+    const stateUrl = await seedStateBucket(moto.url, SANDBOX_REGION);
     const routed = options.routedEstate ? await seedRoutedEstate(moto.url, SANDBOX_REGION) : undefined;
     // AWS's rate limits (CreateDeployment, AdminCreateUser) apply from here on, scaled like every wait.
     await setMotoTimeScale(moto.url, timeScale);
@@ -88,7 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
     webhook = await startWebhookReceiver();
     return {
-      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), ...(routed ? routedExports(routed) : {}), MIGRATE_SANDBOX_WEBHOOK_URL: webhook.url },
+      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_STATE_URL: stateUrl, ...(routed ? routedExports(routed) : {}), MIGRATE_SANDBOX_WEBHOOK_URL: webhook.url },
       webhook,
       ids,
       ...(routed ? { routed } : {}),

@@ -27,10 +27,18 @@ export interface LoadedCheckpoint {
   ignored?: string | undefined;
 }
 
-export async function loadCheckpoint(file: string, userPoolId: string, exportDigest: string): Promise<LoadedCheckpoint> {
+/** Where the checkpoint lives when it is not a local file (the S3 state backend); `file` then only names it. */
+export interface CheckpointIo {
+  read(): Promise<string | null>;
+  write(text: string): Promise<void>;
+}
+
+export async function loadCheckpoint(file: string, userPoolId: string, exportDigest: string, io?: CheckpointIo): Promise<LoadedCheckpoint> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const found = io ? await io.read() : await readFile(file, 'utf8');
+    if (found === null) return { completed: new Set(), inflight: new Set() };
+    text = found;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { completed: new Set(), inflight: new Set() };
     throw new RunbookError('STATE_CORRUPT', `cannot read the users checkpoint ${file}: ${messageOf(error)}`);
@@ -51,8 +59,9 @@ export async function loadCheckpoint(file: string, userPoolId: string, exportDig
   return { completed: new Set(doc.completed), inflight: new Set(doc.inflight) };
 }
 
-export async function saveCheckpoint(file: string, doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>): Promise<void> {
+export async function saveCheckpoint(file: string, doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>, io?: CheckpointIo): Promise<void> {
   const full: SyncCheckpoint = { version: 1, kind: 'migrate.users.sync', ...doc, updatedAt: new Date().toISOString() };
+  if (io) return io.write(`${JSON.stringify(full)}\n`);
   await ensurePrivateDir(dirname(file));
   await writeFileAtomic(file, `${JSON.stringify(full)}\n`);
 }

@@ -1,5 +1,5 @@
 import { RunbookError } from '../errors.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointIo } from './checkpoint.js';
 import { exportDigest, readExport, type ExportSource } from './export-reader.js';
 import { comparedAttributes, type UsersMapping } from './mapping.js';
 import { planUsers, type PlanInput } from './plan.js';
@@ -12,6 +12,8 @@ export interface SyncInput {
   api: CognitoUsers;
   mapping: UsersMapping;
   checkpointFile: string;
+  /** Set when the checkpoint is kept by the S3 state backend (checkpointFile then names it). */
+  checkpointIo?: CheckpointIo | undefined;
   dryRun: boolean;
   invite: boolean;
   audit(event: UsersAuditEvent): void;
@@ -108,7 +110,7 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   await assertMappedAttributes(api, mapping);
   const groups = await api.groupNames();
   const digest = await exportDigest(source);
-  const checkpoint = await loadCheckpoint(input.checkpointFile, api.userPoolId, digest);
+  const checkpoint = await loadCheckpoint(input.checkpointFile, api.userPoolId, digest, input.checkpointIo);
   if (checkpoint.ignored) input.line(`note: ${checkpoint.ignored}`);
   const pool = await api.listUsers(compared);
   const planInput: PlanInput = { mapping, pool, compared, groups, completed: new Set(checkpoint.completed), unfinished: new Set(checkpoint.inflight) };
@@ -154,7 +156,7 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
 
   const completed = new Set(checkpoint.completed);
   const inflight = new Set(checkpoint.inflight);
-  const write = (): Promise<void> => saveCheckpoint(input.checkpointFile, { userPoolId: api.userPoolId, exportDigest: digest, completed: [...completed], inflight: [...inflight] });
+  const write = (): Promise<void> => saveCheckpoint(input.checkpointFile, { userPoolId: api.userPoolId, exportDigest: digest, completed: [...completed], inflight: [...inflight] }, input.checkpointIo);
   const batchSize = input.batchSize ?? Math.max(50, Math.round(mapping.rate * 2));
   const sem = new Semaphore(mapping.concurrency);
   const actStart = performance.now();

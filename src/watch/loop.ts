@@ -63,7 +63,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   const emit: WatchSink = options.emit ?? (() => undefined);
   const checkNames = Object.keys(session.resolved.checks);
   const triggers = triggersOf(session.resolved.rollback);
-  const store = new WatchStore(session.envDir);
+  const store = new WatchStore(session.documents ?? session.envDir);
   const warnings: string[] = [];
 
   const saved = await store.load();

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { localDocuments, type Documents } from '../state/backend.js';
 import { isProcessAlive } from '../state/lock.js';
-import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../state/fs-safe.js';
 import type { CheckRecord, FireResult, FiredMark, WatchRecords } from './triggers.js';
 
 export const WATCH_FILE_VERSION = 1;
@@ -67,14 +66,16 @@ const ms = (text: string | null | undefined): number | null => {
 export class WatchStore {
   readonly location: string;
 
-  constructor(private readonly dir: string) {
-    this.location = join(dir, 'watch.json');
+  private readonly docs: Documents;
+
+  constructor(where: string | Documents) {
+    this.docs = typeof where === 'string' ? localDocuments(where) : where;
+    this.location = this.docs.locate('watch.json');
   }
 
   async load(): Promise<LoadedWatchFile> {
-    // Like state.json: never through a symlink, and made private if others can read it.
-    const text = await readPrivateFile(this.location, 'watch file');
-    if (text === undefined) return { kind: 'none' };
+    const text = await this.docs.read('watch.json');
+    if (text === null) return { kind: 'none' };
     try {
       return { kind: 'ok', file: fromStored(JSON.parse(text) as StoredFile) };
     } catch (error) {
@@ -83,8 +84,7 @@ export class WatchStore {
   }
 
   async save(file: WatchFile): Promise<void> {
-    await ensurePrivateDir(this.dir);
-    await writeFileAtomic(this.location, `${JSON.stringify(toStored(file), null, 2)}\n`, { what: 'watch file' });
+    await this.docs.write('watch.json', `${JSON.stringify(toStored(file), null, 2)}\n`);
   }
 }
 

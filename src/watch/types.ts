@@ -3,6 +3,7 @@ import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
 import type { ErrorCode, RunbookError } from '../errors.js';
 import type { ResolvedRunbook } from '../runbook/types.js';
+import type { Documents } from '../state/backend.js';
 import type { StateFile } from '../state/types.js';
 import type { EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
 import type { RollbackCost } from '../rollback/cost.js';
@@ -23,6 +24,8 @@ export interface WatchSession {
   readonly resolved: ResolvedRunbook;
   readonly env: EnvironmentInfo;
   readonly envDir: string;
+  /** Where watch.json lives (the state backend's side documents); envDir when absent. */
+  readonly documents?: Documents | undefined;
   readonly timeScale: number;
   /** Checks the caller's AWS account and region against the environment's (before arming auto-rollback). */
   verifyAccount(): Promise<void>;

@@ -27,6 +27,8 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_OLD_POOL_ARN',
   'MIGRATE_SANDBOX_ACCOUNT_ID',
   'MIGRATE_SANDBOX_WEBHOOK_URL',
+  // The versioned state bucket, for --state; not MIGRATE_STATE, so the local backend stays the default.
+  'MIGRATE_SANDBOX_STATE_URL',
 ];
 
 
@@ -63,6 +65,7 @@ describe('startSandbox', () => {
       MIGRATE_SANDBOX_OLD_POOL_ARN: ids.oldPoolArn,
       MIGRATE_SANDBOX_ACCOUNT_ID: '000000000000',
       MIGRATE_SANDBOX_WEBHOOK_URL: sandbox.webhook.url,
+      MIGRATE_SANDBOX_STATE_URL: 's3://migrate-sandbox-state/cutover',
     });
     expect(ids.accountId).toBe('000000000000');
   });
