@@ -26,7 +26,8 @@ describe('in a terminal', () => {
     expect(result.error, result.output).toBeNull();
     expect(result.matched).toBe(3);
     expect(result.exitCode, result.output).toBe(4);
-    // The preview came before each question.
+    // The preview came before each question. A run's before is always live state, so (unlike a
+    // dry run's) its preview names no source.
     expect(result.output).toMatch(/set a to 1\s+value: null -> "1"[\s\S]*Apply mid\.1/);
     expect(result.output).toMatch(/error: aborted by the operator at mid\.3/);
 
