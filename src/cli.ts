@@ -105,6 +105,14 @@ Examples:
     .action(act(async () => (await import('./commands/log.js')).logCommand));
 
   program
+    .command('report')
+    .description('the change record of a cutover: plans, approvals, a timeline of every step, rollbacks, alerts, users synced')
+    .option('--format <format>', 'md (pastes into a ticket), html (one self-contained, printable page) or json', undefined)
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .addHelpText('after', '\nBuilt from the state and the audit trail only; makes no AWS call.\nExamples:\n  migrate report --env prod > cutover.md\n  migrate report --env prod --format html --out cutover.html')
+    .action(act(async () => (await import('./commands/report.js')).reportCommand));
+
+  program
     .command('unlock')
     .description('release a lock left by a dead run')
     .option('--force', 'release a lock whose process still runs, or one from another host')

@@ -4,11 +4,14 @@ import type { EngineEvent } from '../engine/events.js';
 import { openSession, type Session } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { chooseOutput } from './render.js';
+import { auditStepEnds } from '../record/step-audit.js';
 
 export interface Executed {
   result: PhaseResult;
   events: EngineEvent[];
   env: string;
+  /** Plan time each step waited (see Session.waited). */
+  waited: Map<string, number>;
 }
 
 /**
@@ -36,10 +39,15 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
     const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), output.emit);
-    const result = await body(session, deps);
-    await output.finish();
-    return { result, events: output.events, env: session.env.name };
+    const steps = auditStepEnds(output.emit, (event) => session.audit.append(event), { dryRun: spec.dryRun, waitedMs: (ref) => session.waited.get(ref) ?? 0 });
+    const deps = { ...session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), steps.emit), audit: steps.audit };
+    try {
+      const result = await body(session, deps);
+      await output.finish();
+      return { result, events: output.events, env: session.env.name, waited: session.waited };
+    } finally {
+      await steps.flush();
+    }
   } finally {
     await session.close();
   }
