@@ -53,13 +53,28 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .description('read live state and print what each step would change (same as run --dry-run)')
     .option('--from <id>', 'start at this step')
     .option('--only <id>', 'just this step (or group)')
-    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod')
+    .option('--out <file>', 'save the plan (with fingerprints of the live state it read) for review, approval and "run --plan"')
+    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod\n         migrate plan mid --env prod --out mid.plan   (then: migrate approve mid.plan; migrate run mid --env prod --plan mid.plan)')
     .action(
       act(async () => {
         const { runCommand } = await import('./commands/run.js');
         return (phase: string, opts: Record<string, unknown>) => runCommand(phase, { ...opts, dryRun: true });
       }),
     );
+
+  program
+    .command('show')
+    .argument('<file>', 'a plan saved with "migrate plan <phase> --out FILE"')
+    .description('print a saved plan as "migrate plan" prints it, with its digest, author and rehearsal timing')
+    .action(act(async () => (await import('./commands/saved-plan.js')).showCommand));
+
+  program
+    .command('approve')
+    .argument('<file>', 'the saved plan to approve')
+    .option('--comment <text>', 'why, or on what condition (recorded in the audit trail)')
+    .description("approve a saved plan as a second person: records your STS identity, the plan's digest and the comment in the environment's audit trail")
+    .addHelpText('after', '\nThe plan\'s author cannot approve it, and an approval by the person who runs it does not count.\nExample: migrate approve mid.plan --comment "CAB-1234 approved for 19:00"')
+    .action(act(async () => (await import('./commands/approve.js')).approveCommand));
 
   program
     .command('run')
@@ -70,6 +85,7 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name, as you would type it')
     .option('--from <id>', 'start at this step (the resume point printed after a failure)')
     .option('--only <id>', 'just this step (or group)')
+    .option('--plan <file>', 'apply exactly this saved plan (refused, exit 5, when the runbook or the live state changed since)')
     .addHelpText(
       'after',
       `

@@ -2,8 +2,10 @@ import { RunbookError } from '../errors.js';
 import { runPhase } from '../engine/engine.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
+import type { ResolvedStep } from '../runbook/types.js';
 import { getStepType } from '../steps/index.js';
 import { checkAccountFirst, execute, type Executed } from './execute.js';
+import type { Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { refuseWithoutTty } from './render.js';
 import { printJson } from './print.js';
@@ -13,23 +15,38 @@ function phaseOf(name: string): PhaseName {
   throw new RunbookError('USAGE', `unknown phase "${name}"`, { hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".` });
 }
 
+function approvalsRequired(session: Session): number {
+  return session.runbook.environments[session.env.name]?.approvals?.required ?? 0;
+}
+
 /** A phase from open to close; `migrate run`, `migrate plan` and `migrate rehearse` all come here. */
 export function executePhase(phaseName: string, opts: RunOptions): Promise<Executed> {
   const phase = phaseOf(phaseName);
   const dryRun = !!opts.dryRun;
   const label = `${dryRun ? 'plan' : 'run'} ${phase}`;
   return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
-    const steps = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
+    const required = dryRun ? 0 : approvalsRequired(session);
+    if (required > 0 && !opts.plan) {
+      await deps.audit({ event: 'run-refused', step: `phase.${phase}`, result: 'no-approved-plan', detail: `env ${session.env.name} needs ${required} approval(s) of a saved plan` });
+      throw new RunbookError('NOT_CONFIRMED', `env ${session.env.name} needs an approved plan: ${required} approval${required === 1 ? '' : 's'} by someone other than its author and its runner`, {
+        hint: `Save the plan (migrate plan ${phase} --env ${session.env.name} --out ${phase}.plan), have a second person approve it (migrate approve ${phase}.plan), then: migrate run ${phase} --env ${session.env.name} --plan ${phase}.plan. --yes never replaces an approval.`,
+      });
+    }
+    const saved = opts.plan ? await (await import('./run-plan.js')).openSavedPlan(opts.plan, session, phase, opts) : undefined;
+    const steps: ResolvedStep[] = saved ? saved.steps : selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
     await checkAccountFirst(session, steps.map((s) => s.type));
+    if (saved) await saved.checkBeforeRun(required, deps.audit);
     const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
-    return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}` });
+    const planPart = opts.plan ? ` --plan ${opts.plan}` : '';
+    return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => (opts.plan ? `migrate run ${phase}${envPart}${planPart}` : `migrate run ${phase}${envPart} --from ${id}`) });
   });
 }
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
+  if (opts.dryRun && opts.out) return (await import('./saved-plan.js')).savePlanCommand(phaseOf(phaseName), { ...opts, out: opts.out });
   const { result, events, env } = await executePhase(phaseName, opts);
   if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
   if (result.error) throw result.error;

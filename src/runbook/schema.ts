@@ -25,6 +25,10 @@ export const environmentSchema = z.strictObject({
   protected: z.boolean().optional().describe('Ask the operator to type the environment name before a mutating run.'),
   description: z.string().optional(),
   vars: varsSchema.optional(),
+  approvals: z
+    .strictObject({ required: z.number().int().min(0).max(5).describe('How many people other than the plan\'s author and its runner must approve it.') })
+    .optional()
+    .describe('A mutating run needs a saved plan (migrate plan --out) approved with migrate approve by this many other identities.'),
 });
 
 export interface StepNodeInput {

@@ -1,0 +1,75 @@
+import { relative } from 'node:path';
+import { RunbookError } from '../errors.js';
+import type { PhaseName } from '../runbook/schema.js';
+import type { ResolvedStep } from '../runbook/types.js';
+import { AuditLog } from '../state/audit.js';
+import { approvalsOf, countApprovals } from '../plan/approvals.js';
+import { staleError, staleSteps } from '../plan/collect.js';
+import { readPlanFile, type PlanFile } from '../plan/file.js';
+import type { Session } from './context.js';
+import type { RunOptions } from './options.js';
+import { planSource } from './saved-plan.js';
+
+export interface OpenedPlan {
+  plan: PlanFile;
+  digest: string;
+  /** Exactly the plan's steps, resolved from today's (identical) runbook. */
+  steps: ResolvedStep[];
+  /** After the account check, before the first step: approvals, then every fingerprint against live state. */
+  checkBeforeRun(required: number, audit: (event: { event: string; step?: string; result?: string; detail?: string; [key: string]: unknown }) => Promise<void>): Promise<void>;
+}
+
+/**
+ * `run <phase> --plan FILE`: the plan must be for this environment, phase and runbook (byte for
+ * byte); the run applies its steps and no other.
+ */
+export async function openSavedPlan(file: string, session: Session, phase: PhaseName, opts: RunOptions): Promise<OpenedPlan> {
+  if (opts.from || opts.only) throw new RunbookError('USAGE', '--plan applies exactly the saved plan: --from and --only cannot narrow it', { hint: `Save a plan of just those steps: migrate plan ${phase} --only <id> --out FILE` });
+  const { plan, digest } = await readPlanFile(file);
+  const replan = `migrate plan ${phase} --env ${session.env.name} --out ${file}`;
+  if (plan.env.name !== session.env.name || plan.phase !== phase) {
+    throw new RunbookError('USAGE', `${file} is a plan of "${plan.phase}" for env ${plan.env.name}, not of "${phase}" for env ${session.env.name}`, { hint: `Run it as: migrate run ${plan.phase} --env ${plan.env.name} --plan ${file}` });
+  }
+  if (plan.runbook.digest !== session.runbook.digest) {
+    throw staleError(file, `the runbook changed since it was planned`, [
+      `runbook:`,
+      `    planned against: ${plan.runbook.file} sha256 ${plan.runbook.digest.slice(0, 16)} at ${plan.createdAt}`,
+      `    now:             ${relative(process.cwd(), session.file) || session.file} sha256 ${session.runbook.digest.slice(0, 16)}`,
+    ], replan);
+  }
+  const byRef = new Map(session.resolved.phases[phase].map((s) => [s.ref, s]));
+  const steps = plan.steps.map((p) => byRef.get(p.ref));
+  if (steps.some((s) => !s)) throw staleError(file, 'it names steps the runbook no longer has', [], replan);
+
+  return {
+    plan,
+    digest,
+    steps: steps as ResolvedStep[],
+    async checkBeforeRun(required, audit) {
+      if (required > 0) {
+        const runner = (await session.aws.ensureIdentity()).arn;
+        const given = approvalsOf(await AuditLog.read(session.envDir), digest);
+        const { counted, ignored } = countApprovals(given, plan, runner);
+        if (counted.length < required) {
+          await audit({ event: 'run-refused', step: `phase.${phase}`, result: 'not-approved', planDigest: digest, detail: `${counted.length} of ${required} approvals` });
+          throw new RunbookError('NOT_CONFIRMED', `the plan ${file} has ${counted.length} of the ${required} approval${required === 1 ? '' : 's'} env ${session.env.name} needs`, {
+            details: [`plan digest ${digest}`, ...ignored.map((i) => `not counted: ${i.approval.identity} at ${i.approval.time} (${i.why})`)],
+            hint: `A second person (another AWS identity than the author's and yours) approves it with: migrate approve ${file} --env ${session.env.name}. --yes never replaces an approval.`,
+          });
+        }
+        await audit({ event: 'approval-checked', step: `phase.${phase}`, result: 'approved', planDigest: digest, detail: counted.map((a) => a.identity).join(', ') });
+      }
+      // A step this plan already applied (a resumed run) is explained by its checkpoint, not stale.
+      const applied = (ref: string) => {
+        const cp = session.state.steps[ref];
+        return cp?.status === 'applied' && cp.at > plan.createdAt;
+      };
+      const stale = await staleSteps(planSource(session), plan.steps.filter((p) => !applied(p.ref)), session.resolved.phases[phase]);
+      if (stale.length) {
+        await audit({ event: 'plan-stale', step: `phase.${phase}`, result: 'refused', planDigest: digest, detail: stale.map((s) => s.ref).join(' ') });
+        throw staleError(file, `live state changed since it was planned (${stale.map((s) => s.ref).join(', ')})`, stale.flatMap((s) => [`${s.ref}:`, ...s.lines.map((l) => `  ${l}`)]), replan);
+      }
+      await audit({ event: 'run-plan', step: `phase.${phase}`, result: 'fresh', planDigest: digest, detail: plan.steps.map((s) => s.ref).join(' ') });
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { RunbookError } from '../errors.js';
+import { selectSteps } from '../engine/select.js';
+import { collectPlannedSteps, type PlanSource } from '../plan/collect.js';
+import { readEvidence } from '../plan/evidence.js';
+import { buildPlanFile, readPlanFile, writePlanFile, type PlanFile } from '../plan/file.js';
+import { planLines } from '../plan/print.js';
+import type { PhaseName } from '../runbook/schema.js';
+import type { ResolvedStep } from '../runbook/types.js';
+import { checkAccountFirst } from './execute.js';
+import { openSession, operatorName, stateRoot, stepTypeOf, type Session } from './context.js';
+import type { RunOptions } from './options.js';
+import { printJson } from './print.js';
+
+export function planSource(session: Session): PlanSource {
+  return {
+    stepType: stepTypeOf,
+    previous: (ref) => session.state.steps[ref],
+    context: (_step, previous) => session.stepContext(previous, session.signal, () => undefined),
+    signal: session.signal,
+  };
+}
+
+/** `migrate plan <phase> --out FILE`: the plan, read-only, written down with where it came from. */
+export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out: string }): Promise<number> {
+  const session = await openSession(opts, { command: `plan ${phase} --out`, dryRun: true, lock: false });
+  try {
+    const steps: ResolvedStep[] = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
+    if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
+    await checkAccountFirst(session, steps.map((s) => s.type));
+    const planned = await collectPlannedSteps(planSource(session), steps);
+    const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);
+    const plan = buildPlanFile({
+      runbook: { name: session.runbook.name, file: session.file, digest: session.runbook.digest },
+      env: { name: session.env.name, account: session.env.account, region: session.env.region },
+      phase,
+      planned,
+      author: { user: operatorName(), identity: session.aws.identity?.arn ?? null },
+      evidence,
+    });
+    const file = resolve(opts.out);
+    const digest = await writePlanFile(file, plan);
+    await session.audit.append({ event: 'plan-saved', step: `phase.${phase}`, result: 'saved', planDigest: digest, phase, file, steps: plan.steps.map((s) => s.ref) });
+    if (opts.json) printJson({ file, digest, plan });
+    else {
+      for (const line of planLines(plan, digest, { file })) process.stdout.write(`${line}\n`);
+      process.stdout.write(`plan saved to ${file}\n  digest ${digest}\n  apply exactly this plan with: migrate run ${phase} --env ${plan.env.name} --plan ${opts.out}\n`);
+    }
+    return plan.steps.some((s) => s.outcome === 'would-fail') ? 1 : 0;
+  } finally {
+    await session.close();
+  }
+}
+
+/** `migrate show FILE`. */
+export async function showCommand(file: string, opts: { json?: boolean | undefined }): Promise<number> {
+  const { plan, digest } = await readPlanFile(file);
+  if (opts.json) printJson({ file: resolve(file), digest, plan });
+  else for (const line of planLines(plan, digest, { file })) process.stdout.write(`${line}\n`);
+  return 0;
+}
+
+export type { PlanFile };
