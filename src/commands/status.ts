@@ -9,6 +9,8 @@ import { WatchStore } from '../watch/store.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
+import { AuditLog } from '../state/audit.js';
+import { planStatuses, type PlanStatus } from '../plan/approvals.js';
 
 export interface StatusRow {
   ref: string;
@@ -36,6 +38,8 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     const rec = state.rollbacks[entry.id];
     steps.push({ ref: `rollback.${entry.id}`, phase: 'rollback', id: entry.id, title: entry.title, type: 'rollback', status: rec?.status ?? 'pending', at: rec?.at ?? null });
   }
+  const required = loaded.runbook.environments[loaded.env.name]?.approvals?.required ?? 0;
+  const plans = planStatuses(await AuditLog.read(loaded.envDir), required);
   const lockDoc = lock.held ? (lock.info ? { ...lock.info, stale: lock.stale } : { unreadable: true }) : null;
   if (opts.json) {
     printJson({
@@ -45,6 +49,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
       steps,
       watch: triggers.watch,
       triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed })),
+      approvals: { required, plans },
     });
     return 0;
   }
@@ -64,7 +69,22 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     out(`  ${row.ref.padEnd(width)}  ${colour(row.status.padEnd(11))}  ${row.title}${row.at && row.status !== 'pending' ? k.dim(`  ${row.at}`) : ''}`);
   }
   printTriggers(triggers, out);
+  printPlans(plans, required, out);
   return 0;
+}
+
+/** Saved plans and their approvals: what a change board has (or has not yet) signed off. */
+function printPlans(plans: PlanStatus[], required: number, out: (line?: string) => void): void {
+  if (plans.length === 0 && required === 0) return;
+  const k = c();
+  out();
+  out(`${k.bold('saved plans')}  ${k.dim(required ? `run needs ${required} approval${required === 1 ? '' : 's'} of a saved plan` : 'no approval required')}`);
+  if (plans.length === 0) out(k.dim('  none yet ("migrate plan <phase> --out FILE")'));
+  for (const p of plans) {
+    const state = p.state === 'applied' ? k.cyan('applied') : p.state === 'approved' ? k.green('approved') : k.yellow(`pending approval (${new Set(p.approvals.map((a) => a.identity)).size} of ${p.required})`);
+    out(`  ${p.phase.padEnd(4)}  ${p.digest.slice(0, 12)}  ${state}  ${k.dim(`planned by ${p.by} at ${p.at} · ${p.file}`)}`);
+    for (const a of p.approvals) out(`        ${k.green('✔')} approved by ${a.identity} at ${a.time}${a.comment ? `: "${a.comment}"` : ''}`);
+  }
 }
 
 /** Each triggered rollback: its check as the watch last saw it, and when it fires. */

@@ -30,3 +30,40 @@ export function countApprovals(given: GivenApproval[], plan: Pick<PlanFile, 'aut
   }
   return { counted, ignored };
 }
+
+export interface PlanStatus {
+  digest: string;
+  phase: string;
+  file: string;
+  by: string;
+  at: string;
+  required: number;
+  approvals: GivenApproval[];
+  /** pending: fewer approvals than required; approved: enough; applied: a run --plan used it. */
+  state: 'pending' | 'approved' | 'applied';
+}
+
+/** The saved plans of an environment and their approvals, newest first, from its audit trail. */
+export function planStatuses(audit: AuditEvent[], required: number, limit = 5): PlanStatus[] {
+  const loose = (e: AuditEvent) => e as unknown as Record<string, unknown>;
+  const saved = audit.filter((e) => e.event === 'plan-saved' && typeof loose(e).planDigest === 'string');
+  const applied = new Set(audit.filter((e) => e.event === 'run-plan').map((e) => loose(e).planDigest));
+  return saved
+    .slice(-limit)
+    .reverse()
+    .map((e) => {
+      const digest = loose(e).planDigest as string;
+      const approvals = approvalsOf(audit, digest).filter((a) => a.identity !== e.identity);
+      const distinct = new Set(approvals.map((a) => a.identity)).size;
+      return {
+        digest,
+        phase: String(loose(e).phase ?? ''),
+        file: String(loose(e).file ?? ''),
+        by: e.identity ?? e.user,
+        at: e.time,
+        required,
+        approvals,
+        state: applied.has(digest) ? 'applied' : distinct >= required ? 'approved' : 'pending',
+      };
+    });
+}
