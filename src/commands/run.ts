@@ -48,6 +48,7 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
   if (opts.dryRun && opts.out) return (await import('./saved-plan.js')).savePlanCommand(phaseOf(phaseName), { ...opts, out: opts.out });
   const { result, events, env } = await executePhase(phaseName, opts);
+  if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events);
   if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
   if (result.error) throw result.error;
   return result.ok ? 0 : 1;

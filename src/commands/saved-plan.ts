@@ -4,13 +4,16 @@ import { selectSteps } from '../engine/select.js';
 import { collectPlannedSteps, type PlanSource } from '../plan/collect.js';
 import { readEvidence } from '../plan/evidence.js';
 import { buildPlanFile, readPlanFile, writePlanFile, type PlanFile } from '../plan/file.js';
-import { planLines } from '../plan/print.js';
+import { planLines, timingLines } from '../plan/print.js';
+import type { EngineEvent } from '../engine/events.js';
+import { loadEnvironment } from './context.js';
 import type { PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
 import { checkAccountFirst } from './execute.js';
 import { openSession, operatorName, stateRoot, stepTypeOf, type Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { printJson } from './print.js';
+import { formatDuration } from '../util/duration.js';
 
 export function planSource(session: Session): PlanSource {
   return {
@@ -61,3 +64,18 @@ export async function showCommand(file: string, opts: { json?: boolean | undefin
 }
 
 export type { PlanFile };
+
+/** After a printed plan: how long the phase should take, from the last rehearsal of this runbook. */
+export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): Promise<void> {
+  const start = events.find((e) => e.kind === 'run-start');
+  if (!start || start.kind !== 'run-start') return;
+  const loaded = await loadEnvironment(opts);
+  const evidence = await readEvidence(stateRoot(opts, loaded.file), loaded.runbook.name);
+  // Without a rehearsal the plan prints as it always has.
+  if (!evidence) return;
+  const planned = start.refs.map((ref) => ({ ref, id: ref, title: '', type: '', mutates: false, change: { noop: true as const } }));
+  const plan = buildPlanFile({ runbook: { name: loaded.runbook.name, file: loaded.file, digest: loaded.runbook.digest }, env: { ...loaded.env }, phase: '', planned, author: { user: '', identity: null }, evidence });
+  const per = plan.steps.filter((s) => s.expectedMs !== undefined).map((s) => `${s.ref} ${formatDuration(s.expectedMs!)}`);
+  if (per.length) process.stdout.write(`expected per step: ${per.join(', ')}\n`);
+  for (const line of timingLines(plan, Date.now())) process.stdout.write(`${line}\n`);
+}
