@@ -18,7 +18,7 @@ export function timelineRows(r: ChangeRecord): TimelineRow[] {
     const start = Date.parse(run.start);
     const last = run.steps.length ? Math.max(...run.steps.map((s) => Date.parse(s.end))) : start;
     const end = run.end ? Date.parse(run.end) : last;
-    rows.push({ kind: run.kind, label: run.label, start, end, result: run.result, note: `${new Date(start).toISOString().slice(11, 19)} · ${formatDuration(end - start)} · ${run.result}` });
+    rows.push({ kind: run.kind, label: run.label, start, end, result: run.result, note: `${new Date(start).toISOString().slice(5, 19).replace('T', ' ')} · ${formatDuration(end - start)} · ${run.result}` });
     const entries = run.kind === 'rollback' ? [...run.entries, ...(run.steps.some((s) => s.entry === undefined) ? [undefined] : [])] : [undefined];
     for (const entry of entries) {
       const steps = run.steps.filter((s) => s.entry === entry);
@@ -104,7 +104,7 @@ export function timelineSvg(r: ChangeRecord, options: { width?: number } = {}): 
   const noteW = 190;
   const chartW = width - labelW - noteW - 20;
   const rowH = 18;
-  const top = 28;
+  const top = 40;
   const height = top + rows.length * rowH + 10;
   const axis = timeAxis(rows.filter((row) => row.kind === 'run' || row.kind === 'rollback').map((row) => [row.start, row.end]), chartW);
   const parts: string[] = [];
@@ -113,14 +113,14 @@ export function timelineSvg(r: ChangeRecord, options: { width?: number } = {}): 
   const first = rows.length ? Math.min(...rows.map((x) => x.start)) : 0;
   const last = rows.length ? Math.max(...rows.map((x) => x.end)) : 0;
   if (rows.length) {
-    parts.push(`<text x="${labelW}" y="14" class="axis">${esc(new Date(first).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
-    parts.push(`<text x="${labelW + chartW}" y="14" class="axis" text-anchor="end">${esc(new Date(last).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
-    parts.push(`<line x1="${labelW}" y1="20" x2="${labelW + chartW}" y2="20" class="rule"/>`);
+    parts.push(`<text x="${labelW}" y="12" class="axis">${esc(new Date(first).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
+    parts.push(`<text x="${labelW + chartW}" y="12" class="axis" text-anchor="end">${esc(new Date(last).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
+    parts.push(`<line x1="${labelW}" y1="18" x2="${labelW + chartW}" y2="18" class="rule"/>`);
   }
   for (const b of axis.breaks) {
     const x = labelW + b.x;
     parts.push(`<rect x="${x + 4}" y="${top - 6}" width="20" height="${rows.length * rowH + 4}" class="break"/>`);
-    parts.push(`<text x="${x + 14}" y="${top - 9}" class="axis" text-anchor="middle">${esc(formatDuration(b.gapMs))}</text>`);
+    parts.push(`<text x="${x + 14}" y="${top - 10}" class="axis" text-anchor="middle">${esc(formatDuration(b.gapMs))}</text>`);
   }
   rows.forEach((row, i) => {
     const y = top + i * rowH;
