@@ -24,7 +24,8 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
   const phase = phaseOf(phaseName);
   const dryRun = !!opts.dryRun;
   const label = `${dryRun ? 'plan' : 'run'} ${phase}`;
-  return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
+  return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, engineDeps) => {
+    let deps = engineDeps;
     const required = dryRun ? 0 : approvalsRequired(session);
     if (required > 0 && !opts.plan) {
       await deps.audit({ event: 'run-refused', step: `phase.${phase}`, result: 'no-approved-plan', detail: `env ${session.env.name} needs ${required} approval(s) of a saved plan` });
@@ -41,6 +42,7 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
     const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
     const planPart = opts.plan ? ` --plan ${opts.plan}` : '';
+    if (!dryRun) deps = await (await import('./saved-plan.js')).withTimeLeft(deps, steps, opts, session);
     return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => (opts.plan ? `migrate run ${phase}${envPart}${planPart}` : `migrate run ${phase}${envPart} --from ${id}`) });
   });
 }

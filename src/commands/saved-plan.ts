@@ -6,6 +6,7 @@ import { readEvidence } from '../plan/evidence.js';
 import { buildPlanFile, readPlanFile, writePlanFile, type PlanFile } from '../plan/file.js';
 import { planLines, timingLines } from '../plan/print.js';
 import type { EngineEvent } from '../engine/events.js';
+import type { EngineDeps } from '../engine/deps.js';
 import { loadEnvironment } from './context.js';
 import type { PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
@@ -78,4 +79,28 @@ export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): 
   const per = plan.steps.filter((s) => s.expectedMs !== undefined).map((s) => `${s.ref} ${formatDuration(s.expectedMs!)}`);
   if (per.length) process.stdout.write(`expected per step: ${per.join(', ')}\n`);
   for (const line of timingLines(plan, Date.now())) process.stdout.write(`${line}\n`);
+}
+
+/**
+ * During a run, each step's start says how long the rest of the phase should take, from the last
+ * rehearsal of this runbook; nothing changes when there is none.
+ */
+export async function withTimeLeft(deps: EngineDeps, steps: ResolvedStep[], opts: RunOptions, session: Session): Promise<EngineDeps> {
+  const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);
+  if (!evidence) return deps;
+  const left = new Map<string, number>();
+  let sum = 0;
+  for (const step of [...steps].reverse()) {
+    sum += evidence.steps[step.ref]?.expectedMs ?? 0;
+    left.set(step.ref, sum);
+  }
+  const note = evidence.runbookDigest === session.runbook.digest ? 'as rehearsed' : 'as rehearsed with an earlier runbook';
+  const emit = deps.emit;
+  return {
+    ...deps,
+    emit(event) {
+      emit(event);
+      if (event.kind === 'step-start' && left.has(event.ref)) emit({ kind: 'step-progress', ref: event.ref, message: `expected time left for the phase: ${formatDuration(left.get(event.ref)!)} (${note})` });
+    },
+  };
 }

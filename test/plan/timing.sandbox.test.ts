@@ -85,4 +85,13 @@ describe('rehearsal evidence in plans', () => {
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/^! the runbook changed since the last rehearsal passed at .*: rehearse again before the change$/m);
   });
+
+  it('during run, each step says how long the rest of the phase should take', async () => {
+    const run = await migrate('run', 'mid', '--env', 'stage', '--yes');
+    expect(run.code, run.stderr).toBe(0);
+    // The runbook was edited by the test before: the rehearsal was of an earlier one.
+    expect(run.stdout).toMatch(/^ {4}… expected time left for the phase: 5m(\d+s)? \(as rehearsed with an earlier runbook\)$/m);
+    // After mid.3's TTL wait, seconds are left (the plain output drops a line equal to the one before).
+    expect(run.stdout).toMatch(/^▸ mid\.4 .*\n {4}… expected time left for the phase: \d+(ms|s) /m);
+  });
 });
