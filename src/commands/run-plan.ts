@@ -5,7 +5,11 @@ import type { ResolvedStep } from '../runbook/types.js';
 import { AuditLog } from '../state/audit.js';
 import { approvalsOf, countApprovals } from '../plan/approvals.js';
 import { staleError, staleSteps } from '../plan/collect.js';
-import { readPlanFile, type PlanFile } from '../plan/file.js';
+import { readPlanFile, type PlanFile, type PlannedStep } from '../plan/file.js';
+import { redact } from '../plan/fingerprint.js';
+import type { EngineDeps } from '../engine/deps.js';
+import { sameState } from '../engine/step-runner.js';
+import type { StepType } from '../steps/types.js';
 import type { Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { planSource } from './saved-plan.js';
@@ -17,6 +21,8 @@ export interface OpenedPlan {
   steps: ResolvedStep[];
   /** After the account check, before the first step: approvals, then every fingerprint against live state. */
   checkBeforeRun(required: number, audit: (event: { event: string; step?: string; result?: string; detail?: string; [key: string]: unknown }) => Promise<void>): Promise<void>;
+  /** The engine's deps, with every planned step's run-time change compared with the plan's. */
+  watch(deps: EngineDeps): EngineDeps;
 }
 
 /**
@@ -45,6 +51,21 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
     plan,
     digest,
     steps: steps as ResolvedStep[],
+    watch(deps) {
+      const byParams = new WeakMap<object, PlannedStep>();
+      steps.forEach((step, i) => {
+        if (step && step.params && typeof step.params === 'object') byParams.set(step.params as object, plan.steps[i]!);
+      });
+      const wrapped = new Map<string, StepType>();
+      return {
+        ...deps,
+        stepType(name) {
+          const inner = deps.stepType(name);
+          if (!wrapped.has(name)) wrapped.set(name, { ...inner, plan: (current, p) => checkDeviation(deps, inner, inner.plan(current, p), byParams.get(p as object), digest) });
+          return wrapped.get(name)!;
+        },
+      };
+    },
     async checkBeforeRun(required, audit) {
       if (required > 0) {
         const runner = (await session.aws.ensureIdentity()).arn;
@@ -72,4 +93,23 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
       await audit({ event: 'run-plan', step: `phase.${phase}`, result: 'fresh', planDigest: digest, detail: plan.steps.map((s) => s.ref).join(' ') });
     },
   };
+}
+
+/**
+ * A step whose change at run time is not the one the plan showed. The fingerprints matched, so
+ * the planner did not foresee it: until the whole-phase simulation (issue 10) threads earlier
+ * steps' predictions into later ones, a later step on a resource an earlier one changes (mid.5b
+ * lifting what mid.2 adds) is planned against live state and predicted as no change. So it is
+ * reported and audited, not refused; with the simulation merged this becomes a refusal (exit 5).
+ */
+function checkDeviation<C extends { noop: boolean }>(deps: EngineDeps, type: StepType, change: C, planned: PlannedStep | undefined, digest: string): C {
+  if (!planned || !type.mutates) return change;
+  const now = change as unknown as { noop: boolean; after?: unknown; summary?: string };
+  const deviates = planned.outcome === 'noop' ? !now.noop : planned.outcome === 'change' && !now.noop && !sameState(type, redact(now.after), planned.after);
+  if (deviates) {
+    const message = planned.outcome === 'noop' ? `the saved plan predicted no change here; the run will: ${now.summary ?? ''}` : 'the saved plan predicted a different after-state for this step';
+    deps.emit({ kind: 'step-warning', ref: planned.ref, message });
+    void deps.audit({ event: 'plan-deviation', step: planned.ref, result: 'warned', planDigest: digest, detail: message } as Parameters<EngineDeps['audit']>[0]);
+  }
+  return change;
 }

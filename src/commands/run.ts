@@ -38,7 +38,10 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
     await checkAccountFirst(session, steps.map((s) => s.type));
-    if (saved) await saved.checkBeforeRun(required, deps.audit);
+    if (saved) {
+      await saved.checkBeforeRun(required, deps.audit);
+      deps = saved.watch(deps);
+    }
     const envFlag = opts.env ?? process.env.MIGRATE_ENV;
     const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
     const planPart = opts.plan ? ` --plan ${opts.plan}` : '';

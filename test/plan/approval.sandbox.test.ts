@@ -83,6 +83,10 @@ describe('approvals of saved plans', () => {
     const run = await as(env, 'run', 'mid', '--plan', plan(), '--yes');
     expect(run.code, run.stderr).toBe(0);
     expect(readState(state.path).steps['mid.4']?.status).toBe('applied');
+    // Planned on a fresh estate, before mid.2's restriction existed, mid.5b (which lifts it) was
+    // predicted as no change: the run says and audits that it deviates (issue 10's simulation fixes the plan).
+    expect(run.stdout).toMatch(/^ {4}! the saved plan predicted no change here; the run will: /m);
+    expect(auditLines(state.path).filter((l) => l.event === 'plan-deviation').map((l) => l.step)).toEqual(['mid.5b']);
 
     const log = await as(env, 'log');
     expect(log.stdout).toMatch(/run-refused phase\.mid no-approved-plan/);

@@ -101,6 +101,8 @@ describe('saved plans on the sandbox', () => {
     const audit = auditLines(state.path);
     expect(audit.filter((l) => l.event === 'run-plan').map((l) => l.detail)).toEqual(['mid.2', 'mid.1 mid.2 mid.3 mid.4 mid.5a mid.5b']);
     expect(audit.filter((l) => l.event === 'run-start' && l.command === 'run mid').map((l) => l.detail)).toEqual(['mid.2', 'mid.1 mid.2 mid.3 mid.4 mid.5a mid.5b']);
+    // Both plans were made against the state their run met: every change is the one planned.
+    expect(audit.filter((l) => l.event === 'plan-deviation')).toEqual([]);
   });
 
   it('--from or --only cannot narrow a saved plan', async () => {
