@@ -58,6 +58,8 @@ export function renderHtml(r: ChangeRecord): string {
       return [esc(p.time), esc(p.by), esc(p.phase), `<code>${esc(p.digest.slice(0, 12))}</code>`, esc(p.steps.join(' ')), given.map((a) => `${esc(a.by)} at ${esc(a.time)}${a.comment ? `: “${esc(a.comment)}”` : ''}`).join('<br>') || 'none'];
     })));
 
+  if (r.planChecks.length) body.push('<h3>Plan checks</h3>', table(['time', 'event', 'subject', 'result', 'detail'], r.planChecks.map((a) => [esc(a.time), esc(a.event), esc(a.subject), esc(a.result), esc(a.detail)])));
+
   body.push('<h2>Steps, run by run</h2>');
   for (const run of r.runs) {
     const took = run.end ? formatDuration(Date.parse(run.end) - Date.parse(run.start)) : 'did not finish';

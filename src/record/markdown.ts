@@ -34,6 +34,8 @@ export function renderMarkdown(r: ChangeRecord): string {
     if (orphan.length) out.push(...table(['approved', 'by', 'plan digest', 'comment'], orphan.map((a) => [a.time, a.by, a.planDigest.slice(0, 12), a.comment])), '');
   }
 
+  if (r.planChecks.length) out.push('Plan checks:', '', ...table(['time', 'event', 'subject', 'result', 'detail'], r.planChecks.map((a) => [a.time, a.event, a.subject, a.result, a.detail])), '');
+
   out.push('## Timeline', '');
   if (r.runs.length === 0) out.push('Nothing has run in this environment yet.', '');
   for (const run of r.runs) {

@@ -13,6 +13,8 @@ export interface ChangeRecord {
   to: string | null;
   plans: PlanSaved[];
   approvals: Approval[];
+  /** Refusals and warnings around saved plans: no approved plan, self-approval, stale plan, deviation. */
+  planChecks: Alert[];
   runs: RunRecord[];
   manual: ManualConfirmation[];
   skips: Skip[];
@@ -173,6 +175,7 @@ export function buildRecord(input: RecordInput): ChangeRecord {
     to: input.audit[input.audit.length - 1]?.time ?? null,
     plans: [],
     approvals: [],
+    planChecks: [],
     runs: [],
     manual: [],
     skips: [],
@@ -212,6 +215,13 @@ export function buildRecord(input: RecordInput): ChangeRecord {
         continue;
       case 'approved':
         record.approvals.push({ time: e.time, by: who(e), planDigest: String(e.planDigest ?? ''), phase: String(e.phase ?? ''), comment: String(e.comment ?? '') });
+        continue;
+      case 'run-refused':
+      case 'approve-refused':
+      case 'plan-stale':
+      case 'plan-deviation':
+      case 'run-plan':
+        record.planChecks.push({ time: e.time, event: e.event, subject: e.step ?? '', result: e.result ?? '', detail: `${e.detail ?? ''}${e.planDigest ? ` (plan ${String(e.planDigest).slice(0, 12)})` : ''} · ${who(e)}` });
         continue;
       case 'check-changed':
       case 'trigger-due':

@@ -94,5 +94,10 @@ describe('approvals of saved plans', () => {
     expect(log.stdout).toMatch(/approved phase\.mid approved .*arn:aws:iam::000000000000:user\/approver/);
     const events = auditLines(state.path).map((l) => l.event);
     expect(events).toEqual(expect.arrayContaining(['plan-saved', 'run-refused', 'approve-refused', 'approved', 'approval-checked', 'run-plan']));
+
+    // The change record carries the plan, its approval and the refusals before it.
+    const record = await as(env, 'report', '--format', 'md');
+    expect(record.stdout).toMatch(/^\| .* \| mid \| [0-9a-f]{12} \| mid\.1 mid\.2 mid\.3 mid\.4 mid\.5a mid\.5b \| .*arn:aws:iam::000000000000:user\/approver.*: "CAB-1234: go for 19:00" \|$/m);
+    for (const event of ['run-refused', 'approve-refused', 'run-plan', 'plan-deviation']) expect(record.stdout).toContain(`| ${event} |`);
   });
 });
