@@ -92,9 +92,9 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
 Steps already applied whose live state still matches are skipped, so running a phase again is safe.
 Examples:
   migrate run pre --env preprod
-  migrate run mid --env prod                          (asks before each change)
-  migrate run mid --env prod --yes --confirm-env prod (unattended)
-  migrate run mid --env prod --from 4                 (resume)`,
+  migrate run mid --env prod --plan mid.plan          (asks before each change; prod needs an approved plan)
+  migrate run mid --env prod --plan mid.plan --yes --confirm-env prod (unattended)
+  migrate run mid --env prod --from 4                 (resume, where no approval is required)`,
     )
     .action(act(async () => (await import('./commands/run.js')).runCommand));
 

@@ -80,10 +80,11 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
         }
         await audit({ event: 'approval-checked', step: `phase.${phase}`, result: 'approved', planDigest: digest, detail: counted.map((a) => a.identity).join(', ') });
       }
-      // A step this plan already applied (a resumed run) is explained by its checkpoint, not stale.
+      // A step a run of this plan already wrote (a resumed run, after a failure or an interrupt) is
+      // explained by its checkpoint, not stale: the engine reconciles it from live state.
       const applied = (ref: string) => {
         const cp = session.state.steps[ref];
-        return cp?.status === 'applied' && cp.at > plan.createdAt;
+        return !!cp && ['applied', 'applying', 'failed'].includes(cp.status) && cp.at > plan.createdAt;
       };
       const stale = await staleSteps(planSource(session), plan.steps.filter((p) => !applied(p.ref)), session.resolved.phases[phase]);
       if (stale.length) {
