@@ -4,7 +4,7 @@ import { AuditLog } from '../state/audit.js';
 import { approvalsOf } from '../plan/approvals.js';
 import { readPlanFile } from '../plan/file.js';
 import { staleError } from '../plan/collect.js';
-import { openSession, operatorName } from './context.js';
+import { openSession } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 
@@ -16,9 +16,11 @@ import { printJson } from './print.js';
 export async function approveCommand(file: string, opts: GlobalOptions & { comment?: string | undefined }): Promise<number> {
   const { plan, digest } = await readPlanFile(file);
   if (opts.env && opts.env !== plan.env.name) throw new RunbookError('USAGE', `${file} is a plan for env ${plan.env.name}, not ${opts.env}`);
-  const session = await openSession({ ...opts, env: plan.env.name }, { command: 'approve', dryRun: true, lock: false });
+  // Not a dry run (its audit lines are real events) and no lock: approving never touches AWS
+  // beyond STS, and must work while someone else holds the environment's lock.
+  const session = await openSession({ ...opts, env: plan.env.name }, { command: `approve ${plan.phase}`, dryRun: false, lock: false });
   try {
-    const audit = new AuditLog(session.envDir, { user: operatorName(), command: `approve ${plan.phase}`, env: session.env.name }, () => session.aws.identity?.arn);
+    const audit = session.audit;
     if (plan.runbook.digest !== session.runbook.digest) {
       throw staleError(file, 'the runbook changed since it was planned', [`planned against sha256 ${plan.runbook.digest.slice(0, 16)}, now ${session.runbook.digest.slice(0, 16)}`], `migrate plan ${plan.phase} --env ${plan.env.name} --out ${file}`);
     }
