@@ -86,6 +86,7 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--from <id>', 'start at this step (the resume point printed after a failure)')
     .option('--only <id>', 'just this step (or group)')
     .option('--plan <file>', 'apply exactly this saved plan (refused, exit 5, when the runbook or the live state changed since)')
+    .option('--reapply <id>', 'write this applied step again although its checkpoint says applied (after drift); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .addHelpText(
       'after',
       `

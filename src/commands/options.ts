@@ -18,6 +18,8 @@ export interface RunOptions extends GlobalOptions {
   out?: string | undefined;
   /** run --plan: apply exactly this saved plan. */
   plan?: string | undefined;
+  /** --reapply: steps written again although applied. */
+  reapply?: string[] | undefined;
 }
 
 export interface RollbackCommandOptions extends GlobalOptions {

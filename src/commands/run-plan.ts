@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { RunbookError } from '../errors.js';
+import { ExitCode, RunbookError } from '../errors.js';
+import { diffLines } from '../engine/diff.js';
 import type { PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
 import { AuditLog } from '../state/audit.js';
@@ -97,20 +98,21 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
 }
 
 /**
- * A step whose change at run time is not the one the plan showed. The fingerprints matched, so
- * the planner did not foresee it: until the whole-phase simulation (issue 10) threads earlier
- * steps' predictions into later ones, a later step on a resource an earlier one changes (mid.5b
- * lifting what mid.2 adds) is planned against live state and predicted as no change. So it is
- * reported and audited, not refused; with the simulation merged this becomes a refusal (exit 5).
+ * A step whose change at run time is not the one the plan showed. The fingerprints matched and the
+ * simulation threads each step's predicted state into the next on the same resource, so this means
+ * the plan no longer says what the run does: the step is refused before it writes (exit 5), after
+ * the steps before it, which did what the plan said.
  */
 function checkDeviation<C extends { noop: boolean }>(deps: EngineDeps, type: StepType, change: C, planned: PlannedStep | undefined, digest: string): C {
   if (!planned || !type.mutates) return change;
   const now = change as unknown as { noop: boolean; after?: unknown; summary?: string };
   const deviates = planned.outcome === 'noop' ? !now.noop : planned.outcome === 'change' && !now.noop && !sameState(type, redact(now.after), planned.after);
-  if (deviates) {
-    const message = planned.outcome === 'noop' ? `the saved plan predicted no change here; the run will: ${now.summary ?? ''}` : 'the saved plan predicted a different after-state for this step';
-    deps.emit({ kind: 'step-warning', ref: planned.ref, message });
-    void deps.audit({ event: 'plan-deviation', step: planned.ref, result: 'warned', planDigest: digest, detail: message } as Parameters<EngineDeps['audit']>[0]);
-  }
-  return change;
+  if (!deviates) return change;
+  const message = planned.outcome === 'noop' ? `the saved plan predicted no change for ${planned.ref}; the run would: ${now.summary ?? ''}` : `the saved plan predicted another after-state for ${planned.ref}`;
+  void deps.audit({ event: 'plan-deviation', step: planned.ref, result: 'refused', planDigest: digest, detail: message } as Parameters<EngineDeps['audit']>[0]);
+  throw new RunbookError('STEP_FAILED', `${message}: stopped before writing it`, {
+    exitCode: ExitCode.drift,
+    details: planned.outcome === 'change' ? diffLines(planned.after, redact(now.after)).map((l) => `planned after -> now: ${l}`) : [],
+    hint: 'The steps before it did what the plan said. Review what changed, then plan the rest of the phase again and have it approved.',
+  });
 }

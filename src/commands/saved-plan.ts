@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { RunbookError } from '../errors.js';
 import { selectSteps } from '../engine/select.js';
-import { collectPlannedSteps, type PlanSource } from '../plan/collect.js';
+import { plannedFromEvents, type PlanSource } from '../plan/collect.js';
+import { runPhase } from '../engine/engine.js';
+import { PHASES } from '../runbook/schema.js';
 import { readEvidence } from '../plan/evidence.js';
 import { buildPlanFile, readPlanFile, writePlanFile, type PlanFile } from '../plan/file.js';
 import { planLines, timingLines } from '../plan/print.js';
@@ -32,7 +34,14 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
     const steps: ResolvedStep[] = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     await checkAccountFirst(session, steps.map((s) => s.type));
-    const planned = await collectPlannedSteps(planSource(session), steps);
+    // The whole-phase simulation, as `migrate plan` runs it, with its events kept instead of printed.
+    const events: EngineEvent[] = [];
+    const refuse = async (): Promise<never> => {
+      throw new RunbookError('STEP_FAILED', 'internal: a plan asked for a confirmation');
+    };
+    const deps = session.deps({ confirmStep: refuse, confirmEnvironment: refuse }, (event) => events.push(event));
+    await runPhase(deps, steps, { command: `migrate plan ${phase}`, resumeCommand: () => '', runbookSteps: PHASES.flatMap((name) => session.resolved.phases[name]) });
+    const planned = plannedFromEvents(events, (type) => stepTypeOf(type).mutates);
     const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);
     const plan = buildPlanFile({
       runbook: { name: session.runbook.name, file: session.file, digest: session.runbook.digest },

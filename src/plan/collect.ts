@@ -6,6 +6,7 @@ import type { ResolvedStep } from '../runbook/types.js';
 import type { Checkpoint, StepContext, StepType } from '../steps/types.js';
 import { fingerprint } from './fingerprint.js';
 import type { PlannedInput, PlannedStep } from './file.js';
+import type { EngineEvent } from '../engine/events.js';
 
 /** What the collector needs from a session: the step types and a context to read live state in. */
 export interface PlanSource {
@@ -16,31 +17,42 @@ export interface PlanSource {
 }
 
 /**
- * The planner's output for a saved plan: each step read and planned against live state, in
- * order, read-only. THIS is the integration point for the whole-phase simulation (h10a): when the
- * planner threads predicted `after` values per resource key, it returns the same PlannedInput
- * list, with `current` the predicted state and `fingerprint` built from its live reads of each key.
+ * A saved plan is the whole-phase simulation's output, written down: the dry run's events (each
+ * step's outcome, its predicted before/after, where the before came from) become the planned
+ * steps. A mutating step planned against live state (or state a checkpoint recorded) carries the
+ * fingerprint of what it read; a step planned against an earlier step's prediction reads nothing
+ * itself, and the fingerprint of that earlier step covers its resource.
  */
-export async function collectPlannedSteps(source: PlanSource, steps: ResolvedStep[]): Promise<PlannedInput[]> {
+export function plannedFromEvents(events: EngineEvent[], mutates: (type: string) => boolean): PlannedInput[] {
   const out: PlannedInput[] = [];
+  const starts = new Map<string, { title: string; type: string }>();
+  const summaries = new Map<string, string>();
+  for (const e of events) {
+    if (e.kind === 'step-start') starts.set(e.ref, { title: e.title, type: e.type });
+    if (e.kind === 'step-planned') summaries.set(e.ref, e.summary);
+    if (e.kind !== 'step-end') continue;
+    const start = starts.get(e.ref) ?? { title: e.ref, type: '' };
+    const base = { ref: e.ref, id: e.ref.split('.').slice(1).join('.'), title: start.title, type: start.type, mutates: mutates(start.type), source: e.plan?.source, by: e.plan?.by };
+    const fp = e.plan && base.mutates && e.plan.source !== 'predicted' ? fingerprint(e.ref, e.plan.before) : undefined;
+    if (e.status === 'would-fail') out.push({ ...base, error: e.message ?? 'would fail', fingerprint: fp });
+    else if (e.status === 'would-change') {
+      out.push({ ...base, current: e.plan?.before, change: { noop: false, before: e.plan?.before, after: e.plan?.after, summary: summaries.get(e.ref) ?? e.message ?? '' }, fingerprint: fp });
+    } else out.push({ ...base, current: e.plan?.before, change: { noop: true, summary: e.status === 'already-applied' ? `already applied: ${e.message ?? ''}` : e.message }, fingerprint: fp });
+  }
+  return out;
+}
+
+/** Each given step's live state, read-only and in order (what its fingerprint is checked against). */
+export async function readLiveStates(source: PlanSource, steps: ResolvedStep[]): Promise<{ ref: string; current?: unknown; error?: string }[]> {
+  const out: { ref: string; current?: unknown; error?: string }[] = [];
   for (const step of steps) {
     const type = source.stepType(step.type);
-    const base = { ref: step.ref, id: step.id, title: step.title, type: step.type, mutates: type.mutates };
     const ctx = source.context(step, source.previous(step.ref));
-    let current: unknown;
     try {
-      current = await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`);
+      out.push({ ref: step.ref, current: await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`) });
     } catch (error) {
       if (source.signal.aborted) throw error;
-      out.push({ ...base, error: messageOf(error) });
-      continue;
-    }
-    const fp = type.mutates ? fingerprint(step.ref, current) : undefined;
-    try {
-      const change = type.plan(current, step.params);
-      out.push({ ...base, current, change: change.noop ? { noop: true, summary: change.summary } : { noop: false, before: change.before, after: change.after, summary: change.summary }, fingerprint: fp });
-    } catch (error) {
-      out.push({ ...base, current, error: messageOf(error), fingerprint: fp });
+      out.push({ ref: step.ref, error: messageOf(error) });
     }
   }
   return out;
@@ -54,7 +66,7 @@ export async function staleSteps(source: PlanSource, planned: PlannedStep[], ste
   const byRef = new Map(steps.map((s) => [s.ref, s]));
   const stale: { ref: string; lines: string[] }[] = [];
   const targets = planned.filter((p) => p.fingerprint);
-  const live = await collectPlannedSteps(source, targets.map((p) => byRef.get(p.ref)!));
+  const live = await readLiveStates(source, targets.map((p) => byRef.get(p.ref)!));
   targets.forEach((p, i) => {
     const now = live[i]!;
     const fp = fingerprint(p.ref, now.current);

@@ -20,6 +20,9 @@ export interface PlannedStep {
   diff: string[];
   /** Mutating steps only: the live state the prediction was made from, checked again by run --plan. */
   fingerprint?: Fingerprint | undefined;
+  /** Where the before-state came from: live, an earlier step's prediction (`by`), a checkpoint (`by`). */
+  source?: 'live' | 'predicted' | 'recorded' | undefined;
+  by?: string | undefined;
   error?: string | undefined;
   /** Expected real duration, from the last rehearsal (waits at their real length). */
   expectedMs?: number | undefined;
@@ -59,10 +62,12 @@ export interface PlannedInput {
   change?: { noop: true; summary?: string | undefined } | { noop: false; before: unknown; after: unknown; summary: string };
   error?: string;
   fingerprint?: Fingerprint | undefined;
+  source?: 'live' | 'predicted' | 'recorded' | undefined;
+  by?: string | undefined;
 }
 
 export function plannedStep(input: PlannedInput): PlannedStep {
-  const base = { ref: input.ref, id: input.id, title: input.title, type: input.type, mutates: input.mutates, fingerprint: input.fingerprint };
+  const base = { ref: input.ref, id: input.id, title: input.title, type: input.type, mutates: input.mutates, fingerprint: input.fingerprint, ...(input.source ? { source: input.source } : {}), ...(input.by ? { by: input.by } : {}) };
   if (input.error !== undefined || !input.change) return { ...base, outcome: 'would-fail', summary: input.error ?? 'could not be planned', diff: [], error: input.error };
   if (input.change.noop) return { ...base, outcome: 'noop', summary: input.change.summary ?? 'no change needed', diff: [] };
   const before = redact(input.change.before);

@@ -1,5 +1,5 @@
 import { c } from '../output/style.js';
-import { LABEL } from '../output/plain.js';
+import { LABEL, sourceWord } from '../output/plain.js';
 import { formatDuration } from '../util/duration.js';
 import type { PlanFile } from './file.js';
 
@@ -17,7 +17,7 @@ export function planLines(plan: PlanFile, digest: string, options: { file?: stri
   for (const s of plan.steps) {
     out.push(`${k.cyan('▸')} ${s.ref}  ${s.title}${k.dim(`  [${s.type}]`)}`);
     if (s.outcome === 'change') {
-      out.push(`    ${s.summary}`);
+      out.push(`    ${s.summary}${k.dim(sourceWord(s))}`);
       for (const line of s.diff) out.push(k.dim(`      ${line}`));
     }
     const colour = s.outcome === 'would-fail' ? k.red : k.green;
