@@ -111,3 +111,34 @@ describe('saved plans on the sandbox', () => {
     expect(r.stderr).toMatch(/--from and --only cannot narrow it/);
   });
 });
+
+describe('a saved plan whose run failed part-way', () => {
+  let sandbox: Sandbox;
+  const state = tempDir('migrate-plan-resume-');
+  let env: NodeJS.ProcessEnv;
+  const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ timeScale: 600, faults: { incidents: ['reval-down'] } });
+    env = sandboxEnv(sandbox, state.path);
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    state.remove();
+  });
+
+  it('resumes with the same run --plan: what its first run wrote is not stale', async () => {
+    const file = join(state.path, 'mid.plan');
+    expect((await migrate('plan', 'mid', '--out', file)).code).toBe(0);
+    const failed = await migrate('run', 'mid', '--plan', file, '--yes');
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stdout).toMatch(/✘ mid\.4 failed/);
+    expect(failed.stdout).toMatch(new RegExp(`^to resume: migrate run mid .*--plan ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+
+    sandbox.proxy.setFaults({});
+    const resumed = await migrate('run', 'mid', '--plan', file, '--yes');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/✔ mid\.3 already applied/);
+    expect(Object.fromEntries(Object.entries(readState(state.path).steps).map(([ref, cp]) => [ref, cp.status]))).toMatchObject({ 'mid.3': 'applied', 'mid.4': 'applied', 'mid.5b': 'applied' });
+  });
+});
