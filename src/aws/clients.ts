@@ -57,6 +57,28 @@ export function guardReadOnly(client: unknown): void {
   );
 }
 
+/**
+ * API Gateway answers 409 ConflictException ("Unable to complete operation due to concurrent
+ * modification") while another writer (Terraform applying the same API) holds it. The SDK treats
+ * it as a client error and gives up; Terraform's provider retries it on every call. Marking it as
+ * throttling makes the client's own retry strategy back off and retry it (within maxAttempts, and
+ * so within the step's timeout like any other retry).
+ */
+export function retryConflicts(client: unknown): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const e = error as { name?: string; $retryable?: { throttling?: boolean } } | null;
+        if (e && typeof e === 'object' && e.name === 'ConflictException') e.$retryable = { throttling: true };
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'migrateRetryConflicts', priority: 'high' },
+  );
+}
+
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
   const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
   let identity: CallerIdentity | undefined;
@@ -70,6 +92,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): C {
     const client = new ctor({ region: options.env.region, ...config });
     if (options.dryRun) guardReadOnly(client);
+    if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
   }
 

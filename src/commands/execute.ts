@@ -1,3 +1,4 @@
+import { RunbookError } from '../errors.js';
 import type { EngineDeps } from '../engine/deps.js';
 import type { PhaseResult } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -40,10 +41,16 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   try {
     const output = chooseOutput(opts);
     const steps = auditStepEnds(output.emit, (event) => session.audit.append(event), { dryRun: spec.dryRun, waitedMs: (ref) => session.waited.get(ref) ?? 0 });
-    const deps = { ...session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), steps.emit), audit: steps.audit };
+    const deps = { ...session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), steps.emit), audit: steps.audit };
     try {
       const result = await body(session, deps);
       await output.finish();
+      // Stopped by a signal or a closed stdout: the exact way back goes to stderr, where it is seen
+      // even when stdout is a file, a pipe or gone.
+      if (session.signal.aborted && !spec.dryRun && result.error?.code === 'ABORTED' && result.summary.resume) {
+        const { message, exitCode, cause } = result.error;
+        result.error = new RunbookError('ABORTED', message, { exitCode, cause, hint: `The state was saved and the lock released. To resume: ${result.summary.resume}` });
+      }
       return { result, events: output.events, env: session.env.name, waited: session.waited };
     } finally {
       await steps.flush();

@@ -5,10 +5,12 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
 import { AuditLog } from '../state/audit.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { loadEnvironment, operatorName } from './context.js';
+import { STOP_SIGNALS, loadEnvironment, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
-import { isInteractive, refuseWithoutTty } from './render.js';
+import { canPrompt, refuseWithoutTty } from './render.js';
+import { promptOutput } from '../output/tty-prompter.js';
+import { onOutputClosed } from '../output/streams.js';
 
 export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
@@ -38,8 +40,10 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   let lock: HeldLock | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new RunbookError('ABORTED', 'interrupted'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  // A closed stdout stops a sync at its next checkpoint too, and the lock is released (a read-only
+  // diff just ends, exit 0).
+  const offClosed = writes ? onOutputClosed(onSignal) : () => undefined;
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
   const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
@@ -86,8 +90,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     throw error;
   } finally {
     await auditChain.catch(() => undefined);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    offClosed();
     await lock?.release();
   }
 }
@@ -99,12 +103,15 @@ async function confirmWrites(env: { name: string; protected: boolean }, opts: Us
     }
     return;
   }
-  if (!isInteractive()) return;
+  if (!canPrompt()) return;
   const { confirm, input } = await import('@inquirer/prompts');
+  // On the terminal even when stdout is a pipe or a file (refuseWithoutTty let it through).
+  const output = promptOutput();
+  const context = output ? { output } : {};
   if (env.protected) {
-    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }).catch(() => '');
+    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }, context).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }).catch(() => false);
+  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
   if (!ok) throw new RunbookError('ABORTED', `${label}: not confirmed; nothing was changed`);
 }
