@@ -55,13 +55,28 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .description('read live state and print what each step would change (same as run --dry-run)')
     .option('--from <id>', 'start at this step')
     .option('--only <id>', 'just this step (or group)')
-    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod')
+    .option('--out <file>', 'save the plan (with fingerprints of the live state it read) for review, approval and "run --plan"')
+    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod\n         migrate plan mid --env prod --out mid.plan   (then: migrate approve mid.plan; migrate run mid --env prod --plan mid.plan)')
     .action(
       act(async () => {
         const { runCommand } = await import('./commands/run.js');
         return (phase: string, opts: Record<string, unknown>) => runCommand(phase, { ...opts, dryRun: true });
       }),
     );
+
+  program
+    .command('show')
+    .argument('<file>', 'a plan saved with "migrate plan <phase> --out FILE"')
+    .description('print a saved plan as "migrate plan" prints it, with its digest, author and rehearsal timing')
+    .action(act(async () => (await import('./commands/saved-plan.js')).showCommand));
+
+  program
+    .command('approve')
+    .argument('<file>', 'the saved plan to approve')
+    .option('--comment <text>', 'why, or on what condition (recorded in the audit trail)')
+    .description("approve a saved plan as a second person: records your STS identity, the plan's digest and the comment in the environment's audit trail")
+    .addHelpText('after', '\nThe plan\'s author cannot approve it, and an approval by the person who runs it does not count.\nExample: migrate approve mid.plan --comment "CAB-1234 approved for 19:00"')
+    .action(act(async () => (await import('./commands/approve.js')).approveCommand));
 
   program
     .command('run')
@@ -72,6 +87,7 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name, as you would type it')
     .option('--from <id>', 'start at this step (the resume point printed after a failure)')
     .option('--only <id>', 'just this step (or group)')
+    .option('--plan <file>', 'apply exactly this saved plan (refused, exit 5, when the runbook or the live state changed since)')
     .option('--reapply <id>', 'write this applied step again although its checkpoint says applied (after drift); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .addHelpText(
       'after',
@@ -79,9 +95,9 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
 Steps already applied whose live state still matches are skipped, so running a phase again is safe.
 Examples:
   migrate run pre --env preprod
-  migrate run mid --env prod                          (asks before each change)
-  migrate run mid --env prod --yes --confirm-env prod (unattended)
-  migrate run mid --env prod --from 4                 (resume)`,
+  migrate run mid --env prod --plan mid.plan          (asks before each change; prod needs an approved plan)
+  migrate run mid --env prod --plan mid.plan --yes --confirm-env prod (unattended)
+  migrate run mid --env prod --from 4                 (resume, where no approval is required)`,
     )
     .action(act(async () => (await import('./commands/run.js')).runCommand));
 
@@ -107,6 +123,14 @@ Examples:
     .description('the audit trail: who did what, when, with which result')
     .option('--limit <n>', 'only the last n events')
     .action(act(async () => (await import('./commands/log.js')).logCommand));
+
+  program
+    .command('report')
+    .description('the change record of a cutover: plans, approvals, a timeline of every step, rollbacks, alerts, users synced')
+    .option('--format <format>', 'md (pastes into a ticket), html (one self-contained, printable page) or json', undefined)
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .addHelpText('after', '\nBuilt from the state and the audit trail only; makes no AWS call.\nExamples:\n  migrate report --env prod > cutover.md\n  migrate report --env prod --format html --out cutover.html')
+    .action(act(async () => (await import('./commands/report.js')).reportCommand));
 
   program
     .command('unlock')

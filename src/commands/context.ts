@@ -82,6 +82,8 @@ export interface Session extends Loaded {
   timeScale: number;
   signal: AbortSignal;
   lock?: HeldLock | undefined;
+  /** Plan time each step spent in the clock's sleeps (TTL waits, wait steps): rehearsal timing scales these to real length. */
+  waited: Map<string, number>;
   deps(prompter: Prompter, emit: EventSink): EngineDeps;
   /** The context a step (or a check) runs in: this session's AWS clients, clock and operator. */
   stepContext(previous: Checkpoint | undefined, signal: AbortSignal, progress: (message: string) => void): StepContext;
@@ -145,6 +147,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
       signal,
       lock,
       close,
+      waited: new Map(),
       stepContext(previous, stepSignal, progress) {
         return {
           env: loaded.env,
@@ -173,7 +176,10 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
           timeScale,
           signal,
           contextFor(step, previous, stepSignal): StepContext {
-            return session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
+            const ctx = session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
+            const sleep = ctx.clock.sleep.bind(ctx.clock);
+            const clock = { ...ctx.clock, sleep: (ms: number, label?: string) => (session.waited.set(step.ref, (session.waited.get(step.ref) ?? 0) + ms), sleep(ms, label)) };
+            return { ...ctx, clock };
           },
         };
       },

@@ -6,11 +6,14 @@ import { openSession, type Session } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { chooseOutput } from './render.js';
 import { notifyHook } from './notify.js';
+import { auditStepEnds } from '../record/step-audit.js';
 
 export interface Executed {
   result: PhaseResult;
   events: EngineEvent[];
   env: string;
+  /** Plan time each step waited (see Session.waited). */
+  waited: Map<string, number>;
 }
 
 /**
@@ -46,8 +49,9 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
           hook.engine(event);
         }
       : output.emit;
+    const steps = auditStepEnds(emit, (event) => session.audit.append(event), { dryRun: spec.dryRun, waitedMs: (ref) => session.waited.get(ref) ?? 0 });
+    const deps = { ...session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), steps.emit), audit: steps.audit };
     try {
-      const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), emit);
       const result = await body(session, deps);
       await output.finish();
       // Stopped by a signal or a closed stdout: the exact way back goes to stderr, where it is seen
@@ -56,8 +60,9 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
         const { message, exitCode, cause } = result.error;
         result.error = new RunbookError('ABORTED', message, { exitCode, cause, hint: `The state was saved and the lock released. To resume: ${result.summary.resume}` });
       }
-      return { result, events: output.events, env: session.env.name };
+      return { result, events: output.events, env: session.env.name, waited: session.waited };
     } finally {
+      await steps.flush();
       await hook?.flush();
     }
   } finally {

@@ -16,6 +16,10 @@ export interface RunOptions extends GlobalOptions {
   confirmEnv?: string | undefined;
   from?: string | undefined;
   only?: string | undefined;
+  /** plan --out: save the plan to this file. */
+  out?: string | undefined;
+  /** run --plan: apply exactly this saved plan. */
+  plan?: string | undefined;
   /** --reapply: steps written again although applied. */
   reapply?: string[] | undefined;
 }

@@ -16,6 +16,32 @@ import { runbookPath } from './context.js';
 import { DEFAULT_TIME_SCALE, parseTimeScale, shellQuote } from './sandbox.js';
 import type { GlobalOptions } from './options.js';
 
+interface Timing {
+  ref: string;
+  status: string;
+  measuredMs: number;
+  waitedMs: number;
+}
+
+/**
+ * Per step, the timing a later plan uses: the run that did the step's work (applied or checked),
+ * the latest such; a re-run that found it already applied says little about how long it takes.
+ */
+async function recordEvidence(opts: RehearseOptions, file: string, timings: Timing[], ok: boolean, timeScale: number): Promise<string> {
+  const { expectedMs, writeEvidence } = await import('../plan/evidence.js');
+  const { stateRoot } = await import('./locate.js');
+  const runbook = await loadRunbook(file);
+  const steps: Record<string, { measuredMs: number; waitedMs: number; expectedMs: number }> = {};
+  const work = new Set(['applied', 'noop']);
+  for (const t of timings) {
+    const had = steps[t.ref];
+    if (had && !work.has(t.status)) continue;
+    steps[t.ref] = { measuredMs: t.measuredMs, waitedMs: t.waitedMs, expectedMs: expectedMs(t.measuredMs, t.waitedMs, timeScale) };
+  }
+  const where = await writeEvidence(stateRoot(opts, file), { version: 1, runbook: runbook.name, runbookDigest: runbook.digest, at: new Date().toISOString(), ok, timeScale, steps });
+  return `Step timings of this rehearsal (waits at their real length) recorded in ${where}, for the plans of other environments.`;
+}
+
 export interface RehearseOptions extends GlobalOptions {
   faults?: string | undefined;
   keep?: boolean | undefined;
@@ -90,9 +116,11 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
 
   const { executePhase } = await import('./run.js');
   const { executeRollback } = await import('./rollback.js');
+  const timings: Timing[] = [];
   async function phase(name: string, extra: Record<string, unknown> = {}) {
     const run = await executePhase(name, { ...base, ...extra });
     events.push(...run.events);
+    for (const e of run.events) if (e.kind === 'step-end') timings.push({ ref: e.ref, status: e.status, measuredMs: e.durationMs, waitedMs: run.waited.get(e.ref) ?? 0 });
     return run.result;
   }
   async function rollback(id: string) {
@@ -191,7 +219,9 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
     say(c().bold('Rehearsal'));
     for (const s of stages) say(`  ${(s.ok ? c().green : c().red)(stageLine(s))}`);
     const ok = stages.length > 0 && stages.every((s) => s.ok) && stages[stages.length - 1]!.name === 'run post';
+    const evidence = await recordEvidence(opts, file, timings, ok, timeScale).catch((error: unknown) => `could not record the rehearsal's timings: ${messageOf(error)}`);
     say();
+    say(c().dim(evidence));
     say(ok ? c().green.bold('Rehearsal passed: every gate held.') : c().red.bold('Rehearsal FAILED: see the first FAIL above.'));
     if (opts.json) {
       const finalEstate = normalizeSnapshot(await snapshot(), sandbox.ids as unknown as Record<string, string>);

@@ -10,6 +10,7 @@ import { describeCost, overCost, type RollbackCost } from '../rollback/cost.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
+import { planStatuses, type PlanStatus } from '../plan/approvals.js';
 import { globalFlags, runResume, shellWord } from './resume.js';
 
 export interface StatusRow {
@@ -57,6 +58,8 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     const rec = state.rollbacks[entry.id];
     steps.push({ ref: `rollback.${entry.id}`, phase: 'rollback', id: entry.id, title: entry.title, type: 'rollback', status: rec?.status ?? 'pending', at: rec?.at ?? null, cost: costs[entry.id] ?? null });
   }
+  const required = loaded.runbook.environments[loaded.env.name]?.approvals?.required ?? 0;
+  const plans = planStatuses(await backend.readAudit(), required);
   const lockDoc = lock.held ? (lock.info ? { ...lock.info, stale: lock.stale } : { unreadable: true }) : null;
   if (opts.json) {
     printJson({
@@ -67,6 +70,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
       steps,
       watch: triggers.watch,
       triggers: triggers.rows.map((t) => ({ rollback: t.rollback, check: t.check, ok: t.ok, failingSince: t.failingSince, dueInMs: t.dueInMs, state: t.state, firedAt: t.firedAt, armed: t.armed, rolledBackAt: t.rolledBackAt })),
+      approvals: { required, plans },
     });
     return 0;
   }
@@ -109,6 +113,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     out(`  to resume (reconciles it from live state, then goes on): ${k.bold(row.resume!)}`);
   }
   printTriggers(triggers, out);
+  printPlans(plans, required, out);
   return 0;
 }
 
@@ -122,6 +127,20 @@ function printBackend(where: BackendStatus, out: (line?: string) => void): void 
   out(k.dim(`state: S3 bucket ${where.bucket}, prefix ${where.prefix || '(none)'} (${where.url}, from ${where.source}; ${where.encryption}; versioning ${where.versioning})`));
   if (where.versioning !== 'Enabled') {
     out(k.yellow(`  versioning is ${where.versioning === 'unknown' ? 'unknown (no s3:GetBucketVersioning)' : where.versioning.toLowerCase()} on ${where.bucket}: turn it on (aws s3api put-bucket-versioning --bucket ${where.bucket} --versioning-configuration Status=Enabled) so every checkpoint can be recovered`));
+  }
+}
+
+/** Saved plans and their approvals: what a change board has (or has not yet) signed off. */
+function printPlans(plans: PlanStatus[], required: number, out: (line?: string) => void): void {
+  if (plans.length === 0 && required === 0) return;
+  const k = c();
+  out();
+  out(`${k.bold('saved plans')}  ${k.dim(required ? `run needs ${required} approval${required === 1 ? '' : 's'} of a saved plan` : 'no approval required')}`);
+  if (plans.length === 0) out(k.dim('  none yet ("migrate plan <phase> --out FILE")'));
+  for (const p of plans) {
+    const state = p.state === 'applied' ? k.cyan('applied') : p.state === 'approved' ? k.green('approved') : k.yellow(`pending approval (${new Set(p.approvals.map((a) => a.identity)).size} of ${p.required})`);
+    out(`  ${p.phase.padEnd(4)}  ${p.digest.slice(0, 12)}  ${state}  ${k.dim(`planned by ${p.by} at ${p.at} · ${p.file}`)}`);
+    for (const a of p.approvals) out(`        ${k.green('✔')} approved by ${a.identity} at ${a.time}${a.comment ? `: "${a.comment}"` : ''}`);
   }
 }
 

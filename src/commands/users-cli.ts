@@ -144,8 +144,7 @@ export async function usersExportSince(opts: ExportSinceOptions): Promise<number
   if (!opts.step || !/^(pre|mid|post)\.[A-Za-z0-9_-]+$/.test(opts.step)) throw new RunbookError('USAGE', 'users export-since needs --step REF (such as mid.4)');
   if (!opts.out) throw new RunbookError('USAGE', 'users export-since needs --out FILE');
   const loaded = await loadEnvironment(opts);
-  const { FileStateStore } = await import('../state/file-store.js');
-  const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
+  const state = await (await backendFor(loaded)).store().load();
   const { sinceTime, usersSince } = await import('../rollback/cost.js');
   const since = sinceTime(state.steps, opts.step);
   const counter = opts.changed ? 'cognito.usersChangedSince' : 'cognito.usersCreatedSince';

@@ -47,6 +47,10 @@ export const environmentSchema = z.strictObject({
     })
     .optional()
     .describe('Keep checkpoints, lock and audit trail in S3, shared by the team (--state and MIGRATE_STATE override it).'),
+  approvals: z
+    .strictObject({ required: z.number().int().min(0).max(5).describe('How many people other than the plan\'s author and its runner must approve it.') })
+    .optional()
+    .describe('A mutating run needs a saved plan (migrate plan --out) approved with migrate approve by this many other identities.'),
 });
 
 export interface StepNodeInput {

@@ -41,8 +41,12 @@ describe('in a terminal', () => {
     expect(audit.filter((l) => l.step === 'mid.1').map((l) => [l.event, l.result])).toEqual([
       ['apply-start', undefined],
       ['apply-end', 'applied'],
+      ['step-end', 'applied'],
     ]);
-    expect(audit.filter((l) => l.step === 'mid.2').map((l) => [l.event, l.result])).toEqual([['skipped', 'skipped']]);
+    expect(audit.filter((l) => l.step === 'mid.2').map((l) => [l.event, l.result])).toEqual([
+      ['skipped', 'skipped'],
+      ['step-end', 'skipped'],
+    ]);
     expect(audit.at(-1)).toMatchObject({ event: 'run-end', result: 'aborted', detail: 'aborted by the operator at mid.3' });
 
     // The last frame tells the three apart: applied, skipped, aborted (never a tick for the last two).
