@@ -11,6 +11,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--runbook <file>', 'the runbook (default: runbooks/cognito-migration.yaml, or MIGRATE_RUNBOOK)')
     .option('--env <name>', 'the environment to act on (required when the runbook has several; default MIGRATE_ENV)')
     .option('--state-dir <dir>', 'where checkpoints, lock and audit live (default: .migrate/ beside the runbook, or MIGRATE_STATE_DIR)')
+    .option('--profile <name>', "AWS config profile (SSO, role, MFA as in the AWS CLI); overrides the environment's profile:")
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR works too)')
     .option('--debug', 'show stack traces for unexpected errors')

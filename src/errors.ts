@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'WRONG_REGION'
   | 'DRY_RUN_WRITE'
   | 'AWS_ERROR'
+  | 'AWS_CREDENTIALS'
   | 'SANDBOX'
   | 'USERS';
 
@@ -54,6 +55,7 @@ const defaultExit: Record<ErrorCode, ExitCode> = {
   WRONG_REGION: ExitCode.usage,
   DRY_RUN_WRITE: ExitCode.stepFailed,
   AWS_ERROR: ExitCode.stepFailed,
+  AWS_CREDENTIALS: ExitCode.usage,
   SANDBOX: ExitCode.stepFailed,
   USERS: ExitCode.stepFailed,
 };

@@ -16,6 +16,7 @@ import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
 import type { GlobalOptions } from './options.js';
+import { isInteractive } from './render.js';
 import { runbookPath, stateRoot } from './locate.js';
 
 export { runbookPath, stateRoot } from './locate.js';
@@ -41,7 +42,7 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
   const runbook = await loadRunbook(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
-  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
+  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false, profile: opts.profile ?? def.profile, profileFromFlag: !!opts.profile };
   return { file, runbook, env, envDir: join(stateRoot(opts, file), name) };
 }
 
@@ -49,6 +50,19 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
 export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
   const loaded = await loadEnvironment(opts);
   return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name) };
+}
+
+/** On a terminal, a profile whose role needs MFA asks for the code, as the AWS CLI does. */
+export function mfaPrompt(): { mfaCodeProvider?: (serial: string) => Promise<string> } {
+  if (!isInteractive()) return {};
+  return { mfaCodeProvider: async (serial) => (await import('../output/mfa-prompt.js')).askMfaCode(serial) };
+}
+
+/** "as arn:aws:sts::…:assumed-role/Ops/jane · profile tis-prod": for the header of a run or plan. */
+export function callerLine(aws: AwsSession): string | undefined {
+  const profile = aws.profile.source === 'default' ? '' : `profile ${aws.profile.name}`;
+  if (!aws.identity) return profile || undefined;
+  return `as ${aws.identity.arn}${profile ? ` · ${profile}` : ''}`;
 }
 
 export function operatorName(): string {
@@ -113,7 +127,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
   try {
     const store = new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name);
     const state = await store.load();
-    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale });
+    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale, ...mfaPrompt() });
     const operator = operatorName();
     const audit = new AuditLog(loaded.envDir, { user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
     const session: Session = {
@@ -147,7 +161,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
           state,
           store,
           prompter,
-          emit,
+          emit: (event) => emit(event.kind === 'run-start' ? { ...event, caller: callerLine(aws) } : event),
           audit: (event) => audit.append(event),
           stepType: stepTypeOf,
           checks,

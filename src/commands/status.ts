@@ -1,3 +1,4 @@
+import { profileOf } from '../aws/config.js';
 import { PHASES } from '../runbook/constants.js';
 import { FileStateStore } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
@@ -25,6 +26,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const state = await new FileStateStore(loaded.envDir, loaded.runbook.name, loaded.env.name).load();
   const lock = await readLock(loaded.envDir);
   const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv());
+  const profile = profileOf(loaded.env);
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
@@ -41,6 +43,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     printJson({
       runbook: loaded.runbook.name,
       env: loaded.env.name,
+      profile: profile.source === 'default' ? null : profile.name,
       lock: lockDoc,
       steps,
       watch: triggers.watch,
@@ -50,7 +53,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   }
   const k = c();
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
+  out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}${profile.source === 'default' ? '' : ` · profile ${profile.name}`}`));
   if (lock.held && lock.info) out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';

@@ -5,7 +5,7 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
 import { AuditLog } from '../state/audit.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { loadEnvironment, operatorName } from './context.js';
+import { loadEnvironment, mfaPrompt, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { isInteractive, refuseWithoutTty } from './render.js';
@@ -40,7 +40,7 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   const onSignal = () => controller.abort(new RunbookError('ABORTED', 'interrupted'));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
+  const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv(), ...mfaPrompt() });
   const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
   let auditChain: Promise<void> = Promise.resolve();
   const audit = (event: Record<string, unknown>) => {

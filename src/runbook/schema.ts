@@ -25,6 +25,7 @@ export const environmentSchema = z.strictObject({
   protected: z.boolean().optional().describe('Ask the operator to type the environment name before a mutating run.'),
   description: z.string().optional(),
   vars: varsSchema.optional(),
+  profile: z.string().min(1).optional().describe('The AWS config profile for this environment (SSO, credential_process, role chaining, MFA as in the AWS CLI); --profile overrides it.'),
 });
 
 export interface StepNodeInput {
