@@ -7,6 +7,7 @@ import type { EngineDeps } from '../engine/deps.js';
 import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
 import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
 import { AuditLog } from '../state/audit.js';
 import { FileStateStore } from '../state/file-store.js';
@@ -49,7 +50,8 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
 /** Runbook, environment and state directory: what every command but validate starts from. */
 export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
   const loaded = await loadEnvironment(opts);
-  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name) };
+  const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
+  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name, process.env, tf) };
 }
 
 /** On a terminal, a profile whose role needs MFA asks for the code, as the AWS CLI does. */

@@ -3,6 +3,7 @@ import { RunbookError } from '../errors.js';
 import { createAwsSession } from '../aws/clients.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
+import { loadTerraformOutputs } from '../runbook/terraform.js';
 import { AuditLog } from '../state/audit.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
 import { loadEnvironment, mfaPrompt, operatorName } from './context.js';
@@ -30,7 +31,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   const loaded = await loadEnvironment(opts);
   const mapping = loaded.runbook.users;
   if (!mapping) throw new RunbookError('USAGE', `${loaded.file} has no users: section`, { hint: `Add one, e.g.\n${USERS_EXAMPLE}` });
-  const poolRef = resolveText(loaded.runbook, loaded.env.name, mapping.userPool, 'users.userPool');
+  const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
+  const poolRef = resolveText(loaded.runbook, loaded.env.name, mapping.userPool, 'users.userPool', process.env, tf);
   const writes = action !== 'diff' && !opts.dryRun;
   const label = `users ${action}${email ? ` ${email}` : ''}${opts.dryRun ? ' --dry-run' : ''}`;
   if (writes) refuseWithoutTty(`migrate ${label}`, opts.yes);

@@ -19,12 +19,25 @@ const id = z
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const varsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalar);
 
+export const terraformSchema = z
+  .strictObject({
+    outputs: z.string().min(1).optional().describe('The JSON `terraform output -json` writes, relative to the runbook (${env.X} may stand in it).'),
+    state: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/.+/, { message: 'expected s3://bucket/key of a terraform state' })
+      .optional()
+      .describe('A terraform state on S3, read with one read-only GetObject; its `outputs` answer ${tf.NAME}.'),
+  })
+  .refine((t) => (t.outputs === undefined) !== (t.state === undefined), { message: 'give exactly one of outputs: FILE or state: s3://bucket/key' })
+  .describe('Where ${tf.NAME} is read from for this environment.');
+
 export const environmentSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as "eu-west-2"' }),
   account: z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id, quoted ("123456789012")' }),
   protected: z.boolean().optional().describe('Ask the operator to type the environment name before a mutating run.'),
   description: z.string().optional(),
   vars: varsSchema.optional(),
+  terraform: terraformSchema.optional(),
   profile: z.string().min(1).optional().describe('The AWS config profile for this environment (SSO, credential_process, role chaining, MFA as in the AWS CLI); --profile overrides it.'),
 });
 

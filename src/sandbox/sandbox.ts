@@ -5,6 +5,7 @@ import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
 import { startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
+import { writeTerraformOutputs } from './terraform-outputs.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
 
 export interface SandboxOptions {
@@ -41,6 +42,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) });
   let proxy: FrontProxy | undefined;
   let health: { url: string; stop(): Promise<void> } | undefined;
+  let terraform: { file: string; remove(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -48,6 +50,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Front to back, so nothing is left talking to a moto that has gone.
       await Promise.allSettled([health?.stop(), proxy?.stop()]);
       await moto.stop();
+      await terraform?.remove();
     })();
     return stopping;
   };
@@ -70,11 +73,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
+    terraform = await writeTerraformOutputs(ids);
     proxy.clearLog();
     const front = proxy;
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
     return {
-      exports: sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: terraform.file },
       ids,
       moto,
       proxy,
