@@ -121,7 +121,7 @@ The runbook's users: section maps Keycloak to Cognito (pool, attributes, groups,
 Examples:
   migrate users diff --export realm-export.json --env prod
   migrate users sync --export realm-export.json --env prod --dry-run
-  migrate users sync --export realm-export.json --env prod            (asks; Ctrl-C and run again resumes)
+  migrate users sync --export realm-export.json --env prod --invite   (asks; Ctrl-C and run again resumes)
   migrate users ensure jane.doe@nhs.net --export realm-export.json --env prod`,
     );
   const exportOption = ['--export <file>', 'Keycloak realm export (one JSON file, a directory of *-users-*.json, or CSV)'] as const;
@@ -135,7 +135,8 @@ Examples:
     .description('create the users missing in Cognito (rate-limited, resumable, audited)')
     .requiredOption(...exportOption)
     .option('--dry-run', 'show exactly what would be done; write nothing')
-    .option('--invite', 'send Cognito invitation emails (default: suppressed)')
+    .option('--invite', 'send Cognito invitation emails with a temporary password')
+    .option('--no-password-ok', 'create the users without a password and without an email (they need a password reset); one of this or --invite is required')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
     .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('sync', undefined, opts)));

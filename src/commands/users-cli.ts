@@ -15,6 +15,8 @@ export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
   dryRun?: boolean | undefined;
   invite?: boolean | undefined;
+  /** false when `--no-password-ok` was given (commander's negatable flag). */
+  passwordOk?: boolean | undefined;
   yes?: boolean | undefined;
   confirmEnv?: string | undefined;
 }
@@ -43,20 +45,27 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv(), ...mfaPrompt() });
-  const log = new AuditLog(loaded.envDir, { user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
-  let auditChain: Promise<void> = Promise.resolve();
-  const audit = (event: Record<string, unknown>) => {
-    const { event: name, ...rest } = event;
-    auditChain = auditChain.then(() => log.append({ event: String(name ?? 'users'), ...rest }));
-  };
+  const operator = operatorName();
+  const log = new AuditLog(loaded.envDir, { user: operator, command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
+  const { AuditTrail } = await import('../users/audit-trail.js');
+  const trail = new AuditTrail(log, () => ({ user: operator, command: label, identity: aws.identity?.arn }));
+  const audit = (event: Record<string, unknown>) => trail.record({ ...event, event: String(event.event ?? 'users') });
+  const timeScale = timeScaleFromEnv();
+  let unsaved: string[] = [];
   try {
     if (writes) {
+      checkConfirmEnv(loaded.env, opts);
       lock = await acquireLock(loaded.envDir, `migrate ${label}`, loaded.env.name);
-      await confirmWrites(loaded.env, opts, label);
     }
+    const replayed = await trail.replayPending();
+    if (replayed) process.stderr.write(`note: wrote ${replayed} audit lines an earlier users command could not write\n`);
     const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
-    // The users code paces every attempt itself; the adaptive mode's own limiter would halve it.
-    const cognito = await aws.client(CognitoIdentityProviderClient, timeScaleFromEnv() > 1 ? {} : { retryMode: 'standard' });
+    // One attempt per send: the users code keeps its own retry budget and rate limit (client
+    // middleware, src/users/pool.ts); the SDK's retry quota runs dry under heavy throttling.
+    const cognito = await aws.client(CognitoIdentityProviderClient, { maxAttempts: 1, retryStrategy: undefined, retryMode: 'standard' });
+    const { pace, DEFAULT_RETRY } = await import('../users/pool.js');
+    const { TokenBucket } = await import('../users/rate-limit.js');
+    pace(cognito, new TokenBucket(mapping.rate), controller.signal, { ...DEFAULT_RETRY, timeScale }, { attempts: 0, retries: 0 });
     const users = await import('./users.js');
     const { createProgressRenderer } = await import('../users/progress.js');
     const progress = action === 'sync' && !opts.json ? createProgressRenderer({ stream: process.stderr }) : undefined;
@@ -69,44 +78,57 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       out: {
         line: (text: string) => (opts.json ? process.stderr : process.stdout).write(`${text}\n`),
         json: (doc: unknown) => printJson(doc),
-        ...(progress ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p) } : {}),
+        ...(progress ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p), progressDone: () => progress.done() } : {}),
       },
       signal: controller.signal,
+      timeScale,
+      auditFailure: () => trail.failure,
+      confirm: writes ? (question: string) => confirmWrites(loaded.env, opts, question) : undefined,
     };
     audit({ event: `users-${action}-start`, step: email, detail: opts.export });
     try {
       if (action === 'diff') await users.usersDiff(deps, { exportFile: opts.export, json: !!opts.json });
-      else if (action === 'sync') await users.usersSync(deps, { exportFile: opts.export, dryRun: !!opts.dryRun, invite: !!opts.invite, json: !!opts.json });
+      else if (action === 'sync') await users.usersSync(deps, { exportFile: opts.export, dryRun: !!opts.dryRun, invite: !!opts.invite, passwordOk: opts.passwordOk === false, json: !!opts.json });
       else await users.usersEnsure(deps, { exportFile: opts.export, email: email ?? '', dryRun: !!opts.dryRun, invite: !!opts.invite, json: !!opts.json });
     } finally {
       progress?.done();
     }
     audit({ event: `users-${action}-end`, step: email, result: 'ok' });
+    unsaved = await trail.settle();
+    if (trail.failure) throw trail.failure;
     return 0;
   } catch (error) {
-    audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
+    if (!trail.failure) audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
+    unsaved = await trail.settle();
+    // A failed audit write is the cause to report, whatever it made the sync stop with.
+    if (trail.failure && error !== trail.failure) {
+      const f = trail.failure;
+      throw new RunbookError(f.code, f.message, { hint: f.hint ?? '', cause: f.cause, details: unsaved.length ? ['audit lines that could not be kept anywhere:', ...unsaved] : [] });
+    }
     throw error;
   } finally {
-    await auditChain.catch(() => undefined);
+    if (unsaved.length && !trail.failure) process.stderr.write(`audit lines that could not be written:\n${unsaved.join('\n')}\n`);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await lock?.release();
   }
 }
 
-async function confirmWrites(env: { name: string; protected: boolean }, opts: UsersOptions, label: string): Promise<void> {
-  if (opts.yes) {
-    if (env.protected && opts.confirmEnv !== env.name) {
-      throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, { hint: `Pass --confirm-env ${env.name} with --yes.` });
-    }
-    return;
+function checkConfirmEnv(env: { name: string; protected: boolean }, opts: UsersOptions): void {
+  if (opts.yes && env.protected && opts.confirmEnv !== env.name) {
+    throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, { hint: `Pass --confirm-env ${env.name} with --yes.` });
   }
+}
+
+/** Asked once the command knows what it will write: how many users, which pool. */
+async function confirmWrites(env: { name: string; protected: boolean }, opts: UsersOptions, question: string): Promise<void> {
+  if (opts.yes) return;
   if (!isInteractive()) return;
   const { confirm, input } = await import('@inquirer/prompts');
   if (env.protected) {
     const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }).catch(() => false);
-  if (!ok) throw new RunbookError('ABORTED', `${label}: not confirmed; nothing was changed`);
+  const ok = await confirm({ message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false }).catch(() => false);
+  if (!ok) throw new RunbookError('ABORTED', `${question.replace(/ creates .*/, '')}: not confirmed; nothing was changed`);
 }
