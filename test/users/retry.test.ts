@@ -26,7 +26,8 @@ function fakeCognito(throttle: (action: string, username: string | undefined) =>
     requestHandler: {
       async handle(request: { headers: Record<string, string>; body?: string | Uint8Array }) {
         const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
-        const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body ?? new Uint8Array()).toString('utf8');
+        const body = request.body ?? new Uint8Array();
+        const text = typeof body === 'string' ? body : new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
         const username = (JSON.parse(text || '{}') as { Username?: string }).Username;
         calls.push({ action, username });
         if (throttle(action, username)) return { response: json(400, { __type: 'TooManyRequestsException', message: 'Too many requests' }, 'TooManyRequestsException') };
