@@ -11,6 +11,9 @@
    old change in its journal, then lists records *from* that name onward and calls any hit a
    duplicate, so switching a record back fails with "already exists". AWS refuses a CREATE only
    when a record set of that exact name, type (and set identifier) exists.
+6. Cognito user lookup in a pool that signs in by email alias iterates the pool's users while
+   the threaded server inserts others (AdminCreateUser in parallel): "dictionary changed size
+   during iteration", an HTML 500 that grows likelier with the pool. It iterates a snapshot.
 
 Both are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -229,6 +232,20 @@ def patch_route53_create_conflict() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
 
 
+def patch_cognitoidp_user_lookup_snapshot() -> None:
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, flatten_attrs
+
+    def _get_user(self: CognitoIdpUserPool, username: str) -> CognitoIdpUser:
+        if self.extended_config.get("UsernameAttributes"):
+            attribute_types = self.extended_config["UsernameAttributes"]
+            for user in list(self.users.values()):
+                if username in [flatten_attrs(user.attributes).get(attribute_type) for attribute_type in attribute_types]:
+                    return user
+        return self.users.get(username)  # type: ignore[return-value]
+
+    CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -254,6 +271,7 @@ def main() -> None:
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
     patch_route53_create_conflict()
+    patch_cognitoidp_user_lookup_snapshot()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
