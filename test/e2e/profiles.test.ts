@@ -25,6 +25,13 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
         '[profile noregion]',
         '[profile elsewhere]',
         'region = us-east-1',
+        '[profile chained]',
+        'role_arn = arn:aws:iam::000000000000:role/migrate-operator',
+        'source_profile = sbx',
+        'region = eu-west-2',
+        '[profile by-process]',
+        `credential_process = ${JSON.stringify(process.execPath)} -e "console.log(JSON.stringify({Version:1,AccessKeyId:'testing',SecretAccessKey:'testing'}))"`,
+        'region = eu-west-2',
         '[profile corp-sso]',
         'sso_session = corp',
         'sso_account_id = 000000000000',
@@ -75,6 +82,16 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('profile "elsewhere"');
     expect(other.stderr).toContain('us-east-1');
+  });
+
+  it('role chaining (source_profile + role_arn) and credential_process work as in the AWS CLI; the header names the assumed role', async () => {
+    const chained = await cli(['plan', 'pre', '--profile', 'chained'], profileEnv(join(dir.path, 'chained')));
+    expect(chained.stderr).toBe('');
+    expect(chained.code).toBe(0);
+    expect(chained.stdout).toMatch(/as arn:aws:sts::000000000000:assumed-role\/migrate-operator\/.* · profile chained/);
+    const byProcess = await cli(['plan', 'pre', '--profile', 'by-process'], profileEnv(join(dir.path, 'by-process')));
+    expect(byProcess.stderr).toBe('');
+    expect(byProcess.code).toBe(0);
   });
 
   it('with only AWS_DEFAULT_REGION set to the environment region, the region check passes', async () => {
