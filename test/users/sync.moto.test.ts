@@ -101,9 +101,12 @@ describe('users sync against moto', () => {
     const pool = await createPool(client, { groups: ['reval-admins', 'hee-admins'] });
     const exportFile = await hostileExport('sync.json');
     await client.send(new AdminCreateUserCommand({ UserPoolId: pool, Username: 'user0@example.nhs.uk', MessageAction: 'SUPPRESS' }));
-    const d = deps(pool, { mapping: mapping({ rate: 500, concurrency: 4 }) });
+    const asked: string[] = [];
+    const d = deps(pool, { mapping: mapping({ rate: 500, concurrency: 4 }), confirm: async (q) => void asked.push(q) });
     const result = await usersSync(d, { exportFile, dryRun: false, invite: false, passwordOk: true, batchSize: 3 });
-    expect(result).toMatchObject({ total: 9, created: 9, existed: 0, disabled: 1, grouped: 2, alreadyInCognito: 1, checkpointed: 0, failed: [], blocked: [], interrupted: false });
+    expect(result).toMatchObject({ total: 9, created: 9, existed: 0, disabled: 1, grouped: 2, alreadyInCognito: 1, checkpointed: 0, failed: [], blocked: [], interrupted: false, withoutPassword: 9 });
+    // The confirmation comes once the plan is known: how many, which pool, how many without a password.
+    expect(asked).toEqual([`users sync creates 9 users in user pool ${pool}, 9 of them with no password`]);
     expect(result.invalid.map((i) => i.position)).toEqual(['sync.json users[7]', 'sync.json users[9]']);
 
     const users = await listAll(client, pool);
@@ -212,8 +215,14 @@ describe('users ensure against moto', () => {
   it('creates one user from the export, then says it already exists', async () => {
     const pool = await createPool(client, { groups: ['reval-admins', 'hee-admins'] });
     const exportFile = await hostileExport('ensure.json');
-    const d = deps(pool);
+    const asked: string[] = [];
+    const confirm = async (question: string) => {
+      asked.push(question);
+    };
+    const d = deps(pool, { confirm });
     const created = await usersEnsure(d, { exportFile, email: ' User3@Example.nhs.UK', dryRun: false, invite: false });
+    // Asked only once it is known the user must be created, naming the email and the pool.
+    expect(asked).toEqual([`users ensure creates user3@example.nhs.uk in user pool ${pool} with no password (they will need a password reset; --invite emails one)`]);
     expect(created).toMatchObject({ username: 'user3@example.nhs.uk', outcome: 'created', position: 'ensure.json users[3]' });
     expect(d.c.lines).toEqual([
       `Created user3@example.nhs.uk in user pool ${pool} from ensure.json users[3]: email=user3@example.nhs.uk, given_name=First3, family_name=Last3, custom:dbc=1-3AB,1-1RUZV1D; enabled; groups: reval-admins.`,
@@ -222,8 +231,9 @@ describe('users ensure against moto', () => {
     const users = await listAll(client, pool);
     expect(users.map((u) => u.Username)).toEqual(['user3@example.nhs.uk']);
 
-    const again = deps(pool);
+    const again = deps(pool, { confirm });
     expect(await usersEnsure(again, { exportFile, email: 'user3@example.nhs.uk', dryRun: false, invite: false })).toMatchObject({ outcome: 'exists' });
+    expect(asked).toHaveLength(1);
     expect(again.c.lines).toEqual([`user3@example.nhs.uk already exists in user pool ${pool}; nothing to do.`]);
     expect(again.c.events).toEqual([]);
 
