@@ -1,6 +1,7 @@
 import { profileOf } from '../aws/config.js';
 import { PHASES } from '../runbook/constants.js';
 import { FileStateStore } from '../state/file-store.js';
+import { lastCaller } from '../state/audit-tail.js';
 import { readLock } from '../state/lock.js';
 import { c } from '../output/style.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
@@ -27,6 +28,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const lock = await readLock(loaded.envDir);
   const triggers = triggerReport(loaded.runbook, loaded.env.name, await new WatchStore(loaded.envDir).load(), state.steps, Date.now(), timeScaleFromEnv());
   const profile = profileOf(loaded.env);
+  const caller = await lastCaller(loaded.envDir);
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
@@ -44,6 +46,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
       runbook: loaded.runbook.name,
       env: loaded.env.name,
       profile: profile.source === 'default' ? null : profile.name,
+      lastCaller: caller ?? null,
       lock: lockDoc,
       steps,
       watch: triggers.watch,
@@ -54,6 +57,7 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   const k = c();
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}${profile.source === 'default' ? '' : ` · profile ${profile.name}`}`));
+  if (caller) out(k.dim(`last AWS caller: ${caller.identity} (${caller.command}, ${caller.time})`));
   if (lock.held && lock.info) out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));
   const width = Math.max(...steps.map((s) => s.ref.length), 4);
   let phase = '';

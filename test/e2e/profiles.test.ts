@@ -76,7 +76,10 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('profile sbx');
     const status = await cli(['--runbook', book, 'status', '--json'], profileEnv(state));
-    expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'sbx' });
+    // status makes no AWS call: it names the profile, and the caller the audit log last recorded.
+    expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'sbx', lastCaller: { identity: expect.stringContaining(':000000000000:'), command: 'run pre' } });
+    const text = await cli(['--runbook', book, 'status'], profileEnv(state));
+    expect(text.stdout).toMatch(/env sandbox \(000000000000, eu-west-2\) · profile sbx\n.*last AWS caller: arn:aws:/);
     // --profile overrides the environment's: a profile for another region is refused by name.
     const other = await cli(['--runbook', book, 'plan', 'pre', '--profile', 'elsewhere'], profileEnv(state));
     expect(other.code).toBe(2);
