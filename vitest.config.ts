@@ -2,14 +2,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+/** Tests that start moto (directly or through the sandbox) but do not drive the compiled CLI end to end. */
+const moto = ['test/**/*.moto.test.ts', 'test/sandbox/**/*.test.ts', 'test/users/resume.test.ts', 'test/users/secrets.test.ts'];
+/** Tests that drive the compiled CLI as an operator would: sandbox, processes, pseudo-terminals. */
+const e2e = ['test/e2e/**/*.test.ts', 'test/rehearse/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/watch/watch.sandbox.test.ts', 'test/watch/watch.tty.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // The CLI tests run the compiled bin, so build once before any test file loads.
     globalSetup: ['test/setup/build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // The runbook summary cache goes to a folder of the tests' own, never the developer's ~/.cache.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1', XDG_CACHE_HOME: join(tmpdir(), 'migrate-test-cache') },
+    // `npm test` runs all three; `npm run test:unit` is the inner loop (no moto, seconds).
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...moto, ...e2e] } },
+      { extends: true, test: { name: 'moto', include: moto } },
+      { extends: true, test: { name: 'e2e', include: e2e } },
+    ],
   },
 });

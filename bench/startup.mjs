@@ -16,7 +16,7 @@ const bin = join(root, 'dist', 'bin.js');
 
 const cases = [
   { name: 'node -e 0', args: ['-e', '0'] },
-  { name: 'migrate --help', args: [bin, '--help'], target: 1.5 },
+  { name: 'migrate --help', args: [bin, '--help'], target: 1.3 },
   { name: 'migrate validate', args: [bin, 'validate', '--runbook', runbook], target: 2 },
   { name: 'migrate status', args: [bin, 'status', '--runbook', runbook, '--env', 'sandbox'], target: 2 },
 ];

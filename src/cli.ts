@@ -71,6 +71,7 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name, as you would type it')
     .option('--from <id>', 'start at this step (the resume point printed after a failure)')
     .option('--only <id>', 'just this step (or group)')
+    .option('--reapply <id>', 'write this applied step again although its checkpoint says applied (after drift); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .addHelpText(
       'after',
       `

@@ -16,6 +16,8 @@ export interface RunOptions extends GlobalOptions {
   confirmEnv?: string | undefined;
   from?: string | undefined;
   only?: string | undefined;
+  /** --reapply: steps written again although applied. */
+  reapply?: string[] | undefined;
 }
 
 export interface RollbackCommandOptions extends GlobalOptions {

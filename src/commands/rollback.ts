@@ -5,6 +5,7 @@ import { planRollback } from '../rollback/plan.js';
 import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
 import { refuseWithoutTty } from './render.js';
+import { globalFlags } from './resume.js';
 
 export function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
   if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new RunbookError('USAGE', `"${id}" is not a rollback number`, { hint: 'Run "migrate status" to list the rollback entries.' });
@@ -14,7 +15,8 @@ export function executeRollback(id: string, opts: RollbackCommandOptions): Promi
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
     const stages = planRollback(session.resolved, id);
     await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
-    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}` });
+    const flags = globalFlags(opts, session.env.name, Object.keys(session.runbook.environments).length);
+    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}`, resumeCommand: (extra) => `migrate rollback ${id}${flags}${extra ? ` ${extra}` : ''}` });
   });
 }
 

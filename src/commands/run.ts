@@ -1,5 +1,6 @@
 import { RunbookError } from '../errors.js';
 import { runPhase } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
 import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import { getStepType } from '../steps/index.js';
@@ -7,6 +8,7 @@ import { checkAccountFirst, execute, type Executed } from './execute.js';
 import type { RunOptions } from './options.js';
 import { refuseWithoutTty } from './render.js';
 import { printJson } from './print.js';
+import { globalFlags, runResume } from './resume.js';
 
 function phaseOf(name: string): PhaseName {
   if ((PHASES as readonly string[]).includes(name)) return name as PhaseName;
@@ -21,17 +23,35 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
   return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     const steps = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
+    for (const id of opts.reapply ?? []) {
+      if (!steps.some((s) => s.ref === id || s.id === id)) {
+        throw new RunbookError('USAGE', `--reapply ${id}: not a step of this run`, { hint: `The steps this run covers: ${steps.map((s) => s.ref).join(', ')}` });
+      }
+    }
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
     await checkAccountFirst(session, steps.map((s) => s.type));
-    const envFlag = opts.env ?? process.env.MIGRATE_ENV;
-    const envPart = envFlag || Object.keys(session.runbook.environments).length > 1 ? ` --env ${session.env.name}` : '';
-    return runPhase(deps, steps, { command: `migrate ${label}`, resumeCommand: (id) => `migrate run ${phase}${envPart} --from ${id}` });
+    const flags = globalFlags(opts, session.env.name, Object.keys(session.runbook.environments).length);
+    const all = PHASES.flatMap((name) => session.resolved.phases[name]);
+    return runPhase(deps, steps, {
+      command: `migrate ${label}`,
+      resumeCommand: (id, reapply) => runResume(phase, flags, { only: opts.only }, id, reapply),
+      runbookSteps: all,
+      reapply: opts.reapply,
+    });
   });
+}
+
+/**
+ * Per step, what the plan predicts: its status, the before and after states, and where the before
+ * came from ("live", "predicted" by an earlier step `by`, or "recorded" in `by`'s checkpoint).
+ */
+function planOf(events: EngineEvent[]): Array<Record<string, unknown>> {
+  return events.flatMap((e) => (e.kind === 'step-end' ? [{ ref: e.ref, status: e.status, ...(e.plan ? { before: e.plan.before, after: e.plan.after, source: e.plan.source, ...(e.plan.by ? { by: e.plan.by } : {}) } : {}), ...(e.message && e.status !== 'applied' ? { message: e.message } : {}) }] : []));
 }
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
   const { result, events, env } = await executePhase(phaseName, opts);
-  if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, events });
+  if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, plan: planOf(events), events });
   if (result.error) throw result.error;
   return result.ok ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 import type { StepStatus } from '../steps/types.js';
+import type { StateSource, StepPrediction } from './simulation.js';
 
 export type StepEndStatus = StepStatus | 'would-change' | 'would-fail' | 'already-applied' | 'nothing-to-undo' | 'already-undone';
 
@@ -8,8 +9,9 @@ export type EngineEvent =
   | { kind: 'step-start'; ref: string; title: string; type: string; group?: string | undefined }
   | { kind: 'step-progress'; ref: string; message: string }
   | { kind: 'step-warning'; ref: string; message: string }
-  | { kind: 'step-planned'; ref: string; noop: boolean; summary: string; diff: string[] }
-  | { kind: 'step-end'; ref: string; status: StepEndStatus; message?: string | undefined; durationMs: number; hint?: string | undefined }
+  /** `source`: where the before-state came from (live, an earlier step's prediction `by`, a checkpoint `by`). */
+  | { kind: 'step-planned'; ref: string; noop: boolean; summary: string; diff: string[]; source?: StateSource | undefined; by?: string | undefined }
+  | { kind: 'step-end'; ref: string; status: StepEndStatus; message?: string | undefined; durationMs: number; hint?: string | undefined; plan?: StepPrediction | undefined }
   | { kind: 'drift'; ref: string; lines: string[] }
   | { kind: 'run-end'; ok: boolean; summary: RunSummary };
 

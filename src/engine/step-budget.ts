@@ -44,3 +44,18 @@ export function stepBudget(timeoutMs: number | undefined, onExpire: () => void):
     clear: stop,
   };
 }
+
+/**
+ * The least real time a step's timeout allows under a time scale. The scale shortens the waits a
+ * plan measures (TTLs, wait steps), not the calls the step makes: at scale 600 a 30m timeout
+ * would leave 3 real seconds for Route 53 round trips on a loaded machine. Never above the
+ * unscaled timeout itself.
+ */
+export const SCALED_TIMEOUT_FLOOR_MS = 60_000;
+
+/** A step's `timeout:` in real milliseconds under the time scale, no lower than the floor. */
+export function scaledTimeout(timeoutMs: number | undefined, scale: number): number | undefined {
+  if (timeoutMs === undefined) return undefined;
+  const scaled = timeoutMs / (scale > 0 ? scale : 1);
+  return Math.max(scaled, Math.min(timeoutMs, SCALED_TIMEOUT_FLOOR_MS));
+}

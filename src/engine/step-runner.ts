@@ -1,13 +1,14 @@
 import { RunbookError, messageOf } from '../errors.js';
 import { describeAwsError } from '../aws/errors.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import type { Change, Checkpoint, StepContext, StepStatus, StepType } from '../steps/types.js';
+import { IN_FLIGHT_STATUSES, type Change, type Checkpoint, type StepContext, type StepStatus, type StepType } from '../steps/types.js';
 import { deepEqual } from '../util/json.js';
 import type { EngineDeps } from './deps.js';
 import type { StepEndStatus } from './events.js';
-import { diffLines } from './diff.js';
+import { diffLines, threeWayLines } from './diff.js';
 import { guarded } from './guard.js';
-import { stepBudget } from './step-budget.js';
+import { scaledTimeout, stepBudget } from './step-budget.js';
+import type { PlannedState, Simulation, StepPrediction } from './simulation.js';
 import { formatDuration } from '../util/duration.js';
 
 export type StepOutcome = 'applied' | 'already-applied' | 'noop' | 'skipped' | 'would-change' | 'would-fail' | 'failed';
@@ -40,10 +41,18 @@ function record(deps: EngineDeps, step: ResolvedStep, patch: Partial<Checkpoint>
   return cp;
 }
 
+/**
+ * Whether the change a checkpoint records may be live (applied, or stopped or failed part-way
+ * either way): its before is then the pre-migration value that undo must restore, and is kept.
+ */
+export function mayBeLive(prev: Checkpoint | undefined): prev is Checkpoint & { before: unknown } {
+  if (!prev || prev.before === undefined) return false;
+  return prev.status === 'applied' || prev.status === 'failed' || IN_FLIGHT_STATUSES.includes(prev.status);
+}
+
 /** The pre-migration value survives retries and re-applies: undo must restore what was there first. */
 function originalBefore(prev: Checkpoint | undefined): { has: boolean; value?: unknown } {
-  if (prev && ['applying', 'applied', 'failed'].includes(prev.status) && 'before' in prev && prev.before !== undefined) return { has: true, value: prev.before };
-  return { has: false };
+  return mayBeLive(prev) ? { has: true, value: prev.before } : { has: false };
 }
 
 export async function confirmEnvironmentOnce(deps: EngineDeps): Promise<void> {
@@ -74,19 +83,37 @@ export async function runGates(deps: EngineDeps, step: ResolvedStep, ctx: StepCo
   }
 }
 
+export interface StepRunOptions {
+  /** The whole-phase plan this step is part of. */
+  sim?: Simulation | undefined;
+  /** A live read started ahead of time (a dry run reads the phase's resources concurrently). */
+  prefetched?: Promise<unknown> | undefined;
+  /** --reapply: write again although the checkpoint says applied. */
+  reapply?: boolean | undefined;
+  /** The exact command that re-applies a drifted step, for the refusal's hint. */
+  reapplyCommand?: ((step: ResolvedStep) => string) | undefined;
+}
+
+function describeApplied(cp: Checkpoint): string {
+  return `applied ${cp.at}${cp.by ? ` by ${cp.by}` : ''}, still in place`;
+}
+
 /**
- * One step: read live state -> plan -> confirm -> record intent -> apply -> verify -> checkpoint.
+ * One step: read live state (or take what an earlier step of the phase leaves) -> reconcile a
+ * checkpoint left in flight -> plan -> confirm -> record intent -> apply -> verify -> checkpoint.
  * Throws (after saving state) when the step fails or the operator aborts.
  */
-export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<StepOutcome> {
+export async function runStep(deps: EngineDeps, step: ResolvedStep, options: StepRunOptions = {}): Promise<StepOutcome> {
   const type = deps.stepType(step.type);
-  const prev = deps.state.steps[step.ref];
+  let prev = deps.state.steps[step.ref];
+  const sim = options.sim;
   const started = Date.now();
   deps.emit({ kind: 'step-start', ref: step.ref, title: step.title, type: step.type, group: step.group });
+  let prediction: StepPrediction | undefined;
   const end = (status: StepEndStatus, message?: string, hint?: string) =>
-    deps.emit({ kind: 'step-end', ref: step.ref, status, message, hint, durationMs: Date.now() - started });
+    deps.emit({ kind: 'step-end', ref: step.ref, status, message, hint, durationMs: Date.now() - started, ...(prediction ? { plan: prediction } : {}) });
 
-  const timeoutMs = step.timeoutMs === undefined ? undefined : step.timeoutMs / deps.timeScale;
+  const timeoutMs = scaledTimeout(step.timeoutMs, deps.timeScale);
   const controller = new AbortController();
   const signal = AbortSignal.any([deps.signal, controller.signal]);
   const ctx = deps.contextFor(step, prev, signal);
@@ -104,12 +131,59 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
   };
 
   try {
-    if (prev?.status === 'applied' && prev.digest !== step.digest && type.mutates) {
-      deps.emit({ kind: 'step-warning', ref: step.ref, message: 'this step was edited in the runbook since it was applied' });
-    }
-    let change: Change<unknown>;
+    const edited = prev?.status === 'applied' && prev.digest !== step.digest && type.mutates;
+    if (edited) deps.emit({ kind: 'step-warning', ref: step.ref, message: 'this step was edited in the runbook since it was applied' });
+
+    let from: PlannedState;
+    let change: Change<unknown> | undefined;
     try {
-      const current = await guarded(type.read(ctx, step.params), deps.signal, `${step.ref} read`, left());
+      // A dry run cannot write, so a later step on the same resource is planned against what the
+      // earlier steps of the phase would leave, not against today's live value (DESIGN.md).
+      const predicted = deps.dryRun ? sim?.predictedFor(step) : undefined;
+      if (predicted) from = predicted;
+      else {
+        const live = await guarded(options.prefetched ?? type.read(ctx, step.params), deps.signal, `${step.ref} read`, left());
+        from = { state: live, source: 'live' };
+        const recorded = type.mutates ? sim?.lastApplied(step) : undefined;
+        if (recorded && recorded.ref.split('.')[0] !== step.phase && sameState(type, live, recorded.after)) from = { state: live, source: 'recorded', by: recorded.ref };
+      }
+      const current = from.state;
+
+      // An undo that was stopped or failed: live state says whether it took effect. If it did, the
+      // step is rolled back (its deploy or answer check finished as the undo would have); if not,
+      // the change is still live and the checkpoint, before-state and all, stays as it is.
+      if (type.mutates && prev?.status === 'undoing' && prev.before !== undefined && sameState(type, current, prev.before)) {
+        if (!deps.dryRun) {
+          const undoneCtx = deps.contextFor(step, { ...prev, status: 'applying', before: prev.after }, signal);
+          await guarded(type.verify?.(undoneCtx, prev.params, current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
+          prev = record(deps, step, { status: 'rolled-back', rolledBackAt: new Date().toISOString(), params: prev.params, digest: prev.digest });
+          await save(deps);
+          await deps.audit({ event: 'reconciled', step: step.ref, result: 'rolled-back', detail: 'the undo of a stopped rollback had taken effect' });
+        } else prev = { ...prev, status: 'rolled-back' };
+        deps.emit({ kind: 'step-warning', ref: step.ref, message: 'reconciled: the undo of a stopped rollback had taken effect' });
+      }
+
+      // Applied and not edited: a re-run writes nothing while live state is what the runbook says
+      // it should be now, unless an earlier step of this run changes the resource again. Live
+      // state another applied step on the resource left (one re-applied since) is planned as usual.
+      if (sim && type.mutates && prev?.status === 'applied' && !edited && !options.reapply && !sim.changedEarlier(step)) {
+        const applied = sim.appliedOn(step);
+        const last = applied.at(-1);
+        if (sameState(type, current, prev.after) || (last && sameState(type, current, last.after))) {
+          prediction = { before: current, after: current, source: from.source, by: from.by };
+          sim.leaves(step, current, false);
+          end('already-applied', describeApplied(prev));
+          return 'already-applied';
+        }
+        if (!applied.some((cp) => cp.ref !== step.ref && sameState(type, current, cp.after))) {
+          const lines = threeWayLines(prev.before, last?.after ?? prev.after, current);
+          deps.emit({ kind: 'drift', ref: step.ref, lines });
+          throw new RunbookError('DRIFT', `${step.ref} was applied ${prev.at}${prev.by ? ` by ${prev.by}` : ''}, but its resource has changed since and no step of the runbook explains it`, {
+            details: lines,
+            hint: `Look at the difference above. To write the runbook's value again over it: ${options.reapplyCommand?.(step) ?? `migrate run ${step.phase} --only ${step.id} --reapply ${step.ref}`}`,
+          });
+        }
+      }
       change = type.plan(current, step.params);
     } catch (error) {
       const err = failure(error);
@@ -121,12 +195,15 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     }
 
     if (change.noop) {
-      // Sent by a run that was stopped (crash, Ctrl-C) or failed after it (timeout, health gate):
-      // migrate made this change, so it stays undoable, and it is checked like a fresh apply.
-      const unfinished = prev?.status === 'applying' || (prev?.status === 'failed' && prev.before !== undefined);
+      prediction = type.mutates ? { before: change.current, after: change.current, source: from.source, by: from.by } : undefined;
+      sim?.leaves(step, change.current, false);
+      // Sent by a run that was stopped (crash, Ctrl-C) or failed after it (timeout, health gate),
+      // or an undo that did not take effect: migrate made this change, so it stays undoable (its
+      // original before kept), and it is checked like a fresh apply.
+      const unfinished = mayBeLive(prev) && prev.status !== 'applied';
       if (type.mutates && prev && (prev.status === 'applied' || unfinished)) {
         if (unfinished && !deps.dryRun) {
-          deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} run had taken effect; verifying it` });
+          deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} ${prev.status === 'undoing' ? 'rollback is still live' : 'run had taken effect'}; verifying it` });
           try {
             await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
             await runGates(deps, step, ctx);
@@ -153,9 +230,11 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       return 'noop';
     }
 
+    prediction = type.mutates ? { before: change.before, after: change.after, source: from.source, by: from.by } : undefined;
     const diff = type.mutates ? diffLines(change.before, change.after) : [];
-    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff });
+    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, source: from.source, by: from.by });
     if (deps.dryRun) {
+      sim?.leaves(step, change.after, true);
       end('would-change', change.summary);
       return 'would-change';
     }
@@ -175,9 +254,13 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
     budget.resume();
     if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with --from ${step.id}.` });
     if (decision === 'skip') {
-      record(deps, step, { status: 'skipped' });
-      await save(deps);
-      await deps.audit({ event: 'skipped', step: step.ref, result: 'skipped' });
+      // A checkpoint whose change may be live stays what it is: it is what a rollback restores from.
+      if (!mayBeLive(prev)) {
+        record(deps, step, { status: 'skipped' });
+        await save(deps);
+      }
+      sim?.leaves(step, change.before, false);
+      await deps.audit({ event: 'skipped', step: step.ref, result: 'skipped', detail: prev && mayBeLive(prev) ? `kept as ${prev.status}` : undefined });
       end('skipped', 'skipped by the operator');
       return 'skipped';
     }
@@ -200,6 +283,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep): Promise<Ste
       throw err;
     }
     record(deps, step, { status: 'applied', after: cp.after });
+    sim?.leaves(step, cp.after, true);
     await save(deps);
     await deps.audit({ event: 'apply-end', step: step.ref, result: 'applied', detail: change.summary });
     end('applied', change.summary);

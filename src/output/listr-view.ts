@@ -2,7 +2,7 @@ import { Listr, type ListrTaskWrapper, type ListrDefaultRenderer, type ListrSimp
 import type { EngineEvent } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
 import { plainRenderer } from './plain.js';
-import { LABEL } from './plain.js';
+import { LABEL, sourceWord } from './plain.js';
 import { c } from './style.js';
 
 type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -86,7 +86,7 @@ export class ListrView {
         this.say(event.ref, k.yellow(`! ${event.message}`));
         break;
       case 'step-planned':
-        this.say(event.ref, [event.summary, ...event.diff.map((l) => k.dim(`  ${l}`))].join('\n'));
+        this.say(event.ref, [`${event.summary}${c().dim(sourceWord(event))}`, ...event.diff.map((l) => k.dim(`  ${l}`))].join('\n'));
         break;
       case 'drift':
         this.say(event.ref, [k.red('drift:'), ...event.lines].join('\n'));
@@ -140,7 +140,7 @@ export class ListrView {
             task.skip(task.title);
             return;
           }
-          task.title = `${s.title} — ${label}${took}`;
+          task.title = `${s.title} — ${end.status === 'already-applied' && end.message ? end.message : label}${took}`;
         },
       })),
       { concurrent: false, exitOnError: false, rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true } },

@@ -25,6 +25,14 @@ export const LABEL: Record<string, string> = {
   noop: 'no change needed',
 };
 
+/** Where a planned step's before-state comes from, in a word: live, or what an earlier step leaves. */
+export function sourceWord(event: { source?: string | undefined; by?: string | undefined }): string {
+  if (event.source === 'predicted') return `  (after ${event.by ?? 'an earlier step'})`;
+  if (event.source === 'recorded') return `  (as recorded by ${event.by ?? 'a checkpoint'})`;
+  if (event.source === 'live') return '  (live)';
+  return '';
+}
+
 /** Plain lines for CI, pipes and logs: one line per event, no cursor movement. */
 export function plainRenderer(write: (line: string) => void, options: { verbose?: boolean } = {}): (event: EngineEvent) => void {
   let lastProgress = '';
@@ -46,7 +54,7 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         write(k.yellow(`    ! ${event.message}`));
         break;
       case 'step-planned':
-        write(`    ${event.summary}`);
+        write(`    ${event.summary}${k.dim(sourceWord(event))}`);
         for (const line of event.diff) write(k.dim(`      ${line}`));
         break;
       case 'drift':
@@ -57,7 +65,7 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         const mark = MARK[event.status] ?? '•';
         const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' ? k.yellow : k.green;
         const label = LABEL[event.status] ?? event.status;
-        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped') ? `: ${event.message}` : ''}`);
+        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'already-applied') ? `: ${event.message}` : ''}`);
         if (event.hint && (event.status === 'failed' || event.status === 'would-fail')) write(k.dim(`    hint: ${event.hint}`));
         break;
       }

@@ -22,5 +22,5 @@ export function judgeUndo(type: StepType, cp: Checkpoint | undefined, live?: unk
 
 /** Steps need a read before the verdict unless the checkpoint alone decides it. */
 export function needsLiveRead(cp: Checkpoint | undefined): boolean {
-  return !!cp && ['applied', 'applying', 'failed', 'undoing'].includes(cp.status) && cp.before !== undefined;
+  return !!cp && ['applied', 'applying', 'failed', 'undoing', 'interrupted'].includes(cp.status) && cp.before !== undefined;
 }

@@ -13,6 +13,8 @@ export interface RollbackOptions {
   id: string;
   force: boolean;
   command: string;
+  /** The command that runs this rollback again (with `extra` flags), as the operator gave it. */
+  resumeCommand?: ((extra?: string) => string) | undefined;
 }
 
 /**
@@ -28,8 +30,8 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'rollback-start', detail: `rollback ${stages.map((s) => s.id).join(' -> ')}` });
 
   let error: RunbookError | undefined;
+  const drifted: string[] = [];
   try {
-    const drifted: string[] = [];
     const lines: string[] = [];
     for (const step of stages.flatMap((s) => s.undo)) {
       const cp = deps.state.steps[step.ref];
@@ -81,7 +83,11 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
     error = thrown instanceof RunbookError ? thrown : new RunbookError('STEP_FAILED', String(thrown));
     if (error.code === 'ABORTED' || error.code === 'NOT_CONFIRMED') summary.aborted = true;
     else if (error.code !== 'DRIFT') summary.failed.push(options.id);
-    summary.resume = `migrate rollback ${options.id} --env ${deps.env.name}`;
+    const again = options.resumeCommand ?? ((extra?: string) => `migrate rollback ${options.id} --env ${deps.env.name}${extra ? ` ${extra}` : ''}`);
+    // A drift refusal resumes only by overwriting the hand-made change: say so with the command.
+    const what = drifted.length ? drifted.join(', ') : 'the drifted step';
+    if (deps.dryRun) summary.resume = undefined;
+    else summary.resume = error.code === 'DRIFT' ? `${again('--force')}   # overwrites the hand-made change to ${what} with the checkpoint's before-state` : again();
   }
   const ok = !error && summary.failed.length === 0;
   await deps.audit({ event: deps.dryRun ? 'dry-run-end' : 'rollback-end', result: ok ? 'ok' : error?.code === 'DRIFT' ? 'drift' : 'failed', detail: error?.message });

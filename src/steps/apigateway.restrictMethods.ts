@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { exactlyOne } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
@@ -52,6 +52,9 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
   mutates: true,
   usesAws: true,
   read,
+  // The policy is the API's, whichever stage a step restricts; the stage's deployment id is
+  // volatile (every deploy makes a new one) and kept out of `same`.
+  resources: (p) => [`${apiKey(p)}/policy`],
   plan(current, p) {
     const deny = deniedMethods(p.allow);
     const desired = restrictedPolicy(current.policy, p.stage, deny);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Authorizer, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { RunbookError, isRunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, listAuthorizers, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, listAuthorizers, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { exactlyOne } from './support/params.js';
@@ -103,6 +103,8 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
   mutates: true,
   usesAws: true,
   read,
+  // Without authorizerName the step acts on the API's one Cognito authorizer.
+  resources: (p) => [`${apiKey(p)}/authorizer/${p.authorizerName ?? '(cognito)'}`],
   plan(current, p) {
     const target = current.targetPoolArn;
     if (target === null) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PatchOperation } from '@aws-sdk/client-api-gateway';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { show } from './support/assert.js';
 import { exactlyOne } from './support/params.js';
@@ -86,6 +86,7 @@ export const setStageVariables: StepType<SetStageVariablesParams, StageVariables
   mutates: true,
   usesAws: true,
   read,
+  resources: (p) => [`${apiKey(p)}/${p.stage}/variables`],
   plan(current, p) {
     const scope = `${describeApi(p)} stage ${p.stage}`;
     if (sameVariables(current.variables, p.variables)) return { noop: true, current, summary: `${scope} already has ${Object.entries(p.variables).map(([n, v]) => (v === null ? `no ${n}` : `${n}=${v}`)).join(', ')}` };

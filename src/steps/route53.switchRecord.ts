@@ -121,7 +121,7 @@ export function ttlAboveMax(current: RecordState, p: SwitchRecordParams): number
  */
 export function interruptedTtlWait(ctx: Pick<StepContext, 'previous'>, live: RecordState, p: SwitchRecordParams): number | undefined {
   const prev = ctx.previous;
-  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return undefined;
+  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'failed' && prev.status !== 'interrupted')) return undefined;
   const before = prev.before as RecordState | undefined;
   const high = before ? ttlAboveMax(before, p) : undefined;
   if (!before || high === undefined || live.TTL !== p.maxTtl || !sameRecord(live, { ...before, TTL: p.maxTtl })) return undefined;
@@ -199,6 +199,7 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
   mutates: true,
   usesAws: true,
   read,
+  resources: (p) => [`route53:${p.zoneId ?? dnsKey(p.zone ?? '')}/${fqdn(p.name)}/${recordType(p)}/${p.setIdentifier ?? ''}`],
   plan(current, p) {
     const desired = desiredRecord(current, p);
     const name = fqdn(p.name);

@@ -57,7 +57,15 @@ export type Change<S> =
   | { noop: true; current: S; summary?: string }
   | { noop: false; before: S; after: S; summary: string };
 
-export type StepStatus = 'pending' | 'applying' | 'applied' | 'noop' | 'skipped' | 'failed' | 'undoing' | 'rolled-back';
+/** Every status a checkpoint may have; code that lists or validates statuses takes them from here. */
+export const STEP_STATUSES = ['pending', 'applying', 'applied', 'noop', 'skipped', 'failed', 'undoing', 'interrupted', 'rolled-back'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/**
+ * Statuses whose change may be live, half-made or half-undone: only live state, compared with the
+ * checkpoint's before and after, tells which, and the recorded before is kept until it does.
+ */
+export const IN_FLIGHT_STATUSES: readonly StepStatus[] = ['applying', 'undoing', 'interrupted'];
 
 export interface Checkpoint<S = unknown, P = unknown> {
   ref: string;
@@ -95,6 +103,13 @@ export interface StepType<P = any, S = any> {
   verify?(ctx: StepContext, p: P, state: S): Promise<void>;
   /** Restores checkpoint.before; returns the live state afterwards. */
   undo?(ctx: StepContext, checkpoint: Checkpoint<S, P>): Promise<S>;
+  /**
+   * The resources the step reads and writes, as stable keys derived from its parameters
+   * ("route53:<zone>/<name>/<type>/<setIdentifier>", "apigateway:<api>/policy"). Its state S is
+   * the state of exactly these. The planner hands a step the predicted state an earlier step
+   * leaves on the same key. Left out, the step shares its resource with no other step.
+   */
+  resources?(p: P): string[];
   /** Whether two live states are the same for drift purposes; deep equality of JSON by default. */
   same?(a: S, b: S): boolean;
   /** What a dry run says for a step that only acts when run (wait, manual). */

@@ -142,7 +142,8 @@ describe('the CLI', () => {
     writeFileSync(blocked, readFileSync(rb, 'utf8').replace(/file: "[^"]+world.json", key: b/, `file: "${dir}", key: b`));
     const r = migrate(['run', 'mid', '--runbook', blocked, '--env', 'sandbox', '--yes']);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/to resume: migrate run mid --env sandbox --from 3/);
+    // The command as given: --runbook and --env carried over, so it acts on the same runbook and state.
+    expect(r.out).toContain(`to resume: migrate run mid --runbook ${blocked} --env sandbox --from 3\n`);
     expect(r.err).toMatch(/mid\.3 \(Set b\)/);
   });
 });

@@ -82,7 +82,7 @@ describe('faults', () => {
     expect(failed.code, `${failed.stdout}\n${failed.stderr}`).toBe(1);
     expect(failed.stderr).toMatch(/^error: mid\.3 did not finish within 1s \(its timeout\)$/m);
     expect(failed.stdout).toMatch(/✘ mid\.3 failed/);
-    expect(failed.stdout).toMatch(/^to resume: migrate run mid --env sandbox --from 3$/m);
+    expect(failed.stdout).toContain(`\nto resume: migrate run mid --runbook ${runbook} --env sandbox --from 3\n`);
     expect(lockExists(state)).toBe(false);
     const cp = readState(state).steps['mid.3'];
     expect(cp).toMatchObject({ status: 'failed', error: { code: 'STEP_TIMEOUT' } });

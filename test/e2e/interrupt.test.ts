@@ -25,7 +25,7 @@ describe('Ctrl-C during a step', () => {
     expect(stopped.code).toBe(4);
     expect(stopped.stderr).toMatch(/^error: interrupted during mid\.2$/m);
     expect(stopped.stderr).toMatch(/^hint: The state was saved; run the same command again to resume\.$/m);
-    expect(stopped.stdout).toMatch(/^to resume: migrate run mid --env local --from 2$/m);
+    expect(stopped.stdout).toContain(`\nto resume: migrate run mid --runbook ${book.file} --env local --from 2\n`);
     // Not a bare "skipped": the step was stopped in the middle, and the line says so.
     expect(stopped.stdout).toMatch(/^ {2}↷ mid\.2 skipped \(\d+m?s\): interrupted during mid\.2$/m);
     expect(lockExists(state, 'local')).toBe(false);

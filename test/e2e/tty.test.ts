@@ -73,7 +73,7 @@ describe('in a terminal', () => {
     expect(lastFrame('mid.3')).toMatch(/aborted by the operator at mid\.3/);
     expect(lastFrame('mid.3')).not.toMatch(/^✔/);
     // And the way on is printed, as without a terminal.
-    expect(result.output).toMatch(/to resume: migrate run mid --env local --from 3/);
+    expect(result.output).toMatch(/to resume: migrate run mid --runbook \S+ --env local --from 3/);
   }, 40_000);
 
   it('a protected environment wants its name typed; a wrong name aborts (exit 4) and nothing changes', async () => {

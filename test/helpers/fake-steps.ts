@@ -29,6 +29,7 @@ export function kvStep(world: FakeWorld): StepType<KvParams, KvState> {
     description: 'set a key in the fake world',
     params: z.object({ key: z.string(), value: z.string() }),
     mutates: true,
+    resources: (p) => [`kv:${p.key}`],
     async read(_ctx, p) {
       return { value: world.data[p.key] ?? null };
     },

@@ -25,6 +25,11 @@ export async function apiGatewayClient(ctx: StepContext): Promise<APIGatewayClie
   return ctx.aws.client(APIGatewayClient);
 }
 
+/** The API part of a resource key: its id when the runbook gives one, else its (unique) name. */
+export function apiKey(ref: RestApiRef): string {
+  return ref.restApiId ? `apigateway:${ref.restApiId}` : `apigateway:name=${ref.restApiName ?? '?'}`;
+}
+
 export function describeApi(ref: RestApiRef): string {
   return ref.restApiId ? `REST API ${ref.restApiId}` : `REST API "${ref.restApiName ?? '?'}"`;
 }
@@ -119,7 +124,7 @@ export async function deployStage(ctx: StepContext, restApiId: string, stageName
  */
 export async function deployIfInterrupted(ctx: StepContext, ref: RestApiRef, stage: string | undefined, live: { deploymentId?: string | null | undefined }): Promise<void> {
   const prev = ctx.previous;
-  if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'failed')) return;
+  if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'failed' && prev.status !== 'interrupted')) return;
   const before = prev.before as { deploymentId?: string | null } | null | undefined;
   if (!before?.deploymentId || before.deploymentId !== live.deploymentId) return;
   const api = await findRestApi(ctx, ref);
