@@ -14,7 +14,10 @@ export interface ProfileChoice {
 }
 
 /** The choice an environment (as loaded for a command) carries. */
-export function profileOf(env: { profile?: string | undefined; profileFromFlag?: boolean | undefined }, processEnv: NodeJS.ProcessEnv = process.env): ProfileChoice {
+export function profileOf(
+  env: { profile?: string | undefined; profileFromFlag?: boolean | undefined },
+  processEnv: NodeJS.ProcessEnv = process.env,
+): ProfileChoice {
   return env.profileFromFlag ? chooseProfile(env.profile, undefined, processEnv) : chooseProfile(undefined, env.profile, processEnv);
 }
 
@@ -22,7 +25,11 @@ export function profileOf(env: { profile?: string | undefined; profileFromFlag?:
  * `--profile` overrides the environment's `profile:`, which overrides AWS_PROFILE: the SDK's
  * `profile` client option wins over AWS_PROFILE, so what is passed is exactly what is shown.
  */
-export function chooseProfile(flag: string | undefined, fromEnvironment: string | undefined, processEnv: NodeJS.ProcessEnv = process.env): ProfileChoice {
+export function chooseProfile(
+  flag: string | undefined,
+  fromEnvironment: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): ProfileChoice {
   if (flag) return { profile: flag, name: flag, source: '--profile' };
   if (fromEnvironment) return { profile: fromEnvironment, name: fromEnvironment, source: 'environment' };
   if (processEnv.AWS_PROFILE) return { profile: undefined, name: processEnv.AWS_PROFILE, source: 'AWS_PROFILE' };
@@ -39,7 +46,10 @@ export interface ConfiguredRegion {
  * The region the AWS CLI would call with this profile: AWS_REGION, then AWS_DEFAULT_REGION (which
  * the JS SDK ignores but the CLI honours), then the profile's `region`. Undefined when none says.
  */
-export async function configuredRegion(profileName: string, processEnv: NodeJS.ProcessEnv = process.env): Promise<ConfiguredRegion | undefined> {
+export async function configuredRegion(
+  profileName: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<ConfiguredRegion | undefined> {
   if (processEnv.AWS_REGION) return { region: processEnv.AWS_REGION, source: 'AWS_REGION' };
   if (processEnv.AWS_DEFAULT_REGION) return { region: processEnv.AWS_DEFAULT_REGION, source: 'AWS_DEFAULT_REGION' };
   try {

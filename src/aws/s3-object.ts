@@ -9,9 +9,14 @@ import { guardReadOnly } from './clients.js';
  */
 export async function readS3Object(url: string, options: { region: string; profile?: string | undefined }): Promise<string> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match) throw new RunbookError('RUNBOOK_INVALID', `"${url}" is not an S3 URL`, { hint: 'Write it as s3://bucket/path/to/terraform.tfstate' });
+  if (!match)
+    throw new RunbookError('RUNBOOK_INVALID', `"${url}" is not an S3 URL`, { hint: 'Write it as s3://bucket/path/to/terraform.tfstate' });
   const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ region: options.region, followRegionRedirects: true, ...(options.profile ? { profile: options.profile } : {}) });
+  const client = new S3Client({
+    region: options.region,
+    followRegionRedirects: true,
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
   guardReadOnly(client);
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));

@@ -4,5 +4,8 @@
  */
 export async function askMfaCode(serial: string): Promise<string> {
   const { input } = await import('@inquirer/prompts');
-  return input({ message: `MFA code for ${serial}:`, validate: (v) => /^\d{6}$/.test(v.trim()) || 'six digits' }, { output: process.stderr }).then((v) => v.trim());
+  return input(
+    { message: `MFA code for ${serial}:`, validate: (v) => /^\d{6}$/.test(v.trim()) || 'six digits' },
+    { output: process.stderr },
+  ).then((v) => v.trim());
 }

@@ -28,14 +28,28 @@ const SCALAR = new Set(['string', 'number', 'boolean']);
  */
 export function tfLookup(envName: string, tf: TerraformOutputs | undefined): EnvLookup {
   return (name): Lookup => {
-    if (!tf) return { kind: 'missing', message: `\${tf.${name}}: environment "${envName}" has no terraform: section (terraform: { outputs: FILE } or { state: s3://bucket/key })` };
+    if (!tf)
+      return {
+        kind: 'missing',
+        message: `\${tf.${name}}: environment "${envName}" has no terraform: section (terraform: { outputs: FILE } or { state: s3://bucket/key })`,
+      };
     if (!Object.hasOwn(tf.outputs, name)) {
-      return { kind: 'missing', message: `terraform output "${name}" is not in ${tf.source}${didYouMean(name, Object.keys(tf.outputs), (s) => `\${tf.${s}}`)}` };
+      return {
+        kind: 'missing',
+        message: `terraform output "${name}" is not in ${tf.source}${didYouMean(name, Object.keys(tf.outputs), (s) => `\${tf.${s}}`)}`,
+      };
     }
     const out = tf.outputs[name]!;
-    if (out.sensitive) return { kind: 'missing', message: `terraform output "${name}" is sensitive: migrate does not put sensitive values into step parameters (they are shown in plans and kept in the state)` };
+    if (out.sensitive)
+      return {
+        kind: 'missing',
+        message: `terraform output "${name}" is sensitive: migrate does not put sensitive values into step parameters (they are shown in plans and kept in the state)`,
+      };
     if (!SCALAR.has(typeof out.value)) {
-      return { kind: 'missing', message: `terraform output "${name}" is ${Array.isArray(out.value) ? 'a list' : out.value === null ? 'null' : 'an object'}; \${tf.${name}} needs a string, number or bool (add a scalar output in terraform)` };
+      return {
+        kind: 'missing',
+        message: `terraform output "${name}" is ${Array.isArray(out.value) ? 'a list' : out.value === null ? 'null' : 'an object'}; \${tf.${name}} needs a string, number or bool (add a scalar output in terraform)`,
+      };
     }
     return { kind: 'value', value: out.value as string | number | boolean };
   };
@@ -47,12 +61,16 @@ export function parseOutputs(text: string, source: string): TerraformOutputs {
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new RunbookError('RUNBOOK_INVALID', `${source} is not JSON (${(error as Error).message})`, { hint: 'Write it with: terraform output -json > FILE' });
+    throw new RunbookError('RUNBOOK_INVALID', `${source} is not JSON (${(error as Error).message})`, {
+      hint: 'Write it with: terraform output -json > FILE',
+    });
   }
   const root = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
   const map = root && 'terraform_version' in root ? root.outputs : root;
   if (!map || typeof map !== 'object' || Array.isArray(map)) {
-    throw new RunbookError('RUNBOOK_INVALID', `${source} does not hold terraform outputs`, { hint: 'Expected the JSON of `terraform output -json` ({ "name": { "value": ..., "sensitive": false } }) or a terraform state.' });
+    throw new RunbookError('RUNBOOK_INVALID', `${source} does not hold terraform outputs`, {
+      hint: 'Expected the JSON of `terraform output -json` ({ "name": { "value": ..., "sensitive": false } }) or a terraform state.',
+    });
   }
   const outputs: Record<string, TerraformOutput> = Object.create(null) as Record<string, TerraformOutput>;
   for (const [name, entry] of Object.entries(map)) {
@@ -68,11 +86,17 @@ export function parseOutputs(text: string, source: string): TerraformOutputs {
 function where(runbook: Runbook, envName: string, key: 'outputs' | 'state', processEnv: NodeJS.ProcessEnv): string | undefined {
   const text = runbook.environments[envName]?.terraform?.[key];
   if (text === undefined) return undefined;
-  const out = render(text, (ref) => (ref.ns === 'env' ? envFrom(processEnv)(ref.name) : { kind: 'missing', message: `only \${env.X} can stand in terraform.${key}` }));
+  const out = render(text, (ref) =>
+    ref.ns === 'env' ? envFrom(processEnv)(ref.name) : { kind: 'missing', message: `only \${env.X} can stand in terraform.${key}` },
+  );
   if (out.problems.length || out.incomplete) {
-    throw new RunbookError('RUNBOOK_INVALID', `${runbook.file}: environments.${envName}.terraform.${key} "${text}": ${out.problems.join('; ') || 'cannot be filled in'}`, {
-      hint: 'Export the environment variable it names, or write the path itself.',
-    });
+    throw new RunbookError(
+      'RUNBOOK_INVALID',
+      `${runbook.file}: environments.${envName}.terraform.${key} "${text}": ${out.problems.join('; ') || 'cannot be filled in'}`,
+      {
+        hint: 'Export the environment variable it names, or write the path itself.',
+      },
+    );
   }
   return String(out.value);
 }
@@ -84,9 +108,7 @@ function located(runbook: Runbook, envName: string, key: string, message: string
   return locator ? locator.detailLines([{ path, message }]) : [`${runbook.file}  ${formatPath(path)}  ${message}`];
 }
 
-export interface ReadObject {
-  (url: string, options: { region: string; profile?: string | undefined }): Promise<string>;
-}
+export type ReadObject = (url: string, options: { region: string; profile?: string | undefined }) => Promise<string>;
 
 /**
  * The outputs an environment's `terraform:` names, or undefined when it names none. A file is read
@@ -106,10 +128,14 @@ export async function loadTerraformOutputs(
       text = await readFile(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new RunbookError('RUNBOOK_INVALID', `the terraform outputs of environment "${envName}" cannot be read: ${path} (${code ?? (error as Error).message})`, {
-        hint: `Write them where the runbook says: terraform output -json > ${path}`,
-        details: located(runbook, envName, 'outputs', 'the file it names cannot be read'),
-      });
+      throw new RunbookError(
+        'RUNBOOK_INVALID',
+        `the terraform outputs of environment "${envName}" cannot be read: ${path} (${code ?? (error as Error).message})`,
+        {
+          hint: `Write them where the runbook says: terraform output -json > ${path}`,
+          details: located(runbook, envName, 'outputs', 'the file it names cannot be read'),
+        },
+      );
     }
     return parseOutputs(text, path);
   }
@@ -122,11 +148,15 @@ export async function loadTerraformOutputs(
     text = await readObject(state, { region, profile: options.profile });
   } catch (error) {
     if (error instanceof RunbookError) throw error;
-    throw new RunbookError('RUNBOOK_INVALID', `the terraform state of environment "${envName}" cannot be read: ${state} (${(error as Error).name}: ${(error as Error).message})`, {
-      hint: 'Check the bucket and key, and that the profile may s3:GetObject it.',
-      details: located(runbook, envName, 'state', 'the object it names cannot be read'),
-      cause: error,
-    });
+    throw new RunbookError(
+      'RUNBOOK_INVALID',
+      `the terraform state of environment "${envName}" cannot be read: ${state} (${(error as Error).name}: ${(error as Error).message})`,
+      {
+        hint: 'Check the bucket and key, and that the profile may s3:GetObject it.',
+        details: located(runbook, envName, 'state', 'the object it names cannot be read'),
+        cause: error,
+      },
+    );
   }
   return parseOutputs(text, state);
 }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface LastCaller {
@@ -12,7 +12,7 @@ export interface LastCaller {
  * only (status must stay quick however long the history): `status` makes no AWS call itself.
  */
 export async function lastCaller(envDir: string, tailBytes = 64 * 1024): Promise<LastCaller | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(join(envDir, 'audit.jsonl'), 'r');
   } catch {
@@ -27,7 +27,8 @@ export async function lastCaller(envDir: string, tailBytes = 64 * 1024): Promise
     for (const line of lines) {
       try {
         const e = JSON.parse(line) as { identity?: unknown; command?: unknown; time?: unknown };
-        if (typeof e.identity === 'string' && e.identity) return { identity: e.identity, command: String(e.command ?? ''), time: String(e.time ?? '') };
+        if (typeof e.identity === 'string' && e.identity)
+          return { identity: e.identity, command: String(e.command ?? ''), time: String(e.time ?? '') };
       } catch {
         // A partial first line of the window, or a torn one: not this one.
       }

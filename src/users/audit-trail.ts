@@ -37,10 +37,14 @@ export class AuditTrail {
         await this.log.append(stamped);
       } catch (error) {
         this.keep(stamped);
-        this.failure = new RunbookError('USERS', `the audit log ${this.log.file} could not be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); users sync stopped`, {
-          hint: `Make ${this.log.file} writable again (free space, permissions), then run the same command: it resumes, and first writes the audit lines kept in ${this.pendingFile}.`,
-          cause: error,
-        });
+        this.failure = new RunbookError(
+          'USERS',
+          `the audit log ${this.log.file} could not be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); users sync stopped`,
+          {
+            hint: `Make ${this.log.file} writable again (free space, permissions), then run the same command: it resumes, and first writes the audit lines kept in ${this.pendingFile}.`,
+            cause: error,
+          },
+        );
       }
     });
   }
@@ -81,10 +85,14 @@ export class AuditTrail {
     try {
       for (const line of lines) await this.log.append(JSON.parse(line) as { event: string });
     } catch (error) {
-      throw new RunbookError('USERS', `the audit log ${this.log.file} still cannot be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); nothing was changed`, {
-        hint: `Make it writable; ${lines.length} audit lines of an earlier sync wait in ${this.pendingFile}.`,
-        cause: error,
-      });
+      throw new RunbookError(
+        'USERS',
+        `the audit log ${this.log.file} still cannot be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); nothing was changed`,
+        {
+          hint: `Make it writable; ${lines.length} audit lines of an earlier sync wait in ${this.pendingFile}.`,
+          cause: error,
+        },
+      );
     }
     await rm(this.pendingFile, { force: true });
     return lines.length;

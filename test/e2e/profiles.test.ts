@@ -46,7 +46,12 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
     const keys = 'aws_access_key_id = testing\naws_secret_access_key = testing\n';
     writeFileSync(join(home, '.aws', 'credentials'), `[sbx]\n${keys}[noregion]\n${keys}[elsewhere]\n${keys}`);
     // An SSO token that expired an hour ago, as `aws sso login` left it yesterday.
-    const token = { accessToken: 'expired', expiresAt: new Date(Date.now() - 3_600_000).toISOString(), region: 'eu-west-2', startUrl: 'https://example.awsapps.com/start' };
+    const token = {
+      accessToken: 'expired',
+      expiresAt: new Date(Date.now() - 3_600_000).toISOString(),
+      region: 'eu-west-2',
+      startUrl: 'https://example.awsapps.com/start',
+    };
     writeFileSync(join(home, '.aws', 'sso', 'cache', `${createHash('sha1').update('corp').digest('hex')}.json`), JSON.stringify(token));
   });
   afterAll(async () => {
@@ -56,8 +61,24 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
 
   /** The sandbox's endpoint and ids, but the credentials and region only from HOME. */
   function profileEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env = baseEnv({ ...sandbox.exports, HOME: home, MIGRATE_STATE_DIR: stateDir, AWS_EC2_METADATA_DISABLED: 'true', XDG_CACHE_HOME: join(dir.path, 'cache') });
-    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete env[name];
+    const env = baseEnv({
+      ...sandbox.exports,
+      HOME: home,
+      MIGRATE_STATE_DIR: stateDir,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      XDG_CACHE_HOME: join(dir.path, 'cache'),
+    });
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_PROFILE',
+      'AWS_CONFIG_FILE',
+      'AWS_SHARED_CREDENTIALS_FILE',
+    ])
+      delete env[name];
     return { ...env, ...extra };
   }
 
@@ -69,7 +90,11 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
   });
 
   it("an environment's profile: works the same, and status names it", async () => {
-    const book = runbookCopy(dir.path, [[/  sandbox:\n    region: eu-west-2\n/, '  sandbox:\n    region: eu-west-2\n    profile: sbx\n']], 'with-profile.yaml');
+    const book = runbookCopy(
+      dir.path,
+      [['  sandbox:\n    region: eu-west-2\n', '  sandbox:\n    region: eu-west-2\n    profile: sbx\n']],
+      'with-profile.yaml',
+    );
     const state = join(dir.path, 'env-profile');
     const result = await cli(['--runbook', book, 'run', 'pre', '--yes'], profileEnv(state));
     expect(result.stderr).toBe('');
@@ -77,7 +102,10 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
     expect(result.stdout).toContain('profile sbx');
     const status = await cli(['--runbook', book, 'status', '--json'], profileEnv(state));
     // status makes no AWS call: it names the profile, and the caller the audit log last recorded.
-    expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'sbx', lastCaller: { identity: expect.stringContaining(':000000000000:'), command: 'run pre' } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      profile: 'sbx',
+      lastCaller: { identity: expect.stringContaining(':000000000000:'), command: 'run pre' },
+    });
     const text = await cli(['--runbook', book, 'status'], profileEnv(state));
     expect(text.stdout).toMatch(/env sandbox \(000000000000, eu-west-2\) · profile sbx\n.*last AWS caller: arn:aws:/);
     // --profile overrides the environment's: a profile for another region is refused by name.
@@ -98,13 +126,19 @@ describe('AWS profiles and regions as the AWS CLI has them', () => {
   });
 
   it('with only AWS_DEFAULT_REGION set to the environment region, the region check passes', async () => {
-    const result = await cli(['plan', 'pre', '--profile', 'noregion'], profileEnv(join(dir.path, 'default-region'), { AWS_DEFAULT_REGION: 'eu-west-2' }));
+    const result = await cli(
+      ['plan', 'pre', '--profile', 'noregion'],
+      profileEnv(join(dir.path, 'default-region'), { AWS_DEFAULT_REGION: 'eu-west-2' }),
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });
 
   it('AWS_DEFAULT_REGION for another region is named as such (not as AWS_REGION)', async () => {
-    const result = await cli(['plan', 'pre', '--profile', 'noregion'], profileEnv(join(dir.path, 'wrong-region'), { AWS_DEFAULT_REGION: 'us-east-1' }));
+    const result = await cli(
+      ['plan', 'pre', '--profile', 'noregion'],
+      profileEnv(join(dir.path, 'wrong-region'), { AWS_DEFAULT_REGION: 'us-east-1' }),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error: AWS_DEFAULT_REGION says us-east-1 but environment "sandbox" is in eu-west-2');
     expect(result.stderr).not.toMatch(/^\s+at /m);

@@ -25,11 +25,17 @@ describe('migrate users against the sandbox', () => {
   }
 
   async function poolUsers(): Promise<string[]> {
-    const client = new CognitoIdentityProviderClient({ endpoint: sandbox.moto.url, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const client = new CognitoIdentityProviderClient({
+      endpoint: sandbox.moto.url,
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const out = await client.send(new ListUsersCommand({ UserPoolId: sandbox.ids.newPoolId, Limit: 60, ...(token ? { PaginationToken: token } : {}) }));
+      const out = await client.send(
+        new ListUsersCommand({ UserPoolId: sandbox.ids.newPoolId, Limit: 60, ...(token ? { PaginationToken: token } : {}) }),
+      );
       // The sandbox pool signs in by email alias: its usernames are UUIDs, the email is the user.
       for (const u of out.Users ?? []) names.push(u.Attributes?.find((a) => a.Name === 'email')?.Value ?? u.Username ?? '');
       token = out.PaginationToken;
@@ -58,7 +64,9 @@ describe('migrate users against the sandbox', () => {
 
     const refused = await cli(['--runbook', rb, 'users', 'sync', '--export', exportFile, '--yes'], env);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`error: users sync would create 5 users with no password in user pool ${sandbox.ids.newPoolId}; nothing was changed`);
+    expect(refused.stderr).toContain(
+      `error: users sync would create 5 users with no password in user pool ${sandbox.ids.newPoolId}; nothing was changed`,
+    );
     expect(refused.stderr).toMatch(/--invite .* or --no-password-ok/);
     expect(await poolUsers()).toEqual([]);
 
@@ -83,7 +91,13 @@ describe('migrate users against the sandbox', () => {
     // Once some users are recorded, the file is swapped for a directory: every append now fails (EISDIR), even as root.
     const started = Date.now();
     while (Date.now() - started < 20_000) {
-      if (existsSync(audit) && readFileSync(audit, 'utf8').split('\n').filter((l) => l.includes('"users.create"')).length >= 10) break;
+      if (
+        existsSync(audit) &&
+        readFileSync(audit, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"users.create"')).length >= 10
+      )
+        break;
       await new Promise((r) => setTimeout(r, 10));
     }
     renameSync(audit, `${audit}.aside`);
@@ -132,7 +146,10 @@ describe('users sync under heavy throttling', () => {
     await writeRealmExport(exportFile, count, (i) => kcUser(i, { groups: [], attributes: {} }));
     const rb = runbookCopy(dir.path, [['  rate: 40\n  concurrency: 8', '  rate: 1000\n  concurrency: 16']]);
     const state = join(dir.path, 'state');
-    const result = await cli(['--runbook', rb, 'users', 'sync', '--export', exportFile, '--yes', '--no-password-ok'], sandboxEnv(sandbox, state));
+    const result = await cli(
+      ['--runbook', rb, 'users', 'sync', '--export', exportFile, '--yes', '--no-password-ok'],
+      sandboxEnv(sandbox, state),
+    );
     expect(result.stderr).not.toMatch(/FAILED|error:/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`created ${count}, already existed 0, .* 0 failed`));

@@ -24,14 +24,26 @@ describe('${tf.NAME}: terraform outputs as a variable source', () => {
     expect(secret).toMatchObject({ kind: 'missing', message: expect.stringContaining('"admins_ui_client_secret" is sensitive') });
     expect(JSON.stringify(secret)).not.toContain('super-secret-value-42');
     expect(lookup('subnets')).toMatchObject({ kind: 'missing', message: expect.stringContaining('is a list') });
-    expect(lookup('cognito_user_pool')).toMatchObject({ kind: 'missing', message: expect.stringContaining('did you mean ${tf.cognito_user_pool_id}?') });
-    expect(tfLookup('prod', undefined)('x')).toMatchObject({ kind: 'missing', message: expect.stringContaining('has no terraform: section') });
-    const state = parseOutputs(JSON.stringify({ version: 4, terraform_version: '1.9.0', serial: 3, outputs: OUTPUTS, resources: [] }), 's3://b/k');
+    expect(lookup('cognito_user_pool')).toMatchObject({
+      kind: 'missing',
+      message: expect.stringContaining('did you mean ${tf.cognito_user_pool_id}?'),
+    });
+    expect(tfLookup('prod', undefined)('x')).toMatchObject({
+      kind: 'missing',
+      message: expect.stringContaining('has no terraform: section'),
+    });
+    const state = parseOutputs(
+      JSON.stringify({ version: 4, terraform_version: '1.9.0', serial: 3, outputs: OUTPUTS, resources: [] }),
+      's3://b/k',
+    );
     expect(tfLookup('prod', state)('admins_ui_distribution_domain')).toEqual({ kind: 'value', value: 'd111111abcdef8.cloudfront.net' });
   });
 
   it('reads a state on S3 through one read-only object read, with the environment region and profile', async () => {
-    const file = writeRunbook(dir.path, 'state.yaml', `version: 1
+    const file = writeRunbook(
+      dir.path,
+      'state.yaml',
+      `version: 1
 name: tf-state
 environments:
   prod: { region: eu-west-2, account: "123456789012", profile: tis-prod, terraform: { state: "s3://tis-tfstate/cognito/terraform.tfstate" } }
@@ -39,7 +51,8 @@ vars: { pool: "\${tf.cognito_user_pool_id}" }
 phases:
   mid:
     - { id: "1", title: Note, type: manual, with: { instructions: "pool \${vars.pool}" } }
-`);
+`,
+    );
     const runbook = await loadRunbook(file);
     const calls: unknown[] = [];
     const tf = await loadTerraformOutputs(runbook, 'prod', {
@@ -57,7 +70,11 @@ phases:
   it('the repository runbook: validate --env sandbox resolves ${tf.…} from the outputs file; a missing output is a located error naming it', async () => {
     const outputs = join(dir.path, 'sandbox-outputs.json');
     writeFileSync(outputs, JSON.stringify(OUTPUTS));
-    const env = baseEnv({ MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: outputs, MIGRATE_SANDBOX_HEALTH_URL: 'http://127.0.0.1:9', XDG_CACHE_HOME: join(dir.path, 'cache') });
+    const env = baseEnv({
+      MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: outputs,
+      MIGRATE_SANDBOX_HEALTH_URL: 'http://127.0.0.1:9',
+      XDG_CACHE_HOME: join(dir.path, 'cache'),
+    });
     const ok = await cli(['--runbook', RUNBOOK, 'validate', '--env', 'sandbox'], env);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
@@ -66,7 +83,9 @@ phases:
     writeFileSync(outputs, JSON.stringify(rest));
     const missing = await cli(['--runbook', RUNBOOK, 'validate', '--env', 'sandbox'], env);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/cognito-migration\.yaml:\d+:\d+ +environments\.sandbox\.vars\.userPoolId +terraform output "cognito_user_pool_id" is not in .*sandbox-outputs\.json/);
+    expect(missing.stderr).toMatch(
+      /cognito-migration\.yaml:\d+:\d+ +environments\.sandbox\.vars\.userPoolId +terraform output "cognito_user_pool_id" is not in .*sandbox-outputs\.json/,
+    );
     expect(missing.stderr).not.toContain('super-secret-value-42');
   });
 
@@ -74,14 +93,18 @@ phases:
     const sub = join(dir.path, 'sensitive');
     mkdirSync(join(sub, 'tf'), { recursive: true });
     writeFileSync(join(sub, 'tf', 'prod.json'), JSON.stringify(OUTPUTS));
-    const file = writeRunbook(sub, 'rb.yaml', `version: 1
+    const file = writeRunbook(
+      sub,
+      'rb.yaml',
+      `version: 1
 name: tf-sensitive
 environments:
   prod: { region: eu-west-2, account: "123456789012", terraform: { outputs: tf/prod.json } }
 phases:
   mid:
     - { id: "1", title: Note, type: manual, with: { instructions: "secret \${tf.admins_ui_client_secret}" } }
-`);
+`,
+    );
     const result = await cli(['--runbook', file, 'validate', '--env', 'prod'], baseEnv({ XDG_CACHE_HOME: join(dir.path, 'cache') }));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('terraform output "admins_ui_client_secret" is sensitive');
@@ -89,16 +112,22 @@ phases:
   });
 
   it('validate without --env: ${tf.…} needs an environment with terraform:, nothing more', async () => {
-    const file = writeRunbook(dir.path, 'no-tf.yaml', `version: 1
+    const file = writeRunbook(
+      dir.path,
+      'no-tf.yaml',
+      `version: 1
 name: tf-none
 environments:
   prod: { region: eu-west-2, account: "123456789012" }
 phases:
   mid:
     - { id: "1", title: Note, type: manual, with: { instructions: "pool \${tf.pool}" } }
-`);
+`,
+    );
     const result = await cli(['--runbook', file, 'validate'], baseEnv({ XDG_CACHE_HOME: join(dir.path, 'cache') }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no-tf\.yaml:7:\d+ +phases\.mid\[0\]\.with\.instructions +\$\{tf\.pool\}: environment "prod" has no terraform: section/);
+    expect(result.stderr).toMatch(
+      /no-tf\.yaml:7:\d+ +phases\.mid\[0\]\.with\.instructions +\$\{tf\.pool\}: environment "prod" has no terraform: section/,
+    );
   });
 });

@@ -27,11 +27,17 @@ function fakeCognito(throttle: (action: string, username: string | undefined) =>
       async handle(request: { headers: Record<string, string>; body?: string | Uint8Array }) {
         const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
         const body = request.body ?? new Uint8Array();
-        const text = typeof body === 'string' ? body : new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+        const text =
+          typeof body === 'string' ? body : new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
         const username = (JSON.parse(text || '{}') as { Username?: string }).Username;
         calls.push({ action, username });
-        if (throttle(action, username)) return { response: json(400, { __type: 'TooManyRequestsException', message: 'Too many requests' }, 'TooManyRequestsException') };
-        const answers: Record<string, unknown> = { DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } }, ListGroups: { Groups: [] }, ListUsers: { Users: [] } };
+        if (throttle(action, username))
+          return { response: json(400, { __type: 'TooManyRequestsException', message: 'Too many requests' }, 'TooManyRequestsException') };
+        const answers: Record<string, unknown> = {
+          DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } },
+          ListGroups: { Groups: [] },
+          ListUsers: { Users: [] },
+        };
         return { response: json(200, answers[action] ?? {}) };
       },
     },
@@ -62,24 +68,40 @@ describe('users sync keeps its own retry budget', () => {
   it('retries throttled requests past what the SDK would; a user still failing after its budget is listed, and a re-run retries only that one', async () => {
     let n = 0;
     // Every other request throttled, and user3's create always.
-    const flaky = fakeCognito((action, username) => username === 'user3@example.nhs.uk' || (action !== 'AdminCreateUser' ? false : n++ % 2 === 0));
+    const flaky = fakeCognito(
+      (action, username) => username === 'user3@example.nhs.uk' || (action !== 'AdminCreateUser' ? false : n++ % 2 === 0),
+    );
     const c = capture();
     const checkpointFile = join(tmp.dir, 'retry.checkpoint.json');
-    const deps = { cognito: flaky.client, mapping: mapping({ rate: 1e6 }), userPoolId: 'eu-west-2_test', checkpointFile, audit: c.audit, out: c.out, signal: new AbortController().signal, timeScale: 1e6 };
+    const deps = {
+      cognito: flaky.client,
+      mapping: mapping({ rate: 1e6 }),
+      userPoolId: 'eu-west-2_test',
+      checkpointFile,
+      audit: c.audit,
+      out: c.out,
+      signal: new AbortController().signal,
+      timeScale: 1e6,
+    };
     const error = await usersSync(deps, { exportFile, dryRun: false, invite: false, passwordOk: true }).then(
       () => undefined,
       (e: unknown) => e as { message: string; details: string[]; exitCode: number },
     );
     expect(error?.message).toBe('1 users could not be created');
     expect(error?.exitCode).toBe(1);
-    expect(error?.details).toEqual([expect.stringMatching(/^user3@example\.nhs\.uk \(ten\.json users\[3\]\): TooManyRequestsException \(HTTP 400, 16 attempts\)/)]);
+    expect(error?.details).toEqual([
+      expect.stringMatching(/^user3@example\.nhs\.uk \(ten\.json users\[3\]\): TooManyRequestsException \(HTTP 400, 16 attempts\)/),
+    ]);
     expect(c.lines.join('\n')).toMatch(/FAILED \(1\)[\s\S]*user3@example\.nhs\.uk/);
     expect(flaky.calls.filter((x) => x.username === 'user3@example.nhs.uk')).toHaveLength(DEFAULT_RETRY.maxAttempts);
     expect(c.events.filter((e) => e.event === 'users.create')).toHaveLength(9);
 
     const healthy = fakeCognito(() => false);
     const again = capture();
-    const second = await usersSync({ ...deps, cognito: healthy.client, audit: again.audit, out: again.out }, { exportFile, dryRun: false, invite: false, passwordOk: true });
+    const second = await usersSync(
+      { ...deps, cognito: healthy.client, audit: again.audit, out: again.out },
+      { exportFile, dryRun: false, invite: false, passwordOk: true },
+    );
     expect(second).toMatchObject({ total: 1, created: 1, checkpointed: 9, failed: [] });
     expect(healthy.calls.filter((x) => x.action === 'AdminCreateUser').map((x) => x.username)).toEqual(['user3@example.nhs.uk']);
   });
