@@ -31,7 +31,8 @@ The plan, step by step:
   migrate rehearse                       the whole plan against the built-in sandbox
 
 Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invalid ·
-            3 locked by another run · 4 aborted or not confirmed · 5 drift found on rollback`,
+            3 locked by another run · 4 aborted, not confirmed or interrupted (Ctrl-C,
+            SIGTERM, SIGHUP, stdout closed) · 5 drift found on rollback`,
   );
 
   const act = (loader: () => Promise<Action>) =>
@@ -97,7 +98,7 @@ Examples:
 
   program
     .command('status')
-    .description('every step: pending | applied | noop | skipped | failed | rolled-back; and the lock')
+    .description('every step: pending | applying | applied | noop | skipped | failed | interrupted | undoing | rolled-back; and the lock')
     .action(act(async () => (await import('./commands/status.js')).statusCommand));
 
   program

@@ -1,5 +1,6 @@
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ExitCode, RunbookError, messageOf } from './errors.js';
+import { guardOutput } from './output/streams.js';
 
 function writeError(error: RunbookError): void {
   const lines = [`error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
@@ -10,17 +11,24 @@ function writeError(error: RunbookError): void {
 /** The one place errors become messages and exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  guardOutput();
   let code = 0;
   try {
     const { buildProgram } = await import('./cli.js');
     const program = buildProgram((c) => (code = c));
-    program.exitOverride();
-    program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Subcommands do not inherit these once built: without them commander's own usage errors
+    // (`run` without a phase, `run mid --bogus`, `users diff` without --export) exit 1 by themselves.
+    const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+    for (const command of all(program)) {
+      command.exitOverride();
+      command.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    }
     await program.parseAsync(argv, { from: 'node' });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      // --help and --version exit 0; help shown because something was missing (`migrate users`) is a usage error.
+      if (error.exitCode === 0) return 0;
       return ExitCode.usage;
     }
     if (error instanceof RunbookError) {

@@ -82,6 +82,28 @@ function explainCredentialFailures(client: unknown, profile: ProfileChoice): voi
   );
 }
 
+/**
+ * API Gateway answers 409 ConflictException ("Unable to complete operation due to concurrent
+ * modification") while another writer (Terraform applying the same API) holds it. The SDK treats
+ * it as a client error and gives up; Terraform's provider retries it on every call. Marking it as
+ * throttling makes the client's own retry strategy back off and retry it (within maxAttempts, and
+ * so within the step's timeout like any other retry).
+ */
+export function retryConflicts(client: unknown): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const e = error as { name?: string; $retryable?: { throttling?: boolean } } | null;
+        if (e && typeof e === 'object' && e.name === 'ConflictException') e.$retryable = { throttling: true };
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'migrateRetryConflicts', priority: 'high' },
+  );
+}
+
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
   const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
   let identity: CallerIdentity | undefined;
@@ -106,6 +128,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
     });
     if (options.dryRun) guardReadOnly(client);
     explainCredentialFailures(client, profile);
+    if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
   }
 

@@ -13,6 +13,7 @@ import { AuditLog } from '../state/audit.js';
 import { FileStateStore } from '../state/file-store.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
 import type { StateFile } from '../state/types.js';
+import { onOutputClosed } from '../output/streams.js';
 import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
@@ -77,6 +78,9 @@ export function operatorName(): string {
   return `${user}@${hostname()}`;
 }
 
+/** What stops a run cleanly: Ctrl-C, a kill or a pipeline's cancel, a closed terminal. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export interface Session extends Loaded {
   command: string;
   dryRun: boolean;
@@ -101,8 +105,10 @@ export function stepTypeOf(name: string): StepType {
 
 /**
  * Everything a run needs, opened in the order that keeps failures harmless: runbook (may be
- * invalid), lock (may be held), state (may be corrupt). Ctrl-C aborts the run's signal; a second
- * Ctrl-C leaves at once, still releasing the lock.
+ * invalid), lock (may be held), state (may be corrupt). SIGINT (Ctrl-C), SIGTERM and SIGHUP (the
+ * terminal or SSH session closed) abort the run's signal: the step in flight is recorded as
+ * interrupted, the lock released, exit 4. A second signal leaves at once (exit 130), still
+ * releasing the lock. A run that changes things stops the same way when its stdout goes away.
  */
 export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined }): Promise<Session> {
   const loaded = await loadForCommand(opts);
@@ -118,11 +124,11 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
     }
     void (lock?.release() ?? Promise.resolve()).finally(() => process.exit(130));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  const offClosed = lock ? onOutputClosed((why) => controller.abort(new RunbookError('ABORTED', `interrupted (${why})`))) : undefined;
   const close = async () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    offClosed?.();
     await lock?.release();
   };
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;

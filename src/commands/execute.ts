@@ -1,3 +1,4 @@
+import { RunbookError } from '../errors.js';
 import type { EngineDeps } from '../engine/deps.js';
 import type { PhaseResult } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -36,9 +37,15 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
     const output = chooseOutput(opts);
-    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun }), output.emit);
+    const deps = session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), output.emit);
     const result = await body(session, deps);
     await output.finish();
+    // Stopped by a signal or a closed stdout: the exact way back goes to stderr, where it is seen
+    // even when stdout is a file, a pipe or gone.
+    if (session.signal.aborted && !spec.dryRun && result.error?.code === 'ABORTED' && result.summary.resume) {
+      const { message, exitCode, cause } = result.error;
+      result.error = new RunbookError('ABORTED', message, { exitCode, cause, hint: `The state was saved and the lock released. To resume: ${result.summary.resume}` });
+    }
     return { result, events: output.events, env: session.env.name };
   } finally {
     await session.close();

@@ -35,6 +35,12 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const { parseFaults } = await import('../sandbox/faults.js');
   const faults: FaultSpec = opts.faults ? parseFaults(opts.faults) : {};
   const file = runbookPath(opts);
+  // The routed-records example rehearses against an estate of its own (src/sandbox/estate-routed.ts).
+  const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
+  if ((await loadRunbook(file).catch(() => undefined))?.name === ROUTED_RUNBOOK_NAME) {
+    const { rehearseRouted } = await import('../rehearse/routed.js');
+    return rehearseRouted({ file, timeScale, faults, faultsText: opts.faults, json: opts.json, color: opts.color, say });
+  }
   const stateDir = await mkdtemp(join(tmpdir(), 'migrate-rehearsal-'));
   const stages: StageResult[] = [];
   const events: EngineEvent[] = [];

@@ -3,18 +3,26 @@ import type { EngineEvent, EventSink } from '../engine/events.js';
 import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
 import { ListrView } from '../output/listr-view.js';
 import { plainRenderer } from '../output/plain.js';
-import { TtyPrompter } from '../output/tty-prompter.js';
+import { TtyPrompter, promptOutput } from '../output/tty-prompter.js';
 import type { GlobalOptions } from './options.js';
 
 export interface Output {
   emit: EventSink;
   events: EngineEvent[];
-  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean }): Prompter;
+  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean; signal?: AbortSignal | undefined }): Prompter;
   finish(): Promise<void>;
 }
 
 export function isInteractive(): boolean {
   return !!process.stdin.isTTY && !!process.stdout.isTTY && !process.env.CI;
+}
+
+/**
+ * Someone at a keyboard: stdin is a terminal, whatever stdout is (`| tee cutover.log`, a file);
+ * prompts then draw on stderr or /dev/tty and stdout keeps the plain transcript.
+ */
+export function canPrompt(): boolean {
+  return !!process.stdin.isTTY && !process.env.CI && (!!process.stdout.isTTY || promptOutput() !== undefined);
 }
 
 const neverAsked: Prompter = {
@@ -40,10 +48,10 @@ export function chooseOutput(opts: GlobalOptions): Output {
       else if (plain && !opts.json) plain(event);
       else if (plain && opts.json && (event.kind === 'step-end' || event.kind === 'run-end')) plain(event);
     },
-    prompter({ yes, confirmEnv, dryRun }) {
+    prompter({ yes, confirmEnv, dryRun, signal }) {
       if (dryRun) return neverAsked;
       if (yes) return new AutoApprovePrompter(confirmEnv);
-      return new TtyPrompter(view);
+      return new TtyPrompter(view, signal);
     },
     async finish() {
       await view?.done();
@@ -53,7 +61,7 @@ export function chooseOutput(opts: GlobalOptions): Output {
 
 /** With no TTY and no --yes a mutating run refuses before anything changes, rather than hang. */
 export function refuseWithoutTty(what: string, yes: boolean | undefined): void {
-  if (yes || isInteractive()) return;
+  if (yes || canPrompt()) return;
   throw new RunbookError('NO_TTY', `${what} would change things, but there is no terminal to confirm each change`, {
     hint: 'Run it in a terminal to confirm step by step, pass --yes to apply every step, or preview with --dry-run.',
   });

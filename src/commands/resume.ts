@@ -19,7 +19,13 @@ export function globalFlags(opts: GlobalOptions, env: string, envCount: number):
 }
 
 /** `migrate run <phase>` resuming at a step: --only as given, else --from that step. */
-export function runResume(phase: string, flags: string, selection: { only?: string | undefined }, stepId: string, reapply?: string): string {
+export function runResume(
+  phase: string,
+  flags: string,
+  selection: { only?: string | undefined },
+  stepId: string,
+  reapply?: string,
+): string {
   const where = selection.only ? `--only ${shellWord(selection.only)}` : `--from ${shellWord(stepId)}`;
   return `migrate run ${phase}${flags} ${where}${reapply ? ` --reapply ${shellWord(reapply)}` : ''}`;
 }

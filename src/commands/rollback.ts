@@ -5,10 +5,24 @@ import { planRollback } from '../rollback/plan.js';
 import type { RollbackCommandOptions } from './options.js';
 import { printJson } from './print.js';
 import { refuseWithoutTty } from './render.js';
+import { runbookPath } from './locate.js';
+import { loadRunbookSummary } from '../runbook/summary.js';
 import { globalFlags } from './resume.js';
 
-export function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
-  if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new RunbookError('USAGE', `"${id}" is not a rollback number`, { hint: 'Run "migrate status" to list the rollback entries.' });
+/**
+ * A rollback id that the runbook does not have is a usage error (exit 2) naming the ones it has,
+ * before the environment, its variables, the lock or a terminal come into it.
+ */
+async function checkRollbackId(id: string, opts: RollbackCommandOptions): Promise<void> {
+  const summary = await loadRunbookSummary(runbookPath(opts));
+  if (/^[A-Za-z0-9_-]+$/.test(id) && summary.rollback.some((r) => r.id === id)) return;
+  const known = summary.rollback.map((r) => `${r.id} (${r.title})`).join(', ');
+  const hint = known ? `Rollbacks: ${known}.` : 'This runbook defines no rollback entries.';
+  throw new RunbookError('USAGE', /^[A-Za-z0-9_-]+$/.test(id) ? `the runbook has no rollback ${id}` : `"${id}" is not a rollback number`, { hint });
+}
+
+export async function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
+  await checkRollbackId(id, opts);
   const dryRun = !!opts.dryRun;
   const label = `rollback ${id}${dryRun ? ' --dry-run' : ''}`;
   return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {

@@ -1,5 +1,6 @@
 import { profileOf } from '../aws/config.js';
 import { PHASES } from '../runbook/constants.js';
+import { isUnfinished } from '../steps/types.js';
 import { FileStateStore } from '../state/file-store.js';
 import { lastCaller } from '../state/audit-tail.js';
 import { readLock } from '../state/lock.js';
@@ -11,6 +12,7 @@ import { WatchStore } from '../watch/store.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
+import { globalFlags, runResume, shellWord } from './resume.js';
 
 export interface StatusRow {
   ref: string;
@@ -20,6 +22,14 @@ export interface StatusRow {
   type: string;
   status: string;
   at: string | null;
+  /** For a step stopped mid-change: the command that reconciles it from live state and goes on. */
+  resume?: string;
+}
+
+/** The command that goes on from an unfinished step, with the flags this status was given, as a resume line has them. */
+function resumeFor(opts: GlobalOptions, envName: string, envCount: number, phase: string, id: string, rollback?: string): string {
+  const flags = globalFlags(opts, envName, envCount);
+  return rollback === undefined ? runResume(phase, flags, {}, id) : `migrate rollback ${shellWord(rollback)}${flags}`;
 }
 
 export async function statusCommand(opts: GlobalOptions): Promise<number> {
@@ -33,7 +43,13 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
       const cp = state.steps[step.ref];
-      steps.push({ ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null });
+      const row: StatusRow = { ref: step.ref, phase, id: step.id, title: step.title, type: step.type, status: cp?.status ?? 'pending', at: cp?.at ?? null };
+      const envCount = Object.keys(loaded.runbook.environments).length;
+      if (isUnfinished(cp?.status)) row.resume = resumeFor(opts, loaded.env.name, envCount, phase, step.id);
+      // An undo stopped half-way: the rollback that undoes this step finishes it when run again.
+      const undoneBy = cp?.status === 'undoing' ? loaded.runbook.rollback.find((r) => r.undo.includes(step.ref)) : undefined;
+      if (undoneBy) row.resume = resumeFor(opts, loaded.env.name, envCount, phase, step.id, undoneBy.id);
+      steps.push(row);
     }
   }
   for (const entry of loaded.runbook.rollback) {
@@ -69,6 +85,18 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     }
     const colour = row.status === 'failed' ? k.red : row.status === 'applied' || row.status === 'noop' ? k.green : row.status === 'rolled-back' ? k.cyan : row.status === 'pending' ? k.dim : k.yellow;
     out(`  ${row.ref.padEnd(width)}  ${colour(row.status.padEnd(11))}  ${row.title}${row.at && row.status !== 'pending' ? k.dim(`  ${row.at}`) : ''}`);
+  }
+  const unfinished = steps.filter((row) => row.resume);
+  if (unfinished.length > 0) out();
+  for (const row of unfinished) {
+    // "applying" after a crash or kill -9, "interrupted" after a signal: the same way on.
+    if (row.status === 'undoing') {
+      out(k.yellow(`${row.ref} was being undone when its rollback stopped; the undo may or may not have taken effect.`));
+      out(`  to finish the rollback (checks live state first): ${k.bold(row.resume!)}`);
+      continue;
+    }
+    out(k.yellow(`${row.ref} was ${row.status === 'interrupted' ? 'interrupted' : 'stopped'} in the middle of its change, which may or may not have taken effect.`));
+    out(`  to resume (reconciles it from live state, then goes on): ${k.bold(row.resume!)}`);
   }
   printTriggers(triggers, out);
   return 0;

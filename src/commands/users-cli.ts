@@ -6,10 +6,12 @@ import { resolveText } from '../runbook/index.js';
 import { loadTerraformOutputs } from '../runbook/terraform.js';
 import { AuditLog } from '../state/audit.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { loadEnvironment, mfaPrompt, operatorName } from './context.js';
+import { STOP_SIGNALS, loadEnvironment, mfaPrompt, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
-import { isInteractive, refuseWithoutTty } from './render.js';
+import { canPrompt, refuseWithoutTty } from './render.js';
+import { promptOutput } from '../output/tty-prompter.js';
+import { onOutputClosed } from '../output/streams.js';
 
 export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
@@ -42,8 +44,10 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   let lock: HeldLock | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new RunbookError('ABORTED', 'interrupted'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  // A closed stdout stops a sync at its next checkpoint too, and the lock is released (a read-only
+  // diff just ends, exit 0).
+  const offClosed = writes ? onOutputClosed(onSignal) : () => undefined;
   const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv(), ...mfaPrompt() });
   const operator = operatorName();
   const log = new AuditLog(loaded.envDir, { user: operator, command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
@@ -108,8 +112,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     throw error;
   } finally {
     if (unsaved.length && !trail.failure) process.stderr.write(`audit lines that could not be written:\n${unsaved.join('\n')}\n`);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    offClosed();
     await lock?.release();
   }
 }
@@ -123,12 +127,15 @@ function checkConfirmEnv(env: { name: string; protected: boolean }, opts: UsersO
 /** Asked once the command knows what it will write: how many users, which pool. */
 async function confirmWrites(env: { name: string; protected: boolean }, opts: UsersOptions, question: string): Promise<void> {
   if (opts.yes) return;
-  if (!isInteractive()) return;
+  if (!canPrompt()) return;
   const { confirm, input } = await import('@inquirer/prompts');
+  // On the terminal even when stdout is a pipe or a file (refuseWithoutTty let it through).
+  const output = promptOutput();
+  const context = output ? { output } : {};
   if (env.protected) {
-    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }).catch(() => '');
+    const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }, context).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false }).catch(() => false);
+  const ok = await confirm({ message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
   if (!ok) throw new RunbookError('ABORTED', `${question.replace(/ creates .*/, '')}: not confirmed; nothing was changed`);
 }

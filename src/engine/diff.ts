@@ -27,7 +27,7 @@ export function flatten(value: unknown, prefix = '', out = new Map<string, strin
     out.set(prefix || '(value)', '(JSON document)');
     flatten(doc, prefix, out);
   } else if (Array.isArray(value) && value.length > 0 && value.some((v) => v && typeof v === 'object')) {
-    value.forEach((item, i) => flatten(item, `${prefix}[${i}]`, out));
+    for (const [i, item] of value.entries()) flatten(item, `${prefix}[${i}]`, out);
   } else if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];

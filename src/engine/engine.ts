@@ -45,7 +45,7 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
     const type = deps.stepType(step.type);
     const keys = sim.keysOf(step);
     const first = !keys.some((k) => seen.has(k));
-    keys.forEach((k) => seen.add(k));
+    for (const k of keys) seen.add(k);
     // Reads that depend on what an earlier step did (a manual step's confirmation, a check after a
     // change) are taken when the walk reaches them.
     if (!first || !type.mutates || !type.resources) continue;
@@ -90,6 +90,7 @@ export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options:
         reapplyCommand: (s) => options.resumeCommand(s.id, s.ref),
       });
       if (outcome === 'applied' || outcome === 'already-applied') summary.applied.push(step.ref);
+      if (outcome === 'already-applied') summary.alreadyApplied = [...(summary.alreadyApplied ?? []), step.ref];
       else if (outcome === 'noop') summary.noop.push(step.ref);
       else if (outcome === 'skipped') summary.skipped.push(step.ref);
       else if (outcome === 'would-change') summary.wouldChange.push(step.ref);

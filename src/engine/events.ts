@@ -17,6 +17,8 @@ export type EngineEvent =
 
 export interface RunSummary {
   applied: string[];
+  /** Those of `applied` that this run found already in place and did not write. */
+  alreadyApplied?: string[] | undefined;
   noop: string[];
   skipped: string[];
   failed: string[];

@@ -209,7 +209,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
             await runGates(deps, step, ctx);
           } catch (error) {
             const err = failure(error);
-            if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+            record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
             await save(deps);
             await deps.audit({ event: 'reconciled', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
             throw err;
@@ -232,7 +232,8 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
 
     prediction = type.mutates ? { before: change.before, after: change.after, source: from.source, by: from.by } : undefined;
     const diff = type.mutates ? diffLines(change.before, change.after) : [];
-    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, source: from.source, by: from.by });
+    // A run's before is always live; a dry run says where each before comes from.
+    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, ...(deps.dryRun && type.resources ? { source: from.source, by: from.by } : {}) });
     if (deps.dryRun) {
       sim?.leaves(step, change.after, true);
       end('would-change', change.summary);
@@ -252,7 +253,7 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
     await confirmEnvironmentOnce(deps);
     const decision = await deps.prompter.confirmStep({ ref: step.ref, title: step.title, type: step.type, action: 'apply', summary: change.summary, diff });
     budget.resume();
-    if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with --from ${step.id}.` });
+    if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with the "to resume" command printed with the outcome.` });
     if (decision === 'skip') {
       // A checkpoint whose change may be live stays what it is: it is what a rollback restores from.
       if (!mayBeLive(prev)) {
@@ -276,8 +277,9 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       await runGates(deps, step, ctx);
     } catch (error) {
       const err = failure(error);
-      // An interrupted apply stays "applying": only live state can tell whether it took effect.
-      if (err.code !== 'ABORTED') record(deps, step, { status: 'failed', error: { code: err.code, message: err.message } });
+      // An interrupted apply is "interrupted", keeping its before and planned after: only live state
+      // can tell whether it took effect, and the next run reconciles it like a crashed "applying".
+      record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
       await save(deps);
       await deps.audit({ event: 'apply-end', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
       throw err;
@@ -290,7 +292,12 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
     return 'applied';
   } catch (error) {
     const err = failure(error);
-    end(err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
+    // A check or wait stopped by a signal says so in the state too (a change's own record is above).
+    if (err.code === 'ABORTED' && deps.signal.aborted && !type.mutates && !deps.dryRun) {
+      record(deps, step, { status: 'interrupted' });
+      await save(deps).catch(() => undefined);
+    }
+    end(err.code === 'ABORTED' && deps.signal.aborted ? 'interrupted' : err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
     throw err;
   } finally {
     budget.clear();

@@ -135,7 +135,7 @@ export class ListrView {
           if (end.status === 'failed' || end.status === 'would-fail') {
             throw new Error(`${end.message ?? 'failed'}${end.hint ? `\n${c().dim(`hint: ${end.hint}`)}` : ''}`);
           }
-          if (end.status === 'skipped' || end.status === 'nothing-to-undo') {
+          if (end.status === 'skipped' || end.status === 'nothing-to-undo' || end.status === 'interrupted') {
             task.title = `${s.title} — ${end.message ?? label}`;
             task.skip(task.title);
             return;
@@ -143,7 +143,9 @@ export class ListrView {
           task.title = `${s.title} — ${end.status === 'already-applied' && end.message ? end.message : label}${took}`;
         },
       })),
-      { concurrent: false, exitOnError: false, rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true } },
+      // listr2's own SIGINT handler exits 127 at once, before the engine's clean stop (interrupted
+      // step recorded, lock released, resume command printed): the session handles the signals.
+      { concurrent: false, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true } },
     );
     this.running = list.run().then(
       () => undefined,

@@ -7,6 +7,7 @@ const MARK: Record<string, string> = {
   'already-applied': '✔',
   noop: '=',
   skipped: '↷',
+  interrupted: '■',
   failed: '✘',
   'would-change': '~',
   'would-fail': '✘',
@@ -63,23 +64,24 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         break;
       case 'step-end': {
         const mark = MARK[event.status] ?? '•';
-        const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' ? k.yellow : k.green;
+        const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' || event.status === 'interrupted' ? k.yellow : k.green;
         const label = LABEL[event.status] ?? event.status;
-        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'already-applied') ? `: ${event.message}` : ''}`);
+        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'interrupted' || event.status === 'already-applied') ? `: ${event.message}` : ''}`);
         if (event.hint && (event.status === 'failed' || event.status === 'would-fail')) write(k.dim(`    hint: ${event.hint}`));
         break;
       }
       case 'run-end': {
         const s = event.summary;
         const parts = [
-          s.applied.length && `${s.applied.length} applied`,
+          s.applied.length - (s.alreadyApplied?.length ?? 0) && `${s.applied.length - (s.alreadyApplied?.length ?? 0)} applied`,
+          s.alreadyApplied?.length && `${s.alreadyApplied.length} already applied`,
           s.rolledBack.length && `${s.rolledBack.length} rolled back`,
           s.noop.length && `${s.noop.length} unchanged`,
           s.wouldChange.length && `${s.wouldChange.length} would change`,
           s.skipped.length && `${s.skipped.length} skipped`,
           s.failed.length && `${s.failed.length} failed`,
         ].filter(Boolean);
-        write((event.ok ? k.green : k.red)(`${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || 'nothing to do'}`));
+        write((event.ok ? k.green : k.red)(`${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || (s.aborted ? 'nothing changed' : 'nothing to do')}`));
         if (!event.ok && s.resume) write(`to resume: ${k.bold(s.resume)}`);
         break;
       }

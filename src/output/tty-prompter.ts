@@ -1,5 +1,30 @@
+import { openSync } from 'node:fs';
+import { WriteStream } from 'node:tty';
 import type { ConfirmRequest, Prompter, StepDecision } from '../engine/prompter.js';
 import type { ListrView } from './listr-view.js';
+
+let terminalOut: NodeJS.WritableStream | undefined;
+
+/**
+ * Where a prompt is drawn when stdout is not the terminal (`migrate run mid | tee cutover.log`,
+ * `> run.log`): on stderr if that is the terminal, else on /dev/tty. The keyboard answers either
+ * way, and the transcript on stdout stays plain lines without a prompt's cursor movements.
+ */
+export function promptOutput(): NodeJS.WritableStream | undefined {
+  if (process.stdout.isTTY) return undefined;
+  if (process.stderr.isTTY) return process.stderr;
+  if (!terminalOut) {
+    try {
+      const stream = new WriteStream(openSync('/dev/tty', 'w'));
+      stream.on('error', () => undefined);
+      stream.unref?.();
+      terminalOut = stream;
+    } catch {
+      return undefined;
+    }
+  }
+  return terminalOut;
+}
 
 function isPromptExit(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError' || /force closed|User force closed|cancel/i.test(error.message));
@@ -18,12 +43,32 @@ async function settled<A, T>(adapter: A, ask: (adapter: A) => Promise<T>): Promi
   }
 }
 
+/** The adapter's own cancel signal (listr aborts it when the task is skipped), kept beside ours. */
+function ownSignal(adapter: unknown): AbortSignal | undefined {
+  return (adapter as { signal?: AbortController }).signal?.signal;
+}
+
 /**
  * Apply / Skip / Abort in the terminal. Inside a listr view the prompt runs in the step's task
  * through listr's inquirer adapter; Ctrl-C at a prompt counts as Abort.
  */
 export class TtyPrompter implements Prompter {
-  constructor(private readonly view?: ListrView) {}
+  /** `signal`: a SIGTERM or hang-up while a question waits stops the run like one during a step. */
+  constructor(
+    private readonly view?: ListrView,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private context(own?: AbortSignal): { signal?: AbortSignal; output?: NodeJS.WritableStream } {
+    const signals = [own, this.signal].filter((s): s is AbortSignal => !!s);
+    const output = this.view ? undefined : promptOutput();
+    return { ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}), ...(output ? { output } : {}) };
+  }
+
+  /** Stopped by a signal: the session's reason (interrupted (SIGTERM)), not an operator's Abort. */
+  private stopped(error: unknown): never {
+    throw this.signal?.aborted && this.signal.reason instanceof Error ? this.signal.reason : error;
+  }
 
   async confirmStep(request: ConfirmRequest): Promise<StepDecision> {
     const { select } = await import('@inquirer/prompts');
@@ -43,10 +88,11 @@ export class TtyPrompter implements Prompter {
       if (this.view) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
         const task = await this.view.activeTask(request.ref);
-        return (await settled(task.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(select, config))) as StepDecision;
+        return (await settled(task.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(select, config, this.context(ownSignal(adapter))))) as StepDecision;
       }
-      return await select(config);
+      return await select(config, this.context());
     } catch (error) {
+      if (this.signal?.aborted) this.stopped(error);
       if (isPromptExit(error)) return 'abort';
       throw error;
     }
@@ -60,12 +106,13 @@ export class TtyPrompter implements Prompter {
       let answer: string;
       if (active) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-        answer = (await settled(active.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(input, config))) as string;
+        answer = (await settled(active.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(input, config, this.context(ownSignal(adapter))))) as string;
       } else {
-        answer = await input(config);
+        answer = await input(config, this.context());
       }
       return answer.trim() === env;
     } catch (error) {
+      if (this.signal?.aborted) this.stopped(error);
       if (isPromptExit(error)) return false;
       throw error;
     }

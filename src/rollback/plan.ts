@@ -23,7 +23,7 @@ export function planRollback(resolved: ResolvedRunbook, id: string): RollbackSta
   }
   const order = new Map<string, number>();
   const all = [...resolved.phases.pre, ...resolved.phases.mid, ...resolved.phases.post];
-  all.forEach((s, i) => order.set(s.ref, i));
+  for (const [i, s] of all.entries()) order.set(s.ref, i);
   const stepByRef = new Map(all.map((s) => [s.ref, s]));
 
   const stages: RollbackStage[] = [];

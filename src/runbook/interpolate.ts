@@ -44,6 +44,17 @@ function parseRef(inner: string): Ref | undefined {
 }
 
 /**
+ * The problem with a `${` that never closes, in a string that is not interpolated (a title, the
+ * users section's pool): `title: "Tell ${vars.team"` is a typo, never meant as text.
+ */
+export function unclosedRef(text: string): string | undefined {
+  for (const match of text.matchAll(TOKEN)) {
+    if (match[0] !== '$${' && match[2] !== '}') return `unclosed "\${" in ${JSON.stringify(text)}`;
+  }
+  return undefined;
+}
+
+/**
  * Fills in `${vars.x}` and `${env.X}`; `$${` writes a literal `${`. A string that is exactly one
  * reference takes the referenced value's type, so `maxTtl: ${vars.ttl}` stays a number.
  */

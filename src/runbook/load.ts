@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import type { Document, YAMLError } from 'yaml';
 import { RunbookError } from '../errors.js';
 import { sha256 } from '../util/json.js';
 import { buildRunbook } from './build.js';
 import { Locator, rememberLocator } from './locate.js';
+import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_RUNBOOK_BYTES, firstAlias, scanDocument, scanText } from './hostile.js';
 import { runbookSchema } from './schema.js';
 import { validateRunbook } from './validate.js';
 import { issuesToProblems } from './zod-issues.js';
@@ -17,8 +18,12 @@ const RECOVERABLE = new Set(['DUPLICATE_KEY']);
 export async function loadRunbook(file: string): Promise<Runbook> {
   let bytes: Buffer;
   try {
+    // Refused before it is read: a 55 MB runbook once took minutes and gigabytes to reject.
+    const size = (await stat(file)).size;
+    if (size > MAX_RUNBOOK_BYTES) throw tooBig(file, size);
     bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof RunbookError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'runbook not found' : code === 'EISDIR' ? 'runbook is a directory, not a file' : 'cannot read the runbook';
     throw new RunbookError('RUNBOOK_NOT_FOUND', `${why}: ${file}`, {
@@ -31,18 +36,47 @@ export async function loadRunbook(file: string): Promise<Runbook> {
 
 /** The same as loadRunbook, from text already in memory. */
 export function parseRunbookText(text: string, file: string): Runbook {
+  const size = Buffer.byteLength(text);
+  if (size > MAX_RUNBOOK_BYTES) throw tooBig(file, size);
   return parse(text, file, sha256(text));
 }
 
+function tooBig(file: string, size: number): RunbookError {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+  return new RunbookError('RUNBOOK_INVALID', `${file}: the runbook is ${mb(size)}, over the limit of ${mb(MAX_RUNBOOK_BYTES)}; it was not read`, {
+    hint: 'A runbook is a plan of steps, a few kB. Is this the right file?',
+  });
+}
+
 function parse(text: string, file: string, digest: string): Runbook {
+  // Before the parser: what would exhaust it, and characters that hide what the text says.
+  const early = scanText(text);
+  if (early.length > 0) {
+    const details = early.map((p) => `${file}:${p.line}:${p.col}  ${p.message}`);
+    throw new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, { details, hint: HINT });
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
   const locator = new Locator(file, doc, lineCounter, text);
 
   const problems = doc.errors.map((error) => syntaxProblem(error, doc, locator, lineCounter));
   if (doc.errors.some((e) => !RECOVERABLE.has(e.code))) throw invalid(file, locator, firstPerLine(problems));
+  // Unknown tags, prototype keys and deep nesting never reach toJS.
+  const hostile = scanDocument(doc, locator, lineCounter);
+  if (hostile.length > 0) throw invalid(file, locator, hostile);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml's guard against alias expansion ("billion laughs"): a runbook error, not a bug.
+    if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
+    const alias = firstAlias(doc);
+    const offset = alias?.range?.[0] ?? 0;
+    throw invalid(file, locator, [
+      { path: locator.pathAt(offset).slice(0, MAX_DEPTH), pos: lineCounter.linePos(offset), message: 'its aliases (*name) expand to an enormous document (a YAML alias bomb); a runbook needs few aliases, each used a few times' },
+    ]);
+  }
   if (data === null || data === undefined) {
     problems.push({ path: [], message: 'the runbook is empty; it starts with "version: 1" and "name:"' });
     throw invalid(file, locator, problems);
@@ -123,10 +157,9 @@ function firstPerLine(problems: Problem[]): Problem[] {
   });
 }
 
+const HINT = 'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.';
+
 function invalid(file: string, locator: Locator, problems: Problem[]): RunbookError {
   const details = locator.detailLines(problems);
-  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
-    details,
-    hint: 'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.',
-  });
+  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, { details, hint: HINT });
 }

@@ -1,5 +1,5 @@
 import { getStepType } from '../steps/index.js';
-import { buildScope, envUnknown, interpolate, isUnder, varDefs } from './interpolate.js';
+import { buildScope, envUnknown, interpolate, isUnder, unclosedRef, varDefs } from './interpolate.js';
 import { tfLookup } from './terraform.js';
 import { formatPath } from './locate.js';
 import { issuesToProblems, valueAt } from './zod-issues.js';
@@ -67,6 +67,8 @@ function strayVarRefs(root: Raw, interpolated: Path[], known: Set<string>): Prob
   const visit = (value: unknown, path: Path) => {
     if (isUnder(path, interpolated)) return;
     if (typeof value === 'string') {
+      const unclosed = unclosedRef(value);
+      if (unclosed) problems.push({ path, message: unclosed });
       for (const match of value.matchAll(/\$\{\s*vars\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)) {
         if (!known.has(match[1]!)) problems.push({ path, message: `unknown variable \${vars.${match[1]}}` });
       }

@@ -1,4 +1,6 @@
 import type { Json } from '../steps/types.js';
+import { fqdn, listRecordSetsAt } from '../aws/route53.js';
+import { normalizePolicy } from '../steps/support/policy.js';
 
 /**
  * A TIS-like estate (see shared/TIS-ESTATE.md), seeded through the unmodified SDK clients so the
@@ -329,7 +331,7 @@ export interface EstateSnapshot {
   /** Every record set named apps.tis.nhs.uk, as ListResourceRecordSets returns it, sorted by type. */
   appsRecordSets: Json[];
   revalProviderArns: string[];
-  /** null when the API has no resource policy (moto stores a cleared policy as ""). */
+  /** The policy's meaning (normalizePolicy: escaping, spacing, order and ARN shorthand aside); null when there is none. */
   userManagementPolicy: string | null;
   userManagementStageVariables: Record<string, string>;
   /** Status codes of the health answers, when a health URL was given. */
@@ -351,7 +353,7 @@ export async function snapshotEstate(endpoint: string, ids: EstateIds, options: 
     const snapshot: EstateSnapshot = {
       appsRecordSets: records.map((r) => plainJson(r)).sort((a, b) => String(typeOf(a)).localeCompare(String(typeOf(b)))),
       revalProviderArns: [...(authorizer.providerARNs ?? [])],
-      userManagementPolicy: api.policy ? api.policy : null,
+      userManagementPolicy: normalizePolicy(api.policy ?? null),
       userManagementStageVariables: { ...(stage.variables ?? {}) },
     };
     if (options.healthUrl) snapshot.health = await healthCodes(options.healthUrl);
@@ -366,25 +368,11 @@ type Route53Module = typeof import('@aws-sdk/client-route-53');
 type Route53Client = InstanceType<Route53Module['Route53Client']>;
 
 /** Every record set with exactly this name (all types), following pagination. */
-export async function listRecordSets(client: Route53Client, r53: Route53Module, zoneId: string, name: string) {
-  const wanted = fqdn(name);
-  const found = [];
-  let start: { StartRecordName?: string; StartRecordType?: import('@aws-sdk/client-route-53').RRType; StartRecordIdentifier?: string } = { StartRecordName: wanted };
-  for (;;) {
-    const page = await client.send(new r53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 100, ...start }));
-    const sets = page.ResourceRecordSets ?? [];
-    for (const set of sets) if (fqdn(set.Name ?? '') === wanted) found.push(set);
-    // Sets come sorted by name, so a page that ends past our name ends the search.
-    const last = sets.at(-1);
-    if (!page.IsTruncated || !last || fqdn(last.Name ?? '') !== wanted) return found;
-    start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType, StartRecordIdentifier: page.NextRecordIdentifier };
-  }
+export async function listRecordSets(client: Route53Client, _r53: Route53Module, zoneId: string, name: string) {
+  return listRecordSetsAt(client, zoneId, name);
 }
 
-export function fqdn(name: string): string {
-  const lower = name.trim().toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
-}
+export { fqdn };
 
 function plainJson(value: unknown): Json {
   return JSON.parse(JSON.stringify(value)) as Json;

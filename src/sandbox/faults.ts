@@ -7,6 +7,8 @@ export interface FaultSpec {
   throttle?: number;
   /** Share (0..1) of AWS requests answered with a 5xx. */
   error5xx?: number;
+  /** Share (0..1) of API Gateway writes answered 409 ConflictException ("concurrent modification"). */
+  conflict?: number;
   /** Added before every AWS request is forwarded. */
   latencyMs?: number;
   /** Route 53 changes stay PENDING this long after ChangeResourceRecordSets. */
@@ -15,7 +17,7 @@ export interface FaultSpec {
   incidents?: string[];
 }
 
-const ACCEPTED = 'throttle=<0..1>, 5xx=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down';
+const ACCEPTED = 'throttle=<0..1>, 5xx=<0..1>, conflict=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down';
 const INCIDENT = /^[a-z][a-z0-9-]*$/;
 
 /** "throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down" -> FaultSpec. */
@@ -35,6 +37,12 @@ export function parseFaults(spec: string): FaultSpec {
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     switch (key) {
+      case 'conflict': {
+        const rate = Number(value);
+        if (value === '' || !Number.isFinite(rate) || rate < 0 || rate > 1) throw bad(part, `${key} takes a rate between 0 and 1`);
+        faults.conflict = rate;
+        break;
+      }
       case 'throttle':
       case '5xx': {
         const rate = Number(value);
@@ -75,7 +83,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 export type Protocol = 'awsJson' | 'awsQuery' | 'restXml' | 'restJson';
-export type InjectedFault = 'throttle' | '5xx';
+export type InjectedFault = 'throttle' | '5xx' | 'conflict';
 
 const PROTOCOL_OF: Record<string, Protocol> = {
   'cognito-idp': 'awsJson',
@@ -110,7 +118,9 @@ export function faultResponse(service: string, protocol: Protocol, fault: Inject
   const base = { 'x-amzn-RequestId': requestId };
   switch (protocol) {
     case 'awsJson': {
-      const [status, type, message] = fault === 'throttle' ? [400, 'ThrottlingException', 'Rate exceeded'] : [500, 'InternalErrorException', 'Internal server error'];
+      // Cognito's throttling error is TooManyRequestsException; other JSON services say ThrottlingException.
+      const throttle = service === 'cognito-idp' ? 'TooManyRequestsException' : 'ThrottlingException';
+      const [status, type, message] = fault === 'throttle' ? [400, throttle, 'Rate exceeded'] : [500, 'InternalErrorException', 'Internal server error'];
       return {
         status,
         headers: { ...base, 'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': type },
@@ -118,7 +128,12 @@ export function faultResponse(service: string, protocol: Protocol, fault: Inject
       };
     }
     case 'restJson': {
-      const [status, type, message] = fault === 'throttle' ? [429, 'TooManyRequestsException', 'Too Many Requests'] : [503, 'ServiceUnavailableException', 'Service Unavailable'];
+      const [status, type, message] =
+        fault === 'throttle'
+          ? [429, 'TooManyRequestsException', 'Too Many Requests']
+          : fault === 'conflict'
+            ? [409, 'ConflictException', 'Unable to complete operation due to concurrent modification. Please try again later.']
+            : [503, 'ServiceUnavailableException', 'Service Unavailable'];
       return { status, headers: { ...base, 'content-type': 'application/json', 'x-amzn-ErrorType': type }, body: JSON.stringify({ message }) };
     }
     case 'awsQuery':

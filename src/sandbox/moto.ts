@@ -21,6 +21,11 @@ export interface StartMotoOptions {
   env?: NodeJS.ProcessEnv;
   /** The account id moto reports and stores resources under (MOTO_ACCOUNT_ID); moto's default is 123456789012. */
   accountId?: string;
+  /**
+   * Turns on the strict layer's rate limits (CreateDeployment one per 5 s, AdminCreateUser 50/s),
+   * their windows divided by this time scale as every other wait is. Unset: no rate limits.
+   */
+  timeScale?: number;
   /** How long to wait for moto to listen; default 20 s. */
   timeoutMs?: number;
   /** Kill moto when this Node process exits (default true). A kill -9 is covered regardless: moto exits when its stdin pipe closes. */
@@ -48,10 +53,18 @@ export function motoPatchPath(): string {
   });
 }
 
+/** Turns on the strict layer's rate limits in a running moto, their windows divided by this time scale. */
+export async function setMotoTimeScale(url: string, timeScale: number): Promise<void> {
+  const response = await fetch(`${url}/moto-api/migrate/time-scale?scale=${encodeURIComponent(String(timeScale))}`, { method: 'POST' });
+  await response.arrayBuffer();
+  if (!response.ok) throw new RunbookError('SANDBOX', `moto refused the time scale ${timeScale} (HTTP ${response.status})`);
+}
+
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = options.python ?? options.env?.MIGRATE_PYTHON ?? process.env.MIGRATE_PYTHON ?? 'python3';
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' };
   if (options.accountId !== undefined) env.MOTO_ACCOUNT_ID = options.accountId;
+  if (options.timeScale !== undefined) env.MIGRATE_SANDBOX_TIME_SCALE = String(options.timeScale);
   const args = [motoPatchPath(), '--host', '127.0.0.1', '--port', String(options.port ?? 0)];
 
   // stdin stays an open pipe we never write to: its EOF is how moto learns that we are gone.

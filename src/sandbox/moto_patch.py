@@ -7,15 +7,15 @@
    found by its alternate domain name as it can on AWS.
 4. API Gateway CreateDeployment to an existing stage: moto replaces the stage, dropping its
    variables and settings; AWS points the stage at the new deployment and keeps the rest.
-5. Route 53 CREATE of a record set that was created (and later deleted) before: moto finds the
-   old change in its journal, then lists records *from* that name onward and calls any hit a
-   duplicate, so switching a record back fails with "already exists". AWS refuses a CREATE only
-   when a record set of that exact name, type (and set identifier) exists.
+5. The strict layer (moto_strict_route53.py, moto_strict_apigateway.py): requests AWS refuses are
+   refused with AWS's error codes (see src/sandbox/README.md for the conformance table). It also
+   replaces moto's CREATE check, which found old changes in its journal and called any later name
+   a duplicate.
 6. Cognito user lookup in a pool that signs in by email alias iterates the pool's users while
    the threaded server inserts others (AdminCreateUser in parallel): "dictionary changed size
    during iteration", an HTML 500 that grows likelier with the pool. It iterates a snapshot.
 
-Both are written as they would be upstream: the same models, exceptions and serializers moto
+All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
 
 Usage: python3 moto_patch.py [--port N]
@@ -56,6 +56,7 @@ def patch_apigateway_authorizer() -> None:
             if op.get("op") == "add":
                 if not value:
                     raise BadRequestException("Invalid patch operation: value is required")
+                # A duplicate is refused by the strict layer (moto_strict_apigateway.py) first.
                 if value not in arns:
                     arns.append(value)
             elif op.get("op") == "remove":
@@ -127,6 +128,7 @@ def patch_route53_test_dns_answer() -> None:
     from moto.route53 import urls
     from moto.route53.exceptions import InvalidInput
     from moto.route53.responses import Route53
+    from moto_strict_route53 import refuse_private_zone
 
     def test_dns_answer(self: Route53) -> ActionResult:
         zone_id = self._get_param("HostedZoneId")
@@ -135,6 +137,7 @@ def patch_route53_test_dns_answer() -> None:
         if not zone_id or not record_name or not record_type:
             raise InvalidInput("hostedzoneid, recordname and recordtype are required")
         zone = self.backend.get_hosted_zone(zone_id)
+        refuse_private_zone(zone)
         code, data = _answer(zone, _fqdn(record_name), record_type)
         name_servers = zone.delegation_set.name_servers if zone.delegation_set else []
         return ActionResult(
@@ -192,44 +195,29 @@ def patch_apigateway_deployment_keeps_stage() -> None:
     RestAPI.create_deployment = create_deployment  # type: ignore[method-assign]
 
 
-# --- Route 53: CREATE conflicts only with the same name and type -------------------------------
-
-_CHECKED = "_migrate_create_checked"
+TIME_SCALE_PATH = "/moto-api/migrate/time-scale"
 
 
-def patch_route53_create_conflict() -> None:
-    from moto.route53.exceptions import ResourceRecordAlreadyExists
-    from moto.route53.models import Route53Backend
+def with_time_scale_endpoint(app: Any) -> Any:
+    """POST /moto-api/migrate/time-scale?scale=N turns on the strict layer's rate limits at that
+    time scale (moto's own /moto-api paths are not AWS calls, so the sandbox proxy passes them)."""
+    from urllib.parse import parse_qs
 
-    original = Route53Backend.change_resource_record_sets
+    import moto_strict_apigateway
 
-    def change_resource_record_sets(self: Route53Backend, zoneid: str, change_list: list[dict[str, Any]]) -> None:
-        zone = self.get_hosted_zone(zoneid)
-        for change in change_list:
-            if change.get("Action") != "CREATE":
-                continue
-            rrset = change["ResourceRecordSet"]
-            name = _fqdn(rrset["Name"])
-            for existing in zone.rrsets:
-                same = _fqdn(existing.name) == name and existing.type == rrset.get("Type") and existing.set_identifier == rrset.get("SetIdentifier")
-                # A DELETE of it earlier in the same batch makes room, as on AWS.
-                deleted = any(
-                    c.get("Action") == "DELETE" and _fqdn(c["ResourceRecordSet"]["Name"]) == name and c["ResourceRecordSet"].get("Type") == rrset.get("Type")
-                    for c in change_list[: change_list.index(change)]
-                )
-                if same and not deleted:
-                    raise ResourceRecordAlreadyExists(name=name, _type=rrset.get("Type"))
-            # The marker makes the change unequal to any journal entry, which skips moto's own check.
-            change[_CHECKED] = True
-        try:
-            original(self, zoneid, change_list)
-        finally:
-            for entry in zone.rr_changes:
-                entry.pop(_CHECKED, None)
-            for change in change_list:
-                change.pop(_CHECKED, None)
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == TIME_SCALE_PATH and environ.get("REQUEST_METHOD") == "POST":
+            try:
+                scale = float(parse_qs(environ.get("QUERY_STRING", "")).get("scale", [""])[0])
+            except ValueError:
+                start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                return [b"scale must be a positive number\n"]
+            moto_strict_apigateway.set_time_scale(scale)
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [f"time scale {scale}\n".encode()]
+        return app(environ, start_response)
 
-    Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+    return wsgi
 
 
 def patch_cognitoidp_user_lookup_snapshot() -> None:
@@ -270,13 +258,17 @@ def main() -> None:
     patch_route53_test_dns_answer()
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
-    patch_route53_create_conflict()
     patch_cognitoidp_user_lookup_snapshot()
+    import moto_strict_apigateway
+    import moto_strict_route53
+
+    moto_strict_route53.install()
+    moto_strict_apigateway.install()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = with_time_scale_endpoint(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"MOTO_PORT={server.server_address[1]}", flush=True)
     server.serve_forever()

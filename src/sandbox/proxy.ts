@@ -53,6 +53,8 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
   const target = new URL(options.target);
   const agent = new Agent({ keepAlive: true });
   const random = seededRandom(options.seed ?? 1);
+  // A stream of its own, so adding conflicts leaves the throttle/5xx sequence of a seed as it was.
+  const conflictRandom = seededRandom((options.seed ?? 1) ^ 0x5bd1e995);
   const requests: RequestLogEntry[] = [];
   /** Route 53 change id (without /change/) -> when ChangeResourceRecordSets returned it. */
   const changes = new Map<string, number>();
@@ -80,10 +82,11 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
     if (!isAws) return forward(req, res, entry, form, false);
 
     // Draw both numbers for every AWS request, so a seed gives the same sequence whatever the rates.
-    const [throttleDraw, errorDraw] = [random(), random()];
+    const [throttleDraw, errorDraw, conflictDraw] = [random(), random(), conflictRandom()];
     if (faults.latencyMs) await sleep(faults.latencyMs);
+    const conflict = op.service === 'apigateway' && op.write && conflictDraw < (faults.conflict ?? 0);
     const fault: InjectedFault | undefined =
-      throttleDraw < (faults.throttle ?? 0) ? 'throttle' : errorDraw < (faults.error5xx ?? 0) ? '5xx' : undefined;
+      throttleDraw < (faults.throttle ?? 0) ? 'throttle' : errorDraw < (faults.error5xx ?? 0) ? '5xx' : conflict ? 'conflict' : undefined;
     if (fault) {
       // Decided before anything reaches moto: an injected request is never also applied.
       req.resume();
@@ -135,17 +138,18 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
   }
 
   /**
-   * moto answers INSYNC at once and reuses one change id for every change. With slow INSYNC on,
-   * each ChangeResourceRecordSets gets an id of its own and both it and GetChange say PENDING
+   * moto answers INSYNC at once. With slow INSYNC on, each ChangeResourceRecordSets (whose id the
+   * strict layer makes unique) and GetChange of it say PENDING
    * until slowInsyncMs after that change was made, as Route 53 does while it propagates.
    */
   function holdPending(entry: RequestLogEntry, xml: string): string {
     const wait = faults.slowInsyncMs ?? 0;
     if (entry.operation === 'ChangeResourceRecordSets') {
-      const id = `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
+      // The strict moto gives each change an id of its own (and NoSuchChange for any other).
+      const id = /<Id>(?:\/change\/)?([^<]*)<\/Id>/.exec(xml)?.[1] ?? `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
       changes.set(id, Date.now());
       entry.rewritten = 'PENDING';
-      return xml.replace(/<Id>[^<]*<\/Id>/, `<Id>/change/${id}</Id>`).replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
+      return xml.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
     }
     const id = /<Id>(?:\/change\/)?([^<]*)<\/Id>/.exec(xml)?.[1];
     const madeAt = id === undefined ? undefined : changes.get(id);

@@ -1,8 +1,10 @@
 import { RunbookError, messageOf } from '../errors.js';
 import { seedEstate } from './estate.js';
+import { routedExports, seedRoutedEstate } from './estate-routed.js';
+import type { RoutedEstateIds } from './estate-routed.js';
 import type { EstateIds } from './estate.js';
 import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
-import { startMoto } from './moto.js';
+import { setMotoTimeScale, startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
 import { writeTerraformOutputs } from './terraform-outputs.js';
@@ -16,12 +18,16 @@ export interface SandboxOptions {
   seed?: number;
   /** Python with moto installed (default MIGRATE_PYTHON, then python3). */
   python?: string;
+  /** Also seed the estate of runbooks/examples/routed-records.yaml (src/sandbox/estate-routed.ts). */
+  routedEstate?: boolean;
 }
 
 export interface Sandbox {
   /** Environment that points the unmodified SDK (and the runbook's sandbox environment) at this sandbox. */
   exports: Record<string, string>;
   ids: EstateIds;
+  /** The routed-records example's estate, when asked for. */
+  routed?: RoutedEstateIds;
   moto: MotoServer;
   proxy: FrontProxy;
   health: { url: string };
@@ -74,12 +80,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
     terraform = await writeTerraformOutputs(ids);
+    const routed = options.routedEstate ? await seedRoutedEstate(moto.url, SANDBOX_REGION) : undefined;
+    // AWS's rate limits (CreateDeployment, AdminCreateUser) apply from here on, scaled like every wait.
+    await setMotoTimeScale(moto.url, timeScale);
     proxy.clearLog();
     const front = proxy;
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
     return {
-      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: terraform.file },
+      exports: {
+        ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+        MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: terraform.file,
+        ...(routed ? routedExports(routed) : {}),
+      },
       ids,
+      ...(routed ? { routed } : {}),
       moto,
       proxy,
       health: { url: health.url },

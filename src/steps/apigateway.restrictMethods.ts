@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
 import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
@@ -26,6 +27,8 @@ export interface RestrictMethodsState {
 }
 
 const NEW_DEPLOYMENT = '(new deployment)';
+/** API Gateway's limit on a REST API resource policy (developerguide/limits.html). */
+export const POLICY_MAX_CHARS = 8192;
 
 async function read(ctx: StepContext, p: RestrictMethodsParams): Promise<RestrictMethodsState> {
   const api = await findRestApi(ctx, p);
@@ -62,6 +65,11 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
     const lifting = deny.length === 0;
     if (normalizePolicy(current.policy) === normalizePolicy(desired)) {
       return { noop: true, current, summary: lifting ? `${scope} has no restriction to lift` : `${scope} already allows only ${p.allow.join(', ')}` };
+    }
+    if (desired !== null && desired.length > POLICY_MAX_CHARS) {
+      throw new RunbookError('RUNBOOK_INVALID', `${scope}: the resource policy would be ${desired.length} characters with this step's statements, above API Gateway's limit of ${POLICY_MAX_CHARS}`, {
+        hint: 'Shorten the existing policy (merge statements, use wildcards in Resource) so the Deny fits, then plan again; AWS would refuse the update.',
+      });
     }
     return {
       noop: false,

@@ -116,7 +116,9 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
     if (sameArns(current.providerARNs, [target])) return { noop: true, current, summary: `${scope} already names ${target}` };
     const after: AuthorizerPoolState = { ...current, providerARNs: [target] };
     if (p.stage) after.deploymentId = NEW_DEPLOYMENT;
-    return { noop: false, before: current, after, summary: `${scope}: user pool ${current.providerARNs.join(', ') || '(none)'} -> ${target}${p.stage ? `, then deploy ${p.stage}` : ''}` };
+    // Without a deployment callers keep the stage's old snapshot of the authorizer: say so.
+    const deploy = p.stage ? `, then deploy ${p.stage}` : '; NO deployment is made (no stage given): callers see the change only once a later step or someone deploys the API';
+    return { noop: false, before: current, after, summary: `${scope}: user pool ${current.providerARNs.join(', ') || '(none)'} -> ${target}${deploy}` };
   },
   async apply(ctx, change, p) {
     const target = change.after.providerARNs;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunbookError } from '../errors.js';
 import type { PatchOperation } from '@aws-sdk/client-api-gateway';
 import type { StepContext, StepType } from './types.js';
 import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
@@ -32,6 +33,8 @@ export interface StageVariablesState {
 }
 
 const NEW_DEPLOYMENT = '(new deployment)';
+/** API Gateway's limit on stage variables per stage (developerguide/limits.html). */
+export const STAGE_VARIABLES_MAX = 100;
 
 /** The UpdateStage patch that takes the named variables from `live` to `desired` (null: remove). */
 export function variableOps(live: Record<string, string>, desired: Record<string, string | null>): PatchOperation[] {
@@ -51,6 +54,12 @@ async function read(ctx: StepContext, p: SetStageVariablesParams): Promise<Stage
   const api = await findRestApi(ctx, p);
   const stage = await requireStage(ctx, api.id, p.stage);
   const live = stage.variables ?? {};
+  const after = Object.keys({ ...live, ...p.variables }).filter((name) => (name in p.variables ? p.variables[name] !== null : true));
+  if (after.length > STAGE_VARIABLES_MAX) {
+    throw new RunbookError('RUNBOOK_INVALID', `${describeApi(p)} stage ${p.stage} would have ${after.length} stage variables, above API Gateway's limit of ${STAGE_VARIABLES_MAX}`, {
+      hint: `The stage has ${Object.keys(live).length}; remove some (a value of null removes one) in this step, or first, so the total stays at ${STAGE_VARIABLES_MAX} or fewer.`,
+    });
+  }
   const state: StageVariablesState = { variables: Object.fromEntries(Object.keys(p.variables).map((name) => [name, live[name] ?? null])) };
   if (p.deploy) state.deploymentId = stage.deploymentId ?? null;
   return state;

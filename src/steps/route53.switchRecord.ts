@@ -82,6 +82,26 @@ export function desiredRecord(current: RecordState, p: SwitchRecordParams): Reso
   return record;
 }
 
+/** Whether a routed record set carries its routing field (Weight, Region ...): AWS refuses one without. */
+export function hasRouting(r: ResourceRecordSet): boolean {
+  return r.SetIdentifier === undefined || ROUTING_FIELDS.some((f) => f !== 'SetIdentifier' && f !== 'HealthCheckId' && r[f] !== undefined);
+}
+
+/**
+ * The other routed record sets of the record's name and type that have values: Route 53 requires
+ * them all to share one TTL, so a TTL change of one is a TTL change of all, in one batch.
+ */
+export function routedSiblings(atName: ResourceRecordSet[], record: ResourceRecordSet): ResourceRecordSet[] {
+  if (record.SetIdentifier === undefined) return [];
+  return atName.filter((r) => r.SetIdentifier !== undefined && r.SetIdentifier !== record.SetIdentifier && r.Type === record.Type && !r.AliasTarget);
+}
+
+/** UPSERTs that give the siblings this TTL (those that have another). */
+export function siblingTtlChanges(siblings: ResourceRecordSet[], ttl: number | undefined): Change[] {
+  if (ttl === undefined) return [];
+  return siblings.filter((r) => r.TTL !== ttl).map((r) => ({ Action: 'UPSERT', ResourceRecordSet: { ...r, TTL: ttl } }));
+}
+
 /** What a record set means, as text: names and values compared without case or trailing dots. */
 function canonicalRecord(r: ResourceRecordSet | null): string {
   if (!r) return 'null';
@@ -147,6 +167,18 @@ export function pickRecord(atName: ResourceRecordSet[], p: SwitchRecordParams): 
   }
   const exact = mine.find((r) => r.Type === type);
   if (exact) return exact;
+  if (p.setIdentifier) {
+    const others = routed.filter((r) => r.SetIdentifier !== p.setIdentifier);
+    const clash = others.find((r) => r.Type !== type && (type === 'CNAME' || r.Type === 'CNAME'));
+    if (clash) {
+      throw new RunbookError('RUNBOOK_INVALID', `${fqdn(p.name)} [${p.setIdentifier}] cannot become ${type} while the routed set [${clash.SetIdentifier}] of the name stays ${clash.Type}: Route 53 refuses a CNAME beside any other type`, {
+        hint:
+          type === 'A' || type === 'AAAA'
+            ? `Point the set at the target by value instead: type: CNAME with values: [the target's domain name] (for CloudFront, its dxxxx.cloudfront.net name), or switch every routed set of ${fqdn(p.name)} to an alias in one step per set after removing the CNAME sets.`
+            : `Switch the other routed sets of ${fqdn(p.name)} to CNAME first, or keep this set of type ${clash.Type}.`,
+      });
+    }
+  }
   const conflicting = mine.filter((r) => (type === 'CNAME' ? r.Type !== 'NS' && r.Type !== 'SOA' : r.Type === 'CNAME'));
   if (conflicting.length > 1) {
     throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has ${conflicting.map((r) => r.Type).join(' and ')} records; a CNAME cannot sit beside other records, and this step replaces only one record set`, {
@@ -161,6 +193,11 @@ async function read(ctx: StepContext, p: SwitchRecordParams): Promise<RecordStat
   const name = fqdn(p.name);
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
     throw new RunbookError('RUNBOOK_INVALID', `${name} is not in the hosted zone ${zone.name}`, { hint: 'Give the record name fully qualified, inside the zone.' });
+  }
+  if (recordType(p) === 'CNAME' && name === zone.name) {
+    throw new RunbookError('RUNBOOK_INVALID', `${name} is the apex of its zone, where DNS allows no CNAME (Route 53 refuses one)`, {
+      hint: 'At the apex use an alias (alias: { cloudfront: ... } or { dnsName, hostedZoneId }) of type A, or values of type A/AAAA.',
+    });
   }
   return pickRecord(await recordsAt(ctx, zone.id, name), p);
 }
@@ -181,6 +218,17 @@ export function answerMatches(record: ResourceRecordSet, answer: DnsAnswer): boo
 
 async function checkAnswer(ctx: StepContext, p: SwitchRecordParams, record: ResourceRecordSet): Promise<void> {
   const zone = await findZone(ctx, p);
+  if (zone.privateZone) {
+    // TestDNSAnswer answers only for public hosted zones: read the record back instead.
+    const live = await read(ctx, p);
+    if (live && sameRecord(live, record)) {
+      ctx.progress(`read back ${fqdn(p.name)}: ${describeRecord(live)} (private zone: Route 53 cannot test its answers)`);
+      return;
+    }
+    throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} reads back as ${describeRecord(live)}, not ${describeRecord(record)}`, {
+      hint: 'The change is INSYNC but the zone holds another record: look at the record in the console.',
+    });
+  }
   const type = record.Type as RRType;
   const answer = await testAnswer(ctx, zone.id, fqdn(p.name), type);
   if (answerMatches(record, answer)) {
@@ -189,6 +237,22 @@ async function checkAnswer(ctx: StepContext, p: SwitchRecordParams, record: Reso
   }
   throw new RunbookError('STEP_FAILED', `Route 53 answers ${fqdn(p.name)} ${type} with ${answer.responseCode}${answer.data.length ? ` ${answer.data.join(', ')}` : ''}, not ${describeRecord(record)}`, {
     hint: 'The change is INSYNC but the name servers give another answer: look at the record in the console and at any other record sets of the name.',
+  });
+}
+
+/**
+ * A routed set that was missing when planned has no routing fields of its own: take them from this
+ * step's last checkpoint (its `before`), or refuse, as AWS would refuse the set without them.
+ */
+export function withRoutingFromCheckpoint(ctx: Pick<StepContext, 'previous'>, desired: ResourceRecordSet): ResourceRecordSet {
+  if (hasRouting(desired)) return desired;
+  const before = ctx.previous?.before as RecordState | undefined;
+  if (before && before.SetIdentifier === desired.SetIdentifier && hasRouting(before)) {
+    const routing = Object.fromEntries(ROUTING_FIELDS.filter((f) => f !== 'SetIdentifier' && before[f] !== undefined).map((f) => [f, before[f]]));
+    return { ...desired, ...routing };
+  }
+  throw new RunbookError('STEP_FAILED', `${desired.Name ?? '?'} [${desired.SetIdentifier ?? '?'}] is missing and nothing records its routing (Weight, Region ...): Route 53 refuses a routed set without it`, {
+    hint: 'Recreate the record set with its weight (console or Terraform) and run again, or remove setIdentifier to switch an unrouted record.',
   });
 }
 
@@ -211,7 +275,14 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
         : p.lowerTtlFirst
           ? `; first lowers the TTL ${high}s -> ${p.maxTtl}s and waits ${formatDuration(high * 1000)} for the old TTL to expire`
           : `; REFUSES: live TTL ${high}s is above maxTtl ${p.maxTtl}s (lower it first, or set lowerTtlFirst: true)`;
-    return { noop: false, before: current, after: desired, summary: `${name}: ${describeRecord(current)} -> ${describeRecord(desired)}${ttlNote}` };
+    const routedNote =
+      p.setIdentifier && !current
+        ? `; REFUSES unless a checkpoint of this step recorded [${p.setIdentifier}]: the set is missing, so its routing fields (Weight ...) are unknown`
+        : p.setIdentifier && desired.TTL !== undefined
+          ? `; the other routed sets of ${name} ${desired.Type} get the same TTL in the same change (Route 53 requires one TTL)`
+          : '';
+    const verifyNote = p.privateZone ? '; verifies by reading the record back (TestDNSAnswer answers only for public zones)' : '';
+    return { noop: false, before: current, after: desired, summary: `${name}: ${describeRecord(current)} -> ${describeRecord(desired)}${ttlNote}${routedNote}${verifyNote}` };
   },
   async apply(ctx, change, p) {
     const name = fqdn(p.name);
@@ -222,7 +293,11 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
     if (live && high !== undefined && p.maxTtl !== undefined) {
       if (!p.lowerTtlFirst) throw ttlRefusal(name, high, p.maxTtl);
       const lowered: ResourceRecordSet = { ...live, TTL: p.maxTtl };
-      await changeRecords(ctx, zone.id, [{ Action: 'UPSERT', ResourceRecordSet: lowered }], { ...timeout, comment: `migrate: lower TTL of ${name} to ${p.maxTtl}s before switching it` });
+      // Every routed set of the name and type shares one TTL on Route 53: lower them together.
+      const siblings = routedSiblings(await recordsAt(ctx, zone.id, name), live);
+      const lowering: Change[] = [{ Action: 'UPSERT', ResourceRecordSet: lowered }, ...siblingTtlChanges(siblings, p.maxTtl)];
+      const sets = lowering.length > 1 ? ` (${lowering.length} routed record sets)` : '';
+      await changeRecords(ctx, zone.id, lowering, { ...timeout, comment: `migrate: lower TTL of ${name}${sets} to ${p.maxTtl}s before switching it` });
       await ctx.clock.sleep(high * 1000, `old TTL (${formatDuration(high * 1000)}) of ${name} to expire`);
       live = lowered;
     } else {
@@ -232,7 +307,7 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
       }
     }
     // plan always names a record to switch to; a null here would be a checkpoint edited by hand.
-    const desired = change.after ?? desiredRecord(live, p);
+    const desired = withRoutingFromCheckpoint(ctx, change.after ?? desiredRecord(live, p));
     const changes: Change[] =
       live && live.Type !== desired.Type
         ? [
@@ -240,6 +315,7 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
             { Action: 'CREATE', ResourceRecordSet: desired },
           ]
         : [{ Action: 'UPSERT', ResourceRecordSet: desired }];
+    if (desired.SetIdentifier !== undefined && !desired.AliasTarget) changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), desired), desired.TTL));
     await changeRecords(ctx, zone.id, changes, { ...timeout, comment: `migrate: switch ${name} to ${describeRecord(desired)}` });
     return read(ctx, p);
   },
@@ -262,6 +338,8 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
         { Action: 'DELETE', ResourceRecordSet: live },
         { Action: 'CREATE', ResourceRecordSet: before },
       ];
+    // The routed sets lowered with this one go back to the TTL they shared with it.
+    if (before?.SetIdentifier !== undefined && !before.AliasTarget) changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), before), before.TTL));
     if (changes.length) {
       await changeRecords(ctx, zone.id, changes, { insyncTimeoutMs: parseDuration(p.insyncTimeout), comment: `migrate: switch ${name} back to ${describeRecord(before)}` });
     }

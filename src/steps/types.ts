@@ -67,6 +67,12 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
  */
 export const IN_FLIGHT_STATUSES: readonly StepStatus[] = ['applying', 'undoing', 'interrupted'];
 
+/** A change was sent (or about to be) and its checkpoint was never finished: a crash leaves
+ * `applying`, a signal `interrupted`; the next run reconciles either from live state. */
+export function isUnfinished(status: StepStatus | undefined): boolean {
+  return status === 'applying' || status === 'interrupted';
+}
+
 export interface Checkpoint<S = unknown, P = unknown> {
   ref: string;
   type: string;

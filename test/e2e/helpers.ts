@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import type { EstateIds } from '../../src/sandbox/estate.js';
 import type { RequestLogEntry } from '../../src/sandbox/proxy.js';
@@ -209,4 +210,29 @@ export function localEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJ
   const env = baseEnv({ MIGRATE_STEP_PLUGINS: JSON_FILE_PLUGIN, MIGRATE_STATE_DIR: stateDir, MIGRATE_ENV: 'local', MIGRATE_TIME_SCALE: '1', ...extra });
   delete env.AWS_ENDPOINT_URL;
   return env;
+}
+
+export interface PtyResult {
+  exitCode: number | null;
+  signal: number | null;
+  /** Everything the terminal showed, escape sequences removed (frames follow one another). */
+  output: string;
+  matched: number;
+  error: string | null;
+}
+
+/**
+ * What the pty driver does when `expect` shows: type `send`, send the process `signal`, or close
+ * the terminal (`hangup`, as a lost SSH session does).
+ */
+export type PtyAction = { expect: string; delay?: number } & ({ send: string } | { signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' } | { hangup: true });
+
+/**
+ * Runs migrate in a real pseudo-terminal (40x120) and acts on `script` as its output shows.
+ * `argv` replaces `node dist/bin.js ARGS` (e.g. a shell that pipes migrate's stdout into tee).
+ */
+export async function inTerminal(args: string[], env: NodeJS.ProcessEnv, script: PtyAction[], options: { argv?: string[]; timeout?: number; cwd?: string } = {}): Promise<PtyResult> {
+  const spec = { argv: options.argv ?? [process.execPath, BIN, ...args], env: { ...env, TERM: 'xterm-256color', CI: '' }, cwd: options.cwd ?? ROOT, timeout: options.timeout ?? 25, script };
+  const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/e2e/fixtures/pty_driver.py'), JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as PtyResult;
 }

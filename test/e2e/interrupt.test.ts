@@ -24,16 +24,16 @@ describe('Ctrl-C during a step', () => {
     expect(stopped.signal).toBeNull();
     expect(stopped.code).toBe(4);
     expect(stopped.stderr).toMatch(/^error: interrupted during mid\.2$/m);
-    expect(stopped.stderr).toMatch(/^hint: The state was saved; run the same command again to resume\.$/m);
+    expect(stopped.stderr).toContain(`\nhint: The state was saved and the lock released. To resume: migrate run mid --runbook ${book.file} --env local --from 2\n`);
     expect(stopped.stdout).toContain(`\nto resume: migrate run mid --runbook ${book.file} --env local --from 2\n`);
-    // Not a bare "skipped": the step was stopped in the middle, and the line says so.
-    expect(stopped.stdout).toMatch(/^ {2}↷ mid\.2 skipped \(\d+m?s\): interrupted during mid\.2$/m);
+    // Not "skipped": the step was stopped in the middle, and the line says so.
+    expect(stopped.stdout).toMatch(/^ {2}■ mid\.2 interrupted \(\d+m?s\): interrupted during mid\.2$/m);
     expect(lockExists(state, 'local')).toBe(false);
 
-    // mid.2 is "applying" (its intent recorded) or "applied"; nothing after it ran.
+    // mid.2 is "interrupted" (its intent recorded, the signal came before its write) or "applied"; nothing after it ran.
     const after = readState(state, 'local');
     expect(after.steps['mid.1']?.status).toBe('applied');
-    expect(['applying', 'applied']).toContain(after.steps['mid.2']?.status);
+    expect(['interrupted', 'applied']).toContain(after.steps['mid.2']?.status);
     expect(after.steps['mid.2']?.before).toEqual({ value: null });
     expect(after.steps['mid.3']).toBeUndefined();
     expect(book.writes()).toEqual(['set a=1']);

@@ -70,8 +70,9 @@ describe('commands that must not write', () => {
 
     const doc = JSON.parse(json.result.stdout) as { dryRun: boolean; summary: { wouldChange: string[]; noop: string[] }; events: EngineEvent[] };
     expect(doc.dryRun).toBe(true);
-    // mid 5b lifts the restriction mid 2 would add: previewed alone, there is nothing to lift yet.
-    expect(doc.summary).toMatchObject({ wouldChange: ['mid.1', 'mid.2', 'mid.3', 'mid.4', 'mid.5a'], noop: ['mid.5b'] });
+    // mid 5b lifts the restriction mid 2 would add: the whole-phase plan shows it as the run does it
+    // (issue 10; it was "noop" when each step was planned against today's live state alone).
+    expect(doc.summary).toMatchObject({ wouldChange: ['mid.1', 'mid.2', 'mid.3', 'mid.4', 'mid.5a', 'mid.5b'], noop: [] });
     const planned = new Map(doc.events.filter((e): e is Planned => e.kind === 'step-planned').map((e) => [e.ref, e]));
     const fields = (ref: string) => (planned.get(ref)?.diff ?? []).map((line) => line.slice(0, line.indexOf(':')));
     expect(fields('mid.1')).toEqual(['confirmed']);
@@ -99,7 +100,7 @@ describe('commands that must not write', () => {
         expect(result.stdout).toContain(event.summary);
         for (const line of event.diff) expect(result.stdout).toContain(line);
       }
-      expect(result.stdout).toMatch(/^done: 1 unchanged, 5 would change$/m);
+      expect(result.stdout).toMatch(/^done: 6 would change$/m);
     }
     // The audit log records that dry runs happened, and nothing else.
     const audit = auditLines(state.path).filter((l) => l.command === 'plan mid');

@@ -106,6 +106,7 @@ describe('plan = run, and a re-run writes nothing', () => {
     expect(appliedWrites(sandbox.proxy.requests.slice(mark)).map((r) => r.operation)).toEqual([]);
     expect(await deployments(sandbox)).toEqual(ids);
     expect(again.stdout).toMatch(/✔ mid\.2 already applied \(\d+m?s\): applied \S+ by .*, still in place/);
+    expect(again.stdout).toMatch(/^done: 6 already applied$/m);
     expect(again.stdout).not.toMatch(/to resume/);
     for (const ref of MID) expect(readState(state.path).steps[ref]?.status).toBe('applied');
   });

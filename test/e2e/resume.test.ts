@@ -76,7 +76,9 @@ rollback:
     writeFileSync(b.data, JSON.stringify({ a: 'by hand' }));
     const r = await cli(['--runbook', b.file, 'rollback', '1', '--yes'], env);
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toContain(`to resume: migrate rollback 1 --runbook ${b.file} --env local --force   # overwrites the hand-made change to mid.1 with the checkpoint's before-state\n`);
+    expect(r.stdout).toContain(
+      `to resume: migrate rollback 1 --runbook ${b.file} --env local --force   # overwrites the hand-made change to mid.1 with the checkpoint's before-state\n`,
+    );
     const dry = await cli(['--runbook', b.file, 'rollback', '1', '--dry-run'], env);
     expect(dry.stdout).not.toMatch(/to resume/);
   });

@@ -1,28 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, auditLines, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
-
-const run = promisify(execFile);
-const DRIVER = join(ROOT, 'test/e2e/fixtures/pty_driver.py');
-
-interface PtyResult {
-  exitCode: number | null;
-  signal: number | null;
-  /** Everything the terminal showed, escape sequences removed (frames follow one another). */
-  output: string;
-  matched: number;
-  error: string | null;
-}
-
-/** Runs migrate in a real pseudo-terminal (40x120) and types `script`'s keys when its prompts show. */
-async function inTerminal(args: string[], env: NodeJS.ProcessEnv, script: { expect: string; send: string }[]): Promise<PtyResult> {
-  const spec = { argv: [process.execPath, BIN, ...args], env: { ...env, TERM: 'xterm-256color', CI: '' }, cwd: ROOT, timeout: 25, script };
-  const { stdout } = await run('python3', [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as PtyResult;
-}
+import { BIN, auditLines, inTerminal, localEnv, localRunbook, lockExists, readState, statePath, tempDir } from './helpers.js';
 
 const ENTER = '\r';
 const DOWN = '\x1b[B';
@@ -47,8 +26,8 @@ describe('in a terminal', () => {
     expect(result.error, result.output).toBeNull();
     expect(result.matched).toBe(3);
     expect(result.exitCode, result.output).toBe(4);
-    // The preview came before each question.
-    expect(result.output).toMatch(/set a to 1\s+value: null -> "1"[\s\S]*Apply mid\.1/);
+    // The preview came before each question ("(live)": planned against live state).
+    expect(result.output).toMatch(/set a to 1 {2}\(live\)\s+value: null -> "1"[\s\S]*Apply mid\.1/);
     expect(result.output).toMatch(/error: aborted by the operator at mid\.3/);
 
     expect(book.writes()).toEqual(['set a=1']);
@@ -104,5 +83,31 @@ describe('in a terminal', () => {
     expect(again.exitCode, again.output).toBe(0);
     expect(again.output).toMatch(/done: 2 applied/);
     expect(book.writes()).toEqual(['set a=1', 'set b=2']);
+  }, 40_000);
+
+  it('stdout piped into tee: the prompts still come, on the terminal; the transcript tee writes is plain lines', async () => {
+    const sub = join(dir.path, 'tee');
+    mkdirSync(sub);
+    const book = localRunbook(sub, { steps: 2 });
+    const state = join(sub, 'state');
+    const transcript = join(sub, 'cutover.log');
+    const shell = `"${process.execPath}" "${BIN}" --runbook "${book.file}" run mid | tee "${transcript}"`;
+    const result = await inTerminal([], localEnv(state), [
+      { expect: String.raw`Apply mid\.1 \(Set a\)\?`, send: ENTER },
+      { expect: String.raw`Apply mid\.2 \(Set b\)\?`, send: DOWN + ENTER },
+    ], { argv: ['/bin/sh', '-c', shell] });
+    expect(result.error, result.output).toBeNull();
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/no terminal to confirm/);
+    expect(book.writes()).toEqual(['set a=1']);
+    const log = readFileSync(transcript, 'utf8');
+    // No cursor movement, no colour, no prompt in the file: the steps, their diffs and the outcome.
+    expect(log.includes('\u001b')).toBe(false);
+    expect(log).not.toMatch(/Apply mid\.1 \(Set a\)\?/);
+    expect(log).toMatch(/^▸ mid\.1 {2}Set a/m);
+    expect(log).toMatch(/^ {6}value: null -> "1"$/m);
+    expect(log).toMatch(/^ {2}✔ mid\.1 applied/m);
+    expect(log).toMatch(/^ {2}↷ mid\.2 skipped .*: skipped by the operator$/m);
+    expect(log).toMatch(/^done: 1 applied, 1 skipped$/m);
   }, 40_000);
 });

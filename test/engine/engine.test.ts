@@ -79,12 +79,32 @@ describe('runPhase', () => {
     const first = await runPhase(h.deps, [kv('1', 'a', 'one')], resume);
     expect(first.ok).toBe(false);
     const saved = await h.store.load();
-    expect(saved.steps['mid.1']?.status).toBe('applying');
+    // The simulated crash is an ABORTED error, which the engine records as a signal's stop would:
+    // "interrupted" (a kill -9 leaves "applying"); both are reconciled the same way.
+    expect(saved.steps['mid.1']?.status).toBe('interrupted');
+    expect(saved.steps['mid.1']).toMatchObject({ before: { value: null }, after: { value: 'one' } });
     const again = harness(world, { state: saved });
     const second = await runPhase(again.deps, [kv('1', 'a', 'one')], resume);
     expect(second.ok).toBe(true);
     expect(ends(again.events)).toEqual(['mid.1:already-applied']);
     expect(again.deps.state.steps['mid.1']).toMatchObject({ status: 'applied', before: { value: null }, after: { value: 'one' } });
+    expect(world.writes).toEqual(['set a=one']);
+  });
+
+  it('a signal during a wait step records it "interrupted" and stops with the resume command', async () => {
+    const world = new FakeWorld();
+    const controller = new AbortController();
+    const h = harness(world, { signal: controller.signal });
+    const run = runPhase(h.deps, [kv('1', 'a', 'one'), step('mid', '2', 'wait', { duration: '10m' }), kv('3', 'b', 'two')], resume);
+    setTimeout(() => controller.abort(), 100);
+    const result = await run;
+    expect(result.error?.code).toBe('ABORTED');
+    expect(result.summary).toMatchObject({ aborted: true, resume: 'migrate run mid --from 2' });
+    expect(ends(h.events)).toEqual(['mid.1:applied', 'mid.2:interrupted']);
+    const saved = await h.store.load();
+    expect(saved.steps['mid.1']?.status).toBe('applied');
+    expect(saved.steps['mid.2']?.status).toBe('interrupted');
+    expect(saved.steps['mid.3']).toBeUndefined();
     expect(world.writes).toEqual(['set a=one']);
   });
 

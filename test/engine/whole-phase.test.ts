@@ -4,7 +4,10 @@ import { ScriptedPrompter } from '../../src/engine/prompter.js';
 import { scaledTimeout, SCALED_TIMEOUT_FLOOR_MS } from '../../src/engine/step-budget.js';
 import { FakeWorld, ends, harness, kv } from '../helpers/fake-steps.js';
 
-const resume = { command: 'migrate run mid', resumeCommand: (id: string, reapply?: string) => `migrate run mid --from ${id}${reapply ? ` --reapply ${reapply}` : ''}` };
+const resume = {
+  command: 'migrate run mid',
+  resumeCommand: (id: string, reapply?: string) => `migrate run mid --from ${id}${reapply ? ` --reapply ${reapply}` : ''}`,
+};
 
 // The shape of mid.2 / mid.5b: a restriction put on a resource and later lifted from it.
 const restrict = () => kv('2', 'policy', 'restricted');
@@ -90,7 +93,9 @@ describe('the whole-phase plan', () => {
     expect(r.error?.exitCode).toBe(5);
     expect(r.error?.hint).toContain('--reapply mid.3');
     expect(r.summary.resume).toBe('migrate run mid --from 3 --reapply mid.3');
-    expect(refused.events).toContainEqual(expect.objectContaining({ kind: 'drift', ref: 'mid.3', lines: expect.arrayContaining([expect.stringContaining('by-hand')]) }));
+    expect(refused.events).toContainEqual(
+      expect.objectContaining({ kind: 'drift', ref: 'mid.3', lines: expect.arrayContaining([expect.stringContaining('by-hand')]) }),
+    );
     expect(world.writes).toHaveLength(writes);
     expect(refused.deps.state.steps['mid.3']?.status).toBe('applied');
 
@@ -124,7 +129,11 @@ describe('in-flight checkpoints', () => {
     h.deps.state.steps['mid.3']!.status = 'undoing';
     const again = harness(world, { state: h.deps.state });
     await runPhase(again.deps, [other()], resume);
-    expect(again.deps.state.steps['mid.3']).toMatchObject({ status: 'applied', before: { value: 'cname' }, after: { value: 'cloudfront' } });
+    expect(again.deps.state.steps['mid.3']).toMatchObject({
+      status: 'applied',
+      before: { value: 'cname' },
+      after: { value: 'cloudfront' },
+    });
   });
 
   it('an undo that took effect is recorded as rolled back, and the run applies the step afresh', async () => {
@@ -137,7 +146,11 @@ describe('in-flight checkpoints', () => {
     const again = harness(world, { state: h.deps.state });
     await runPhase(again.deps, [other()], resume);
     expect(again.audit).toContainEqual(expect.objectContaining({ event: 'reconciled', step: 'mid.3', result: 'rolled-back' }));
-    expect(again.deps.state.steps['mid.3']).toMatchObject({ status: 'applied', before: { value: 'cname' }, after: { value: 'cloudfront' } });
+    expect(again.deps.state.steps['mid.3']).toMatchObject({
+      status: 'applied',
+      before: { value: 'cname' },
+      after: { value: 'cloudfront' },
+    });
   });
 });
 
@@ -159,6 +172,11 @@ describe('the recorded after of earlier phases', () => {
     await runPhase(h.deps, [kv('1', 'dns', 'cname', 'pre')], { ...resume, runbookSteps: [kv('1', 'dns', 'cname', 'pre'), other()] });
     const plan = harness(world, { dryRun: true, state: h.deps.state, prompter: new ScriptedPrompter([]) });
     await runPhase(plan.deps, [other()], { ...resume, runbookSteps: [kv('1', 'dns', 'cname', 'pre'), other()] });
-    expect(plans(plan.events)['mid.3']).toEqual({ before: { value: 'cname' }, after: { value: 'cloudfront' }, source: 'recorded', by: 'pre.1' });
+    expect(plans(plan.events)['mid.3']).toEqual({
+      before: { value: 'cname' },
+      after: { value: 'cloudfront' },
+      source: 'recorded',
+      by: 'pre.1',
+    });
   });
 });

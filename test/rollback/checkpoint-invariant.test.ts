@@ -83,7 +83,10 @@ async function sequence(seed: number): Promise<void> {
   const trail: string[] = [];
   const ops = 3 + Math.floor(random() * 8);
   for (let i = 0; i < ops; i += 1) {
-    const stop = random() < 0.5 ? { at: 1 + Math.floor(random() * 3), how: pick(['kill-before', 'kill-after', 'fault-before', 'fault-after'] as const) } : undefined;
+    const stop =
+      random() < 0.5
+        ? { at: 1 + Math.floor(random() * 3), how: pick(['kill-before', 'kill-after', 'fault-before', 'fault-after'] as const) }
+        : undefined;
     const h = harness(world, { state: saved });
     const base = h.deps.stepType('test.kv');
     const wrapped = stoppable(base, stop);
@@ -95,7 +98,12 @@ async function sequence(seed: number): Promise<void> {
       const reapply = random() < 0.15 ? [pick(['mid.2', 'mid.3', 'mid.4', 'mid.5b'])] : [];
       const steps = selectSteps(mid, sel, 'mid');
       label = `run ${JSON.stringify(sel)}${reapply.length ? ` reapply ${reapply[0]}` : ''}`;
-      await runPhase(h.deps, steps, { command: 'run mid', resumeCommand: (id) => id, runbookSteps: mid, reapply: reapply.filter((r) => steps.some((s) => s.ref === r)) });
+      await runPhase(h.deps, steps, {
+        command: 'run mid',
+        resumeCommand: (id) => id,
+        runbookSteps: mid,
+        reapply: reapply.filter((r) => steps.some((s) => s.ref === r)),
+      });
     } else {
       const id = pick(['3', '4', '5', '9']);
       const force = random() < 0.3;

@@ -77,7 +77,7 @@ describe('runRollback', () => {
     const refused = await runRollback(h.deps, resolved, { id: '4', force: false, command: 'rollback 4' });
     expect(refused.error?.code).toBe('DRIFT');
     expect(refused.error?.exitCode).toBe(5);
-    expect(refused.error?.details.join('\n')).toMatch(/before \(checkpoint\): "old-origin"[\s\S]*after  \(checkpoint\): "cloudfront"[\s\S]*live   \(now\):        "edited-by-hand"/);
+    expect(refused.error?.details.join('\n')).toMatch(/before \(checkpoint\): "old-origin"[\s\S]*after {2}\(checkpoint\): "cloudfront"[\s\S]*live {3}\(now\): {8}"edited-by-hand"/);
     // Drift in the chained entry stops the whole rollback before its first write.
     expect(world.writes).toEqual([]);
     const forced = harness(world, { state: h.deps.state });

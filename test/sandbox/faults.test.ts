@@ -13,6 +13,8 @@ describe('parseFaults', () => {
     });
     expect(parseFaults(' throttle = 1 , admins-down, um-down ')).toEqual({ throttle: 1, incidents: ['admins-down', 'um-down'] });
     expect(parseFaults('')).toEqual({});
+    expect(parseFaults('conflict=0.3')).toEqual({ conflict: 0.3 });
+    expect(() => parseFaults('conflict=2')).toThrow('conflict takes a rate between 0 and 1');
   });
 
   it.each([
@@ -35,7 +37,7 @@ describe('parseFaults', () => {
     expect((error as RunbookError).exitCode).toBe(2);
     expect((error as RunbookError).message).toBe(message);
     expect((error as RunbookError).hint).toMatchInlineSnapshot(
-      `"Comma-separated: throttle=<0..1>, 5xx=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down. Example: throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down"`,
+      `"Comma-separated: throttle=<0..1>, 5xx=<0..1>, conflict=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down. Example: throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down"`,
     );
   });
 });

@@ -173,12 +173,17 @@ describe('Admins-UI follows apps.tis.nhs.uk', () => {
 describe('Reval follows the reval-cognito authorizer', () => {
   it('fails while the authorizer names a pool that does not exist, and recovers when it names a real one', async () => {
     const api = await apigateway();
-    const ghost = `arn:aws:cognito-idp:eu-west-2:${ids.accountId}:userpool/eu-west-2_doesnotexist`;
+    // AWS (and the strict sandbox) refuse an authorizer naming a pool that does not exist, so the
+    // pool is made, named, then deleted behind the authorizer's back.
+    const idp = await import('@aws-sdk/client-cognito-identity-provider');
+    const cognito = new idp.CognitoIdentityProviderClient(config());
+    const doomed = (await cognito.send(new idp.CreateUserPoolCommand({ PoolName: 'doomed' }))).UserPool!;
     try {
-      await api.pointAuthorizerAt(ghost);
+      await api.pointAuthorizerAt(doomed.Arn!);
+      await cognito.send(new idp.DeleteUserPoolCommand({ UserPoolId: doomed.Id! }));
       const broken = await get('/reval/api/v1/doctors');
       expect(broken.status).toBe(502);
-      expect(broken.body).toContain('eu-west-2_doesnotexist');
+      expect(broken.body).toContain(doomed.Id!);
       await api.pointAuthorizerAt(ids.newPoolArn);
       expect((await get('/reval/api/v1/doctors')).status).toBe(200);
     } finally {

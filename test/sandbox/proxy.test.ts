@@ -195,7 +195,7 @@ describe('front proxy fault injection', () => {
     }
     expect(seen).toEqual({
       sts: ['throttle: Throttling 400 attempts=2 id=true', '5xx: ServiceUnavailable 503 attempts=2 id=true'],
-      'cognito-idp': ['throttle: ThrottlingException 400 attempts=2 id=true', '5xx: InternalErrorException 500 attempts=2 id=true'],
+      'cognito-idp': ['throttle: TooManyRequestsException 400 attempts=2 id=true', '5xx: InternalErrorException 500 attempts=2 id=true'],
       route53: ['throttle: Throttling 400 attempts=2 id=true', '5xx: ServiceUnavailable 503 attempts=2 id=true'],
       apigateway: ['throttle: TooManyRequestsException 429 attempts=2 id=true', '5xx: ServiceUnavailableException 503 attempts=2 id=true'],
       cloudfront: ['throttle: Throttling 400 attempts=2 id=true', '5xx: ServiceUnavailable 503 attempts=2 id=true'],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MotoServer } from '../../src/sandbox/moto.js';
+import { normalizePolicy, parsePolicy } from '../../src/steps/support/policy.js';
 import { restrictMethods } from '../../src/steps/apigateway.restrictMethods.js';
 import { testContext } from './helpers/context.js';
 import { startTestMoto } from './helpers/moto.js';
@@ -22,28 +23,30 @@ describe('apigateway.restrictMethods against moto', () => {
     const trip = await roundTrip(restrictMethods, ctx, p);
 
     expect(trip.before.policy).toBeNull();
-    const policy = JSON.parse(trip.applied.policy ?? '');
-    expect(policy.Statement[1]).toMatchObject({ Effect: 'Deny', Resource: ['execute-api:/prod/POST/*', 'execute-api:/prod/PUT/*', 'execute-api:/prod/PATCH/*', 'execute-api:/prod/DELETE/*'] });
+    const policy = parsePolicy(trip.applied.policy ?? '') as { Statement: Record<string, unknown>[] };
+    // GetRestApi answers with execute-api:/ expanded to the API's ARN, as AWS does.
+    expect(policy.Statement[1]).toMatchObject({ Effect: 'Deny', Resource: ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) => expect.stringMatching(new RegExp(`^arn:aws:execute-api:eu-west-2:\\d{12}:${api.id}/prod/${m}/\\*$`))) });
     expect(trip.applied.deploymentId).not.toBe(trip.before.deploymentId);
     expect(trip.final.policy).toBeNull();
     expect(trip.final.deploymentId).not.toBe(trip.applied.deploymentId);
     expect(ctx.messages).toContain(`deploying REST API ${api.id} to stage prod`);
   });
 
-  it('keeps an existing policy and restores it byte for byte', async () => {
+  it('keeps an existing policy and restores it to the exact text GetRestApi gave before', async () => {
     const ctx = testContext();
-    // Spacing and key order as a person (or Terraform's jsonencode) wrote them: undo must give these exact bytes back.
+    // Spacing and key order as a person (or Terraform's jsonencode) wrote them. AWS answers in its own
+    // form (compact, quotes escaped, ARNs expanded); undo must give that same answer back.
     const original = '{\n  "Version" : "2012-10-17",\n  "Statement" : [ { "Effect" : "Allow", "Principal" : "*", "Action" : "execute-api:Invoke", "Resource" : "execute-api:/*", "Condition" : { "IpAddress" : { "aws:SourceIp" : [ "10.0.0.0/8" ] } } } ]\n}';
     const api = await seedRestApi(ctx, { policy: original });
     const p = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod', allow: ['GET'] });
     const trip = await roundTrip(restrictMethods, ctx, p);
 
-    expect(trip.before.policy).toBe(original);
-    const statements = JSON.parse(trip.applied.policy ?? '').Statement;
+    expect(normalizePolicy(trip.before.policy)).toBe(normalizePolicy(original));
+    const statements = (parsePolicy(trip.applied.policy ?? '') as { Statement: Record<string, unknown>[] }).Statement;
     expect(statements).toHaveLength(2);
-    expect(statements[0].Condition).toEqual({ IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } });
-    expect(trip.final.policy).toBe(original);
-    expect(trip.undone.policy).toBe(original);
+    expect(statements[0]?.Condition).toEqual({ IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } });
+    expect(trip.final.policy).toBe(trip.before.policy);
+    expect(trip.undone.policy).toBe(trip.before.policy);
   });
 
   it('is a noop on a second run', async () => {

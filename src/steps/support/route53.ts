@@ -1,5 +1,6 @@
 import type { Change, RRType, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { RunbookError } from '../../errors.js';
+import { fqdn, listRecordSetsAt } from '../../aws/route53.js';
 import { formatDuration } from '../../util/duration.js';
 import type { StepContext } from '../types.js';
 import { errorName } from './assert.js';
@@ -8,17 +9,7 @@ import { waitWithProgress, waiterTiming } from './waiter.js';
 /** The hosted zone id every CloudFront alias target uses. */
 export const CLOUDFRONT_ZONE_ID = 'Z2FDTNDATAQYW2';
 
-/** A name as Route 53 keys it: lower case, one trailing dot, its octal escapes (\052 for *) decoded. */
-export function fqdn(name: string): string {
-  const decoded = name.trim().replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-  const lower = decoded.toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
-}
-
-/** A name or record value for comparison: no case, no trailing dot, no TXT quotes. */
-export function dnsKey(value: string): string {
-  return value.trim().replace(/^"(.*)"$/, '$1').toLowerCase().replace(/\.$/, '');
-}
+export { dnsKey, fqdn } from '../../aws/route53.js';
 
 export async function route53Client(ctx: StepContext): Promise<Route53Client> {
   const { Route53Client } = await import('@aws-sdk/client-route-53');
@@ -34,6 +25,8 @@ export interface ZoneRef {
 export interface Zone {
   id: string;
   name: string;
+  /** A private zone: Route 53's TestDNSAnswer does not answer for it. */
+  privateZone?: boolean;
 }
 
 const bareZoneId = (id: string): string => id.replace(/^\/hostedzone\//, '');
@@ -45,7 +38,7 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   if (ref.zoneId) {
     try {
       const out = await client.send(new GetHostedZoneCommand({ Id: ref.zoneId }));
-      return { id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId), name: fqdn(out.HostedZone?.Name ?? '') };
+      return { id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId), name: fqdn(out.HostedZone?.Name ?? ''), privateZone: out.HostedZone?.Config?.PrivateZone ?? ref.privateZone };
     } catch (error) {
       if (errorName(error) === 'NoSuchHostedZone') {
         throw new RunbookError('ASSERTION_FAILED', `hosted zone ${ref.zoneId} does not exist`, { cause: error, hint: 'Check zoneId and the environment (--env), or name the zone by zone.' });
@@ -63,25 +56,12 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   if (zones.length > 1) {
     throw new RunbookError('STEP_FAILED', `${zones.length} ${kind} hosted zones are named ${name}: ${zones.map((z) => bareZoneId(z.Id ?? '')).join(', ')}`, { hint: 'Name the zone by zoneId.' });
   }
-  return { id: bareZoneId(zones[0]?.Id ?? ''), name };
+  return { id: bareZoneId(zones[0]?.Id ?? ''), name, privateZone: ref.privateZone };
 }
 
 /** Every record set at exactly this name, whatever its type. */
 export async function recordsAt(ctx: StepContext, zoneId: string, name: string): Promise<ResourceRecordSet[]> {
-  const { ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
-  const client = await route53Client(ctx);
-  const want = fqdn(name);
-  const found: ResourceRecordSet[] = [];
-  let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = { StartRecordName: want };
-  for (;;) {
-    const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 100, ...start }));
-    const sets = page.ResourceRecordSets ?? [];
-    found.push(...sets.filter((r) => fqdn(r.Name ?? '') === want));
-    // Record sets come sorted by name: once a page passes this name, there are no more of it.
-    if (!page.IsTruncated || !page.NextRecordName || fqdn(page.NextRecordName) !== want) break;
-    start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType, StartRecordIdentifier: page.NextRecordIdentifier };
-  }
-  return found;
+  return listRecordSetsAt(await route53Client(ctx), zoneId, name);
 }
 
 /**
