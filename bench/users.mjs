@@ -232,7 +232,7 @@ try {
       last = p;
       renderer.update(p);
     }),
-    { exportFile, dryRun: false, invite: false },
+    { exportFile, dryRun: false, invite: false, passwordOk: true },
   );
   renderer.done();
   const users = await listAll(direct, pool);
@@ -245,7 +245,7 @@ try {
   for (let i = 0; i < N; i++) if (!byEmail.has(user(i).email)) lost++;
   const duplicated = [...byEmail.values()].reduce((n, k) => n + k - 1, 0);
   const log = proxy ? proxy.requests.filter((r) => r.service === 'cognito-idp') : undefined;
-  const again = await usersSync(deps(viaNet, pool, join(tmp, 'sync.checkpoint.json')), { exportFile, dryRun: false, invite: false });
+  const again = await usersSync(deps(viaNet, pool, join(tmp, 'sync.checkpoint.json')), { exportFile, dryRun: false, invite: false, passwordOk: true });
 
   console.log('');
   console.log(`sync: ${result.created} created, ${result.disabled} disabled, ${result.grouped} group memberships, ${result.failed.length} failed, in ${last.elapsedSeconds.toFixed(1)}s of writing (${result.elapsedSeconds.toFixed(1)}s in all)`);

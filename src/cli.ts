@@ -12,6 +12,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--env <name>', 'the environment to act on (required when the runbook has several; default MIGRATE_ENV)')
     .option('--state-dir <dir>', 'where checkpoints, lock and audit live (default: .migrate/ beside the runbook, or MIGRATE_STATE_DIR)')
     .option('--state <url>', 'keep state, lock and audit in S3, shared by the team: s3://BUCKET/PREFIX (or MIGRATE_STATE, or state: in the runbook environment; "local" for the folder)')
+    .option('--profile <name>', "AWS config profile (SSO, role, MFA as in the AWS CLI); overrides the environment's profile:")
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR works too)')
     .option('--debug', 'show stack traces for unexpected errors')
@@ -164,7 +165,7 @@ The runbook's users: section maps Keycloak to Cognito (pool, attributes, groups,
 Examples:
   migrate users diff --export realm-export.json --env prod
   migrate users sync --export realm-export.json --env prod --dry-run
-  migrate users sync --export realm-export.json --env prod            (asks; Ctrl-C and run again resumes)
+  migrate users sync --export realm-export.json --env prod --invite   (asks; Ctrl-C and run again resumes)
   migrate users ensure jane.doe@nhs.net --export realm-export.json --env prod`,
     );
   const exportOption = ['--export <file>', 'Keycloak realm export (one JSON file, a directory of *-users-*.json, or CSV)'] as const;
@@ -178,7 +179,8 @@ Examples:
     .description('create the users missing in Cognito (rate-limited, resumable, audited)')
     .requiredOption(...exportOption)
     .option('--dry-run', 'show exactly what would be done; write nothing')
-    .option('--invite', 'send Cognito invitation emails (default: suppressed)')
+    .option('--invite', 'send Cognito invitation emails with a temporary password')
+    .option('--no-password-ok', 'create the users without a password and without an email (they need a password reset); one of this or --invite is required')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
     .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('sync', undefined, opts)));

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'WRONG_REGION'
   | 'DRY_RUN_WRITE'
   | 'AWS_ERROR'
+  | 'AWS_CREDENTIALS'
   | 'SANDBOX'
   | 'USERS'
   | 'FILESYSTEM'
@@ -58,6 +59,7 @@ const defaultExit: Record<ErrorCode, ExitCode> = {
   WRONG_REGION: ExitCode.usage,
   DRY_RUN_WRITE: ExitCode.stepFailed,
   AWS_ERROR: ExitCode.stepFailed,
+  AWS_CREDENTIALS: ExitCode.usage,
   SANDBOX: ExitCode.stepFailed,
   USERS: ExitCode.stepFailed,
   FILESYSTEM: ExitCode.stepFailed,

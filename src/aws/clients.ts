@@ -1,5 +1,7 @@
 import { RunbookError } from '../errors.js';
 import type { AwsClients, ClientCtor, EnvironmentInfo } from '../steps/types.js';
+import { configuredRegion, profileOf, type ProfileChoice } from './config.js';
+import { credentialsError } from './errors.js';
 
 /**
  * Read-only commands whose names do not start with Get/List/Describe/Test. Kept explicit and short:
@@ -28,12 +30,16 @@ export interface AwsClientsOptions {
   /** MIGRATE_TIME_SCALE: above 1, the SDK's retry back-off is divided by it like every other wait. */
   timeScale?: number;
   onIdentity?: (identity: CallerIdentity) => void;
+  /** Asks for an MFA code when a profile's role needs one (`mfa_serial`); without it such a profile fails with a hint. */
+  mfaCodeProvider?: (serial: string) => Promise<string>;
 }
 
 export interface AwsSession extends AwsClients {
   /** The caller, once the account check has run (undefined before the first AWS call). */
   readonly identity: CallerIdentity | undefined;
   ensureIdentity(): Promise<CallerIdentity>;
+  /** The AWS config profile in effect, and where it was named. */
+  readonly profile: ProfileChoice;
 }
 
 interface MiddlewareClient {
@@ -54,6 +60,25 @@ export function guardReadOnly(client: unknown): void {
       return next(args);
     },
     { step: 'initialize', name: 'migrateDryRunGuard', priority: 'high' },
+  );
+}
+
+/**
+ * An SSO session can expire in the middle of a long cutover: the step fails (state saved) with the
+ * command that signs in again, rather than a provider error naming no profile.
+ */
+function explainCredentialFailures(client: unknown, profile: ProfileChoice): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const explained = credentialsError(error, profile);
+        if (!explained) throw error;
+        throw new RunbookError(explained.code, explained.message, { hint: explained.hint ?? '', exitCode: 1, cause: error });
+      }
+    },
+    { step: 'initialize', name: 'migrateCredentialHints', priority: 'low' },
   );
 }
 
@@ -89,31 +114,49 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   let retry: Promise<Record<string, unknown>> | undefined;
   const retryConfig = () => (retry ??= retryOptions(maxAttempts, scale));
 
+  const profile = profileOf(options.env);
+  // Resolved once, by the STS client of the account check, then shared: one MFA prompt, one SSO
+  // token read and one role assumption per run, however many clients the steps build.
+  let credentials: unknown;
+
   function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): C {
-    const client = new ctor({ region: options.env.region, ...config });
+    const client = new ctor({
+      region: options.env.region,
+      ...(profile.profile ? { profile: profile.profile } : {}),
+      ...(credentials ? { credentials } : {}),
+      ...config,
+    });
     if (options.dryRun) guardReadOnly(client);
+    explainCredentialFailures(client, profile);
     if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
   }
 
   async function checkIdentity(): Promise<CallerIdentity> {
-    const configured = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (configured && configured !== options.env.region) {
-      throw new RunbookError('WRONG_REGION', `AWS_REGION is ${configured} but environment "${options.env.name}" is in ${options.env.region}`, {
-        hint: `Unset AWS_REGION or set it to ${options.env.region}; migrate always calls the environment's region.`,
+    const configured = await configuredRegion(profile.name);
+    if (configured && configured.region !== options.env.region) {
+      const fix = configured.source.startsWith('AWS_') ? `Unset ${configured.source} or set it to ${options.env.region}` : `Set region = ${options.env.region} in that profile, or AWS_REGION=${options.env.region}`;
+      throw new RunbookError('WRONG_REGION', `${configured.source} says ${configured.region} but environment "${options.env.name}" is in ${options.env.region}`, {
+        hint: `${fix}; migrate always calls the environment's region, so a shell configured for another region is probably meant for another environment.`,
       });
     }
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = build(STSClient, await retryConfig());
+    const sts = build(STSClient, { ...(await retryConfig()), ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}) });
     let out;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
     } catch (error) {
-      throw new RunbookError('AWS_ERROR', `could not tell who is calling AWS (STS GetCallerIdentity failed: ${(error as Error).message})`, {
-        hint: 'Check your credentials (AWS_PROFILE, aws sso login) and, for the sandbox, the AWS_ENDPOINT_URL variables.',
-        cause: error,
-      });
+      // Before the first step nothing has run: a credentials problem is a set-up error (exit 2).
+      if (error instanceof RunbookError && error.code === 'AWS_CREDENTIALS') throw new RunbookError(error.code, error.message, { hint: error.hint ?? '', cause: error.cause });
+      throw (
+        credentialsError(error, profile) ??
+        new RunbookError('AWS_ERROR', `could not tell who is calling AWS (STS GetCallerIdentity failed: ${(error as Error).message})`, {
+          hint: 'Check your credentials (--profile, AWS_PROFILE, aws sso login) and, for the sandbox, the AWS_ENDPOINT_URL variables.',
+          cause: error,
+        })
+      );
     }
+    credentials = sts.config.credentials;
     const found: CallerIdentity = { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
     if (options.checkAccount !== false && found.account !== options.env.account) {
       throw new RunbookError('WRONG_ACCOUNT', `these credentials are for account ${found.account} (${found.arn}), but environment "${options.env.name}" is account ${options.env.account}`, {
@@ -126,6 +169,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   }
 
   const session: AwsSession = {
+    profile,
     get identity() {
       return identity;
     },

@@ -7,6 +7,7 @@ import type { EngineDeps } from '../engine/deps.js';
 import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
 import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
 import { chooseState, openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
 import type { HeldLock } from '../state/lock.js';
@@ -16,6 +17,7 @@ import { getStepType } from '../steps/index.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
 import type { GlobalOptions } from './options.js';
+import { isInteractive } from './render.js';
 import { runbookPath, stateRoot } from './locate.js';
 
 export { runbookPath, stateRoot } from './locate.js';
@@ -43,7 +45,7 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
   const runbook = await loadRunbook(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
-  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false };
+  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false, profile: opts.profile ?? def.profile, profileFromFlag: !!opts.profile };
   return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
 }
 
@@ -55,7 +57,21 @@ export function backendFor(loaded: { runbook: { name: string }; env: Environment
 /** Runbook, environment and state directory: what every command but validate starts from. */
 export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
   const loaded = await loadEnvironment(opts);
-  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name) };
+  const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
+  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name, process.env, tf) };
+}
+
+/** On a terminal, a profile whose role needs MFA asks for the code, as the AWS CLI does. */
+export function mfaPrompt(): { mfaCodeProvider?: (serial: string) => Promise<string> } {
+  if (!isInteractive()) return {};
+  return { mfaCodeProvider: async (serial) => (await import('../output/mfa-prompt.js')).askMfaCode(serial) };
+}
+
+/** "as arn:aws:sts::…:assumed-role/Ops/jane · profile tis-prod": for the header of a run or plan. */
+export function callerLine(aws: AwsSession): string | undefined {
+  const profile = aws.profile.source === 'default' ? '' : `profile ${aws.profile.name}`;
+  if (!aws.identity) return profile || undefined;
+  return `as ${aws.identity.arn}${profile ? ` · ${profile}` : ''}`;
 }
 
 export function operatorName(): string {
@@ -131,7 +147,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
       if (lock?.lost) throw new RunbookError('LOCKED', `${lock.lost}; this run stopped writing`, { hint: `Check "migrate status --env ${loaded.env.name}" and "migrate log" to see who took it.` });
     });
     const state = await store.load();
-    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale });
+    const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale, ...mfaPrompt() });
     const operator = operatorName();
     const audit = backend.audit({ user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
     const session: Session = {
@@ -167,7 +183,7 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
           state,
           store,
           prompter,
-          emit,
+          emit: (event) => emit(event.kind === 'run-start' ? { ...event, caller: callerLine(aws) } : event),
           audit: (event) => audit.append(event),
           stepType: stepTypeOf,
           checks,

@@ -8,6 +8,8 @@ export interface GlobalOptions {
   json?: boolean | undefined;
   color?: boolean | undefined;
   debug?: boolean | undefined;
+  /** AWS config profile; overrides the environment's `profile:`. */
+  profile?: string | undefined;
 }
 
 export interface RunOptions extends GlobalOptions {

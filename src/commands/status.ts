@@ -1,6 +1,8 @@
+import { profileOf } from '../aws/config.js';
 import { PHASES } from '../runbook/constants.js';
 import { openBackend, type BackendStatus } from '../state/backend.js';
 import { isUnfinished } from '../steps/types.js';
+import { lastCaller } from '../state/audit-tail.js';
 import { c } from '../output/style.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
 import { formatDuration } from '../util/duration.js';
@@ -41,6 +43,9 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   // Counted only where a cost is declared: status makes no AWS call for a runbook without one.
   // (and it needs the whole runbook, for the variables that name the pool, only then).
   const costs = loaded.runbook.rollback.some((r) => r.cost) ? await (await import('./cost.js')).rollbackCosts((await (await import('./context.js')).loadEnvironment(opts)).runbook, loaded.env, state.steps) : {};
+  const profile = profileOf(loaded.env);
+  // The last AWS identity the audit saw (status itself asks AWS nothing); read from the local log's tail.
+  const caller = backend.kind === 'local' ? await lastCaller(loaded.envDir) : undefined;
   const steps: StatusRow[] = [];
   for (const phase of PHASES) {
     for (const step of loaded.runbook.phases[phase]) {
@@ -65,6 +70,8 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     printJson({
       runbook: loaded.runbook.name,
       env: loaded.env.name,
+      profile: profile.source === 'default' ? null : profile.name,
+      lastCaller: caller ?? null,
       lock: lockDoc,
       backend: where,
       steps,
@@ -76,7 +83,8 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
   }
   const k = c();
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}`));
+  out(k.bold(`${loaded.runbook.name} · env ${loaded.env.name} (${loaded.env.account}, ${loaded.env.region})${loaded.env.protected ? ' · protected' : ''}${profile.source === 'default' ? '' : ` · profile ${profile.name}`}`));
+  if (caller) out(k.dim(`last AWS caller: ${caller.identity} (${caller.command}, ${caller.time})`));
   printBackend(where, out);
   if (lock.held && !lock.info) out(k.yellow(`locked by a lock file that cannot be read (${lock.unreadable}); if no migrate is running, remove it with "migrate unlock --force"`));
   if (lock.held && lock.info && where.kind === 'local') out(k.yellow(`locked by pid ${lock.info.pid} on ${lock.info.host} since ${lock.info.since} (${lock.info.command})${lock.stale ? ' — STALE: that process is gone; release with "migrate unlock"' : ''}`));

@@ -3,8 +3,9 @@ import { RunbookError } from '../errors.js';
 import { createAwsSession } from '../aws/clients.js';
 import { timeScaleFromEnv } from '../engine/clock.js';
 import { resolveText } from '../runbook/index.js';
+import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { HeldLock } from '../state/lock.js';
-import { STOP_SIGNALS, backendFor, loadEnvironment, operatorName } from './context.js';
+import { STOP_SIGNALS, backendFor, loadEnvironment, mfaPrompt, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { canPrompt, refuseWithoutTty } from './render.js';
@@ -15,6 +16,8 @@ export interface UsersOptions extends GlobalOptions {
   export?: string | undefined;
   dryRun?: boolean | undefined;
   invite?: boolean | undefined;
+  /** false when `--no-password-ok` was given (commander's negatable flag). */
+  passwordOk?: boolean | undefined;
   yes?: boolean | undefined;
   confirmEnv?: string | undefined;
 }
@@ -31,7 +34,8 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   const loaded = await loadEnvironment(opts);
   const mapping = loaded.runbook.users;
   if (!mapping) throw new RunbookError('USAGE', `${loaded.file} has no users: section`, { hint: `Add one, e.g.\n${USERS_EXAMPLE}` });
-  const poolRef = resolveText(loaded.runbook, loaded.env.name, mapping.userPool, 'users.userPool');
+  const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
+  const poolRef = resolveText(loaded.runbook, loaded.env.name, mapping.userPool, 'users.userPool', process.env, tf);
   const writes = action !== 'diff' && !opts.dryRun;
   const label = `users ${action}${email ? ` ${email}` : ''}${opts.dryRun ? ' --dry-run' : ''}`;
   if (writes) refuseWithoutTty(`migrate ${label}`, opts.yes);
@@ -43,30 +47,29 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
   // A closed stdout stops a sync at its next checkpoint too, and the lock is released (a read-only
   // diff just ends, exit 0).
   const offClosed = writes ? onOutputClosed(onSignal) : () => undefined;
-  const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv() });
+  const aws = createAwsSession({ env: loaded.env, dryRun: !writes, timeScale: timeScaleFromEnv(), ...mfaPrompt() });
+  const operator = operatorName();
   const backend = await backendFor(loaded);
-  const log = backend.audit({ user: operatorName(), command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
-  let auditChain: Promise<void> = Promise.resolve();
-  let auditFailure: unknown;
-  const audit = (event: Record<string, unknown>) => {
-    const { event: name, ...rest } = event;
-    // Caught here, never left an unhandled rejection; writes the audit cannot record stop.
-    auditChain = auditChain
-      .then(() => log.append({ event: String(name ?? 'users'), ...rest }))
-      .catch((error: unknown) => {
-        if (auditFailure !== undefined) return;
-        auditFailure = error;
-        if (writes) controller.abort(error);
-      });
-  };
+  const log = backend.audit({ user: operator, command: label, env: loaded.env.name, dryRun: !writes }, () => aws.identity?.arn);
+  const { AuditTrail } = await import('../users/audit-trail.js');
+  const trail = new AuditTrail(log, backend.documents, () => ({ user: operator, command: label, identity: aws.identity?.arn }));
+  const audit = (event: Record<string, unknown>) => trail.record({ ...event, event: String(event.event ?? 'users') });
+  const timeScale = timeScaleFromEnv();
+  let unsaved: string[] = [];
   try {
     if (writes) {
+      checkConfirmEnv(loaded.env, opts);
       lock = await backend.acquireLock(`migrate ${label}`);
-      await confirmWrites(loaded.env, opts, label);
     }
+    const replayed = await trail.replayPending();
+    if (replayed) process.stderr.write(`note: wrote ${replayed} audit lines an earlier users command could not write\n`);
     const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
-    // The users code paces every attempt itself; the adaptive mode's own limiter would halve it.
-    const cognito = await aws.client(CognitoIdentityProviderClient, timeScaleFromEnv() > 1 ? {} : { retryMode: 'standard' });
+    // One attempt per send: the users code keeps its own retry budget and rate limit (client
+    // middleware, src/users/pool.ts); the SDK's retry quota runs dry under heavy throttling.
+    const cognito = await aws.client(CognitoIdentityProviderClient, { maxAttempts: 1, retryStrategy: undefined, retryMode: 'standard' });
+    const { pace, DEFAULT_RETRY } = await import('../users/pool.js');
+    const { TokenBucket } = await import('../users/rate-limit.js');
+    pace(cognito, new TokenBucket(mapping.rate), controller.signal, { ...DEFAULT_RETRY, timeScale }, { attempts: 0, retries: 0 });
     const users = await import('./users.js');
     const { createProgressRenderer } = await import('../users/progress.js');
     const progress = action === 'sync' && !opts.json ? createProgressRenderer({ stream: process.stderr }) : undefined;
@@ -80,41 +83,51 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       out: {
         line: (text: string) => (opts.json ? process.stderr : process.stdout).write(`${text}\n`),
         json: (doc: unknown) => printJson(doc),
-        ...(progress ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p) } : {}),
+        ...(progress ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p), progressDone: () => progress.done() } : {}),
       },
       signal: controller.signal,
+      timeScale,
+      auditFailure: () => trail.failure,
+      confirm: writes ? (question: string) => confirmWrites(loaded.env, opts, question) : undefined,
     };
     audit({ event: `users-${action}-start`, step: email, detail: opts.export });
     try {
       if (action === 'diff') await users.usersDiff(deps, { exportFile: opts.export, json: !!opts.json });
-      else if (action === 'sync') await users.usersSync(deps, { exportFile: opts.export, dryRun: !!opts.dryRun, invite: !!opts.invite, json: !!opts.json });
+      else if (action === 'sync') await users.usersSync(deps, { exportFile: opts.export, dryRun: !!opts.dryRun, invite: !!opts.invite, passwordOk: opts.passwordOk === false, json: !!opts.json });
       else await users.usersEnsure(deps, { exportFile: opts.export, email: email ?? '', dryRun: !!opts.dryRun, invite: !!opts.invite, json: !!opts.json });
     } finally {
       progress?.done();
     }
     audit({ event: `users-${action}-end`, step: email, result: 'ok' });
-    await auditChain;
-    if (auditFailure !== undefined) throw auditFailure;
+    unsaved = await trail.settle();
+    if (trail.failure) throw trail.failure;
     return 0;
   } catch (error) {
-    if (auditFailure === undefined) audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
-    await auditChain;
-    throw auditFailure !== undefined && (error === auditFailure || (error as { code?: string }).code === 'ABORTED') ? auditFailure : error;
+    if (!trail.failure) audit({ event: `users-${action}-end`, step: email, result: 'failed', detail: (error as Error).message });
+    unsaved = await trail.settle();
+    // A failed audit write is the cause to report, whatever it made the sync stop with.
+    if (trail.failure && error !== trail.failure) {
+      const f = trail.failure;
+      throw new RunbookError(f.code, f.message, { hint: f.hint ?? '', cause: f.cause, details: unsaved.length ? ['audit lines that could not be kept anywhere:', ...unsaved] : [] });
+    }
+    throw error;
   } finally {
-    await auditChain;
+    if (unsaved.length && !trail.failure) process.stderr.write(`audit lines that could not be written:\n${unsaved.join('\n')}\n`);
     for (const name of STOP_SIGNALS) process.off(name, onSignal);
     offClosed();
     await lock?.release();
   }
 }
 
-async function confirmWrites(env: { name: string; protected: boolean }, opts: UsersOptions, label: string): Promise<void> {
-  if (opts.yes) {
-    if (env.protected && opts.confirmEnv !== env.name) {
-      throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, { hint: `Pass --confirm-env ${env.name} with --yes.` });
-    }
-    return;
+function checkConfirmEnv(env: { name: string; protected: boolean }, opts: UsersOptions): void {
+  if (opts.yes && env.protected && opts.confirmEnv !== env.name) {
+    throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, { hint: `Pass --confirm-env ${env.name} with --yes.` });
   }
+}
+
+/** Asked once the command knows what it will write: how many users, which pool. */
+async function confirmWrites(env: { name: string; protected: boolean }, opts: UsersOptions, question: string): Promise<void> {
+  if (opts.yes) return;
   if (!canPrompt()) return;
   const { confirm, input } = await import('@inquirer/prompts');
   // On the terminal even when stdout is a pipe or a file (refuseWithoutTty let it through).
@@ -124,8 +137,8 @@ async function confirmWrites(env: { name: string; protected: boolean }, opts: Us
     const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }, context).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${label} writes to Cognito in "${env.name}" (preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
-  if (!ok) throw new RunbookError('ABORTED', `${label}: not confirmed; nothing was changed`);
+  const ok = await confirm({ message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
+  if (!ok) throw new RunbookError('ABORTED', `${question.replace(/ creates .*/, '')}: not confirmed; nothing was changed`);
 }
 
 export interface ExportSinceOptions extends GlobalOptions {

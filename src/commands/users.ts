@@ -33,8 +33,14 @@ export interface UsersDeps {
   checkpointIo?: import('../users/checkpoint.js').CheckpointIo | undefined;
   /** One event per user created, disabled or grouped, and one per sync; usernames only, never secrets. */
   audit(event: Record<string, unknown>): void;
-  out: { line(text: string): void; json(doc: unknown): void; progress?(p: SyncProgress): void };
+  out: { line(text: string): void; json(doc: unknown): void; progress?(p: SyncProgress): void; progressDone?(): void };
   signal: AbortSignal;
+  /** MIGRATE_TIME_SCALE: divides the retry back-off. */
+  timeScale?: number | undefined;
+  /** Asked before the first write, once it is known what will be written ("create 1,200 users in pool X"). */
+  confirm?(question: string): Promise<void>;
+  /** A failed audit write, which stops a sync. */
+  auditFailure?(): RunbookError | undefined;
 }
 
 /** A user a dry run would create, for the JSON form of `users sync --dry-run`. */
@@ -51,7 +57,7 @@ export interface PlannedCreate {
 export type SyncReport = SyncResult & { plan?: PlannedCreate[] };
 
 async function open(deps: UsersDeps): Promise<CognitoUsers> {
-  return CognitoUsers.open(deps.cognito, deps.userPoolId, new TokenBucket(deps.mapping.rate), deps.signal);
+  return CognitoUsers.open(deps.cognito, deps.userPoolId, new TokenBucket(deps.mapping.rate), deps.signal, deps.timeScale ? { timeScale: deps.timeScale } : {});
 }
 
 export async function usersDiff(deps: UsersDeps, opts: { exportFile: string; json: boolean }): Promise<DiffResult> {
@@ -76,7 +82,7 @@ function failureLines(title: string, list: UserFailure[]): string[] {
 
 export async function usersSync(
   deps: UsersDeps,
-  opts: { exportFile: string; dryRun: boolean; invite: boolean; json?: boolean; batchSize?: number },
+  opts: { exportFile: string; dryRun: boolean; invite: boolean; passwordOk?: boolean; json?: boolean; batchSize?: number },
 ): Promise<SyncReport> {
   const source = await openExport(opts.exportFile);
   const api = await open(deps);
@@ -103,13 +109,23 @@ export async function usersSync(
     },
     signal: deps.signal,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.passwordOk ? { passwordOk: true } : {}),
+    ...(deps.auditFailure ? { auditFailure: deps.auditFailure } : {}),
+    confirm: async (p) => {
+      await deps.confirm?.(`users sync creates ${p.total} user${p.total === 1 ? '' : 's'} in user pool ${p.userPoolId}${p.withoutPassword ? `, ${p.withoutPassword} of them with no password` : ''}`);
+    },
   });
-  const skipped = `${result.alreadyInCognito} already in Cognito and left as they are${result.differing ? ` (${result.differing} differ: see users diff)` : ''}; ${result.checkpointed} finished by an earlier run; ${result.invalid.length} invalid rows skipped`;
+  // The progress line is ended before the summary, so they never share a line.
+  deps.out.progressDone?.();
+  const skipped = `${result.alreadyInCognito} already in Cognito and left as they are${result.differing ? ` (${result.differing} differ: see users diff)` : ''}; ${result.checkpointed} finished by an earlier run; ${result.invalid.length} invalid rows skipped; ${result.serviceAccounts} Keycloak service accounts skipped`;
+  const noPassword = result.withoutPassword
+    ? ` ${result.withoutPassword} of them ${opts.dryRun ? 'would have' : 'have'} no password: Cognito's migration trigger no longer runs for them${opts.invite ? ' (disabled in Keycloak, so not invited)' : '; they need --invite or a password reset'}.`
+    : '';
   if (opts.dryRun) {
-    say(`Would create ${result.total} users. ${skipped}; ${result.blocked.length} blocked.`);
+    say(`Would create ${result.total} users in user pool ${deps.userPoolId}.${noPassword} ${skipped}; ${result.blocked.length} blocked.`);
   } else {
     say(
-      `${result.interrupted ? 'Interrupted: ' : ''}created ${result.created}, already existed ${result.existed}, disabled ${result.disabled}, group memberships added ${result.grouped}; ${result.failed.length} failed, ${result.blocked.length} blocked; ${skipped}. ${result.requests} requests in ${result.elapsedSeconds.toFixed(1)}s.`,
+      `${result.interrupted ? 'Interrupted: ' : ''}created ${result.created}, already existed ${result.existed}, disabled ${result.disabled}, group memberships added ${result.grouped}; ${result.failed.length} failed, ${result.blocked.length} blocked;${noPassword} ${skipped}. ${result.requests} requests (${result.retries} retried after throttling or a fault) in ${result.elapsedSeconds.toFixed(1)}s.`,
     );
   }
   for (const l of failureLines('FAILED', result.failed)) say(l);
@@ -128,7 +144,7 @@ export async function usersSync(
   }
   if (!opts.dryRun && (result.failed.length || result.blocked.length)) {
     throw new RunbookError('USERS', `${result.failed.length + result.blocked.length} users could not be created`, {
-      hint: 'Fix the causes listed above, then run `users sync` again: users already done are skipped.',
+      hint: 'Fix the causes listed above, then run `users sync` again: it retries only these; users already done are skipped.',
       details: [...result.failed, ...result.blocked].slice(0, 20).map((f) => `${f.username} (${f.position}): ${f.error}`),
     });
   }
@@ -146,6 +162,9 @@ export async function usersEnsure(deps: UsersDeps, opts: { exportFile: string; e
     invite: opts.invite,
     audit: deps.audit,
     signal: deps.signal,
+    confirm: async (user) => {
+      await deps.confirm?.(`users ensure creates ${user.username} in user pool ${deps.userPoolId}${opts.invite ? ' and emails an invitation' : ' with no password (they will need a password reset; --invite emails one)'}`);
+    },
   });
   if (opts.dryRun && result.outcome === 'would-create') deps.audit({ event: 'users.ensure', dryRun: true, userPoolId: deps.userPoolId, username: result.username });
   if (opts.json) {
@@ -153,7 +172,8 @@ export async function usersEnsure(deps: UsersDeps, opts: { exportFile: string; e
     return result;
   }
   const u = result.user;
-  if (result.outcome === 'exists') deps.out.line(`${result.username} already exists in Cognito; nothing to do${result.note ? ` (note: ${result.note})` : ''}.`);
+  const alias = result.username !== u.username ? ` (Cognito username ${result.username})` : '';
+  if (result.outcome === 'exists') deps.out.line(`${u.username} already exists in user pool ${deps.userPoolId}${alias}; nothing to do${result.note ? ` (note: ${result.note})` : ''}.`);
   else if (result.outcome === 'would-create') deps.out.line(`Dry run: would create ${u.username} from ${u.position}: ${describeUser(u)}${opts.invite ? '; send an invitation email' : ''}.`);
   else deps.out.line(`Created ${u.username} in user pool ${deps.userPoolId} from ${u.position}: ${describeUser(u)}${opts.invite ? '; invitation email sent' : ''}.`);
   return result;

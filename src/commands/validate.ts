@@ -1,4 +1,5 @@
-import { loadRunbook, resolveRunbook } from '../runbook/index.js';
+import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import { loadTerraformOutputs } from '../runbook/terraform.js';
 import { PHASES } from '../runbook/schema.js';
 import { c } from '../output/style.js';
 import { runbookPath } from './context.js';
@@ -14,7 +15,11 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
   // Every environment is checked by the loader; ${env.X} need not be set for that. Naming an
   // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
-  if (opts.env) resolveRunbook(runbook, opts.env);
+  if (opts.env) {
+    const env = pickEnvironment(runbook, opts.env, process.env);
+    const tf = await loadTerraformOutputs(runbook, env, { profile: opts.profile ?? runbook.environments[env]?.profile });
+    resolveRunbook(runbook, env, process.env, tf);
+  }
   const counts = PHASES.map((p) => `${p} ${runbook.phases[p].length}`).join(', ');
   if (opts.json) {
     printJson({ ok: true, file, name: runbook.name, environments: envs, steps: Object.fromEntries(PHASES.map((p) => [p, runbook.phases[p].length])), rollback: runbook.rollback.map((r) => r.id) });

@@ -5,7 +5,7 @@ export type StepEndStatus = StepStatus | 'would-change' | 'would-fail' | 'alread
 
 /** What the engine tells renderers. It never prints; everything a person sees comes from these. */
 export type EngineEvent =
-  | { kind: 'run-start'; command: string; env: string; refs: string[]; titles?: Record<string, string> | undefined; dryRun: boolean; timeScale: number }
+  | { kind: 'run-start'; command: string; env: string; refs: string[]; titles?: Record<string, string> | undefined; dryRun: boolean; timeScale: number; caller?: string | undefined }
   | { kind: 'step-start'; ref: string; title: string; type: string; group?: string | undefined }
   | { kind: 'step-progress'; ref: string; message: string }
   | { kind: 'step-warning'; ref: string; message: string }

@@ -68,7 +68,7 @@ export class ListrView {
     switch (event.kind) {
       case 'run-start': {
         const header = `${event.command} · env ${event.env}${event.dryRun ? ' · DRY RUN (read-only)' : ''}${event.timeScale !== 1 ? ` · time scale ${event.timeScale}` : ''}`;
-        process.stdout.write(`${k.bold(header)}\n`);
+        process.stdout.write(`${k.bold(header)}\n${event.caller ? `${k.dim(`  ${event.caller}`)}\n` : ''}`);
         this.start(event.refs, event.titles ?? {});
         break;
       }

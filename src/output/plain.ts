@@ -42,6 +42,7 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
     switch (event.kind) {
       case 'run-start':
         write(k.bold(`${event.command} · env ${event.env} · ${event.refs.length} step${event.refs.length === 1 ? '' : 's'}${event.dryRun ? ' · DRY RUN (read-only)' : ''}${event.timeScale !== 1 ? ` · time scale ${event.timeScale}` : ''}`));
+        if (event.caller) write(k.dim(`  ${event.caller}`));
         break;
       case 'step-start':
         write(`${k.cyan('▸')} ${event.ref}  ${event.title}${k.dim(`  [${event.type}]`)}`);

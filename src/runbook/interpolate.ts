@@ -13,7 +13,7 @@ export type Lookup =
   | { kind: 'missing'; message: string };
 
 export interface Ref {
-  ns: 'vars' | 'env';
+  ns: 'vars' | 'env' | 'tf';
   name: string;
 }
 
@@ -21,6 +21,8 @@ export type Resolve = (ref: Ref) => Lookup;
 
 const TOKEN = /\$\$\{|\$\{([^}]*)(\}|$)/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Terraform output names may hold dashes too. */
+const TF_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const WHOLE = /^\$\{[^}]*\}$/;
 
 export interface Rendered {
@@ -37,6 +39,7 @@ function parseRef(inner: string): Ref | undefined {
   const ns = inner.slice(0, dot).trim();
   const name = inner.slice(dot + 1).trim();
   if ((ns === 'vars' || ns === 'env') && NAME.test(name)) return { ns, name };
+  if (ns === 'tf' && TF_NAME.test(name)) return { ns, name };
   return undefined;
 }
 
@@ -74,7 +77,7 @@ export function render(text: string, resolve: Resolve): Rendered {
     }
     const ref = parseRef(match[1] ?? '');
     if (!ref) {
-      out.problems.push(`"${match[0]}" is not a reference: write \${vars.name} or \${env.NAME}`);
+      out.problems.push(`"${match[0]}" is not a reference: write \${vars.name}, \${env.NAME} or \${tf.output_name}`);
       out.incomplete = true;
       continue;
     }
@@ -162,7 +165,7 @@ export interface Scope {
 }
 
 /** Resolves every variable once, so a problem in a definition is reported where it is written. */
-export function buildScope(defs: Map<string, VarDef>, env: EnvLookup): Scope {
+export function buildScope(defs: Map<string, VarDef>, env: EnvLookup, tf: EnvLookup = envUnknown): Scope {
   const done = new Map<string, Lookup>();
   const stack: string[] = [];
   const problems: Problem[] = [];
@@ -197,7 +200,7 @@ export function buildScope(defs: Map<string, VarDef>, env: EnvLookup): Scope {
     return done.get(name)!;
   };
 
-  const resolveRef: Resolve = (ref) => (ref.ns === 'env' ? env(ref.name) : resolveVar(ref.name));
+  const resolveRef: Resolve = (ref) => (ref.ns === 'env' ? env(ref.name) : ref.ns === 'tf' ? tf(ref.name) : resolveVar(ref.name));
 
   for (const name of defs.keys()) resolveVar(name);
   const values = new Map<string, Scalar>();

@@ -8,6 +8,7 @@ import { pickEnvironment } from './environment.js';
 import { parseParams } from './validate-params.js';
 import type { Path, Problem } from './locate.js';
 import type { Resolve } from './interpolate.js';
+import { tfLookup, type TerraformOutputs } from './terraform.js';
 import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from './types.js';
 
 /**
@@ -15,10 +16,10 @@ import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from '
  * `${env.X}` filled in, and every step's parameters parsed by its step type. Unlike validate, an
  * unset `${env.X}` is an error here: the run needs the value.
  */
-export function resolveRunbook(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv = process.env): ResolvedRunbook {
+export function resolveRunbook(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv = process.env, tf?: TerraformOutputs): ResolvedRunbook {
   const name = pickEnvironment(runbook, envName, processEnv);
   const env = runbook.environments[name]!;
-  const scope = buildScope(varDefs(runbook.doc.vars, name, env.vars), envFrom(processEnv));
+  const scope = buildScope(varDefs(runbook.doc.vars, name, env.vars), envFrom(processEnv), tfLookup(name, tf));
   const problems: Problem[] = [...scope.problems];
   const locator = locatorOf(runbook);
   const source = (path: Path) => locator?.source(path);
@@ -78,9 +79,9 @@ function unresolved(runbook: Runbook, envName: string, problems: Problem[]): Run
  * environment. Only the variables it names must resolve, so `migrate users` does not need the
  * shell a cutover run needs.
  */
-export function resolveText(runbook: Runbook, envName: string, text: string, where: string, processEnv: NodeJS.ProcessEnv = process.env): string {
+export function resolveText(runbook: Runbook, envName: string, text: string, where: string, processEnv: NodeJS.ProcessEnv = process.env, tf?: TerraformOutputs): string {
   const env = runbook.environments[envName];
-  const scope = buildScope(varDefs(runbook.doc.vars, envName, env?.vars), envFrom(processEnv));
+  const scope = buildScope(varDefs(runbook.doc.vars, envName, env?.vars), envFrom(processEnv), tfLookup(envName, tf));
   const out = render(text, scope.resolve);
   if (out.problems.length > 0 || out.incomplete) {
     throw new RunbookError('RUNBOOK_INVALID', `${runbook.file}: ${where} "${text}" cannot be filled in for environment "${envName}": ${out.problems.join('; ') || 'a variable it names is not set'}`, {

@@ -19,6 +19,18 @@ const id = z
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const varsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalar);
 
+export const terraformSchema = z
+  .strictObject({
+    outputs: z.string().min(1).optional().describe('The JSON `terraform output -json` writes, relative to the runbook (${env.X} may stand in it).'),
+    state: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/.+/, { message: 'expected s3://bucket/key of a terraform state' })
+      .optional()
+      .describe('A terraform state on S3, read with one read-only GetObject; its `outputs` answer ${tf.NAME}.'),
+  })
+  .refine((t) => (t.outputs === undefined) !== (t.state === undefined), { message: 'give exactly one of outputs: FILE or state: s3://bucket/key' })
+  .describe('Where ${tf.NAME} is read from for this environment.');
+
 export const environmentSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as "eu-west-2"' }),
   account: z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id, quoted ("123456789012")' }),
@@ -51,6 +63,8 @@ export const environmentSchema = z.strictObject({
     .strictObject({ required: z.number().int().min(0).max(5).describe('How many people other than the plan\'s author and its runner must approve it.') })
     .optional()
     .describe('A mutating run needs a saved plan (migrate plan --out) approved with migrate approve by this many other identities.'),
+  terraform: terraformSchema.optional(),
+  profile: z.string().min(1).optional().describe('The AWS config profile for this environment (SSO, credential_process, role chaining, MFA as in the AWS CLI); --profile overrides it.'),
 });
 
 export interface StepNodeInput {

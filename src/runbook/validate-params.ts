@@ -1,5 +1,6 @@
 import { getStepType } from '../steps/index.js';
 import { buildScope, envUnknown, interpolate, isUnder, unclosedRef, varDefs } from './interpolate.js';
+import { tfLookup } from './terraform.js';
 import { formatPath } from './locate.js';
 import { issuesToProblems, valueAt } from './zod-issues.js';
 import { DEFAULT_CHECK_TYPE, asRecord } from './walk.js';
@@ -110,7 +111,9 @@ export function checkVariablesAndParams(root: Raw, steps: RawStep[], source: (pa
   const problems = acrossEnvironments(envNames, (env) => {
     const defs = varDefs(root.vars, env, env === undefined ? undefined : asRecord(environments[env])?.vars);
     for (const name of defs.keys()) known.add(name);
-    const scope = buildScope(defs, envUnknown);
+    // ${tf.X} is read at run time (and by validate --env); here it only needs a terraform: to come from.
+    const hasTerraform = env !== undefined && asRecord(asRecord(environments[env])?.terraform) !== undefined;
+    const scope = buildScope(defs, envUnknown, hasTerraform || env === undefined ? envUnknown : tfLookup(env, undefined));
     return [...scope.problems, ...sites.flatMap((site) => parseParams(site, scope.resolve, source).problems)];
   });
   const interpolated: Path[] = [['vars'], ...envNames.map((e) => ['environments', e, 'vars']), ...sites.map((s) => s.path)];

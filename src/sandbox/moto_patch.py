@@ -16,6 +16,9 @@
    can both pass the check (a narrow window, rarely hit, but the lock tests must not rest on
    luck). S3 makes the check and the write one atomic step (exactly one of several
    `If-None-Match: *` creators wins); serialise PutObject and DeleteObject to do the same.
+7. Cognito user lookup in a pool that signs in by email alias iterates the pool's users while
+   the threaded server inserts others (AdminCreateUser in parallel): "dictionary changed size
+   during iteration", an HTML 500 that grows likelier with the pool. It iterates a snapshot.
 
 All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -243,6 +246,20 @@ def patch_s3_conditional_writes_atomic() -> None:
     S3Response.delete_object = serialised(S3Response.delete_object)  # type: ignore[method-assign]
 
 
+def patch_cognitoidp_user_lookup_snapshot() -> None:
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, flatten_attrs
+
+    def _get_user(self: CognitoIdpUserPool, username: str) -> CognitoIdpUser:
+        if self.extended_config.get("UsernameAttributes"):
+            attribute_types = self.extended_config["UsernameAttributes"]
+            for user in list(self.users.values()):
+                if username in [flatten_attrs(user.attributes).get(attribute_type) for attribute_type in attribute_types]:
+                    return user
+        return self.users.get(username)  # type: ignore[return-value]
+
+    CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -267,6 +284,7 @@ def main() -> None:
     patch_route53_test_dns_answer()
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
+    patch_cognitoidp_user_lookup_snapshot()
     import moto_strict_apigateway
     import moto_strict_route53
 

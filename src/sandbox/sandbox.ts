@@ -9,6 +9,7 @@ import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook.js';
 import { seedStateBucket } from './state-bucket.js';
+import { writeTerraformOutputs } from './terraform-outputs.js';
 import type { FaultSpec, FrontProxy } from './proxy.js';
 
 export interface SandboxOptions {
@@ -52,6 +53,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let proxy: FrontProxy | undefined;
   let health: { url: string; stop(): Promise<void> } | undefined;
   let webhook: WebhookReceiver | undefined;
+  let terraform: { file: string; remove(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -59,6 +61,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Front to back, so nothing is left talking to a moto that has gone.
       await Promise.allSettled([health?.stop(), proxy?.stop(), webhook?.stop()]);
       await moto.stop();
+      await terraform?.remove();
     })();
     return stopping;
   };
@@ -82,6 +85,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
     const stateUrl = await seedStateBucket(moto.url, SANDBOX_REGION);
+    terraform = await writeTerraformOutputs(ids);
     const routed = options.routedEstate ? await seedRoutedEstate(moto.url, SANDBOX_REGION) : undefined;
     // AWS's rate limits (CreateDeployment, AdminCreateUser) apply from here on, scaled like every wait.
     await setMotoTimeScale(moto.url, timeScale);
@@ -90,7 +94,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     health = await startHealthServer({ endpoint: moto.url, ids, region: SANDBOX_REGION, incidents: () => incidentsOf(front) });
     webhook = await startWebhookReceiver();
     return {
-      exports: { ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }), MIGRATE_SANDBOX_STATE_URL: stateUrl, ...(routed ? routedExports(routed) : {}), MIGRATE_SANDBOX_WEBHOOK_URL: webhook.url },
+      exports: {
+        ...sandboxExports({ proxyUrl: proxy.url, healthUrl: health.url, ids, timeScale }),
+        MIGRATE_SANDBOX_STATE_URL: stateUrl,
+        MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: terraform.file,
+        ...(routed ? routedExports(routed) : {}),
+        MIGRATE_SANDBOX_WEBHOOK_URL: webhook.url,
+      },
       webhook,
       ids,
       ...(routed ? { routed } : {}),

@@ -77,7 +77,7 @@ export interface BackendInput {
   choice: StateChoice;
   envDir: string;
   runbook: string;
-  env: { name: string; region: string };
+  env: { name: string; region: string; profile?: string | undefined };
   timeScale: number;
 }
 
@@ -85,7 +85,7 @@ export async function openBackend(input: BackendInput): Promise<StateBackend> {
   if (input.choice.kind === 'local') return localBackend(input.envDir, input.runbook, input.env.name);
   const { s3Backend } = await import('./s3-backend.js');
   return s3Backend({
-    io: createS3Io(input.choice.location, input.env.region),
+    io: createS3Io(input.choice.location, input.env.region, input.env.profile),
     source: input.choice.source,
     runbook: input.runbook,
     env: input.env,

@@ -7,9 +7,9 @@ import { describeS3, envPrefix } from './s3-location.js';
 import { S3StateStore } from './s3-store.js';
 
 /** The caller's ARN for the lock's holder, read once; an unknown identity leaves the field out. */
-async function callerArn(region: string): Promise<string | undefined> {
+async function callerArn(region: string, profile: string | undefined): Promise<string | undefined> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const out = await new STSClient({ region: process.env.AWS_REGION ?? region }).send(new GetCallerIdentityCommand({}));
+  const out = await new STSClient({ region: process.env.AWS_REGION ?? region, ...(profile ? { profile } : {}) }).send(new GetCallerIdentityCommand({}));
   return out.Arn;
 }
 
@@ -17,7 +17,7 @@ export interface S3BackendInput {
   io: S3Io;
   source: string;
   runbook: string;
-  env: { name: string; region: string };
+  env: { name: string; region: string; profile?: string | undefined };
   timeScale: number;
 }
 
@@ -33,7 +33,7 @@ export function s3Backend(
     `${root}lock.json`,
     input.env.name,
     input.timeScale,
-    () => (identity ??= callerArn(input.env.region).catch(() => undefined)),
+    () => (identity ??= callerArn(input.env.region, input.env.profile).catch(() => undefined)),
   );
   const stateStore = (guard?: () => void) => new S3StateStore(io, `${root}state.json`, input.runbook, input.env.name, guard);
   return {

@@ -46,7 +46,7 @@ function nameOf(error: unknown): string {
   return (error as { name?: string; Code?: string }).name ?? (error as { Code?: string }).Code ?? '';
 }
 
-export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
+export function createS3Io(location: S3Location, fallbackRegion: string, profile?: string): S3Io {
   let client: Promise<InstanceType<S3Module['S3Client']>> | undefined;
   const region = location.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? fallbackRegion;
   const s3 = () =>
@@ -54,6 +54,8 @@ export function createS3Io(location: S3Location, fallbackRegion: string): S3Io {
       (m) =>
         new m.S3Client({
           region,
+          // The operator's AWS profile (--profile, or the environment's profile:) reaches the state bucket too.
+          ...(profile ? { profile } : {}),
           forcePathStyle: forcePathStyle(),
           retryMode: 'adaptive',
           maxAttempts: Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10),

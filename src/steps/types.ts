@@ -8,6 +8,10 @@ export interface EnvironmentInfo {
   region: string;
   account: string;
   protected: boolean;
+  /** The AWS config profile for its clients: `--profile`, else the environment's `profile:`. */
+  profile?: string | undefined;
+  /** True when `profile` came from `--profile` (for hints that say where a profile was named). */
+  profileFromFlag?: boolean | undefined;
 }
 
 /** Anything with the shape of an AWS SDK v3 client constructor. */

@@ -18,6 +18,8 @@ export interface DiffResult {
     same: number;
   };
   missing: { username: string; position: string; enabled: boolean; groups: string[] }[];
+  /** Keycloak service accounts in the export (clients, not people): never compared or synced. */
+  serviceAccounts: number;
   onlyInCognito: { username: string; enabled: boolean }[];
   differences: { username: string; position: string; differences: AttributeDifference[] }[];
   invalid: InvalidRow[];
@@ -46,6 +48,7 @@ export async function diffUsers(input: DiffInput): Promise<DiffResult> {
     export: { path: source.path, layout: source.layout },
     counts: { exportRows: 0, valid: 0, invalid: 0, cognito: pool.size, missing: 0, onlyInCognito: 0, differing: 0, same: 0 },
     missing: [],
+    serviceAccounts: 0,
     onlyInCognito: [],
     differences: [],
     invalid: [],
@@ -57,6 +60,9 @@ export async function diffUsers(input: DiffInput): Promise<DiffResult> {
     switch (d.kind) {
       case 'invalid':
         result.invalid.push(d.row);
+        continue;
+      case 'service-account':
+        result.serviceAccounts++;
         continue;
       case 'present':
         matched.add(d.user.username);
@@ -113,7 +119,7 @@ function* mapped<T>(list: T[], f: (x: T) => string[]): Iterable<string[]> {
 
 export function renderDiffTable(r: DiffResult, emit: (line: string) => void): void {
   const c = r.counts;
-  emit(`Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid`);
+  emit(`Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid${r.serviceAccounts ? `, ${r.serviceAccounts} service accounts skipped` : ''}`);
   emit(`Cognito user pool ${r.userPoolId}: ${c.cognito} users`);
   emit(`missing in Cognito: ${c.missing}   only in Cognito: ${c.onlyInCognito}   differ: ${c.differing}   same: ${c.same}`);
   if (r.missingGroups.length) emit(`warning: the mapping names Cognito groups the pool does not have: ${r.missingGroups.join(', ')}`);

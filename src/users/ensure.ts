@@ -14,6 +14,8 @@ export interface EnsureInput {
   invite: boolean;
   audit(event: UsersAuditEvent): void;
   signal: AbortSignal;
+  /** Asked once it is known the user must be created, before the write. */
+  confirm?(user: PlannedUser): Promise<void>;
 }
 
 export interface EnsureResult {
@@ -82,6 +84,7 @@ export async function ensureUser(input: EnsureInput): Promise<EnsureResult> {
     });
   }
   if (input.dryRun) return { username: user.username, outcome: 'would-create', position: user.position, user };
+  await input.confirm?.(user);
   const outcome = await applyUser(api, user, input.invite, input.audit);
   return { username: user.username, outcome: outcome.created ? 'created' : 'exists', position: user.position, user };
 }

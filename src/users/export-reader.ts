@@ -165,6 +165,7 @@ function userFromJson(obj: Record<string, unknown>): { user: KeycloakUser; probl
     attributes,
     groups: list('groups'),
     realmRoles: list('realmRoles'),
+    serviceAccountClientId: str('serviceAccountClientId'),
   };
   return problems.length ? { user, problem: problems.join('; ') } : { user };
 }

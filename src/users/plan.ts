@@ -1,10 +1,12 @@
 import { UserMapper, type UsersMapping } from './mapping.js';
 import type { PoolEntry, PoolIndex } from './pool.js';
-import type { AttributeDifference, ExportRecord, InvalidRow, PlannedUser } from './types.js';
+import type { AttributeDifference, ExportRecord, InvalidRow, KeycloakUser, PlannedUser } from './types.js';
 
 /** What to do with one export row. */
 export type Decision =
   | { kind: 'invalid'; row: InvalidRow }
+  /** A Keycloak service account (a client's identity, not a person): never synced. */
+  | { kind: 'service-account'; position: string; username: string }
   /** Not in Cognito, or started by an interrupted sync and not known to be finished. */
   | { kind: 'create'; user: PlannedUser; resumed: boolean }
   /** Not in Cognito, but a Cognito group it maps to does not exist: an error for this user. */
@@ -31,6 +33,10 @@ export interface PlanInput {
 export async function* planUsers(records: AsyncIterable<ExportRecord>, input: PlanInput): AsyncGenerator<Decision> {
   const mapper = new UserMapper(input.mapping);
   for await (const record of records) {
+    if (isServiceAccount(record.user)) {
+      yield { kind: 'service-account', position: record.position, username: record.user.username ?? record.user.serviceAccountClientId ?? '' };
+      continue;
+    }
     const mapped = mapper.map(record);
     if (!mapped.ok) {
       yield { kind: 'invalid', row: mapped.invalid };
@@ -54,6 +60,11 @@ export async function* planUsers(records: AsyncIterable<ExportRecord>, input: Pl
     }
     yield { kind: 'create', user, resumed };
   }
+}
+
+/** Keycloak names a client's service account `service-account-<client>` and links it to the client. */
+export function isServiceAccount(user: KeycloakUser): boolean {
+  return !!user.serviceAccountClientId || (user.username ?? '').toLowerCase().startsWith('service-account-');
 }
 
 /** Differences in the attributes the mapping writes and in the enabled state. */

@@ -3,19 +3,93 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import { RunbookError, messageOf } from '../errors.js';
 import { describeAwsError } from '../aws/errors.js';
 import { userAttributes } from './mapping.js';
-import type { TokenBucket } from './rate-limit.js';
+import { realClock, type TokenBucket } from './rate-limit.js';
 import type { PlannedUser } from './types.js';
 
 type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider');
 
-/** The part of a command's middleware stack used to meter retries (kept loose: commands differ in types). */
-interface Metered {
+/** The part of a client's middleware stack the users feature adds to (kept loose: clients differ in types). */
+interface Stacked {
   middlewareStack: {
-    addRelativeTo(
-      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-      options: { name: string; relation: 'before' | 'after'; toMiddleware: string },
-    ): void;
+    add(middleware: unknown, options: { step: string; name: string; priority?: string }): void;
+    addRelativeTo(middleware: unknown, options: { name: string; relation: 'before' | 'after'; toMiddleware: string }): void;
+    remove(name: string): boolean;
   };
+}
+
+type Next = (args: unknown) => Promise<unknown>;
+
+/** Throttling and server faults are worth another attempt; anything else is an answer. */
+const RETRYABLE = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'RequestLimitExceeded', 'InternalErrorException', 'ServiceUnavailable', 'TimeoutError', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+export function isRetryable(error: unknown): boolean {
+  if (!error || typeof error !== 'object' || error instanceof RunbookError) return false;
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  return RETRYABLE.has(e.name ?? '') || RETRYABLE.has(e.code ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500 || e.$retryable !== undefined;
+}
+
+/**
+ * The users feature's own retries. The SDK's retry quota (standard and adaptive modes alike) is
+ * spent after a few hundred throttled answers, after which it stops retrying at all: at 50%
+ * throttling a 2,000-user sync failed half its users with "1 attempts". Here each request has its
+ * own budget of attempts, with exponential back-off and full jitter, and every attempt takes a
+ * token of the run's rate, so retries slow the sync down rather than fail it.
+ */
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  baseMs: number;
+  capMs: number;
+  /** MIGRATE_TIME_SCALE: the back-off is divided by it like every other wait. */
+  timeScale: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 16, baseMs: 200, capMs: 20_000, timeScale: 1 };
+
+export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  return (random() * Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1))) / Math.max(1, policy.timeScale);
+}
+
+/** What the middleware counted, for the summary. */
+export interface CallStats {
+  attempts: number;
+  retries: number;
+}
+
+/**
+ * Installs the rate limit and the retry budget on the client itself, so every command (paginators
+ * included) goes through them: the retry loop wraps the whole send, and the token bucket sits
+ * after the SDK's own retry step, so each attempt that leaves the process takes one token.
+ */
+export function pace(client: unknown, bucket: TokenBucket, signal: AbortSignal | undefined, policy: RetryPolicy, stats: CallStats): void {
+  const stack = (client as Stacked).middlewareStack;
+  stack.remove('migrateUsersRetry');
+  stack.remove('migrateUsersRateLimit');
+  stack.add(
+    (next: Next) => async (args: unknown) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (attempt >= policy.maxAttempts || signal?.aborted || !isRetryable(error)) {
+            if (error && typeof error === 'object' && '$metadata' in error) (error as { $metadata: { attempts?: number } }).$metadata.attempts = attempt;
+            throw error;
+          }
+          stats.retries++;
+          await realClock.sleep(backoffMs(attempt, policy), signal);
+        }
+      }
+    },
+    { step: 'initialize', name: 'migrateUsersRetry', priority: 'high' },
+  );
+  stack.addRelativeTo(
+    (next: Next) => async (args: unknown) => {
+      await bucket.take(signal);
+      stats.attempts++;
+      return next(args);
+    },
+    { name: 'migrateUsersRateLimit', relation: 'after', toMiddleware: 'retryMiddleware' },
+  );
 }
 
 /** What diff needs of a Cognito user, kept small: a 100k-user pool is held in memory. */
@@ -38,84 +112,68 @@ export function awsMessage(error: unknown): string {
 }
 
 /**
- * The Cognito calls the users feature makes, each one through the shared token bucket, so every
- * request of a run counts against one rate. Retries on throttling are the SDK client's own.
+ * The Cognito calls the users feature makes. Every attempt of every request of a run goes through
+ * one token bucket and one retry budget, installed on the client as middleware (see pace()).
  */
 export class CognitoUsers {
   private constructor(
     private readonly sdk: Sdk,
     private readonly client: CognitoIdentityProviderClient,
     readonly userPoolId: string,
-    private readonly bucket: TokenBucket,
     private readonly signal: AbortSignal | undefined,
+    private readonly stats: CallStats,
   ) {}
 
-  static async open(client: CognitoIdentityProviderClient, userPoolId: string, bucket: TokenBucket, signal?: AbortSignal): Promise<CognitoUsers> {
+  static async open(client: CognitoIdentityProviderClient, userPoolId: string, bucket: TokenBucket, signal?: AbortSignal, retry: Partial<RetryPolicy> = {}): Promise<CognitoUsers> {
     const sdk = await import('@aws-sdk/client-cognito-identity-provider');
-    return new CognitoUsers(sdk, client, userPoolId, bucket, signal ? fanOut(signal) : undefined);
+    const inner = signal ? fanOut(signal) : undefined;
+    const stats: CallStats = { attempts: 0, retries: 0 };
+    pace(client, bucket, inner, { ...DEFAULT_RETRY, ...retry }, stats);
+    return new CognitoUsers(sdk, client, userPoolId, inner, stats);
   }
 
-  /** Requests sent (or about to be) through this wrapper. */
+  /** Requests sent to Cognito by this run, retries included. */
   get requests(): number {
-    return this.bucket.taken;
+    return this.stats.attempts;
   }
 
-  /**
-   * Every request goes through here: one token before it is sent, and the run's abort signal. The
-   * SDK's own retries (throttling, 5xx) happen inside client.send; `metered` makes each of those
-   * attempts take a token too, so the bucket bounds what Cognito actually receives.
-   */
-  private async call<T>(send: (c: CognitoIdentityProviderClient, options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
-    await this.bucket.take(this.signal);
+  /** Attempts repeated after throttling or a server fault. */
+  get retries(): number {
+    return this.stats.retries;
+  }
+
+  /** The run's abort signal on every request; pacing and retries are the client's middleware. */
+  private call<T>(send: (c: CognitoIdentityProviderClient, options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
     return send(this.client, this.signal ? { abortSignal: this.signal } : {});
-  }
-
-  private metered<C extends object>(command: C): C {
-    let attempts = 0;
-    (command as unknown as Metered).middlewareStack.addRelativeTo(
-      (next) => async (args) => {
-        // The first attempt took its token in call(); each retry takes one here.
-        if (attempts++ > 0) await this.bucket.take(this.signal);
-        return next(args);
-      },
-      { name: 'migrateUsersRateLimit', relation: 'after', toMiddleware: 'retryMiddleware' },
-    );
-    return command;
   }
 
   async createUser(user: PlannedUser, invite: boolean): Promise<void> {
     const { AdminCreateUserCommand } = this.sdk;
-    await this.call((c, o) =>
-      c.send(
-        this.metered(
-          new AdminCreateUserCommand({
-            UserPoolId: this.userPoolId,
-            Username: user.username,
-            UserAttributes: userAttributes(user),
-            // Never invite someone Keycloak has disabled: the mail would invite a locked-out account.
-            ...(invite && user.enabled ? { DesiredDeliveryMediums: ['EMAIL'] } : { MessageAction: 'SUPPRESS' }),
-          }),
-        ),
-        o,
-      ),
-    );
+    const command = new AdminCreateUserCommand({
+      UserPoolId: this.userPoolId,
+      Username: user.username,
+      UserAttributes: userAttributes(user),
+      // Never invite someone Keycloak has disabled: the mail would invite a locked-out account.
+      ...(invite && user.enabled ? { DesiredDeliveryMediums: ['EMAIL'] } : { MessageAction: 'SUPPRESS' }),
+    });
+    await this.call((c, o) => c.send(command, o));
   }
 
   async disableUser(username: string): Promise<void> {
     const { AdminDisableUserCommand } = this.sdk;
-    await this.call((c, o) => c.send(this.metered(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username })), o));
+    await this.call((c, o) => c.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username }), o));
   }
 
   async addToGroup(username: string, group: string): Promise<void> {
     const { AdminAddUserToGroupCommand } = this.sdk;
-    await this.call((c, o) => c.send(this.metered(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group })), o));
+    await this.call((c, o) => c.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group }), o));
   }
 
   /** One user by username, or undefined when Cognito has none. */
   async getUser(username: string, compared: string[]): Promise<PoolEntry | undefined> {
     try {
       const { AdminGetUserCommand } = this.sdk;
-      const out = await this.call((c, o) => c.send(this.metered(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: username })), o));
+      const out = await this.call((c, o) => c.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: username }), o));
       return entry(out.Username ?? username, out.Enabled ?? true, out.UserAttributes, compared);
     } catch (error) {
       if (errorName(error) === 'UserNotFoundException') return undefined;
@@ -126,41 +184,29 @@ export class CognitoUsers {
   /** Every user of the pool, page by page, keeping only what diff compares. */
   async listUsers(compared: string[], onPage?: (count: number) => void): Promise<PoolIndex> {
     const index: PoolIndex = new Map();
-    let token: string | undefined;
-    do {
-      const { ListUsersCommand } = this.sdk;
-      let out;
-      try {
-        out = await this.call((c, o) =>
-          c.send(this.metered(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: 60, AttributesToGet: compared, ...(token ? { PaginationToken: token } : {}) })), o),
-        );
-      } catch (error) {
-        throw this.fail('ListUsers', error);
+    try {
+      for await (const page of this.sdk.paginateListUsers({ client: this.client, pageSize: 60 }, { UserPoolId: this.userPoolId, AttributesToGet: compared })) {
+        for (const u of page.Users ?? []) {
+          const e = entry(u.Username ?? '', u.Enabled ?? true, u.Attributes, compared);
+          index.set(poolKey(e), e);
+        }
+        onPage?.(index.size);
       }
-      for (const u of out.Users ?? []) {
-        const e = entry(u.Username ?? '', u.Enabled ?? true, u.Attributes, compared);
-        index.set(poolKey(e), e);
-      }
-      onPage?.(index.size);
-      token = out.PaginationToken;
-    } while (token);
+    } catch (error) {
+      throw this.fail('ListUsers', error);
+    }
     return index;
   }
 
   async groupNames(): Promise<Set<string>> {
     const names = new Set<string>();
-    let token: string | undefined;
-    do {
-      const { ListGroupsCommand } = this.sdk;
-      let out;
-      try {
-        out = await this.call((c, o) => c.send(this.metered(new ListGroupsCommand({ UserPoolId: this.userPoolId, Limit: 60, ...(token ? { NextToken: token } : {}) })), o));
-      } catch (error) {
-        throw this.fail('ListGroups', error);
+    try {
+      for await (const page of this.sdk.paginateListGroups({ client: this.client, pageSize: 60 }, { UserPoolId: this.userPoolId })) {
+        for (const g of page.Groups ?? []) if (g.GroupName) names.add(g.GroupName);
       }
-      for (const g of out.Groups ?? []) if (g.GroupName) names.add(g.GroupName);
-      token = out.NextToken;
-    } while (token);
+    } catch (error) {
+      throw this.fail('ListGroups', error);
+    }
     return names;
   }
 
@@ -169,7 +215,7 @@ export class CognitoUsers {
     const { DescribeUserPoolCommand } = this.sdk;
     let out;
     try {
-      out = await this.call((c, o) => c.send(this.metered(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId })), o));
+      out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o));
     } catch (error) {
       throw this.fail('DescribeUserPool', error);
     }
@@ -230,20 +276,16 @@ export async function resolveUserPoolId(client: CognitoIdentityProviderClient, i
   }
   const matches: string[] = [];
   const names: string[] = [];
-  let token: string | undefined;
-  do {
-    let out;
-    try {
-      out = await client.send(new sdk.ListUserPoolsCommand({ MaxResults: 60, ...(token ? { NextToken: token } : {}) }));
-    } catch (error) {
-      throw new RunbookError('AWS_ERROR', `ListUserPools failed: ${awsMessage(error)}`, { cause: error });
+  try {
+    for await (const page of sdk.paginateListUserPools({ client, pageSize: 60 }, { MaxResults: 60 })) {
+      for (const p of page.UserPools ?? []) {
+        if (p.Name) names.push(p.Name);
+        if (p.Id && (p.Id === idOrName || p.Name === idOrName)) matches.push(p.Id);
+      }
     }
-    for (const p of out.UserPools ?? []) {
-      if (p.Name) names.push(p.Name);
-      if (p.Id && (p.Id === idOrName || p.Name === idOrName)) matches.push(p.Id);
-    }
-    token = out.NextToken;
-  } while (token);
+  } catch (error) {
+    throw new RunbookError('AWS_ERROR', `ListUserPools failed: ${awsMessage(error)}`, { cause: error });
+  }
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
     throw new RunbookError('USERS', `${matches.length} user pools are named "${idOrName}" (${matches.join(', ')})`, { hint: 'Give the pool id in users.userPool instead of its name.', exitCode: 2 });

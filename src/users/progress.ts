@@ -43,6 +43,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let lastStep = -1;
   let last: SyncProgress | undefined;
   let drawn: SyncProgress | undefined;
+  let ended = false;
 
   const draw = (p: SyncProgress): void => {
     const width = Math.max(20, (stream.columns ?? 80) - 1);
@@ -69,6 +70,9 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       }
     },
     done() {
+      // Called before the summary and again on the way out: the line is ended once.
+      if (ended) return;
+      ended = true;
       if (tty) {
         if (last && last !== drawn) draw(last);
         if (drawn) stream.write('\n');

@@ -24,6 +24,20 @@ export interface SyncInput {
   signal: AbortSignal;
   /** Users reserved (written as in flight) per checkpoint write; about two seconds of work by default. */
   batchSize?: number;
+  /** `--no-password-ok`: creating users with no password (no --invite) was asked for explicitly. */
+  passwordOk?: boolean;
+  /** Asked once the sync knows what it will do, before its first write; throws to stop. */
+  confirm?(plan: SyncPlan): Promise<void>;
+  /** A failed audit write: the sync stops launching users once this says so. */
+  auditFailure?(): RunbookError | undefined;
+}
+
+export interface SyncPlan {
+  userPoolId: string;
+  total: number;
+  /** Users that will be created without a password: everyone without --invite, disabled users with it. */
+  withoutPassword: number;
+  invite: boolean;
 }
 
 export interface UserFailure {
@@ -50,6 +64,12 @@ export interface SyncResult {
   alreadyInCognito: number;
   /** Of those, how many differ from the export (see `users diff`). */
   differing: number;
+  /** Keycloak service accounts in the export, skipped. */
+  serviceAccounts: number;
+  /** Of the users to create, how many get no password (see SyncPlan). */
+  withoutPassword: number;
+  /** Requests repeated after throttling or a server fault. */
+  retries: number;
   failed: UserFailure[];
   blocked: UserFailure[];
   invalid: InvalidRow[];
@@ -127,6 +147,9 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
     checkpointed: 0,
     alreadyInCognito: 0,
     differing: 0,
+    serviceAccounts: 0,
+    withoutPassword: 0,
+    retries: 0,
     failed: [],
     blocked: [],
     invalid: [],
@@ -136,6 +159,7 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   };
   for await (const d of planUsers(readExport(source, signal), planInput)) {
     if (d.kind === 'invalid') result.invalid.push(d.row);
+    else if (d.kind === 'service-account') result.serviceAccounts++;
     else if (d.kind === 'done') result.checkpointed++;
     else if (d.kind === 'blocked') result.blocked.push({ username: d.user.username, position: d.user.position, error: d.reason });
     else if (d.kind === 'present') {
@@ -143,16 +167,26 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
       if (d.differences.length) result.differing++;
     } else {
       result.total++;
+      if (!input.invite || !d.user.enabled) result.withoutPassword++;
       if (input.dryRun) input.plan?.(d.user, d.resumed);
     }
   }
   if (signal.aborted) throw new RunbookError('ABORTED', 'users sync interrupted before it wrote anything');
+  if (!input.dryRun && !input.invite && !input.passwordOk && result.withoutPassword > 0) {
+    throw new RunbookError('USAGE', `users sync would create ${result.withoutPassword} users with no password in user pool ${api.userPoolId}; nothing was changed`, {
+      hint:
+        "Cognito's user-migration trigger no longer runs for a user once it is in the pool, so these users cannot sign in with their Keycloak password. " +
+        'Pass --invite (Cognito emails each a temporary password) or --no-password-ok (they will need a password reset), or use `users ensure` for one user at a time.',
+    });
+  }
   if (input.dryRun) {
-    input.audit({ event: 'users.sync', dryRun: true, userPoolId: api.userPoolId, exportDigest: digest, wouldCreate: result.total, blocked: result.blocked.length, invalid: result.invalid.length });
+    input.audit({ event: 'users.sync', dryRun: true, userPoolId: api.userPoolId, exportDigest: digest, wouldCreate: result.total, withoutPassword: result.withoutPassword, blocked: result.blocked.length, invalid: result.invalid.length, serviceAccounts: result.serviceAccounts });
     result.requests = api.requests;
     result.elapsedSeconds = (performance.now() - started) / 1000;
     return result;
   }
+
+  if (result.total > 0) await input.confirm?.({ userPoolId: api.userPoolId, total: result.total, withoutPassword: result.withoutPassword, invite: input.invite });
 
   const completed = new Set(checkpoint.completed);
   const inflight = new Set(checkpoint.inflight);
@@ -163,7 +197,7 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   const requestsAtStart = api.requests;
   let consecutive = 0;
   let fatal: RunbookError | undefined;
-  const stopped = (): boolean => signal.aborted || fatal !== undefined;
+  const stopped = (): boolean => signal.aborted || fatal !== undefined || input.auditFailure?.() !== undefined;
 
   const report = (): void => {
     if (!input.progress) return;
@@ -240,6 +274,7 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   }
   result.interrupted = signal.aborted;
   result.requests = api.requests;
+  result.retries = api.retries;
   result.elapsedSeconds = (performance.now() - started) / 1000;
   input.audit({
     event: 'users.sync',
@@ -253,6 +288,8 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
     failed: result.failed.length,
     blocked: result.blocked.length,
     invalid: result.invalid.length,
+    serviceAccounts: result.serviceAccounts,
+    withoutPassword: result.withoutPassword,
     interrupted: result.interrupted,
   });
   if (fatal) throw fatal;

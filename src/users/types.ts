@@ -14,6 +14,8 @@ export interface KeycloakUser {
   /** Group paths, such as "/RevalAdmin" or "/DBC/1-1RUZV1D". */
   groups: string[];
   realmRoles: string[];
+  /** Set on a client's service account (Keycloak's `serviceAccountClientId`). */
+  serviceAccountClientId?: string | undefined;
 }
 
 export interface ExportRecord {

@@ -271,7 +271,7 @@ phases:
 
     it('rejects a reference that is neither vars nor env', () => {
       const details = problems(`${HEAD}phases:\n  mid: [ { id: 3, title: x, type: manual, with: { instructions: "\${zone}" } } ]\n`);
-      expect(details).toEqual(['rb.yaml:6:65  phases.mid[0].with.instructions  "${zone}" is not a reference: write ${vars.name} or ${env.NAME}']);
+      expect(details).toEqual(['rb.yaml:6:65  phases.mid[0].with.instructions  "${zone}" is not a reference: write ${vars.name}, ${env.NAME} or ${tf.output_name}']);
     });
 
     it('does not require ${env.X} to be set when validating', () => {

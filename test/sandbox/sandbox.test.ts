@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimeScale, sandboxCommand, shellQuote } from '../../src/commands/sandbox.js';
@@ -29,6 +30,7 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_WEBHOOK_URL',
   // The versioned state bucket, for --state; not MIGRATE_STATE, so the local backend stays the default.
   'MIGRATE_SANDBOX_STATE_URL',
+  'MIGRATE_SANDBOX_TERRAFORM_OUTPUTS',
 ];
 
 
@@ -68,6 +70,10 @@ describe('startSandbox', () => {
       MIGRATE_SANDBOX_STATE_URL: 's3://migrate-sandbox-state/cutover',
     });
     expect(ids.accountId).toBe('000000000000');
+    // What `terraform output -json` would print for this estate: the runbook reads ${tf.…} from it.
+    const outputs = JSON.parse(readFileSync(exports.MIGRATE_SANDBOX_TERRAFORM_OUTPUTS!, 'utf8')) as Record<string, { value: string; sensitive: boolean }>;
+    expect(outputs.cognito_user_pool_id).toEqual({ sensitive: false, type: 'string', value: ids.newPoolId });
+    expect(outputs.admins_ui_distribution_domain?.value).toBe(ids.adminsDistributionDomain);
   });
 
   it('seeds behind the proxy: the request log starts empty and sees the runbook\'s calls', async () => {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { Readable } from 'node:stream';
+import { HttpResponse } from '@smithy/core/protocols';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -136,6 +138,7 @@ describe('syncUsers with a mocked Cognito client', () => {
       checkpointFile: join(tmp.dir, `cp-${Math.random()}.json`),
       dryRun: false,
       invite: false,
+      passwordOk: true,
       audit: c.audit,
       line: c.out.line,
       signal: new AbortController().signal,
@@ -145,23 +148,37 @@ describe('syncUsers with a mocked Cognito client', () => {
   }
 
   it('sends every call, reads and writes alike, through one bucket at the rate, with bounded concurrency', async () => {
+    // The bucket is client middleware now, so this client answers at the transport (a mocked
+    // send would skip the middleware stack altogether).
     const clock = fakeClock();
     const sent: number[] = [];
     let inFlight = 0;
     let peak = 0;
-    const track = async (): Promise<Record<string, never>> => {
-      sent.push(clock.t);
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((r) => setTimeout(r, 1));
-      inFlight--;
-      return {};
+    const answers: Record<string, unknown> = {
+      DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } },
+      ListGroups: { Groups: [{ GroupName: 'reval-admins' }, { GroupName: 'hee-admins' }] },
+      ListUsers: { Users: [] },
     };
-    mock.on(AdminCreateUserCommand).callsFake(track);
-    mock.on(AdminDisableUserCommand).callsFake(track);
-    mock.on(AdminAddUserToGroupCommand).callsFake(track);
+    const wire = new CognitoIdentityProviderClient({
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      requestHandler: {
+        async handle(request: { headers: Record<string, string> }) {
+          const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
+          const body = answers[action];
+          if (body === undefined) {
+            sent.push(clock.t);
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            await new Promise((r) => setTimeout(r, 1));
+            inFlight--;
+          }
+          return { response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]) }) };
+        },
+      },
+    });
     const bucket = new TokenBucket(40, 1, clock);
-    const result = await syncUsers(await input(bucket));
+    const result = await syncUsers({ ...(await input(bucket)), api: await CognitoUsers.open(wire, 'eu-west-2_test', bucket) });
     expect(result).toMatchObject({ total: 30, created: 30, disabled: 6, grouped: 10, failed: [] });
     // 3 reads (DescribeUserPool, ListGroups, ListUsers) + 30 creates + 6 disables + 10 group adds.
     expect(bucket.taken).toBe(49);
@@ -169,6 +186,7 @@ describe('syncUsers with a mocked Cognito client', () => {
     expect(sent).toHaveLength(46);
     for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(25 - 1e-9);
     expect(peak).toBeLessThanOrEqual(4);
+    wire.destroy();
   });
 
   it('counts UsernameExists as already done and still finishes the disable and group calls', async () => {

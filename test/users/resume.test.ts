@@ -122,7 +122,7 @@ describe('users sync resumes after a crash', () => {
     };
     let error: unknown;
     try {
-      await usersSync(deps, { exportFile, dryRun: false, invite: false, batchSize: 20 });
+      await usersSync(deps, { exportFile, dryRun: false, invite: false, passwordOk: true, batchSize: 20 });
     } catch (e) {
       error = e;
     }
@@ -133,7 +133,7 @@ describe('users sync resumes after a crash', () => {
     expect(cp.completed.length).toBeLessThan(200);
 
     const c2 = capture();
-    const r = await usersSync({ ...deps, audit: c2.audit, out: c2.out, signal: new AbortController().signal }, { exportFile, dryRun: false, invite: false });
+    const r = await usersSync({ ...deps, audit: c2.audit, out: c2.out, signal: new AbortController().signal }, { exportFile, dryRun: false, invite: false, passwordOk: true });
     expect(r.checkpointed + r.created + r.existed).toBe(200);
     const users = await listAll(client, pool);
     expect(users).toHaveLength(200);

@@ -101,9 +101,12 @@ describe('users sync against moto', () => {
     const pool = await createPool(client, { groups: ['reval-admins', 'hee-admins'] });
     const exportFile = await hostileExport('sync.json');
     await client.send(new AdminCreateUserCommand({ UserPoolId: pool, Username: 'user0@example.nhs.uk', MessageAction: 'SUPPRESS' }));
-    const d = deps(pool, { mapping: mapping({ rate: 500, concurrency: 4 }) });
-    const result = await usersSync(d, { exportFile, dryRun: false, invite: false, batchSize: 3 });
-    expect(result).toMatchObject({ total: 9, created: 9, existed: 0, disabled: 1, grouped: 2, alreadyInCognito: 1, checkpointed: 0, failed: [], blocked: [], interrupted: false });
+    const asked: string[] = [];
+    const d = deps(pool, { mapping: mapping({ rate: 500, concurrency: 4 }), confirm: async (q) => void asked.push(q) });
+    const result = await usersSync(d, { exportFile, dryRun: false, invite: false, passwordOk: true, batchSize: 3 });
+    expect(result).toMatchObject({ total: 9, created: 9, existed: 0, disabled: 1, grouped: 2, alreadyInCognito: 1, checkpointed: 0, failed: [], blocked: [], interrupted: false, withoutPassword: 9 });
+    // The confirmation comes once the plan is known: how many, which pool, how many without a password.
+    expect(asked).toEqual([`users sync creates 9 users in user pool ${pool}, 9 of them with no password`]);
     expect(result.invalid.map((i) => i.position)).toEqual(['sync.json users[7]', 'sync.json users[9]']);
 
     const users = await listAll(client, pool);
@@ -132,12 +135,12 @@ describe('users sync against moto', () => {
     expect(checkpoint.inflight).toEqual([]);
 
     const again = deps(pool, { checkpointFile: d.checkpointFile });
-    const second = await usersSync(again, { exportFile, dryRun: false, invite: false });
+    const second = await usersSync(again, { exportFile, dryRun: false, invite: false, passwordOk: true });
     expect(second).toMatchObject({ total: 0, created: 0, existed: 0, checkpointed: 9 });
     expect(again.c.events.filter((e) => e.event !== 'users.sync')).toEqual([]);
     // Without the checkpoint, the pool itself says they are there.
     const fresh = deps(pool, { checkpointFile: join(tmp.dir, 'other.json') });
-    expect(await usersSync(fresh, { exportFile, dryRun: false, invite: false })).toMatchObject({ total: 0, created: 0, alreadyInCognito: 10 });
+    expect(await usersSync(fresh, { exportFile, dryRun: false, invite: false, passwordOk: true })).toMatchObject({ total: 0, created: 0, alreadyInCognito: 10 });
     expect((await listAll(client, pool)).length).toBe(10);
   });
 });
@@ -148,7 +151,7 @@ describe('users sync: errors and dry run', () => {
     const exportFile = join(tmp.dir, 'nogroup.json');
     await writeRealmExport(exportFile, 4);
     const d = deps(pool);
-    const error = await caught(usersSync(d, { exportFile, dryRun: false, invite: false }));
+    const error = await caught(usersSync(d, { exportFile, dryRun: false, invite: false, passwordOk: true }));
     expect(error.code).toBe('USERS');
     expect(error.message).toBe('2 users could not be created');
     expect(error.details).toEqual([
@@ -163,7 +166,7 @@ describe('users sync: errors and dry run', () => {
     const pool = await createPool(client, { custom: ['other'] });
     const exportFile = join(tmp.dir, 'noattr.json');
     await writeRealmExport(exportFile, 2);
-    const error = await caught(usersSync(deps(pool), { exportFile, dryRun: false, invite: false }));
+    const error = await caught(usersSync(deps(pool), { exportFile, dryRun: false, invite: false, passwordOk: true }));
     expect(error.message).toBe(`user pool ${pool} has no attribute custom:dbc (mapped from DBC)`);
     expect(await listAll(client, pool)).toEqual([]);
   });
@@ -188,11 +191,11 @@ describe('users sync: errors and dry run', () => {
       expect(text).toContain(
         'would create user3@example.nhs.uk: email=user3@example.nhs.uk, given_name=First3, family_name=Last3, custom:dbc=1-3AB,1-1RUZV1D; enabled; groups: reval-admins; send an invitation email',
       );
-      expect(text).toContain('Would create 10 users.');
+      expect(text).toContain(`Would create 10 users in user pool ${pool}. 1 of them would have no password: Cognito's migration trigger no longer runs for them (disabled in Keycloak, so not invited).`);
       expect(d.c.lines.filter((l) => l.startsWith('would create'))).toHaveLength(10);
       expect(await listAll(client, pool)).toEqual([]);
       expect(existsSync(d.checkpointFile)).toBe(false);
-      expect(d.c.events).toEqual([{ event: 'users.sync', dryRun: true, userPoolId: pool, exportDigest: result.exportDigest, wouldCreate: 10, blocked: 0, invalid: 2 }]);
+      expect(d.c.events).toEqual([{ event: 'users.sync', dryRun: true, userPoolId: pool, exportDigest: result.exportDigest, wouldCreate: 10, withoutPassword: 1, blocked: 0, invalid: 2, serviceAccounts: 0 }]);
 
       // The same client refuses a write outright: a dry run cannot create anyone by mistake.
       const error = await caught(usersEnsure(deps(pool, { cognito: guarded }), { exportFile, email: 'user3@example.nhs.uk', dryRun: false, invite: false }));
@@ -212,8 +215,14 @@ describe('users ensure against moto', () => {
   it('creates one user from the export, then says it already exists', async () => {
     const pool = await createPool(client, { groups: ['reval-admins', 'hee-admins'] });
     const exportFile = await hostileExport('ensure.json');
-    const d = deps(pool);
+    const asked: string[] = [];
+    const confirm = async (question: string) => {
+      asked.push(question);
+    };
+    const d = deps(pool, { confirm });
     const created = await usersEnsure(d, { exportFile, email: ' User3@Example.nhs.UK', dryRun: false, invite: false });
+    // Asked only once it is known the user must be created, naming the email and the pool.
+    expect(asked).toEqual([`users ensure creates user3@example.nhs.uk in user pool ${pool} with no password (they will need a password reset; --invite emails one)`]);
     expect(created).toMatchObject({ username: 'user3@example.nhs.uk', outcome: 'created', position: 'ensure.json users[3]' });
     expect(d.c.lines).toEqual([
       `Created user3@example.nhs.uk in user pool ${pool} from ensure.json users[3]: email=user3@example.nhs.uk, given_name=First3, family_name=Last3, custom:dbc=1-3AB,1-1RUZV1D; enabled; groups: reval-admins.`,
@@ -222,9 +231,10 @@ describe('users ensure against moto', () => {
     const users = await listAll(client, pool);
     expect(users.map((u) => u.Username)).toEqual(['user3@example.nhs.uk']);
 
-    const again = deps(pool);
+    const again = deps(pool, { confirm });
     expect(await usersEnsure(again, { exportFile, email: 'user3@example.nhs.uk', dryRun: false, invite: false })).toMatchObject({ outcome: 'exists' });
-    expect(again.c.lines).toEqual(['user3@example.nhs.uk already exists in Cognito; nothing to do.']);
+    expect(asked).toHaveLength(1);
+    expect(again.c.lines).toEqual([`user3@example.nhs.uk already exists in user pool ${pool}; nothing to do.`]);
     expect(again.c.events).toEqual([]);
 
     const dry = deps(pool);
@@ -274,7 +284,7 @@ describe('users sync at high concurrency', () => {
       const exportFile = join(tmp.dir, 'wide.json');
       await writeRealmExport(exportFile, 80);
       const d = deps(pool, { mapping: mapping({ rate: 1000, concurrency: 32 }) });
-      const r = await usersSync(d, { exportFile, dryRun: false, invite: false });
+      const r = await usersSync(d, { exportFile, dryRun: false, invite: false, passwordOk: true });
       expect(r.created).toBe(80);
       await new Promise((resolve) => setImmediate(resolve));
     } finally {

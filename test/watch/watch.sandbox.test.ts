@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotEstate } from '../../src/sandbox/estate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { auditLines, cli, lockExists, readState, sandboxEnv, spawnCli, tempDir } from '../e2e/helpers.js';
+import { auditLines, cli, lockExists, readState, runbookCopy, sandboxEnv, spawnCli, tempDir } from '../e2e/helpers.js';
 
 /**
  * `migrate watch` against the sandbox at time scale 600 (a 1h trigger is 6 s), with Reval down on
@@ -216,7 +216,12 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
 
 describe('migrate watch refuses to arm auto-rollback unsafely', () => {
   it('a protected environment needs --confirm-env with --auto-rollback (exit 2); without a terminal it needs --yes (exit 4)', async () => {
-    const prod = { ...env, MIGRATE_ENV: 'prod', TIS_ADMINS_UI_DISTRIBUTION_DOMAIN: 'd111111abcdef8.cloudfront.net', TIS_COGNITO_USER_POOL_ID: 'eu-west-2_abc' };
+    // prod reads its ids from its own terraform outputs, beside the runbook.
+    const book = runbookCopy(state.path, []);
+    mkdirSync(join(state.path, 'terraform'), { recursive: true });
+    const str = (value: string) => ({ sensitive: false, type: 'string', value });
+    writeFileSync(join(state.path, 'terraform', 'prod.outputs.json'), JSON.stringify({ admins_ui_distribution_domain: str('d111111abcdef8.cloudfront.net'), cognito_user_pool_id: str('eu-west-2_abc') }));
+    const prod = { ...env, MIGRATE_ENV: 'prod', MIGRATE_RUNBOOK: book };
     const protectedEnv = await cli(['watch', '--auto-rollback', '--yes', '--for', '1m'], prod);
     expect(protectedEnv.code).toBe(2);
     expect(protectedEnv.stderr).toContain('--confirm-env prod');
