@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from './commands/options.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own argument list.
 type Action = (...args: any[]) => Promise<number>;
 
 /** argv -> typed options -> a lazily imported command. Nothing here loads the engine or AWS. */

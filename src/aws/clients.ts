@@ -142,7 +142,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
     }
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const sts = build(STSClient, { ...(await retryConfig()), ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}) });
-    let out;
+    let out: import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput | undefined;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
     } catch (error) {
@@ -181,7 +181,10 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       await session.ensureIdentity();
       const key = JSON.stringify(config);
       let byConfig = clients.get(ctor);
-      if (!byConfig) clients.set(ctor, (byConfig = new Map()));
+      if (!byConfig) {
+        byConfig = new Map();
+        clients.set(ctor, byConfig);
+      }
       let client = byConfig.get(key) as C | undefined;
       if (!client) {
         client = build(ctor, { ...(await retryConfig()), ...config });

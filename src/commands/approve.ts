@@ -27,7 +27,7 @@ export async function approveCommand(file: string, opts: GlobalOptions & { comme
     const base = { step: `phase.${plan.phase}`, planDigest: digest, phase: plan.phase, file: resolve(file) };
     if (plan.author.identity && me === plan.author.identity) {
       await audit.append({ event: 'approve-refused', result: 'refused', detail: `self-approval by the plan's author ${me}`, ...base });
-      throw new RunbookError('NOT_CONFIRMED', `you (${me}) planned ${file}: its author cannot approve it`, { hint: 'A second person, signed in as another AWS identity, approves it with: migrate approve ' + file });
+      throw new RunbookError('NOT_CONFIRMED', `you (${me}) planned ${file}: its author cannot approve it`, { hint: `A second person, signed in as another AWS identity, approves it with: migrate approve ${file}` });
     }
     if (approvalsOf(await session.backend.readAudit(), digest).some((a) => a.identity === me)) {
       process.stderr.write(`you (${me}) approved this plan already; recording the comment again\n`);

@@ -194,7 +194,13 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
           contextFor(step, previous, stepSignal): StepContext {
             const ctx = session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
             const sleep = ctx.clock.sleep.bind(ctx.clock);
-            const clock = { ...ctx.clock, sleep: (ms: number, label?: string) => (session.waited.set(step.ref, (session.waited.get(step.ref) ?? 0) + ms), sleep(ms, label)) };
+            const clock = {
+              ...ctx.clock,
+              sleep: (ms: number, label?: string) => {
+                session.waited.set(step.ref, (session.waited.get(step.ref) ?? 0) + ms);
+                return sleep(ms, label);
+              },
+            };
             return { ...ctx, clock };
           },
         };

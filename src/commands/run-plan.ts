@@ -54,7 +54,7 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
     watch(deps) {
       const byParams = new WeakMap<object, PlannedStep>();
       steps.forEach((step, i) => {
-        if (step && step.params && typeof step.params === 'object') byParams.set(step.params as object, plan.steps[i]!);
+        if (step?.params && typeof step.params === 'object') byParams.set(step.params as object, plan.steps[i]!);
       });
       const wrapped = new Map<string, StepType>();
       return {

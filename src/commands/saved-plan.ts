@@ -78,7 +78,7 @@ export type { PlanFile };
 /** After a printed plan: how long the phase should take, from the last rehearsal of this runbook. */
 export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): Promise<void> {
   const start = events.find((e) => e.kind === 'run-start');
-  if (!start || start.kind !== 'run-start') return;
+  if (start?.kind !== 'run-start') return;
   const loaded = await loadEnvironment(opts);
   const evidence = await readEvidence(stateRoot(opts, loaded.file), loaded.runbook.name);
   // Without a rehearsal the plan prints as it always has.

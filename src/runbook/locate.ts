@@ -142,8 +142,7 @@ export function parsePath(text: string): Path {
   if (text === '(root)') return [];
   const path: (string | number)[] = [];
   const token = /\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/gy;
-  let match: RegExpExecArray | null;
-  while ((match = token.exec(text))) {
+  for (let match = token.exec(text); match; match = token.exec(text)) {
     if (match[1] !== undefined) path.push(match[1]);
     else if (match[2] !== undefined) path.push(Number(match[2]));
     else path.push(JSON.parse(match[3]!) as string);

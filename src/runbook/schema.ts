@@ -78,6 +78,7 @@ export interface StepNodeInput {
   description?: string | undefined;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a recursive zod schema needs an explicit annotation; its type is StepNode.
 export const stepNodeSchema: z.ZodType<any> = z.lazy(() =>
   z.strictObject({
     id,

@@ -72,7 +72,7 @@ function strayVarRefs(root: Raw, interpolated: Path[], known: Set<string>): Prob
       for (const match of value.matchAll(/\$\{\s*vars\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)) {
         if (!known.has(match[1]!)) problems.push({ path, message: `unknown variable \${vars.${match[1]}}` });
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
+    } else if (Array.isArray(value)) for (const [i, v] of value.entries()) visit(v, [...path, i]);
     else if (asRecord(value)) for (const [k, v] of Object.entries(value as Raw)) visit(v, [...path, k]);
   };
   visit(root, []);

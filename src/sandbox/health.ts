@@ -276,7 +276,7 @@ export type PolicyDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
  * a Condition are taken to apply: the sandbox has no request context to evaluate them against.
  */
 export function evaluateApiPolicy(policy: string | undefined | null, resource: string, api: { region: string; accountId: string; apiId: string }): PolicyDecision {
-  if (!policy || !policy.trim()) return 'allow';
+  if (!policy?.trim()) return 'allow';
   const document = parsePolicy(policy);
   // A policy API Gateway could not read would not have been saved; deny rather than guess.
   if (document === undefined) return 'implicit-deny';

@@ -15,6 +15,7 @@ export interface EnvironmentInfo {
 }
 
 /** Anything with the shape of an AWS SDK v3 client constructor. */
+// biome-ignore lint/suspicious/noExplicitAny: each SDK client's constructor takes its own config type.
 export type ClientCtor<C> = new (config: any) => C;
 
 /**
@@ -90,6 +91,7 @@ export interface Checkpoint<S = unknown, P = unknown> {
   rolledBackAt?: string;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds step types of every parameter and state type.
 export interface StepType<P = any, S = any> {
   name: string;
   /** One line for `--help`, the schema and "did you mean". */

@@ -101,7 +101,7 @@ function cell(text: string | undefined): string {
  */
 export function writeTable(headers: string[], rows: () => Iterable<string[]>, emit: (line: string) => void): void {
   const widths = headers.map((h) => h.length);
-  for (const r of rows()) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, cell(c).length)));
+  for (const r of rows()) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, cell(c).length);
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   emit(line(headers));
   for (const r of rows()) emit(line(r.map((c) => cell(c))));

@@ -27,7 +27,7 @@ const USERS_FILE = /-users-(\d+)\.json$/i;
 const EXPORT_HINT = 'Export the realm with `kc.sh export --realm lin --users same_file --file FILE` (or `--users different_files --dir DIR`), or give a CSV file with a header line.';
 
 export async function openExport(path: string): Promise<ExportSource> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (error) {

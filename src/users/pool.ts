@@ -213,12 +213,9 @@ export class CognitoUsers {
   /** Attribute names the pool's schema defines ("email", "custom:dbc" ...). */
   async schemaAttributes(): Promise<Set<string>> {
     const { DescribeUserPoolCommand } = this.sdk;
-    let out;
-    try {
-      out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o));
-    } catch (error) {
+    const out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o)).catch((error: unknown) => {
       throw this.fail('DescribeUserPool', error);
-    }
+    });
     return new Set((out.UserPool?.SchemaAttributes ?? []).map((a) => a.Name ?? '').filter(Boolean));
   }
 

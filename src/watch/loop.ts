@@ -41,7 +41,7 @@ export interface WatchOptions {
    * Called once per failing episode when a trigger comes due (notify, prompt). Without
    * autoRollback, `{ run: true, prompter }` runs the rollback now with that prompter.
    */
-  onDue?: ((trigger: TriggerStatus, context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined }) => Promise<DueDecision | void>) | undefined;
+  onDue?: ((trigger: TriggerStatus, context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined }) => Promise<DueDecision | undefined>) | undefined;
   /** Called once per run of probe errors that makes a trigger inconclusive (notify the humans). */
   onInconclusive?: ((trigger: TriggerStatus, context: { command: string }) => Promise<void>) | undefined;
   /** After a rollback the watch ran ended (notify). */

@@ -184,7 +184,7 @@ export function recordResult(records: WatchRecords, check: string, result: Check
 }
 
 /** A check outside its activeAfter..activeUntil window: nothing it saw before counts afterwards. */
-export function recordInactive(records: WatchRecords, check: string, at: number): { records: WatchRecords; changed: boolean } {
+export function recordInactive(records: WatchRecords, check: string, _at: number): { records: WatchRecords; changed: boolean } {
   const prev = records.checks[check];
   if (prev?.outcome === 'inactive') return { records, changed: false };
   return { records: { ...records, checks: { ...records.checks, [check]: { ok: null, failingSince: null, lastCheckedAt: prev?.lastCheckedAt ?? null, outcome: 'inactive', history: [], detail: undefined } } }, changed: true };

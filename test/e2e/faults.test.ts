@@ -74,7 +74,7 @@ describe('faults', () => {
     const state = stateDir();
     // The hold is plan time, divided by the sandbox's scale (600) like every other wait: 600 min is 60 s here.
     sandbox.proxy.setFaults({ slowInsyncMs: 600 * 60_000 });
-    let failed;
+    let failed: Awaited<ReturnType<typeof cli>>;
     try {
       failed = await cli(['--runbook', runbook, 'run', 'mid', '--yes', '--from', '3'], sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '1' }));
     } finally {

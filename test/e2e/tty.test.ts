@@ -51,8 +51,8 @@ describe('in a terminal', () => {
 
     // The last frame tells the three apart: applied, skipped, aborted (never a tick for the last two).
     const lastFrame = (ref: string) => result.output.split('\n').filter((line) => line.startsWith(`${line.split(' ')[0]} ${ref}  Set`)).at(-1) ?? '';
-    expect(lastFrame('mid.1')).toMatch(/^✔ mid\.1  Set a — applied/);
-    expect(lastFrame('mid.2')).toMatch(/^\S+ mid\.2  Set b — skipped by the operator/);
+    expect(lastFrame('mid.1')).toMatch(/^✔ mid\.1 {2}Set a — applied/);
+    expect(lastFrame('mid.2')).toMatch(/^\S+ mid\.2 {2}Set b — skipped by the operator/);
     expect(lastFrame('mid.2')).not.toMatch(/^✔/);
     expect(lastFrame('mid.3')).toMatch(/aborted by the operator at mid\.3/);
     expect(lastFrame('mid.3')).not.toMatch(/^✔/);

@@ -69,13 +69,13 @@ export function types(world: FakeWorld): Map<string, StepType> {
   ]);
 }
 
-let seq = 0;
+let _seq = 0;
 export function step(phase: 'pre' | 'mid' | 'post' | 'rollback', id: string, type: string, params: unknown, extra: Partial<ResolvedStep> = {}): ResolvedStep {
   return { ref: `${phase}.${id}`, phase, id, title: `step ${id}`, type, with: {}, params, verify: [], digest: `d${id}`, ...extra };
 }
 
 export function kv(id: string, key: string, value: string, phase: 'pre' | 'mid' | 'post' = 'mid'): ResolvedStep {
-  seq += 1;
+  _seq += 1;
   return step(phase, id, 'test.kv', { key, value });
 }
 

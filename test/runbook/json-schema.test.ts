@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stepTypes } from '../../src/steps/index.js';
 import { SCHEMA_FILE, runbookJsonSchema, runbookJsonSchemaText } from '../../src/runbook/write-schema.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the generated JSON Schema is walked freely.
 type Json = Record<string, any>;
 
 describe('schema/runbook.schema.json', () => {

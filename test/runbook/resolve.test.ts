@@ -18,7 +18,7 @@ phases:
     - id: 1
       title: Admins-UI up
       type: http.check
-      with: { url: "\${vars.base}/health?try=\${vars.retries}", retries: "\${vars.retries}", contains: "strict=\${vars.strict}", body: "\$\${not.a.ref}" }
+      with: { url: "\${vars.base}/health?try=\${vars.retries}", retries: "\${vars.retries}", contains: "strict=\${vars.strict}", body: "$\${not.a.ref}" }
 `;
 
 function usageError(fn: () => unknown): RunbookError {

@@ -3,7 +3,7 @@ import { HEAD, expectProblem, problems } from './helpers.js';
 
 describe('schema errors, located', () => {
   it('rejects a version other than 1', () => {
-    const details = problems(HEAD.replace('version: 1', 'version: 2') + 'phases: {}\n');
+    const details = problems(`${HEAD.replace('version: 1', 'version: 2')}phases: {}\n`);
     expect(details).toEqual(['rb.yaml:1:10  version  expected 1, got 2']);
   });
 
@@ -13,12 +13,12 @@ describe('schema errors, located', () => {
   });
 
   it('rejects a region that is not an AWS region', () => {
-    const details = problems(HEAD.replace('eu-west-2', 'london') + 'phases: {}\n');
+    const details = problems(`${HEAD.replace('eu-west-2', 'london')}phases: {}\n`);
     expect(details).toEqual(['rb.yaml:4:22  environments.sandbox.region  expected an AWS region such as "eu-west-2", got "london"']);
   });
 
   it('asks to quote an account id YAML read as a number, as written', () => {
-    const details = problems(HEAD.replace('"000000000000"', '000000000000') + 'phases: {}\n');
+    const details = problems(`${HEAD.replace('"000000000000"', '000000000000')}phases: {}\n`);
     expect(details).toEqual(['rb.yaml:4:42  environments.sandbox.account  expected a string, got 000000000000; quote it: "000000000000"']);
   });
 

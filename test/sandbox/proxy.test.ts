@@ -190,7 +190,8 @@ describe('front proxy fault injection', () => {
       for (const [service, call] of calls) {
         const error = (await call().catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode: number; attempts: number; requestId?: string } };
         // attempts 2 of maxAttempts 2: the SDK retried, so it took the error for throttling or transient.
-        (seen[service] ??= []).push(`${fault}: ${error.name} ${error.$metadata.httpStatusCode} attempts=${error.$metadata.attempts} id=${Boolean(error.$metadata.requestId)}`);
+        seen[service] ??= [];
+        seen[service].push(`${fault}: ${error.name} ${error.$metadata.httpStatusCode} attempts=${error.$metadata.attempts} id=${Boolean(error.$metadata.requestId)}`);
       }
     }
     expect(seen).toEqual({

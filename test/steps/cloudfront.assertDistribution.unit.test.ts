@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { CloudFrontClient, GetDistributionCommand, ListDistributionsCommand, type Distribution } from '@aws-sdk/client-cloudfront';
 import { assertDistribution, type DistributionState } from '../../src/steps/cloudfront.assertDistribution.js';
-import { RunbookError } from '../../src/errors.js';
+import type { RunbookError } from '../../src/errors.js';
 import { mockedContext } from './helpers/context.js';
 
 const cf = mockClient(CloudFrontClient);

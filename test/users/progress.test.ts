@@ -7,7 +7,9 @@ function p(done: number, total = 200, extra: Partial<SyncProgress> = {}): SyncPr
 }
 
 function sink(isTTY: boolean): { text: string; write(t: string): void; isTTY: boolean; columns: number } {
-  const s = { text: '', isTTY, columns: 100, write: (t: string) => void (s.text += t) };
+  const s = { text: '', isTTY, columns: 100, write: (t: string) => {
+    s.text += t;
+  } };
   return s;
 }
 
@@ -30,7 +32,8 @@ describe('progress', () => {
     const frames = out.text.split('\r').filter(Boolean);
     expect(frames.length).toBe(21);
     expect(out.text.split('\n')).toHaveLength(2);
-    expect(frames.at(-1)).toMatch(/^\[#{20}\] 200\/200  100%.*\x1b\[K\n$/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the frame ends with the terminal's erase-line escape.
+    expect(frames.at(-1)).toMatch(/^\[#{20}\] 200\/200 {2}100%.*\x1b\[K\n$/);
   });
 
   it('prints a line every N percent without a TTY', () => {

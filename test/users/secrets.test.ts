@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { usersDiff, usersEnsure, usersSync, type UsersDeps } from '../../src/commands/users.js';
 import type { SyncProgress } from '../../src/users/types.js';
 import { capture, createPool, kcUser, listAll, mapping, writeRealmExport } from './helpers.js';
-import { client, moto, tmp, useMotoCognito } from './moto-cognito.js';
+import { client, tmp, useMotoCognito } from './moto-cognito.js';
 
 const SECRET = 'Tr0ub4dor&3-never-print-me';
 
