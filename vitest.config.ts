@@ -5,7 +5,15 @@ import { defineConfig } from 'vitest/config';
 /** Tests that start moto (directly or through the sandbox) but do not drive the compiled CLI end to end. */
 const moto = ['test/**/*.moto.test.ts', 'test/sandbox/**/*.test.ts', 'test/users/resume.test.ts', 'test/users/secrets.test.ts'];
 /** Tests that drive the compiled CLI as an operator would: sandbox, processes, pseudo-terminals. */
-const e2e = ['test/e2e/**/*.test.ts', 'test/rehearse/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/watch/watch.sandbox.test.ts', 'test/watch/watch.tty.test.ts', 'test/plan/*.sandbox.test.ts', 'test/record/*.sandbox.test.ts'];
+const e2e = [
+  'test/e2e/**/*.test.ts',
+  'test/rehearse/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/watch/watch.sandbox.test.ts',
+  'test/watch/watch.tty.test.ts',
+  'test/plan/*.sandbox.test.ts',
+  'test/record/*.sandbox.test.ts',
+];
 
 export default defineConfig({
   test: {

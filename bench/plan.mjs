@@ -50,7 +50,9 @@ try {
   console.log(`  plan mid             ${(planMs / median(samples.node)).toFixed(2)}x node -e 0`);
   if (hasAws) {
     const ratio = planMs / median(samples.aws);
-    console.log(`  plan mid             ${ratio.toFixed(2)}x one 'aws route53 list-hosted-zones'   (goal <= 0.5x: ${ratio <= 0.5 ? 'met' : 'NOT met'})`);
+    console.log(
+      `  plan mid             ${ratio.toFixed(2)}x one 'aws route53 list-hosted-zones'   (goal <= 0.5x: ${ratio <= 0.5 ? 'met' : 'NOT met'})`,
+    );
   } else {
     console.log('  (no aws CLI on PATH: the comparison with one AWS CLI call is left out)');
   }
@@ -60,7 +62,9 @@ try {
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) slow.push(plan());
   const slowMs = median(slow);
   const goal = planMs + 3 * latencyMs;
-  console.log(`  plan mid, ${latencyMs} ms per AWS call: ${(slowMs / goal).toFixed(2)}x the goal of start-up + 3 x ${latencyMs} ms   (${slowMs <= goal ? 'met' : 'NOT met'})`);
+  console.log(
+    `  plan mid, ${latencyMs} ms per AWS call: ${(slowMs / goal).toFixed(2)}x the goal of start-up + 3 x ${latencyMs} ms   (${slowMs <= goal ? 'met' : 'NOT met'})`,
+  );
 } finally {
   await sandbox.stop();
 }

@@ -44,8 +44,14 @@ console.log(`start-up, median of ${runs} runs, as a ratio to node -e 0`);
 console.log('  (status reads a validated runbook from the summary cache after its first run; validate always validates)');
 for (const c of cases.slice(1)) {
   const ratio = median(samples.get(c.name)) / base;
-  const probe = spawnSync(process.execPath, ['--import', join(root, 'bench', 'aws-import-probe.mjs'), ...c.args], { env, cwd: root, encoding: 'utf8' });
+  const probe = spawnSync(process.execPath, ['--import', join(root, 'bench', 'aws-import-probe.mjs'), ...c.args], {
+    env,
+    cwd: root,
+    encoding: 'utf8',
+  });
   const aws = /AWS_SDK_MODULES=(\d+)/.exec(probe.stderr)?.[1] ?? '?';
   const zod = /ZOD_MODULES=(\d+)/.exec(probe.stderr)?.[1] ?? '?';
-  console.log(`  ${c.name.padEnd(18)} ${ratio.toFixed(2)}x   (target <= ${c.target}x: ${ratio <= c.target ? 'met' : 'NOT met'})   AWS SDK modules loaded: ${aws}, zod modules: ${zod}`);
+  console.log(
+    `  ${c.name.padEnd(18)} ${ratio.toFixed(2)}x   (target <= ${c.target}x: ${ratio <= c.target ? 'met' : 'NOT met'})   AWS SDK modules loaded: ${aws}, zod modules: ${zod}`,
+  );
 }

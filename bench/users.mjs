@@ -89,10 +89,13 @@ async function startLatencyProxy(target, ms) {
     req.on('data', (c) => body.push(c));
     req.on('end', () =>
       setTimeout(() => {
-        const up = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers, agent }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        });
+        const up = http.request(
+          { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers, agent },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
         up.on('error', () => {
           res.writeHead(502);
           res.end();
@@ -145,7 +148,9 @@ async function writeExport(file, count) {
 }
 
 async function createPool(c, name) {
-  const out = await c.send(new sdk.CreateUserPoolCommand({ PoolName: name, Schema: [{ Name: 'dbc', AttributeDataType: 'String', Mutable: true }] }));
+  const out = await c.send(
+    new sdk.CreateUserPoolCommand({ PoolName: name, Schema: [{ Name: 'dbc', AttributeDataType: 'String', Mutable: true }] }),
+  );
   const id = out.UserPool.Id;
   await c.send(new sdk.CreateGroupCommand({ UserPoolId: id, GroupName: 'reval-admins' }));
   return id;
@@ -218,7 +223,8 @@ try {
       }),
     );
     if (!u.enabled) await viaNet.send(new sdk.AdminDisableUserCommand({ UserPoolId: naivePool, Username }));
-    if (u.groups.length) await viaNet.send(new sdk.AdminAddUserToGroupCommand({ UserPoolId: naivePool, Username, GroupName: 'reval-admins' }));
+    if (u.groups.length)
+      await viaNet.send(new sdk.AdminAddUserToGroupCommand({ UserPoolId: naivePool, Username, GroupName: 'reval-admins' }));
   }
   const naiveRate = NAIVE / ((performance.now() - naiveStart) / 1000);
 
@@ -245,18 +251,31 @@ try {
   for (let i = 0; i < N; i++) if (!byEmail.has(user(i).email)) lost++;
   const duplicated = [...byEmail.values()].reduce((n, k) => n + k - 1, 0);
   const log = proxy ? proxy.requests.filter((r) => r.service === 'cognito-idp') : undefined;
-  const again = await usersSync(deps(viaNet, pool, join(tmp, 'sync.checkpoint.json')), { exportFile, dryRun: false, invite: false, passwordOk: true });
+  const again = await usersSync(deps(viaNet, pool, join(tmp, 'sync.checkpoint.json')), {
+    exportFile,
+    dryRun: false,
+    invite: false,
+    passwordOk: true,
+  });
 
   console.log('');
-  console.log(`sync: ${result.created} created, ${result.disabled} disabled, ${result.grouped} group memberships, ${result.failed.length} failed, in ${last.elapsedSeconds.toFixed(1)}s of writing (${result.elapsedSeconds.toFixed(1)}s in all)`);
-  console.log(`achieved rate: ${last.requestsPerSecond.toFixed(1)} requests/s = ${(last.requestsPerSecond / Q).toFixed(2)} x Q (${last.usersPerSecond.toFixed(1)} users/s)`);
+  console.log(
+    `sync: ${result.created} created, ${result.disabled} disabled, ${result.grouped} group memberships, ${result.failed.length} failed, in ${last.elapsedSeconds.toFixed(1)}s of writing (${result.elapsedSeconds.toFixed(1)}s in all)`,
+  );
+  console.log(
+    `achieved rate: ${last.requestsPerSecond.toFixed(1)} requests/s = ${(last.requestsPerSecond / Q).toFixed(2)} x Q (${last.usersPerSecond.toFixed(1)} users/s)`,
+  );
   console.log(`lost: ${lost}   duplicated: ${duplicated}   users in pool: ${users.length} of ${N}   second sync created: ${again.created}`);
   if (log) {
     const applied = log.filter((r) => r.operation === 'AdminCreateUser' && !r.injected && r.status === 200).length;
     const throttled = log.filter((r) => r.injected === 'throttle').length;
-    console.log(`proxy log: ${log.length} requests, ${throttled} answered ThrottlingException and retried by the SDK; AdminCreateUser applied by moto ${applied} times for ${result.created} users created (extra: ${applied - result.created})`);
+    console.log(
+      `proxy log: ${log.length} requests, ${throttled} answered ThrottlingException and retried by the SDK; AdminCreateUser applied by moto ${applied} times for ${result.created} users created (extra: ${applied - result.created})`,
+    );
   }
-  console.log(`naive one-at-a-time loop over ${NAIVE} users: ${naiveRate.toFixed(1)} users/s; sync is ${(last.usersPerSecond / naiveRate).toFixed(1)}x that (target >= 5x)`);
+  console.log(
+    `naive one-at-a-time loop over ${NAIVE} users: ${naiveRate.toFixed(1)} users/s; sync is ${(last.usersPerSecond / naiveRate).toFixed(1)}x that (target >= 5x)`,
+  );
 
   // 3. Peak RSS of `users diff` on a DIFF_USERS export (the first N are in the pool), in a child process.
   const bigExport = join(tmp, 'big-realm.json');
@@ -271,7 +290,10 @@ try {
     const r = await usersDiff({ cognito, mapping: JSON.parse(mappingJson), userPoolId: poolId, checkpointFile: '/dev/null', audit() {}, out: { line: () => lines++, json() {} }, signal: new AbortController().signal }, { exportFile: file, json: false });
     process.stdout.write(JSON.stringify({ counts: r.counts, lines, maxRssKb: process.resourceUsage().maxRSS }));
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, motoUrl, pool, bigExport, JSON.stringify(mapping)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, motoUrl, pool, bigExport, JSON.stringify(mapping)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));

@@ -12,7 +12,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--runbook <file>', 'the runbook (default: runbooks/cognito-migration.yaml, or MIGRATE_RUNBOOK)')
     .option('--env <name>', 'the environment to act on (required when the runbook has several; default MIGRATE_ENV)')
     .option('--state-dir <dir>', 'where checkpoints, lock and audit live (default: .migrate/ beside the runbook, or MIGRATE_STATE_DIR)')
-    .option('--state <url>', 'keep state, lock and audit in S3, shared by the team: s3://BUCKET/PREFIX (or MIGRATE_STATE, or state: in the runbook environment; "local" for the folder)')
+    .option(
+      '--state <url>',
+      'keep state, lock and audit in S3, shared by the team: s3://BUCKET/PREFIX (or MIGRATE_STATE, or state: in the runbook environment; "local" for the folder)',
+    )
     .option('--profile <name>', "AWS config profile (SSO, role, MFA as in the AWS CLI); overrides the environment's profile:")
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR works too)')
@@ -37,7 +40,8 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
             SIGTERM, SIGHUP, stdout closed) · 5 drift found on rollback`,
   );
 
-  const act = (loader: () => Promise<Action>) =>
+  const act =
+    (loader: () => Promise<Action>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const opts = { ...command.optsWithGlobals() } as GlobalOptions;
@@ -58,7 +62,10 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--from <id>', 'start at this step')
     .option('--only <id>', 'just this step (or group)')
     .option('--out <file>', 'save the plan (with fingerprints of the live state it read) for review, approval and "run --plan"')
-    .addHelpText('after', '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod\n         migrate plan mid --env prod --out mid.plan   (then: migrate approve mid.plan; migrate run mid --env prod --plan mid.plan)')
+    .addHelpText(
+      'after',
+      '\nNothing is written to AWS or to the state; the audit log records that a dry run happened.\nExample: migrate plan mid --env prod\n         migrate plan mid --env prod --out mid.plan   (then: migrate approve mid.plan; migrate run mid --env prod --plan mid.plan)',
+    )
     .action(
       act(async () => {
         const { runCommand } = await import('./commands/run.js');
@@ -76,8 +83,13 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .command('approve')
     .argument('<file>', 'the saved plan to approve')
     .option('--comment <text>', 'why, or on what condition (recorded in the audit trail)')
-    .description("approve a saved plan as a second person: records your STS identity, the plan's digest and the comment in the environment's audit trail")
-    .addHelpText('after', '\nThe plan\'s author cannot approve it, and an approval by the person who runs it does not count.\nExample: migrate approve mid.plan --comment "CAB-1234 approved for 19:00"')
+    .description(
+      "approve a saved plan as a second person: records your STS identity, the plan's digest and the comment in the environment's audit trail",
+    )
+    .addHelpText(
+      'after',
+      '\nThe plan\'s author cannot approve it, and an approval by the person who runs it does not count.\nExample: migrate approve mid.plan --comment "CAB-1234 approved for 19:00"',
+    )
     .action(act(async () => (await import('./commands/approve.js')).approveCommand));
 
   program
@@ -90,7 +102,11 @@ Exit codes: 0 done · 1 a step failed (state saved) · 2 usage or runbook invali
     .option('--from <id>', 'start at this step (the resume point printed after a failure)')
     .option('--only <id>', 'just this step (or group)')
     .option('--plan <file>', 'apply exactly this saved plan (refused, exit 5, when the runbook or the live state changed since)')
-    .option('--reapply <id>', 'write this applied step again although its checkpoint says applied (after drift); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--reapply <id>',
+      'write this applied step again although its checkpoint says applied (after drift); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText(
       'after',
       `
@@ -106,13 +122,16 @@ Examples:
   program
     .command('rollback')
     .argument('<N>', "the plan's rollback number (3, 4, 5)")
-    .description("replay a numbered rollback: undo the recorded checkpoints of its steps, latest first, then the rollbacks it chains")
+    .description('replay a numbered rollback: undo the recorded checkpoints of its steps, latest first, then the rollbacks it chains')
     .option('--dry-run', 'show what would be undone; change nothing')
     .option('-y, --yes', 'answer Undo to every step')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
     .option('--force', 'restore the checkpoint even if the resource was changed by hand since (drift)')
     .option('--accept-cost <n>', "go on past the rollback's point of no return (maxCost) when its cost is at most N (with --yes)")
-    .addHelpText('after', '\nBefore writing, live state is compared with each checkpoint; a hand-made change stops the rollback (exit 5)\nand shows before / after / live, unless --force.\nExample: migrate rollback 4 --env prod   (undoes mid.4, then rollback 3)')
+    .addHelpText(
+      'after',
+      '\nBefore writing, live state is compared with each checkpoint; a hand-made change stops the rollback (exit 5)\nand shows before / after / live, unless --force.\nExample: migrate rollback 4 --env prod   (undoes mid.4, then rollback 3)',
+    )
     .action(act(async () => (await import('./commands/rollback.js')).rollbackCommand));
 
   program
@@ -131,7 +150,10 @@ Examples:
     .description('the change record of a cutover: plans, approvals, a timeline of every step, rollbacks, alerts, users synced')
     .option('--format <format>', 'md (pastes into a ticket), html (one self-contained, printable page) or json', undefined)
     .option('--out <file>', 'write it to this file instead of stdout')
-    .addHelpText('after', '\nBuilt from the state and the audit trail only; makes no AWS call.\nExamples:\n  migrate report --env prod > cutover.md\n  migrate report --env prod --format html --out cutover.html')
+    .addHelpText(
+      'after',
+      '\nBuilt from the state and the audit trail only; makes no AWS call.\nExamples:\n  migrate report --env prod > cutover.md\n  migrate report --env prod --format html --out cutover.html',
+    )
     .action(act(async () => (await import('./commands/report.js')).reportCommand));
 
   program
@@ -144,7 +166,10 @@ Examples:
   const state = program
     .command('state')
     .description("move an environment's state (checkpoints, audit trail, watch and users sync records) between the local folder and S3")
-    .addHelpText('after', '\nExamples:\n  migrate state push --env prod --state s3://tis-migrate-state/cognito   (local -> S3, before the cutover)\n  migrate state pull --env prod --state s3://tis-migrate-state/cognito   (S3 -> local)');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  migrate state push --env prod --state s3://tis-migrate-state/cognito   (local -> S3, before the cutover)\n  migrate state pull --env prod --state s3://tis-migrate-state/cognito   (S3 -> local)',
+    );
   state
     .command('push')
     .description('copy the local state of the environment to the S3 backend (refused if S3 already has state, unless --force)')
@@ -174,17 +199,30 @@ Examples:
     .command('diff')
     .description('compare the export with the user pool: missing in Cognito, only in Cognito, differences')
     .requiredOption(...exportOption)
-    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('diff', undefined, opts)));
+    .action(
+      act(
+        async () => async (opts: Record<string, unknown>) =>
+          (await import('./commands/users-cli.js')).usersCommand('diff', undefined, opts),
+      ),
+    );
   users
     .command('sync')
     .description('create the users missing in Cognito (rate-limited, resumable, audited)')
     .requiredOption(...exportOption)
     .option('--dry-run', 'show exactly what would be done; write nothing')
     .option('--invite', 'send Cognito invitation emails with a temporary password')
-    .option('--no-password-ok', 'create the users without a password and without an email (they need a password reset); one of this or --invite is required')
+    .option(
+      '--no-password-ok',
+      'create the users without a password and without an email (they need a password reset); one of this or --invite is required',
+    )
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
-    .action(act(async () => async (opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('sync', undefined, opts)));
+    .action(
+      act(
+        async () => async (opts: Record<string, unknown>) =>
+          (await import('./commands/users-cli.js')).usersCommand('sync', undefined, opts),
+      ),
+    );
   users
     .command('ensure')
     .argument('<email>', 'the user an admin opened who is not in Cognito yet')
@@ -194,7 +232,12 @@ Examples:
     .option('--invite', 'send a Cognito invitation email')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--confirm-env <name>', 'with --yes on a protected environment: its name')
-    .action(act(async () => async (email: string, opts: Record<string, unknown>) => (await import('./commands/users-cli.js')).usersCommand('ensure', email, opts)));
+    .action(
+      act(
+        async () => async (email: string, opts: Record<string, unknown>) =>
+          (await import('./commands/users-cli.js')).usersCommand('ensure', email, opts),
+      ),
+    );
   users
     .command('export-since')
     .description('write the users a rollback would strand: created in Cognito since a step took effect (no credentials)')
@@ -209,7 +252,10 @@ Examples:
     .description("poll the runbook's health checks and act when a rollback's trigger holds (e.g. Reval failing for 1h -> rollback 4)")
     .option('--auto-rollback', 'run a due rollback by itself (locked, drift-checked and audited like "migrate rollback N")')
     .option('--for <duration>', 'stop after this long, e.g. 2h (plan time: divided by MIGRATE_TIME_SCALE); default: until Ctrl-C')
-    .option('--notify-command <cmd>', 'run this (with /bin/sh -c) when a trigger comes due; details in MIGRATE_ROLLBACK_ID, MIGRATE_ROLLBACK_TITLE, MIGRATE_CHECK, MIGRATE_FAILING_SINCE, MIGRATE_ENV, MIGRATE_COMMAND')
+    .option(
+      '--notify-command <cmd>',
+      'run this (with /bin/sh -c) when a trigger comes due; details in MIGRATE_ROLLBACK_ID, MIGRATE_ROLLBACK_TITLE, MIGRATE_CHECK, MIGRATE_FAILING_SINCE, MIGRATE_ENV, MIGRATE_COMMAND',
+    )
     .option('-y, --yes', 'arm --auto-rollback without asking (needed without a terminal)')
     .option('--confirm-env <name>', 'with --auto-rollback on a protected environment: its name')
     .option('--max-auto-rollbacks <n>', 'automatic rollbacks this watch may run before it only alerts (default 1)')
@@ -241,7 +287,10 @@ interrupted or was refused for drift.`,
     .option('--time-scale <n>', 'divide every wait and window by n (default 600)')
     .option('--seed <n>', 'seed of the fault injection: the same seed repeats a faulted rehearsal (default: a new one each time, printed)')
     .option('--keep', 'leave the sandbox running at the end and print its exports')
-    .option('--state-backend <kind>', 'local (a temporary folder, the default) or s3 (the sandbox\'s versioned state bucket, as a team would share it)')
+    .option(
+      '--state-backend <kind>',
+      "local (a temporary folder, the default) or s3 (the sandbox's versioned state bucket, as a team would share it)",
+    )
     .addHelpText(
       'after',
       `
@@ -258,7 +307,9 @@ Examples:
 
   program
     .command('sandbox')
-    .description('start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it')
+    .description(
+      'start the sandbox (moto + front proxy + a seeded TIS estate + health endpoints) and print the env vars that point migrate at it',
+    )
     .option('--time-scale <n>', 'divide every wait and window by n (default 600: a 1h wait takes 6s)')
     .option('--faults <spec>', 'inject faults at the proxy, e.g. throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down')
     .addHelpText(

@@ -41,7 +41,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`internal error: ${messageOf(error)}\n`);
     if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    else process.stderr.write('This is a bug in migrate. Run again with --debug for the stack trace, and check "migrate status" before going on.\n');
+    else
+      process.stderr.write(
+        'This is a bug in migrate. Run again with --debug for the stack trace, and check "migrate status" before going on.\n',
+      );
     return ExitCode.stepFailed;
   }
 }

@@ -53,9 +53,13 @@ export function guardReadOnly(client: unknown): void {
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => async (args: unknown) => {
       const name = context.commandName ?? 'UnknownCommand';
       if (!isReadOnlyCommand(name)) {
-        throw new RunbookError('DRY_RUN_WRITE', `dry run refused to send ${name.replace(/Command$/, '')} (${context.clientName ?? 'AWS'}): it is not a read-only call`, {
-          hint: 'This is a bug in the step type: a dry run may only call Get*, List*, Describe* and Test* APIs.',
-        });
+        throw new RunbookError(
+          'DRY_RUN_WRITE',
+          `dry run refused to send ${name.replace(/Command$/, '')} (${context.clientName ?? 'AWS'}): it is not a read-only call`,
+          {
+            hint: 'This is a bug in the step type: a dry run may only call Get*, List*, Describe* and Test* APIs.',
+          },
+        );
       }
       return next(args);
     },
@@ -135,19 +139,29 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   async function checkIdentity(): Promise<CallerIdentity> {
     const configured = await configuredRegion(profile.name);
     if (configured && configured.region !== options.env.region) {
-      const fix = configured.source.startsWith('AWS_') ? `Unset ${configured.source} or set it to ${options.env.region}` : `Set region = ${options.env.region} in that profile, or AWS_REGION=${options.env.region}`;
-      throw new RunbookError('WRONG_REGION', `${configured.source} says ${configured.region} but environment "${options.env.name}" is in ${options.env.region}`, {
-        hint: `${fix}; migrate always calls the environment's region, so a shell configured for another region is probably meant for another environment.`,
-      });
+      const fix = configured.source.startsWith('AWS_')
+        ? `Unset ${configured.source} or set it to ${options.env.region}`
+        : `Set region = ${options.env.region} in that profile, or AWS_REGION=${options.env.region}`;
+      throw new RunbookError(
+        'WRONG_REGION',
+        `${configured.source} says ${configured.region} but environment "${options.env.name}" is in ${options.env.region}`,
+        {
+          hint: `${fix}; migrate always calls the environment's region, so a shell configured for another region is probably meant for another environment.`,
+        },
+      );
     }
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = build(STSClient, { ...(await retryConfig()), ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}) });
+    const sts = build(STSClient, {
+      ...(await retryConfig()),
+      ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+    });
     let out: import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput | undefined;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
     } catch (error) {
       // Before the first step nothing has run: a credentials problem is a set-up error (exit 2).
-      if (error instanceof RunbookError && error.code === 'AWS_CREDENTIALS') throw new RunbookError(error.code, error.message, { hint: error.hint ?? '', cause: error.cause });
+      if (error instanceof RunbookError && error.code === 'AWS_CREDENTIALS')
+        throw new RunbookError(error.code, error.message, { hint: error.hint ?? '', cause: error.cause });
       throw (
         credentialsError(error, profile) ??
         new RunbookError('AWS_ERROR', `could not tell who is calling AWS (STS GetCallerIdentity failed: ${(error as Error).message})`, {
@@ -159,9 +173,13 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
     credentials = sts.config.credentials;
     const found: CallerIdentity = { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
     if (options.checkAccount !== false && found.account !== options.env.account) {
-      throw new RunbookError('WRONG_ACCOUNT', `these credentials are for account ${found.account} (${found.arn}), but environment "${options.env.name}" is account ${options.env.account}`, {
-        hint: `Switch to credentials for ${options.env.account} (AWS_PROFILE), or pick the right environment with --env.`,
-      });
+      throw new RunbookError(
+        'WRONG_ACCOUNT',
+        `these credentials are for account ${found.account} (${found.arn}), but environment "${options.env.name}" is account ${options.env.account}`,
+        {
+          hint: `Switch to credentials for ${options.env.account} (AWS_PROFILE), or pick the right environment with --env.`,
+        },
+      );
     }
     identity = found;
     options.onIdentity?.(found);

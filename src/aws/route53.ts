@@ -14,7 +14,11 @@ export function fqdn(name: string): string {
 
 /** A name or record value for comparison: no case, no trailing dot, no TXT quotes. */
 export function dnsKey(value: string): string {
-  return value.trim().replace(/^"(.*)"$/, '$1').toLowerCase().replace(/\.$/, '');
+  return value
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .toLowerCase()
+    .replace(/\.$/, '');
 }
 
 /**
@@ -25,12 +29,18 @@ export async function listRecordSetsAt(client: Route53Client, zoneId: string, na
   const { ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
   const want = fqdn(name);
   const found: ResourceRecordSet[] = [];
-  let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = { StartRecordName: want };
+  let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = {
+    StartRecordName: want,
+  };
   for (;;) {
     const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 100, ...start }));
     found.push(...(page.ResourceRecordSets ?? []).filter((r) => fqdn(r.Name ?? '') === want));
     // Record sets come sorted by name: once the next page starts past this name, there are no more of it.
     if (!page.IsTruncated || !page.NextRecordName || fqdn(page.NextRecordName) !== want) return found;
-    start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType, ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}) };
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}),
+    };
   }
 }

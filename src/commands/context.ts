@@ -45,13 +45,31 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
   const runbook = await loadRunbook(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
-  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false, profile: opts.profile ?? def.profile, profileFromFlag: !!opts.profile };
+  const env: EnvironmentInfo = {
+    name,
+    region: def.region,
+    account: def.account,
+    protected: def.protected ?? false,
+    profile: opts.profile ?? def.profile,
+    profileFromFlag: !!opts.profile,
+  };
   return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
 }
 
 /** The environment's state backend (opened lazily: S3's SDK loads only when it is used). */
-export function backendFor(loaded: { runbook: { name: string }; env: EnvironmentInfo; envDir: string; stateChoice: StateChoice }): Promise<StateBackend> {
-  return openBackend({ choice: loaded.stateChoice, envDir: loaded.envDir, runbook: loaded.runbook.name, env: loaded.env, timeScale: timeScaleFromEnv() });
+export function backendFor(loaded: {
+  runbook: { name: string };
+  env: EnvironmentInfo;
+  envDir: string;
+  stateChoice: StateChoice;
+}): Promise<StateBackend> {
+  return openBackend({
+    choice: loaded.stateChoice,
+    envDir: loaded.envDir,
+    runbook: loaded.runbook.name,
+    env: loaded.env,
+    timeScale: timeScaleFromEnv(),
+  });
 }
 
 /** Runbook, environment and state directory: what every command but validate starts from. */
@@ -119,7 +137,10 @@ export function stepTypeOf(name: string): StepType {
  * interrupted, the lock released, exit 4. A second signal leaves at once (exit 130), still
  * releasing the lock. A run that changes things stops the same way when its stdout goes away.
  */
-export async function openSession(opts: GlobalOptions, options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined }): Promise<Session> {
+export async function openSession(
+  opts: GlobalOptions,
+  options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined },
+): Promise<Session> {
   const loaded = await loadForCommand(opts);
   const timeScale = timeScaleFromEnv();
   const backend = await backendFor(loaded);
@@ -144,12 +165,18 @@ export async function openSession(opts: GlobalOptions, options: { command: strin
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   try {
     const store = backend.store(() => {
-      if (lock?.lost) throw new RunbookError('LOCKED', `${lock.lost}; this run stopped writing`, { hint: `Check "migrate status --env ${loaded.env.name}" and "migrate log" to see who took it.` });
+      if (lock?.lost)
+        throw new RunbookError('LOCKED', `${lock.lost}; this run stopped writing`, {
+          hint: `Check "migrate status --env ${loaded.env.name}" and "migrate log" to see who took it.`,
+        });
     });
     const state = await store.load();
     const aws = createAwsSession({ env: loaded.env, dryRun: options.dryRun, timeScale, ...mfaPrompt() });
     const operator = operatorName();
-    const audit = backend.audit({ user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun }, () => aws.identity?.arn);
+    const audit = backend.audit(
+      { user: operator, command: options.command, env: loaded.env.name, dryRun: options.dryRun },
+      () => aws.identity?.arn,
+    );
     const session: Session = {
       ...loaded,
       command: options.command,

@@ -37,20 +37,35 @@ export interface ExecuteSpec {
  * Session, output and prompter around one engine call, closed (lock released) whatever happens:
  * the shared frame of run, plan, rollback and the rehearsal.
  */
-export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (session: Session, deps: EngineDeps) => Promise<PhaseResult>): Promise<Executed> {
+export async function execute(
+  opts: GlobalOptions,
+  spec: ExecuteSpec,
+  body: (session: Session, deps: EngineDeps) => Promise<PhaseResult>,
+): Promise<Executed> {
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
     const output = chooseOutput(opts);
     // The team hears of phase start, end, failure and a manual step waiting (notify: in the runbook).
-    const hook = spec.dryRun ? undefined : notifyHook(session.runbook, session.env.name, (line) => process.stderr.write(`${line}\n`), { unattended: spec.yes });
+    const hook = spec.dryRun
+      ? undefined
+      : notifyHook(session.runbook, session.env.name, (line) => process.stderr.write(`${line}\n`), { unattended: spec.yes });
     const emit: typeof output.emit = hook
       ? (event) => {
           output.emit(event);
           hook.engine(event);
         }
       : output.emit;
-    const steps = auditStepEnds(emit, (event) => session.audit.append(event), { dryRun: spec.dryRun, waitedMs: (ref) => session.waited.get(ref) ?? 0 });
-    const deps = { ...session.deps(output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }), steps.emit), audit: steps.audit };
+    const steps = auditStepEnds(emit, (event) => session.audit.append(event), {
+      dryRun: spec.dryRun,
+      waitedMs: (ref) => session.waited.get(ref) ?? 0,
+    });
+    const deps = {
+      ...session.deps(
+        output.prompter({ yes: spec.yes, confirmEnv: spec.confirmEnv, dryRun: spec.dryRun, signal: session.signal }),
+        steps.emit,
+      ),
+      audit: steps.audit,
+    };
     try {
       const result = await body(session, deps);
       await output.finish();
@@ -58,7 +73,11 @@ export async function execute(opts: GlobalOptions, spec: ExecuteSpec, body: (ses
       // even when stdout is a file, a pipe or gone.
       if (session.signal.aborted && !spec.dryRun && result.error?.code === 'ABORTED' && result.summary.resume) {
         const { message, exitCode, cause } = result.error;
-        result.error = new RunbookError('ABORTED', message, { exitCode, cause, hint: `The state was saved and the lock released. To resume: ${result.summary.resume}` });
+        result.error = new RunbookError('ABORTED', message, {
+          exitCode,
+          cause,
+          hint: `The state was saved and the lock released. To resume: ${result.summary.resume}`,
+        });
       }
       return { result, events: output.events, env: session.env.name, waited: session.waited };
     } finally {

@@ -27,6 +27,13 @@ export async function locateEnvironment(opts: GlobalOptions): Promise<LocatedEnv
   const runbook = await loadRunbookSummary(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
   const def = runbook.environments[name]!;
-  const env: EnvironmentInfo = { name, region: def.region, account: def.account, protected: def.protected ?? false, profile: opts.profile ?? def.profile, profileFromFlag: !!opts.profile };
+  const env: EnvironmentInfo = {
+    name,
+    region: def.region,
+    account: def.account,
+    protected: def.protected ?? false,
+    profile: opts.profile ?? def.profile,
+    profileFromFlag: !!opts.profile,
+  };
   return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
 }

@@ -38,7 +38,15 @@ async function recordEvidence(opts: RehearseOptions, file: string, timings: Timi
     if (had && !work.has(t.status)) continue;
     steps[t.ref] = { measuredMs: t.measuredMs, waitedMs: t.waitedMs, expectedMs: expectedMs(t.measuredMs, t.waitedMs, timeScale) };
   }
-  const where = await writeEvidence(stateRoot(opts, file), { version: 1, runbook: runbook.name, runbookDigest: runbook.digest, at: new Date().toISOString(), ok, timeScale, steps });
+  const where = await writeEvidence(stateRoot(opts, file), {
+    version: 1,
+    runbook: runbook.name,
+    runbookDigest: runbook.digest,
+    at: new Date().toISOString(),
+    ok,
+    timeScale,
+    steps,
+  });
   return `Step timings of this rehearsal (waits at their real length) recorded in ${where}, for the plans of other environments.`;
 }
 
@@ -55,10 +63,12 @@ export interface RehearseOptions extends GlobalOptions {
 function rehearsalSeed(text: string | undefined): number {
   if (text === undefined) return randomInt(1, 2 ** 31);
   const seed = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(seed)) throw new RunbookError('USAGE', `--seed takes a whole number, not "${text}"`, { hint: 'For example: migrate rehearse --faults throttle=0.3 --seed 42' });
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(seed))
+    throw new RunbookError('USAGE', `--seed takes a whole number, not "${text}"`, {
+      hint: 'For example: migrate rehearse --faults throttle=0.3 --seed 42',
+    });
   return seed;
 }
-
 
 /**
  * The whole plan against a fresh sandbox, with --yes and a state dir of its own: validate, pre,
@@ -75,7 +85,8 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const seed = rehearsalSeed(opts.seed);
   const file = runbookPath(opts);
   const backendKind = opts.stateBackend ?? 'local';
-  if (backendKind !== 'local' && backendKind !== 's3') throw new RunbookError('USAGE', `--state-backend is local or s3, not "${backendKind}"`);
+  if (backendKind !== 'local' && backendKind !== 's3')
+    throw new RunbookError('USAGE', `--state-backend is local or s3, not "${backendKind}"`);
   // The routed-records example rehearses against an estate of its own (src/sandbox/estate-routed.ts).
   const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
   if ((await loadRunbook(file).catch(() => undefined))?.name === ROUTED_RUNBOOK_NAME) {
@@ -89,12 +100,22 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const { startSandbox } = await import('../sandbox/sandbox.js');
   const { snapshotEstate } = await import('../sandbox/estate.js');
   say(c().bold(`Rehearsal of ${file}`));
-  say(`Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''}, seed ${seed} ...`);
+  say(
+    `Starting the sandbox (time scale ${timeScale}: a 1h wait takes ${formatDuration(3_600_000 / timeScale)})${opts.faults ? `, faults: ${opts.faults}` : ''}, seed ${seed} ...`,
+  );
   const sandbox = await startSandbox({ timeScale, faults, seed });
   Object.assign(process.env, sandbox.exports);
   // On s3 every command of the rehearsal shares the sandbox's versioned bucket, as a team would.
   const stateUrl = backendKind === 's3' ? `${sandbox.exports.MIGRATE_SANDBOX_STATE_URL}/rehearsal-${Date.now()}` : 'local';
-  const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, state: stateUrl, yes: true, color: opts.color, json: opts.json };
+  const base: GlobalOptions & { yes: boolean } = {
+    runbook: file,
+    env: 'sandbox',
+    stateDir,
+    state: stateUrl,
+    yes: true,
+    color: opts.color,
+    json: opts.json,
+  };
   if (backendKind === 's3') say(`State: ${stateUrl}`);
   const snapshot = (): Promise<EstateSnapshot> => snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
   const incidents = faults.incidents ?? [];
@@ -120,7 +141,9 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   async function phase(name: string, extra: Record<string, unknown> = {}) {
     const run = await executePhase(name, { ...base, ...extra });
     events.push(...run.events);
-    for (const e of run.events) if (e.kind === 'step-end') timings.push({ ref: e.ref, status: e.status, measuredMs: e.durationMs, waitedMs: run.waited.get(e.ref) ?? 0 });
+    for (const e of run.events)
+      if (e.kind === 'step-end')
+        timings.push({ ref: e.ref, status: e.status, measuredMs: e.durationMs, waitedMs: run.waited.get(e.ref) ?? 0 });
     return run.result;
   }
   async function rollback(id: string) {
@@ -175,7 +198,10 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
       (incidents.includes('reval-down')
         ? (await stage('run mid with Reval down (incident reval-down)', async () => {
             const r = await phase('mid');
-            if (r.ok || !r.summary.failed.includes('mid.4')) throw new Error(`expected mid to stop at mid.4's Reval gate; it ${r.ok ? 'passed' : `failed at ${r.summary.failed.join(', ')}`}`);
+            if (r.ok || !r.summary.failed.includes('mid.4'))
+              throw new Error(
+                `expected mid to stop at mid.4's Reval gate; it ${r.ok ? 'passed' : `failed at ${r.summary.failed.join(', ')}`}`,
+              );
             return `mid.4's Reval gate failed as the incident makes it: ${r.error?.message ?? ''}`;
           })) &&
           (await stage('migrate watch --auto-rollback fires rollback 4 after Reval fails for 1h (scaled)', async () => {
@@ -191,11 +217,11 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
             afterMid = await snapshot();
             return 'mid completed once Reval was fixed';
           }))
-        : (await stage('run mid', async () => {
+        : await stage('run mid', async () => {
             expectOk(await phase('mid'), 'mid');
             afterMid = await snapshot();
             return 'the cutover applied with every gate passing';
-          }))) &&
+          })) &&
       (await stage('rollback 4 (chains rollback 3)', async () => expectOk(await rollback('4'), 'rollback 4 and 3'))) &&
       (await stage('estate back where it was', async () => {
         const problems = compareEstate(baseline!, await snapshot(), ['dns', 'reval', 'health']);
@@ -210,25 +236,48 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
       })) &&
       (await stage('run post', async () => expectOk(await phase('post'), 'post-migration checks')));
 
-    const backend = await openBackend({ choice: chooseState(base, undefined), envDir: join(stateDir, 'sandbox'), runbook: '', env: { name: 'sandbox', region: sandbox.exports.AWS_REGION ?? 'eu-west-2' }, timeScale });
-    const state = await backend.store().load().catch(() => undefined);
+    const backend = await openBackend({
+      choice: chooseState(base, undefined),
+      envDir: join(stateDir, 'sandbox'),
+      runbook: '',
+      env: { name: 'sandbox', region: sandbox.exports.AWS_REGION ?? 'eu-west-2' },
+      timeScale,
+    });
+    const state = await backend
+      .store()
+      .load()
+      .catch(() => undefined);
     say();
     say(c().bold('Steps'));
-    if (state) for (const line of renderTable(summaryRows(events, state) as unknown as Record<string, string>[], ['step', 'status', 'duration', 'checkpoint'])) say(`  ${line}`);
+    if (state)
+      for (const line of renderTable(summaryRows(events, state) as unknown as Record<string, string>[], [
+        'step',
+        'status',
+        'duration',
+        'checkpoint',
+      ]))
+        say(`  ${line}`);
     say();
     say(c().bold('Rehearsal'));
     for (const s of stages) say(`  ${(s.ok ? c().green : c().red)(stageLine(s))}`);
     const ok = stages.length > 0 && stages.every((s) => s.ok) && stages[stages.length - 1]!.name === 'run post';
-    const evidence = await recordEvidence(opts, file, timings, ok, timeScale).catch((error: unknown) => `could not record the rehearsal's timings: ${messageOf(error)}`);
+    const evidence = await recordEvidence(opts, file, timings, ok, timeScale).catch(
+      (error: unknown) => `could not record the rehearsal's timings: ${messageOf(error)}`,
+    );
     say();
     say(c().dim(evidence));
     say(ok ? c().green.bold('Rehearsal passed: every gate held.') : c().red.bold('Rehearsal FAILED: see the first FAIL above.'));
     if (opts.json) {
       const finalEstate = normalizeSnapshot(await snapshot(), sandbox.ids as unknown as Record<string, string>);
       const steps = state ? summaryRows(events, state) : [];
-      process.stdout.write(`${JSON.stringify({ ok, timeScale, faults: opts.faults ?? null, seed, stages, steps, finalEstate, requests: sandbox.proxy.requests.length, injected: sandbox.proxy.requests.filter((r) => r.injected).length }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok, timeScale, faults: opts.faults ?? null, seed, stages, steps, finalEstate, requests: sandbox.proxy.requests.length, injected: sandbox.proxy.requests.filter((r) => r.injected).length }, null, 2)}\n`,
+      );
     }
-    if (sandbox.proxy.requests.some((r) => r.injected)) say(`Faults injected at the proxy: ${sandbox.proxy.requests.filter((r) => r.injected).length} of ${sandbox.proxy.requests.length} AWS requests (seed ${seed}; repeat with --seed ${seed}).`);
+    if (sandbox.proxy.requests.some((r) => r.injected))
+      say(
+        `Faults injected at the proxy: ${sandbox.proxy.requests.filter((r) => r.injected).length} of ${sandbox.proxy.requests.length} AWS requests (seed ${seed}; repeat with --seed ${seed}).`,
+      );
 
     if (opts.keep) {
       say();
@@ -247,4 +296,3 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
     if (!opts.keep) await rm(stateDir, { recursive: true, force: true });
   }
 }
-

@@ -9,7 +9,12 @@ import type { GlobalOptions } from './options.js';
 export interface Output {
   emit: EventSink;
   events: EngineEvent[];
-  prompter(options: { yes?: boolean | undefined; confirmEnv?: string | undefined; dryRun: boolean; signal?: AbortSignal | undefined }): Prompter;
+  prompter(options: {
+    yes?: boolean | undefined;
+    confirmEnv?: string | undefined;
+    dryRun: boolean;
+    signal?: AbortSignal | undefined;
+  }): Prompter;
   finish(): Promise<void>;
 }
 

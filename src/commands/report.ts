@@ -14,7 +14,8 @@ const FORMATS = ['md', 'html', 'json'] as const;
 /** The change record of an environment, from its state and audit trail; reads nothing from AWS. */
 export async function reportCommand(opts: ReportOptions): Promise<number> {
   const format = opts.format ?? (opts.json ? 'json' : 'md');
-  if (!(FORMATS as readonly string[]).includes(format)) throw new RunbookError('USAGE', `unknown report format "${format}"`, { hint: `Formats: ${FORMATS.join(', ')}.` });
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new RunbookError('USAGE', `unknown report format "${format}"`, { hint: `Formats: ${FORMATS.join(', ')}.` });
   const loaded = await loadEnvironment(opts);
   // Either backend: a second operator can write the record of a cutover another machine ran.
   const backend = await backendFor(loaded);

@@ -19,7 +19,9 @@ async function checkRollbackId(id: string, opts: RollbackCommandOptions): Promis
   if (/^[A-Za-z0-9_-]+$/.test(id) && summary.rollback.some((r) => r.id === id)) return;
   const known = summary.rollback.map((r) => `${r.id} (${r.title})`).join(', ');
   const hint = known ? `Rollbacks: ${known}.` : 'This runbook defines no rollback entries.';
-  throw new RunbookError('USAGE', /^[A-Za-z0-9_-]+$/.test(id) ? `the runbook has no rollback ${id}` : `"${id}" is not a rollback number`, { hint });
+  throw new RunbookError('USAGE', /^[A-Za-z0-9_-]+$/.test(id) ? `the runbook has no rollback ${id}` : `"${id}" is not a rollback number`, {
+    hint,
+  });
 }
 
 export async function executeRollback(id: string, opts: RollbackCommandOptions): Promise<Executed> {
@@ -29,10 +31,18 @@ export async function executeRollback(id: string, opts: RollbackCommandOptions):
   return execute(opts, { label, dryRun, yes: opts.yes, confirmEnv: opts.confirmEnv }, async (session, deps) => {
     if (!dryRun) refuseWithoutTty(`migrate rollback ${id}`, opts.yes);
     const stages = planRollback(session.resolved, id);
-    await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
+    await checkAccountFirst(
+      session,
+      stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)),
+    );
     await weighCost(session, id, opts, dryRun);
     const flags = globalFlags(opts, session.env.name, Object.keys(session.runbook.environments).length);
-    return runRollback(deps, session.resolved, { id, force: !!opts.force, command: `migrate ${label}`, resumeCommand: (extra) => `migrate rollback ${id}${flags}${extra ? ` ${extra}` : ''}` });
+    return runRollback(deps, session.resolved, {
+      id,
+      force: !!opts.force,
+      command: `migrate ${label}`,
+      resumeCommand: (extra) => `migrate rollback ${id}${flags}${extra ? ` ${extra}` : ''}`,
+    });
   });
 }
 
@@ -49,23 +59,41 @@ async function weighCost(session: Session, id: string, opts: RollbackCommandOpti
   if (!cost) return;
   const over = overCost(cost, entry.maxCost);
   const out = opts.json ? process.stderr : process.stdout;
-  out.write(`${describeCost(id, cost)}${entry.maxCost !== undefined ? ` (point of no return: ${entry.maxCost}${over ? ', passed' : ''})` : ''}\n`);
+  out.write(
+    `${describeCost(id, cost)}${entry.maxCost !== undefined ? ` (point of no return: ${entry.maxCost}${over ? ', passed' : ''})` : ''}\n`,
+  );
   if (dryRun || !over) return;
   const figure = cost.value === null ? 'unknown' : String(cost.value);
   if (opts.acceptCost !== undefined) {
     const accepted = Number(opts.acceptCost);
     if (cost.value !== null && Number.isFinite(accepted) && cost.value <= accepted) return;
-    throw new RunbookError('NOT_CONFIRMED', `rollback ${id} would strand ${figure} users, more than --accept-cost ${opts.acceptCost}; nothing was changed`, {
-      hint: cost.value === null ? 'The cost could not be counted; fix that first (see above).' : `Look at them with "migrate users export-since --step ${cost.since} --out FILE", then pass --accept-cost ${cost.value}.`,
-    });
+    throw new RunbookError(
+      'NOT_CONFIRMED',
+      `rollback ${id} would strand ${figure} users, more than --accept-cost ${opts.acceptCost}; nothing was changed`,
+      {
+        hint:
+          cost.value === null
+            ? 'The cost could not be counted; fix that first (see above).'
+            : `Look at them with "migrate users export-since --step ${cost.since} --out FILE", then pass --accept-cost ${cost.value}.`,
+      },
+    );
   }
   if (opts.yes || !isInteractive() || cost.value === null) {
-    throw new RunbookError('NOT_CONFIRMED', `rollback ${id} is past its point of no return: it would strand ${figure} users (maxCost ${entry.maxCost}); nothing was changed`, {
-      hint: cost.value === null ? 'The cost could not be counted; fix that first (see above).' : `Export them first (migrate users export-since --step ${cost.since} --out FILE), then run again with --yes --accept-cost ${cost.value}, or at a terminal type the figure.`,
-    });
+    throw new RunbookError(
+      'NOT_CONFIRMED',
+      `rollback ${id} is past its point of no return: it would strand ${figure} users (maxCost ${entry.maxCost}); nothing was changed`,
+      {
+        hint:
+          cost.value === null
+            ? 'The cost could not be counted; fix that first (see above).'
+            : `Export them first (migrate users export-since --step ${cost.since} --out FILE), then run again with --yes --accept-cost ${cost.value}, or at a terminal type the figure.`,
+      },
+    );
   }
   const { input } = await import('@inquirer/prompts');
-  const typed = await input({ message: `Rollback ${id} would strand ${figure} users (point of no return: ${entry.maxCost}). Type ${figure} to go on:` }).catch(() => '');
+  const typed = await input({
+    message: `Rollback ${id} would strand ${figure} users (point of no return: ${entry.maxCost}). Type ${figure} to go on:`,
+  }).catch(() => '');
   if (typed.trim() !== figure) throw new RunbookError('NOT_CONFIRMED', `rollback ${id}: the cost was not accepted; nothing was changed`);
 }
 

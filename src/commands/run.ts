@@ -14,7 +14,9 @@ import { globalFlags, runResume, shellWord } from './resume.js';
 
 function phaseOf(name: string): PhaseName {
   if ((PHASES as readonly string[]).includes(name)) return name as PhaseName;
-  throw new RunbookError('USAGE', `unknown phase "${name}"`, { hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".` });
+  throw new RunbookError('USAGE', `unknown phase "${name}"`, {
+    hint: `Phases are: ${PHASES.join(', ')}. Rollbacks run with "migrate rollback N".`,
+  });
 }
 
 function approvalsRequired(session: Session): number {
@@ -30,21 +32,37 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
     let deps = engineDeps;
     const required = dryRun ? 0 : approvalsRequired(session);
     if (required > 0 && !opts.plan) {
-      await deps.audit({ event: 'run-refused', step: `phase.${phase}`, result: 'no-approved-plan', detail: `env ${session.env.name} needs ${required} approval(s) of a saved plan` });
-      throw new RunbookError('NOT_CONFIRMED', `env ${session.env.name} needs an approved plan: ${required} approval${required === 1 ? '' : 's'} by someone other than its author and its runner`, {
-        hint: `Save the plan (migrate plan ${phase} --env ${session.env.name} --out ${phase}.plan), have a second person approve it (migrate approve ${phase}.plan), then: migrate run ${phase} --env ${session.env.name} --plan ${phase}.plan. --yes never replaces an approval.`,
+      await deps.audit({
+        event: 'run-refused',
+        step: `phase.${phase}`,
+        result: 'no-approved-plan',
+        detail: `env ${session.env.name} needs ${required} approval(s) of a saved plan`,
       });
+      throw new RunbookError(
+        'NOT_CONFIRMED',
+        `env ${session.env.name} needs an approved plan: ${required} approval${required === 1 ? '' : 's'} by someone other than its author and its runner`,
+        {
+          hint: `Save the plan (migrate plan ${phase} --env ${session.env.name} --out ${phase}.plan), have a second person approve it (migrate approve ${phase}.plan), then: migrate run ${phase} --env ${session.env.name} --plan ${phase}.plan. --yes never replaces an approval.`,
+        },
+      );
     }
     const saved = opts.plan ? await (await import('./run-plan.js')).openSavedPlan(opts.plan, session, phase, opts) : undefined;
-    const steps: ResolvedStep[] = saved ? saved.steps : selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
+    const steps: ResolvedStep[] = saved
+      ? saved.steps
+      : selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
     for (const id of opts.reapply ?? []) {
       if (!steps.some((s) => s.ref === id || s.id === id)) {
-        throw new RunbookError('USAGE', `--reapply ${id}: not a step of this run`, { hint: `The steps this run covers: ${steps.map((s) => s.ref).join(', ')}` });
+        throw new RunbookError('USAGE', `--reapply ${id}: not a step of this run`, {
+          hint: `The steps this run covers: ${steps.map((s) => s.ref).join(', ')}`,
+        });
       }
     }
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
-    await checkAccountFirst(session, steps.map((s) => s.type));
+    await checkAccountFirst(
+      session,
+      steps.map((s) => s.type),
+    );
     if (saved) {
       await saved.checkBeforeRun(required, deps.audit);
       deps = saved.watch(deps);
@@ -55,7 +73,10 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
     return runPhase(deps, steps, {
       command: `migrate ${label}`,
       // A saved plan resumes as it started: the same plan (what it already wrote is not stale).
-      resumeCommand: (id, reapply) => (opts.plan ? `migrate run ${phase}${flags} --plan ${shellWord(opts.plan)}${reapply ? ` --reapply ${shellWord(reapply)}` : ''}` : runResume(phase, flags, { only: opts.only }, id, reapply)),
+      resumeCommand: (id, reapply) =>
+        opts.plan
+          ? `migrate run ${phase}${flags} --plan ${shellWord(opts.plan)}${reapply ? ` --reapply ${shellWord(reapply)}` : ''}`
+          : runResume(phase, flags, { only: opts.only }, id, reapply),
       runbookSteps: all,
       reapply: opts.reapply,
     });
@@ -67,14 +88,36 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
  * came from ("live", "predicted" by an earlier step `by`, or "recorded" in `by`'s checkpoint).
  */
 function planOf(events: EngineEvent[]): Array<Record<string, unknown>> {
-  return events.flatMap((e) => (e.kind === 'step-end' ? [{ ref: e.ref, status: e.status, ...(e.plan ? { before: e.plan.before, after: e.plan.after, source: e.plan.source, ...(e.plan.by ? { by: e.plan.by } : {}) } : {}), ...(e.message && e.status !== 'applied' ? { message: e.message } : {}) }] : []));
+  return events.flatMap((e) =>
+    e.kind === 'step-end'
+      ? [
+          {
+            ref: e.ref,
+            status: e.status,
+            ...(e.plan
+              ? { before: e.plan.before, after: e.plan.after, source: e.plan.source, ...(e.plan.by ? { by: e.plan.by } : {}) }
+              : {}),
+            ...(e.message && e.status !== 'applied' ? { message: e.message } : {}),
+          },
+        ]
+      : [],
+  );
 }
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
   if (opts.dryRun && opts.out) return (await import('./saved-plan.js')).savePlanCommand(phaseOf(phaseName), { ...opts, out: opts.out });
   const { result, events, env } = await executePhase(phaseName, opts);
   if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events);
-  if (opts.json) printJson({ command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`, env, dryRun: !!opts.dryRun, ok: result.ok, summary: result.summary, plan: planOf(events), events });
+  if (opts.json)
+    printJson({
+      command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`,
+      env,
+      dryRun: !!opts.dryRun,
+      ok: result.ok,
+      summary: result.summary,
+      plan: planOf(events),
+      events,
+    });
   if (result.error) throw result.error;
   return result.ok ? 0 : 1;
 }

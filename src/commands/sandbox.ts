@@ -34,13 +34,18 @@ export async function sandboxCommand(opts: SandboxCommandOptions): Promise<numbe
   });
 
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ready: true, timeScale, exports: sandbox.exports, ids: sandbox.ids, health: sandbox.health.url, moto: { url: sandbox.moto.url, pid: sandbox.moto.pid }, proxy: sandbox.proxy.url })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ready: true, timeScale, exports: sandbox.exports, ids: sandbox.ids, health: sandbox.health.url, moto: { url: sandbox.moto.url, pid: sandbox.moto.pid }, proxy: sandbox.proxy.url })}\n`,
+    );
   } else {
     const lines = Object.entries(sandbox.exports).map(([name, value]) => `export ${name}=${shellQuote(value)}`);
     lines.push(`# time scale ${timeScale}: a 1h wait takes ${formatDuration(HOUR_MS / timeScale)}`, '# ready');
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  const active = faults.incidents?.length || faults.throttle || faults.error5xx || faults.latencyMs || faults.slowInsyncMs ? ` with faults ${opts.faults}` : '';
+  const active =
+    faults.incidents?.length || faults.throttle || faults.error5xx || faults.latencyMs || faults.slowInsyncMs
+      ? ` with faults ${opts.faults}`
+      : '';
   process.stderr.write(
     [
       `Sandbox ready${active}: moto ${sandbox.moto.url} (pid ${sandbox.moto.pid}), AWS endpoint ${sandbox.proxy.url}, health ${sandbox.health.url}`,

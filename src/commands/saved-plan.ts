@@ -33,14 +33,21 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
   try {
     const steps: ResolvedStep[] = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
-    await checkAccountFirst(session, steps.map((s) => s.type));
+    await checkAccountFirst(
+      session,
+      steps.map((s) => s.type),
+    );
     // The whole-phase simulation, as `migrate plan` runs it, with its events kept instead of printed.
     const events: EngineEvent[] = [];
     const refuse = async (): Promise<never> => {
       throw new RunbookError('STEP_FAILED', 'internal: a plan asked for a confirmation');
     };
     const deps = session.deps({ confirmStep: refuse, confirmEnvironment: refuse }, (event) => events.push(event));
-    await runPhase(deps, steps, { command: `migrate plan ${phase}`, resumeCommand: () => '', runbookSteps: PHASES.flatMap((name) => session.resolved.phases[name]) });
+    await runPhase(deps, steps, {
+      command: `migrate plan ${phase}`,
+      resumeCommand: () => '',
+      runbookSteps: PHASES.flatMap((name) => session.resolved.phases[name]),
+    });
     const planned = plannedFromEvents(events, (type) => stepTypeOf(type).mutates);
     const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);
     const plan = buildPlanFile({
@@ -53,11 +60,21 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
     });
     const file = resolve(opts.out);
     const digest = await writePlanFile(file, plan);
-    await session.audit.append({ event: 'plan-saved', step: `phase.${phase}`, result: 'saved', planDigest: digest, phase, file, steps: plan.steps.map((s) => s.ref) });
+    await session.audit.append({
+      event: 'plan-saved',
+      step: `phase.${phase}`,
+      result: 'saved',
+      planDigest: digest,
+      phase,
+      file,
+      steps: plan.steps.map((s) => s.ref),
+    });
     if (opts.json) printJson({ file, digest, plan });
     else {
       for (const line of planLines(plan, digest, { file })) process.stdout.write(`${line}\n`);
-      process.stdout.write(`plan saved to ${file}\n  digest ${digest}\n  apply exactly this plan with: migrate run ${phase} --env ${plan.env.name} --plan ${opts.out}\n`);
+      process.stdout.write(
+        `plan saved to ${file}\n  digest ${digest}\n  apply exactly this plan with: migrate run ${phase} --env ${plan.env.name} --plan ${opts.out}\n`,
+      );
     }
     return plan.steps.some((s) => s.outcome === 'would-fail') ? 1 : 0;
   } finally {
@@ -84,7 +101,14 @@ export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): 
   // Without a rehearsal the plan prints as it always has.
   if (!evidence) return;
   const planned = start.refs.map((ref) => ({ ref, id: ref, title: '', type: '', mutates: false, change: { noop: true as const } }));
-  const plan = buildPlanFile({ runbook: { name: loaded.runbook.name, file: loaded.file, digest: loaded.runbook.digest }, env: { ...loaded.env }, phase: '', planned, author: { user: '', identity: null }, evidence });
+  const plan = buildPlanFile({
+    runbook: { name: loaded.runbook.name, file: loaded.file, digest: loaded.runbook.digest },
+    env: { ...loaded.env },
+    phase: '',
+    planned,
+    author: { user: '', identity: null },
+    evidence,
+  });
   const per = plan.steps.filter((s) => s.expectedMs !== undefined).map((s) => `${s.ref} ${formatDuration(s.expectedMs!)}`);
   if (per.length) process.stdout.write(`expected per step: ${per.join(', ')}\n`);
   for (const line of timingLines(plan, Date.now())) process.stdout.write(`${line}\n`);
@@ -109,7 +133,12 @@ export async function withTimeLeft(deps: EngineDeps, steps: ResolvedStep[], opts
     ...deps,
     emit(event) {
       emit(event);
-      if (event.kind === 'step-start' && left.has(event.ref)) emit({ kind: 'step-progress', ref: event.ref, message: `expected time left for the phase: ${formatDuration(left.get(event.ref)!)} (${note})` });
+      if (event.kind === 'step-start' && left.has(event.ref))
+        emit({
+          kind: 'step-progress',
+          ref: event.ref,
+          message: `expected time left for the phase: ${formatDuration(left.get(event.ref)!)} (${note})`,
+        });
     },
   };
 }

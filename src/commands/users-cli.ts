@@ -30,7 +30,10 @@ const USERS_EXAMPLE = 'users:\n  userPool: ${vars.userPool}\n  attributes: { DBC
  * checkpoint. The feature itself lives in src/users/.
  */
 export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: string | undefined, opts: UsersOptions): Promise<number> {
-  if (!opts.export) throw new RunbookError('USAGE', `users ${action} needs --export FILE`, { hint: 'A Keycloak realm export (kc.sh export --realm lin --users same_file), a directory of *-users-*.json, or a CSV with an email column.' });
+  if (!opts.export)
+    throw new RunbookError('USAGE', `users ${action} needs --export FILE`, {
+      hint: 'A Keycloak realm export (kc.sh export --realm lin --users same_file), a directory of *-users-*.json, or a CSV with an email column.',
+    });
   const loaded = await loadEnvironment(opts);
   const mapping = loaded.runbook.users;
   if (!mapping) throw new RunbookError('USAGE', `${loaded.file} has no users: section`, { hint: `Add one, e.g.\n${USERS_EXAMPLE}` });
@@ -78,12 +81,21 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       mapping,
       userPoolId: await users.resolveUserPoolId(cognito, poolRef),
       checkpointFile: backend.kind === 'local' ? join(loaded.envDir, 'users-sync.json') : backend.documents.locate('users-sync.json'),
-      ...(backend.kind === 's3' ? { checkpointIo: { read: () => backend.documents.read('users-sync.json'), write: (text: string) => backend.documents.write('users-sync.json', text) } } : {}),
+      ...(backend.kind === 's3'
+        ? {
+            checkpointIo: {
+              read: () => backend.documents.read('users-sync.json'),
+              write: (text: string) => backend.documents.write('users-sync.json', text),
+            },
+          }
+        : {}),
       audit,
       out: {
         line: (text: string) => (opts.json ? process.stderr : process.stdout).write(`${text}\n`),
         json: (doc: unknown) => printJson(doc),
-        ...(progress ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p), progressDone: () => progress.done() } : {}),
+        ...(progress
+          ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p), progressDone: () => progress.done() }
+          : {}),
       },
       signal: controller.signal,
       timeScale,
@@ -93,8 +105,22 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     audit({ event: `users-${action}-start`, step: email, detail: opts.export });
     try {
       if (action === 'diff') await users.usersDiff(deps, { exportFile: opts.export, json: !!opts.json });
-      else if (action === 'sync') await users.usersSync(deps, { exportFile: opts.export, dryRun: !!opts.dryRun, invite: !!opts.invite, passwordOk: opts.passwordOk === false, json: !!opts.json });
-      else await users.usersEnsure(deps, { exportFile: opts.export, email: email ?? '', dryRun: !!opts.dryRun, invite: !!opts.invite, json: !!opts.json });
+      else if (action === 'sync')
+        await users.usersSync(deps, {
+          exportFile: opts.export,
+          dryRun: !!opts.dryRun,
+          invite: !!opts.invite,
+          passwordOk: opts.passwordOk === false,
+          json: !!opts.json,
+        });
+      else
+        await users.usersEnsure(deps, {
+          exportFile: opts.export,
+          email: email ?? '',
+          dryRun: !!opts.dryRun,
+          invite: !!opts.invite,
+          json: !!opts.json,
+        });
     } finally {
       progress?.done();
     }
@@ -108,7 +134,11 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     // A failed audit write is the cause to report, whatever it made the sync stop with.
     if (trail.failure && error !== trail.failure) {
       const f = trail.failure;
-      throw new RunbookError(f.code, f.message, { hint: f.hint ?? '', cause: f.cause, details: unsaved.length ? ['audit lines that could not be kept anywhere:', ...unsaved] : [] });
+      throw new RunbookError(f.code, f.message, {
+        hint: f.hint ?? '',
+        cause: f.cause,
+        details: unsaved.length ? ['audit lines that could not be kept anywhere:', ...unsaved] : [],
+      });
     }
     throw error;
   } finally {
@@ -121,7 +151,9 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
 
 function checkConfirmEnv(env: { name: string; protected: boolean }, opts: UsersOptions): void {
   if (opts.yes && env.protected && opts.confirmEnv !== env.name) {
-    throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, { hint: `Pass --confirm-env ${env.name} with --yes.` });
+    throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" is protected`, {
+      hint: `Pass --confirm-env ${env.name} with --yes.`,
+    });
   }
 }
 
@@ -137,7 +169,10 @@ async function confirmWrites(env: { name: string; protected: boolean }, opts: Us
     const typed = await input({ message: `Environment "${env.name}" is protected. Type its name to go on:` }, context).catch(() => '');
     if (typed.trim() !== env.name) throw new RunbookError('NOT_CONFIRMED', `environment "${env.name}" was not confirmed`);
   }
-  const ok = await confirm({ message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false }, context).catch(() => false);
+  const ok = await confirm(
+    { message: `${question} (environment "${env.name}"; preview it with --dry-run). Go on?`, default: false },
+    context,
+  ).catch(() => false);
   if (!ok) throw new RunbookError('ABORTED', `${question.replace(/ creates .*/, '')}: not confirmed; nothing was changed`);
 }
 
@@ -154,7 +189,8 @@ export interface ExportSinceOptions extends GlobalOptions {
  * (Cognito's ListUsers returns none), so they can be recreated in Keycloak.
  */
 export async function usersExportSince(opts: ExportSinceOptions): Promise<number> {
-  if (!opts.step || !/^(pre|mid|post)\.[A-Za-z0-9_-]+$/.test(opts.step)) throw new RunbookError('USAGE', 'users export-since needs --step REF (such as mid.4)');
+  if (!opts.step || !/^(pre|mid|post)\.[A-Za-z0-9_-]+$/.test(opts.step))
+    throw new RunbookError('USAGE', 'users export-since needs --step REF (such as mid.4)');
   if (!opts.out) throw new RunbookError('USAGE', 'users export-since needs --out FILE');
   const loaded = await loadEnvironment(opts);
   const state = await (await backendFor(loaded)).store().load();
@@ -162,11 +198,22 @@ export async function usersExportSince(opts: ExportSinceOptions): Promise<number
   const since = sinceTime(state.steps, opts.step);
   const counter = opts.changed ? 'cognito.usersChangedSince' : 'cognito.usersCreatedSince';
   const { poolUsersReader } = await import('./cost.js');
-  const users = since === null ? [] : usersSince(await poolUsersReader(loaded.runbook, loaded.env)({ userPool: opts.userPool }), counter, since);
-  const doc = { env: loaded.env.name, step: opts.step, since: since === null ? null : new Date(since).toISOString(), counter, count: users.length, users };
+  const users =
+    since === null ? [] : usersSince(await poolUsersReader(loaded.runbook, loaded.env)({ userPool: opts.userPool }), counter, since);
+  const doc = {
+    env: loaded.env.name,
+    step: opts.step,
+    since: since === null ? null : new Date(since).toISOString(),
+    counter,
+    count: users.length,
+    users,
+  };
   const { writeFile } = await import('node:fs/promises');
   await writeFile(opts.out, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  const line = since === null ? `${opts.step} is not in effect in "${loaded.env.name}": no user to export; wrote ${opts.out}` : `${users.length} user${users.length === 1 ? '' : 's'} ${opts.changed ? 'created or changed' : 'created'} in Cognito since ${opts.step} (${doc.since}) -> ${opts.out}`;
+  const line =
+    since === null
+      ? `${opts.step} is not in effect in "${loaded.env.name}": no user to export; wrote ${opts.out}`
+      : `${users.length} user${users.length === 1 ? '' : 's'} ${opts.changed ? 'created or changed' : 'created'} in Cognito since ${opts.step} (${doc.since}) -> ${opts.out}`;
   if (opts.json) printJson({ ...doc, users: undefined, out: opts.out });
   else process.stdout.write(`${line}\n`);
   return 0;

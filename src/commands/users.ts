@@ -57,7 +57,13 @@ export interface PlannedCreate {
 export type SyncReport = SyncResult & { plan?: PlannedCreate[] };
 
 async function open(deps: UsersDeps): Promise<CognitoUsers> {
-  return CognitoUsers.open(deps.cognito, deps.userPoolId, new TokenBucket(deps.mapping.rate), deps.signal, deps.timeScale ? { timeScale: deps.timeScale } : {});
+  return CognitoUsers.open(
+    deps.cognito,
+    deps.userPoolId,
+    new TokenBucket(deps.mapping.rate),
+    deps.signal,
+    deps.timeScale ? { timeScale: deps.timeScale } : {},
+  );
 }
 
 export async function usersDiff(deps: UsersDeps, opts: { exportFile: string; json: boolean }): Promise<DiffResult> {
@@ -77,7 +83,14 @@ function describeUser(u: PlannedUser): string {
 
 function failureLines(title: string, list: UserFailure[]): string[] {
   if (!list.length) return [];
-  return ['', `${title} (${list.length})`, ...table(['USERNAME', 'WHERE', 'ERROR'], list.map((f) => [f.username, f.position, f.error]))];
+  return [
+    '',
+    `${title} (${list.length})`,
+    ...table(
+      ['USERNAME', 'WHERE', 'ERROR'],
+      list.map((f) => [f.username, f.position, f.error]),
+    ),
+  ];
 }
 
 export async function usersSync(
@@ -91,7 +104,10 @@ export async function usersSync(
   };
   const plan: PlannedCreate[] = [];
   if (opts.dryRun) say(`Dry run: nothing is written to Cognito or to the checkpoint. Pool ${deps.userPoolId}, export ${source.path}.`);
-  else say(`Syncing to user pool ${deps.userPoolId} at most ${deps.mapping.rate} requests/s, ${deps.mapping.concurrency} users at a time; checkpoint ${deps.checkpointFile}`);
+  else
+    say(
+      `Syncing to user pool ${deps.userPoolId} at most ${deps.mapping.rate} requests/s, ${deps.mapping.concurrency} users at a time; checkpoint ${deps.checkpointFile}`,
+    );
   const result = await syncUsers({
     source,
     api,
@@ -104,15 +120,21 @@ export async function usersSync(
     line: say,
     ...(deps.out.progress ? { progress: deps.out.progress } : {}),
     plan: (u, resumed) => {
-      if (opts.json) plan.push({ username: u.username, position: u.position, resumed, enabled: u.enabled, attributes: u.attributes, groups: u.groups });
-      else say(`would create ${u.username}${resumed ? ' (left unfinished by an interrupted sync)' : ''}: ${describeUser(u)}${opts.invite && u.enabled ? '; send an invitation email' : ''}`);
+      if (opts.json)
+        plan.push({ username: u.username, position: u.position, resumed, enabled: u.enabled, attributes: u.attributes, groups: u.groups });
+      else
+        say(
+          `would create ${u.username}${resumed ? ' (left unfinished by an interrupted sync)' : ''}: ${describeUser(u)}${opts.invite && u.enabled ? '; send an invitation email' : ''}`,
+        );
     },
     signal: deps.signal,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(opts.passwordOk ? { passwordOk: true } : {}),
     ...(deps.auditFailure ? { auditFailure: deps.auditFailure } : {}),
     confirm: async (p) => {
-      await deps.confirm?.(`users sync creates ${p.total} user${p.total === 1 ? '' : 's'} in user pool ${p.userPoolId}${p.withoutPassword ? `, ${p.withoutPassword} of them with no password` : ''}`);
+      await deps.confirm?.(
+        `users sync creates ${p.total} user${p.total === 1 ? '' : 's'} in user pool ${p.userPoolId}${p.withoutPassword ? `, ${p.withoutPassword} of them with no password` : ''}`,
+      );
     },
   });
   // The progress line is ended before the summary, so they never share a line.
@@ -133,7 +155,11 @@ export async function usersSync(
   if (result.invalid.length) {
     say('');
     say(`INVALID ROWS (${result.invalid.length}, skipped)`);
-    for (const l of table(['WHERE', 'EMAIL', 'REASON'], result.invalid.map((i) => [i.position, i.email ?? '-', i.reason]))) say(l);
+    for (const l of table(
+      ['WHERE', 'EMAIL', 'REASON'],
+      result.invalid.map((i) => [i.position, i.email ?? '-', i.reason]),
+    ))
+      say(l);
   }
   const doc = opts.dryRun && opts.json ? { ...result, plan } : result;
   if (opts.json) deps.out.json(doc);
@@ -151,7 +177,10 @@ export async function usersSync(
   return doc;
 }
 
-export async function usersEnsure(deps: UsersDeps, opts: { exportFile: string; email: string; dryRun: boolean; invite: boolean; json?: boolean }): Promise<EnsureResult> {
+export async function usersEnsure(
+  deps: UsersDeps,
+  opts: { exportFile: string; email: string; dryRun: boolean; invite: boolean; json?: boolean },
+): Promise<EnsureResult> {
   const source = await openExport(opts.exportFile);
   const result = await ensureUser({
     source,
@@ -163,18 +192,30 @@ export async function usersEnsure(deps: UsersDeps, opts: { exportFile: string; e
     audit: deps.audit,
     signal: deps.signal,
     confirm: async (user) => {
-      await deps.confirm?.(`users ensure creates ${user.username} in user pool ${deps.userPoolId}${opts.invite ? ' and emails an invitation' : ' with no password (they will need a password reset; --invite emails one)'}`);
+      await deps.confirm?.(
+        `users ensure creates ${user.username} in user pool ${deps.userPoolId}${opts.invite ? ' and emails an invitation' : ' with no password (they will need a password reset; --invite emails one)'}`,
+      );
     },
   });
-  if (opts.dryRun && result.outcome === 'would-create') deps.audit({ event: 'users.ensure', dryRun: true, userPoolId: deps.userPoolId, username: result.username });
+  if (opts.dryRun && result.outcome === 'would-create')
+    deps.audit({ event: 'users.ensure', dryRun: true, userPoolId: deps.userPoolId, username: result.username });
   if (opts.json) {
     deps.out.json(result);
     return result;
   }
   const u = result.user;
   const alias = result.username !== u.username ? ` (Cognito username ${result.username})` : '';
-  if (result.outcome === 'exists') deps.out.line(`${u.username} already exists in user pool ${deps.userPoolId}${alias}; nothing to do${result.note ? ` (note: ${result.note})` : ''}.`);
-  else if (result.outcome === 'would-create') deps.out.line(`Dry run: would create ${u.username} from ${u.position}: ${describeUser(u)}${opts.invite ? '; send an invitation email' : ''}.`);
-  else deps.out.line(`Created ${u.username} in user pool ${deps.userPoolId} from ${u.position}: ${describeUser(u)}${opts.invite ? '; invitation email sent' : ''}.`);
+  if (result.outcome === 'exists')
+    deps.out.line(
+      `${u.username} already exists in user pool ${deps.userPoolId}${alias}; nothing to do${result.note ? ` (note: ${result.note})` : ''}.`,
+    );
+  else if (result.outcome === 'would-create')
+    deps.out.line(
+      `Dry run: would create ${u.username} from ${u.position}: ${describeUser(u)}${opts.invite ? '; send an invitation email' : ''}.`,
+    );
+  else
+    deps.out.line(
+      `Created ${u.username} in user pool ${deps.userPoolId} from ${u.position}: ${describeUser(u)}${opts.invite ? '; invitation email sent' : ''}.`,
+    );
   return result;
 }

@@ -22,9 +22,18 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
   }
   const counts = PHASES.map((p) => `${p} ${runbook.phases[p].length}`).join(', ');
   if (opts.json) {
-    printJson({ ok: true, file, name: runbook.name, environments: envs, steps: Object.fromEntries(PHASES.map((p) => [p, runbook.phases[p].length])), rollback: runbook.rollback.map((r) => r.id) });
+    printJson({
+      ok: true,
+      file,
+      name: runbook.name,
+      environments: envs,
+      steps: Object.fromEntries(PHASES.map((p) => [p, runbook.phases[p].length])),
+      rollback: runbook.rollback.map((r) => r.id),
+    });
   } else {
-    process.stdout.write(`${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`);
+    process.stdout.write(
+      `${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`,
+    );
   }
   return 0;
 }

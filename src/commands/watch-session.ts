@@ -45,10 +45,17 @@ export async function openWatchSession(opts: GlobalOptions, command = 'watch'): 
       try {
         // As `migrate rollback N` does: the account is checked before the first step.
         const stages = planRollback(session.resolved, id);
-        await checkAccountFirst(session, stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)));
+        await checkAccountFirst(
+          session,
+          stages.flatMap((s) => [...s.undo, ...s.steps].map((step) => session.state.steps[step.ref]?.type ?? step.type)),
+        );
         await io.onStart?.();
         const deps = session.deps(io.prompter, io.emit);
-        return await runRollback(deps, session.resolved, { id, force: false, command: `migrate rollback ${id} (fired by migrate ${command})` });
+        return await runRollback(deps, session.resolved, {
+          id,
+          force: false,
+          command: `migrate rollback ${id} (fired by migrate ${command})`,
+        });
       } finally {
         await session.close();
       }

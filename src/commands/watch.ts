@@ -31,7 +31,9 @@ function parseFor(text: string): number {
   try {
     return parseDuration(text);
   } catch {
-    throw new RunbookError('USAGE', `--for ${text} is not a duration`, { hint: 'For example --for 2h or --for 90m (plan time: divided by MIGRATE_TIME_SCALE, like the trigger windows).' });
+    throw new RunbookError('USAGE', `--for ${text} is not a duration`, {
+      hint: 'For example --for 2h or --for 90m (plan time: divided by MIGRATE_TIME_SCALE, like the trigger windows).',
+    });
   }
 }
 
@@ -39,7 +41,10 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
   const forMs = opts.for === undefined ? undefined : parseFor(opts.for);
   const autoRollback = !!opts.autoRollback;
   const maxAutoRollbacks = opts.maxAutoRollbacks === undefined ? 1 : Number(opts.maxAutoRollbacks);
-  if (!Number.isInteger(maxAutoRollbacks) || maxAutoRollbacks < 0) throw new RunbookError('USAGE', `--max-auto-rollbacks ${opts.maxAutoRollbacks} is not a whole number`, { hint: 'For example --max-auto-rollbacks 2 (1 by default: after one automatic rollback the watch only alerts).' });
+  if (!Number.isInteger(maxAutoRollbacks) || maxAutoRollbacks < 0)
+    throw new RunbookError('USAGE', `--max-auto-rollbacks ${opts.maxAutoRollbacks} is not a whole number`, {
+      hint: 'For example --max-auto-rollbacks 2 (1 by default: after one automatic rollback the watch only alerts).',
+    });
   const session = await openWatchSession(opts);
   try {
     const env = session.env.name;
@@ -52,7 +57,15 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
       throw new RunbookError('USAGE', `--confirm-env ${opts.confirmEnv} does not name the environment being watched ("${env}")`);
     }
     if (autoRollback) {
-      await confirmAutoRollback(opts, session.resolved.rollback.filter((r) => r.trigger).map((r) => `rollback ${r.id} after ${r.trigger?.check} ${r.trigger?.failures ? `fails ${r.trigger.failures.count} of ${r.trigger.failures.of ?? formatDuration(r.trigger.failures.withinMs ?? 0)}` : `fails ${formatDuration(r.trigger?.failingForMs ?? 0)}`}`));
+      await confirmAutoRollback(
+        opts,
+        session.resolved.rollback
+          .filter((r) => r.trigger)
+          .map(
+            (r) =>
+              `rollback ${r.id} after ${r.trigger?.check} ${r.trigger?.failures ? `fails ${r.trigger.failures.count} of ${r.trigger.failures.of ?? formatDuration(r.trigger.failures.withinMs ?? 0)}` : `fails ${formatDuration(r.trigger?.failingForMs ?? 0)}`}`,
+          ),
+      );
       // The wrong account should stop the watch now, not when a rollback is due.
       await session.verifyAccount();
     }
@@ -79,7 +92,10 @@ export async function watchCommand(opts: WatchCommandOptions): Promise<number> {
       onDue: (trigger, context) => onDue(trigger, { ...context, env, opts, renderer }),
       onInconclusive: async (trigger, context) => {
         if (!opts.notifyCommand) return;
-        const problem = await runNotify(opts.notifyCommand, { ...notifyVars(trigger, env, context.command), MIGRATE_WATCH_ACTION: 'inconclusive' });
+        const problem = await runNotify(opts.notifyCommand, {
+          ...notifyVars(trigger, env, context.command),
+          MIGRATE_WATCH_ACTION: 'inconclusive',
+        });
         if (problem) renderer.print([`! --notify-command ${problem}`]);
       },
     });
@@ -99,14 +115,34 @@ function watchMessage(event: WatchEvent, env: string): NotifyMessage | undefined
       const t = event.trigger;
       const what = event.autoRollback ? 'the watch runs it now' : event.held ? `held: ${event.held}` : `run: ${event.command}`;
       const cost = event.cost ? `; ${describeCost(t.rollback, event.cost)}` : '';
-      return { event: 'trigger-due', env, vars: vars(t), text: `[${env}] rollback ${t.rollback} is due: ${t.check} failing since ${new Date(t.failingSince ?? Date.now()).toISOString()}${cost}; ${what}` };
+      return {
+        event: 'trigger-due',
+        env,
+        vars: vars(t),
+        text: `[${env}] rollback ${t.rollback} is due: ${t.check} failing since ${new Date(t.failingSince ?? Date.now()).toISOString()}${cost}; ${what}`,
+      };
     }
     case 'trigger-inconclusive':
-      return { event: 'trigger-inconclusive', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.trigger.rollback} is INCONCLUSIVE: ${event.trigger.check} could not be probed ${event.trigger.errorsInARow} times in a row; a person must judge (${event.command})` };
+      return {
+        event: 'trigger-inconclusive',
+        env,
+        vars: vars(event.trigger),
+        text: `[${env}] rollback ${event.trigger.rollback} is INCONCLUSIVE: ${event.trigger.check} could not be probed ${event.trigger.errorsInARow} times in a row; a person must judge (${event.command})`,
+      };
     case 'rollback-start':
-      return { event: 'rollback-fired', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.trigger.rollback} started by the watch (${event.how === 'auto' ? 'auto-rollback' : 'confirmed'}): ${event.trigger.title}` };
+      return {
+        event: 'rollback-fired',
+        env,
+        vars: vars(event.trigger),
+        text: `[${env}] rollback ${event.trigger.rollback} started by the watch (${event.how === 'auto' ? 'auto-rollback' : 'confirmed'}): ${event.trigger.title}`,
+      };
     case 'rollback-end':
-      return { event: 'rollback-done', env, vars: vars(event.trigger), text: `[${env}] rollback ${event.fired.rollback} ${event.fired.result === 'ok' ? 'done' : `ended: ${event.fired.result}${event.error ? ` (${event.error.message})` : ''}`}` };
+      return {
+        event: 'rollback-done',
+        env,
+        vars: vars(event.trigger),
+        text: `[${env}] rollback ${event.fired.rollback} ${event.fired.result === 'ok' ? 'done' : `ended: ${event.fired.result}${event.error ? ` (${event.error.message})` : ''}`}`,
+      };
     default:
       return undefined;
   }
@@ -123,16 +159,31 @@ async function confirmAutoRollback(opts: WatchCommandOptions, triggers: string[]
   const { confirm } = await import('@inquirer/prompts');
   let ok = false;
   try {
-    ok = await confirm({ message: `Auto-rollback: this watch will run, by itself, ${triggers.join('; ') || 'no rollback (the runbook has no triggers)'}. Arm it?`, default: false });
+    ok = await confirm({
+      message: `Auto-rollback: this watch will run, by itself, ${triggers.join('; ') || 'no rollback (the runbook has no triggers)'}. Arm it?`,
+      default: false,
+    });
   } catch {
     ok = false;
   }
-  if (!ok) throw new RunbookError('NOT_CONFIRMED', 'auto-rollback was not confirmed', { hint: 'Watch without --auto-rollback to be alerted instead.' });
+  if (!ok)
+    throw new RunbookError('NOT_CONFIRMED', 'auto-rollback was not confirmed', {
+      hint: 'Watch without --auto-rollback to be alerted instead.',
+    });
 }
 
 async function onDue(
   trigger: TriggerStatus,
-  context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined; env: string; opts: WatchCommandOptions; renderer: WatchRenderer },
+  context: {
+    command: string;
+    autoRollback: boolean;
+    signal: AbortSignal;
+    held?: string | undefined;
+    cost?: RollbackCost | null | undefined;
+    env: string;
+    opts: WatchCommandOptions;
+    renderer: WatchRenderer;
+  },
 ): Promise<DueDecision> {
   const { opts, renderer } = context;
   if (opts.notifyCommand) {
@@ -185,13 +236,28 @@ export function exitCodeOf(outcome: WatchOutcome): number {
 /** One document when the watch ends: each check's last outcome and each trigger's state. */
 function jsonOf(env: string, outcome: WatchOutcome) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const last = (r: WatchOutcome['view']['checks'][string]) => r.outcome === 'inactive' ? 'inactive' : r.outcome === 'missing' ? 'error' : (r.outcome ?? (r.ok === true ? 'success' : r.ok === false ? 'failure' : null));
+  const last = (r: WatchOutcome['view']['checks'][string]) =>
+    r.outcome === 'inactive'
+      ? 'inactive'
+      : r.outcome === 'missing'
+        ? 'error'
+        : (r.outcome ?? (r.ok === true ? 'success' : r.ok === false ? 'failure' : null));
   return {
     env,
     reason: outcome.reason,
     timeScale: outcome.view.timeScale,
     checks: Object.fromEntries(
-      Object.entries(outcome.view.checks).map(([name, r]) => [name, { outcome: last(r), noData: r.outcome === 'missing' || undefined, ok: r.ok, failingSince: iso(r.failingSince), lastCheckedAt: iso(r.lastCheckedAt), detail: r.detail ?? null }]),
+      Object.entries(outcome.view.checks).map(([name, r]) => [
+        name,
+        {
+          outcome: last(r),
+          noData: r.outcome === 'missing' || undefined,
+          ok: r.ok,
+          failingSince: iso(r.failingSince),
+          lastCheckedAt: iso(r.lastCheckedAt),
+          detail: r.detail ?? null,
+        },
+      ]),
     ),
     triggers: outcome.view.triggers.map((t) => ({
       rollback: t.rollback,
@@ -205,8 +271,23 @@ function jsonOf(env: string, outcome: WatchOutcome) {
       firedAt: iso(t.firedAt),
       rolledBackAt: t.rolledBackAt ?? null,
     })),
-    due: outcome.due.map((d) => ({ rollback: d.rollback, check: d.check, failingSince: iso(d.failingSince), at: iso(d.at), held: d.held ?? null })),
+    due: outcome.due.map((d) => ({
+      rollback: d.rollback,
+      check: d.check,
+      failingSince: iso(d.failingSince),
+      at: iso(d.at),
+      held: d.held ?? null,
+    })),
     inconclusive: outcome.inconclusive.map((d) => ({ rollback: d.rollback, check: d.check, since: iso(d.since), at: iso(d.at) })),
-    fired: outcome.fired.map((f) => ({ rollback: f.rollback, check: f.check, how: f.how, result: f.result, failingSince: iso(f.failingSince), startedAt: iso(f.startedAt), endedAt: iso(f.endedAt), error: f.error ?? null })),
+    fired: outcome.fired.map((f) => ({
+      rollback: f.rollback,
+      check: f.check,
+      how: f.how,
+      result: f.result,
+      failingSince: iso(f.failingSince),
+      startedAt: iso(f.startedAt),
+      endedAt: iso(f.endedAt),
+      error: f.error ?? null,
+    })),
   };
 }

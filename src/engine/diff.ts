@@ -68,7 +68,12 @@ export function threeWayLines(before: unknown, after: unknown, live: unknown): s
   const lines: string[] = [];
   for (const key of keys) {
     if (b.get(key) === c.get(key)) continue;
-    lines.push(`${key}:`, `    before (checkpoint): ${short(a.get(key) ?? '(none)')}`, `    after  (checkpoint): ${short(b.get(key) ?? '(none)')}`, `    live   (now):        ${short(c.get(key) ?? '(none)')}`);
+    lines.push(
+      `${key}:`,
+      `    before (checkpoint): ${short(a.get(key) ?? '(none)')}`,
+      `    after  (checkpoint): ${short(b.get(key) ?? '(none)')}`,
+      `    live   (now):        ${short(c.get(key) ?? '(none)')}`,
+    );
   }
   return lines;
 }

@@ -75,9 +75,21 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
  */
 export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
   const summary = emptySummary();
-  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs: steps.map((s) => s.ref), titles: Object.fromEntries(steps.map((s) => [s.ref, s.title])), dryRun: deps.dryRun, timeScale: deps.timeScale });
+  deps.emit({
+    kind: 'run-start',
+    command: options.command,
+    env: deps.env.name,
+    refs: steps.map((s) => s.ref),
+    titles: Object.fromEntries(steps.map((s) => [s.ref, s.title])),
+    dryRun: deps.dryRun,
+    timeScale: deps.timeScale,
+  });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'run-start', detail: steps.map((s) => s.ref).join(' ') });
-  const sim = new Simulation(deps.stepType, deps.state.steps, (options.runbookSteps ?? steps).map((s) => s.ref));
+  const sim = new Simulation(
+    deps.stepType,
+    deps.state.steps,
+    (options.runbookSteps ?? steps).map((s) => s.ref),
+  );
   const reads = deps.dryRun ? prefetchReads(deps, steps, sim) : new Map<string, Promise<unknown>>();
   const reapply = new Set(options.reapply ?? []);
   let error: RunbookError | undefined;
@@ -105,7 +117,11 @@ export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options:
     }
   }
   const ok = !error && summary.failed.length === 0;
-  await deps.audit({ event: deps.dryRun ? 'dry-run-end' : 'run-end', result: ok ? 'ok' : summary.aborted ? 'aborted' : 'failed', detail: error?.message });
+  await deps.audit({
+    event: deps.dryRun ? 'dry-run-end' : 'run-end',
+    result: ok ? 'ok' : summary.aborted ? 'aborted' : 'failed',
+    detail: error?.message,
+  });
   deps.emit({ kind: 'run-end', ok, summary });
   return { ok, summary, error };
 }

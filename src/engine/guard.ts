@@ -14,11 +14,17 @@ export function guarded<T>(work: Promise<T>, signal: AbortSignal, what: string, 
     }
     function onAbort() {
       cleanup();
-      reject(new RunbookError('ABORTED', `interrupted during ${what}`, { hint: 'The state was saved; run the same command again to resume.' }));
+      reject(
+        new RunbookError('ABORTED', `interrupted during ${what}`, { hint: 'The state was saved; run the same command again to resume.' }),
+      );
     }
     function onTimeout() {
       cleanup();
-      reject(new RunbookError('STEP_TIMEOUT', `${what} did not finish within ${formatDuration(timeoutMs ?? 0)}`, { hint: 'Raise the step\'s `timeout:` in the runbook if this wait is expected, or look at why it hangs.' }));
+      reject(
+        new RunbookError('STEP_TIMEOUT', `${what} did not finish within ${formatDuration(timeoutMs ?? 0)}`, {
+          hint: "Raise the step's `timeout:` in the runbook if this wait is expected, or look at why it hangs.",
+        }),
+      );
     }
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

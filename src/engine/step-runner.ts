@@ -22,10 +22,19 @@ export function stepError(step: { ref: string; title: string }, error: unknown):
   if (error instanceof RunbookError) {
     if (['ABORTED', 'STEP_TIMEOUT', 'NOT_CONFIRMED', 'DRY_RUN_WRITE'].includes(error.code)) return error;
     if (error.message.startsWith(`${step.ref} (`)) return error;
-    return new RunbookError(error.code, `${step.ref} (${step.title}): ${error.message}`, { hint: error.hint, details: error.details, exitCode: error.exitCode, cause: error });
+    return new RunbookError(error.code, `${step.ref} (${step.title}): ${error.message}`, {
+      hint: error.hint,
+      details: error.details,
+      exitCode: error.exitCode,
+      cause: error,
+    });
   }
   const aws = describeAwsError(error);
-  if (aws) return new RunbookError('AWS_ERROR', `${step.ref} (${step.title}): ${aws}`, { cause: error, hint: 'AWS refused or failed the call after the SDK\'s retries; the state was saved.' });
+  if (aws)
+    return new RunbookError('AWS_ERROR', `${step.ref} (${step.title}): ${aws}`, {
+      cause: error,
+      hint: "AWS refused or failed the call after the SDK's retries; the state was saved.",
+    });
   return new RunbookError('STEP_FAILED', `${step.ref} (${step.title}): ${messageOf(error)}`, { cause: error });
 }
 
@@ -35,7 +44,16 @@ export async function save(deps: EngineDeps): Promise<void> {
 
 function record(deps: EngineDeps, step: ResolvedStep, patch: Partial<Checkpoint> & { status: StepStatus }): Checkpoint {
   const prev = deps.state.steps[step.ref];
-  const cp: Checkpoint = { ...(prev ?? {}), ref: step.ref, type: step.type, title: step.title, params: step.params, digest: step.digest, at: new Date().toISOString(), ...patch } as Checkpoint;
+  const cp: Checkpoint = {
+    ...(prev ?? {}),
+    ref: step.ref,
+    type: step.type,
+    title: step.title,
+    params: step.params,
+    digest: step.digest,
+    at: new Date().toISOString(),
+    ...patch,
+  } as Checkpoint;
   if (patch.status !== 'failed') delete cp.error;
   deps.state.steps[step.ref] = cp;
   return cp;
@@ -111,15 +129,27 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
   deps.emit({ kind: 'step-start', ref: step.ref, title: step.title, type: step.type, group: step.group });
   let prediction: StepPrediction | undefined;
   const end = (status: StepEndStatus, message?: string, hint?: string) =>
-    deps.emit({ kind: 'step-end', ref: step.ref, status, message, hint, durationMs: Date.now() - started, ...(prediction ? { plan: prediction } : {}) });
+    deps.emit({
+      kind: 'step-end',
+      ref: step.ref,
+      status,
+      message,
+      hint,
+      durationMs: Date.now() - started,
+      ...(prediction ? { plan: prediction } : {}),
+    });
 
   const timeoutMs = scaledTimeout(step.timeoutMs, deps.timeScale);
   const controller = new AbortController();
   const signal = AbortSignal.any([deps.signal, controller.signal]);
   const ctx = deps.contextFor(step, prev, signal);
-  const timeout = new RunbookError('STEP_TIMEOUT', `${step.ref} did not finish within ${formatDuration(step.timeoutMs ?? 0)} (its timeout)`, {
-    hint: 'The state was saved. Raise the step\'s `timeout:` in the runbook if this wait is expected, or look at why it hangs; then resume.',
-  });
+  const timeout = new RunbookError(
+    'STEP_TIMEOUT',
+    `${step.ref} did not finish within ${formatDuration(step.timeoutMs ?? 0)} (its timeout)`,
+    {
+      hint: "The state was saved. Raise the step's `timeout:` in the runbook if this wait is expected, or look at why it hangs; then resume.",
+    },
+  );
   const budget = stepBudget(timeoutMs, () => controller.abort(timeout));
   const left = () => budget.left();
   // The timeout aborts the step's signal, and whatever was waiting on it reports an interruption:
@@ -145,7 +175,8 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
         const live = await guarded(options.prefetched ?? type.read(ctx, step.params), deps.signal, `${step.ref} read`, left());
         from = { state: live, source: 'live' };
         const recorded = type.mutates ? sim?.lastApplied(step) : undefined;
-        if (recorded && recorded.ref.split('.')[0] !== step.phase && sameState(type, live, recorded.after)) from = { state: live, source: 'recorded', by: recorded.ref };
+        if (recorded && recorded.ref.split('.')[0] !== step.phase && sameState(type, live, recorded.after))
+          from = { state: live, source: 'recorded', by: recorded.ref };
       }
       const current = from.state;
 
@@ -156,9 +187,19 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
         if (!deps.dryRun) {
           const undoneCtx = deps.contextFor(step, { ...prev, status: 'applying', before: prev.after }, signal);
           await guarded(type.verify?.(undoneCtx, prev.params, current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
-          prev = record(deps, step, { status: 'rolled-back', rolledBackAt: new Date().toISOString(), params: prev.params, digest: prev.digest });
+          prev = record(deps, step, {
+            status: 'rolled-back',
+            rolledBackAt: new Date().toISOString(),
+            params: prev.params,
+            digest: prev.digest,
+          });
           await save(deps);
-          await deps.audit({ event: 'reconciled', step: step.ref, result: 'rolled-back', detail: 'the undo of a stopped rollback had taken effect' });
+          await deps.audit({
+            event: 'reconciled',
+            step: step.ref,
+            result: 'rolled-back',
+            detail: 'the undo of a stopped rollback had taken effect',
+          });
         } else prev = { ...prev, status: 'rolled-back' };
         deps.emit({ kind: 'step-warning', ref: step.ref, message: 'reconciled: the undo of a stopped rollback had taken effect' });
       }
@@ -178,10 +219,14 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
         if (!applied.some((cp) => cp.ref !== step.ref && sameState(type, current, cp.after))) {
           const lines = threeWayLines(prev.before, last?.after ?? prev.after, current);
           deps.emit({ kind: 'drift', ref: step.ref, lines });
-          throw new RunbookError('DRIFT', `${step.ref} was applied ${prev.at}${prev.by ? ` by ${prev.by}` : ''}, but its resource has changed since and no step of the runbook explains it`, {
-            details: lines,
-            hint: `Look at the difference above. To write the runbook's value again over it: ${options.reapplyCommand?.(step) ?? `migrate run ${step.phase} --only ${step.id} --reapply ${step.ref}`}`,
-          });
+          throw new RunbookError(
+            'DRIFT',
+            `${step.ref} was applied ${prev.at}${prev.by ? ` by ${prev.by}` : ''}, but its resource has changed since and no step of the runbook explains it`,
+            {
+              details: lines,
+              hint: `Look at the difference above. To write the runbook's value again over it: ${options.reapplyCommand?.(step) ?? `migrate run ${step.phase} --only ${step.id} --reapply ${step.ref}`}`,
+            },
+          );
         }
       }
       change = type.plan(current, step.params);
@@ -203,15 +248,28 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       const unfinished = mayBeLive(prev) && prev.status !== 'applied';
       if (type.mutates && prev && (prev.status === 'applied' || unfinished)) {
         if (unfinished && !deps.dryRun) {
-          deps.emit({ kind: 'step-warning', ref: step.ref, message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} ${prev.status === 'undoing' ? 'rollback is still live' : 'run had taken effect'}; verifying it` });
+          deps.emit({
+            kind: 'step-warning',
+            ref: step.ref,
+            message: `reconciled: the change of a ${prev.status === 'failed' ? 'failed' : 'stopped'} ${prev.status === 'undoing' ? 'rollback is still live' : 'run had taken effect'}; verifying it`,
+          });
           try {
             await guarded(type.verify?.(ctx, step.params, change.current) ?? Promise.resolve(), deps.signal, `${step.ref} verify`, left());
             await runGates(deps, step, ctx);
           } catch (error) {
             const err = failure(error);
-            record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
+            record(
+              deps,
+              step,
+              err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } },
+            );
             await save(deps);
-            await deps.audit({ event: 'reconciled', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
+            await deps.audit({
+              event: 'reconciled',
+              step: step.ref,
+              result: err.code === 'ABORTED' ? 'interrupted' : 'failed',
+              detail: err.message,
+            });
             throw err;
           }
           record(deps, step, { status: 'applied', after: change.current });
@@ -223,7 +281,11 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       }
       if (!deps.dryRun) {
         const orig = originalBefore(prev);
-        record(deps, step, type.mutates ? { status: 'noop', before: orig.has ? orig.value : change.current, after: change.current } : { status: 'noop' });
+        record(
+          deps,
+          step,
+          type.mutates ? { status: 'noop', before: orig.has ? orig.value : change.current, after: change.current } : { status: 'noop' },
+        );
         await save(deps);
       }
       end('noop', change.summary);
@@ -233,7 +295,14 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
     prediction = type.mutates ? { before: change.before, after: change.after, source: from.source, by: from.by } : undefined;
     const diff = type.mutates ? diffLines(change.before, change.after) : [];
     // A run's before is always live; a dry run says where each before comes from.
-    deps.emit({ kind: 'step-planned', ref: step.ref, noop: false, summary: change.summary, diff, ...(deps.dryRun && type.resources ? { source: from.source, by: from.by } : {}) });
+    deps.emit({
+      kind: 'step-planned',
+      ref: step.ref,
+      noop: false,
+      summary: change.summary,
+      diff,
+      ...(deps.dryRun && type.resources ? { source: from.source, by: from.by } : {}),
+    });
     if (deps.dryRun) {
       sim?.leaves(step, change.after, true);
       end('would-change', change.summary);
@@ -251,9 +320,19 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
 
     budget.pause();
     await confirmEnvironmentOnce(deps);
-    const decision = await deps.prompter.confirmStep({ ref: step.ref, title: step.title, type: step.type, action: 'apply', summary: change.summary, diff });
+    const decision = await deps.prompter.confirmStep({
+      ref: step.ref,
+      title: step.title,
+      type: step.type,
+      action: 'apply',
+      summary: change.summary,
+      diff,
+    });
     budget.resume();
-    if (decision === 'abort') throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, { hint: `Nothing was changed by ${step.ref}. Resume later with the "to resume" command printed with the outcome.` });
+    if (decision === 'abort')
+      throw new RunbookError('ABORTED', `aborted by the operator at ${step.ref}`, {
+        hint: `Nothing was changed by ${step.ref}. Resume later with the "to resume" command printed with the outcome.`,
+      });
     if (decision === 'skip') {
       // A checkpoint whose change may be live stays what it is: it is what a rollback restores from.
       if (!mayBeLive(prev)) {
@@ -261,13 +340,23 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
         await save(deps);
       }
       sim?.leaves(step, change.before, false);
-      await deps.audit({ event: 'skipped', step: step.ref, result: 'skipped', detail: prev && mayBeLive(prev) ? `kept as ${prev.status}` : undefined });
+      await deps.audit({
+        event: 'skipped',
+        step: step.ref,
+        result: 'skipped',
+        detail: prev && mayBeLive(prev) ? `kept as ${prev.status}` : undefined,
+      });
       end('skipped', 'skipped by the operator');
       return 'skipped';
     }
 
     const orig = originalBefore(prev);
-    const cp = record(deps, step, { status: 'applying', before: orig.has ? orig.value : change.before, after: change.after, by: ctx.operator });
+    const cp = record(deps, step, {
+      status: 'applying',
+      before: orig.has ? orig.value : change.before,
+      after: change.after,
+      by: ctx.operator,
+    });
     await save(deps);
     await deps.audit({ event: 'apply-start', step: step.ref, detail: change.summary });
     try {
@@ -279,9 +368,18 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       const err = failure(error);
       // An interrupted apply is "interrupted", keeping its before and planned after: only live state
       // can tell whether it took effect, and the next run reconciles it like a crashed "applying".
-      record(deps, step, err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } });
+      record(
+        deps,
+        step,
+        err.code === 'ABORTED' ? { status: 'interrupted' } : { status: 'failed', error: { code: err.code, message: err.message } },
+      );
       await save(deps);
-      await deps.audit({ event: 'apply-end', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message });
+      await deps.audit({
+        event: 'apply-end',
+        step: step.ref,
+        result: err.code === 'ABORTED' ? 'interrupted' : 'failed',
+        detail: err.message,
+      });
       throw err;
     }
     record(deps, step, { status: 'applied', after: cp.after });
@@ -297,7 +395,15 @@ export async function runStep(deps: EngineDeps, step: ResolvedStep, options: Ste
       record(deps, step, { status: 'interrupted' });
       await save(deps).catch(() => undefined);
     }
-    end(err.code === 'ABORTED' && deps.signal.aborted ? 'interrupted' : err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED' ? 'skipped' : 'failed', err.message, err.hint);
+    end(
+      err.code === 'ABORTED' && deps.signal.aborted
+        ? 'interrupted'
+        : err.code === 'ABORTED' || err.code === 'NOT_CONFIRMED'
+          ? 'skipped'
+          : 'failed',
+      err.message,
+      err.hint,
+    );
     throw err;
   } finally {
     budget.clear();

@@ -145,7 +145,12 @@ export class ListrView {
       })),
       // listr2's own SIGINT handler exits 127 at once, before the engine's clean stop (interrupted
       // step recorded, lock released, resume command printed): the session handles the signals.
-      { concurrent: false, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true } },
+      {
+        concurrent: false,
+        exitOnError: false,
+        registerSignalListeners: false,
+        rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true },
+      },
     );
     this.running = list.run().then(
       () => undefined,

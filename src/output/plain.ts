@@ -41,7 +41,11 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
     const k = c();
     switch (event.kind) {
       case 'run-start':
-        write(k.bold(`${event.command} · env ${event.env} · ${event.refs.length} step${event.refs.length === 1 ? '' : 's'}${event.dryRun ? ' · DRY RUN (read-only)' : ''}${event.timeScale !== 1 ? ` · time scale ${event.timeScale}` : ''}`));
+        write(
+          k.bold(
+            `${event.command} · env ${event.env} · ${event.refs.length} step${event.refs.length === 1 ? '' : 's'}${event.dryRun ? ' · DRY RUN (read-only)' : ''}${event.timeScale !== 1 ? ` · time scale ${event.timeScale}` : ''}`,
+          ),
+        );
         if (event.caller) write(k.dim(`  ${event.caller}`));
         break;
       case 'step-start':
@@ -64,9 +68,16 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
         break;
       case 'step-end': {
         const mark = MARK[event.status] ?? '•';
-        const colour = event.status === 'failed' || event.status === 'would-fail' ? k.red : event.status === 'skipped' || event.status === 'interrupted' ? k.yellow : k.green;
+        const colour =
+          event.status === 'failed' || event.status === 'would-fail'
+            ? k.red
+            : event.status === 'skipped' || event.status === 'interrupted'
+              ? k.yellow
+              : k.green;
         const label = LABEL[event.status] ?? event.status;
-        write(`  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'interrupted' || event.status === 'already-applied') ? `: ${event.message}` : ''}`);
+        write(
+          `  ${colour(`${mark} ${event.ref} ${label}`)}${k.dim(` (${formatDuration(event.durationMs)})`)}${event.message && (options.verbose || event.status === 'failed' || event.status === 'would-fail' || event.status === 'nothing-to-undo' || event.status === 'skipped' || event.status === 'interrupted' || event.status === 'already-applied') ? `: ${event.message}` : ''}`,
+        );
         if (event.hint && (event.status === 'failed' || event.status === 'would-fail')) write(k.dim(`    hint: ${event.hint}`));
         break;
       }
@@ -81,7 +92,11 @@ export function plainRenderer(write: (line: string) => void, options: { verbose?
           s.skipped.length && `${s.skipped.length} skipped`,
           s.failed.length && `${s.failed.length} failed`,
         ].filter(Boolean);
-        write((event.ok ? k.green : k.red)(`${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || (s.aborted ? 'nothing changed' : 'nothing to do')}`));
+        write(
+          (event.ok ? k.green : k.red)(
+            `${event.ok ? 'done' : s.aborted ? 'stopped' : 'FAILED'}: ${parts.join(', ') || (s.aborted ? 'nothing changed' : 'nothing to do')}`,
+          ),
+        );
         if (!event.ok && s.resume) write(`to resume: ${k.bold(s.resume)}`);
         break;
       }

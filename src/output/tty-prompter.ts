@@ -27,7 +27,10 @@ export function promptOutput(): NodeJS.WritableStream | undefined {
 }
 
 function isPromptExit(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError' || /force closed|User force closed|cancel/i.test(error.message));
+  return (
+    error instanceof Error &&
+    (error.name === 'ExitPromptError' || error.name === 'AbortPromptError' || /force closed|User force closed|cancel/i.test(error.message))
+  );
 }
 
 /**
@@ -88,7 +91,9 @@ export class TtyPrompter implements Prompter {
       if (this.view) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
         const task = await this.view.activeTask(request.ref);
-        return (await settled(task.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(select, config, this.context(ownSignal(adapter))))) as StepDecision;
+        return (await settled(task.prompt(ListrInquirerPromptAdapter), (adapter) =>
+          adapter.run(select, config, this.context(ownSignal(adapter))),
+        )) as StepDecision;
       }
       return await select(config, this.context());
     } catch (error) {
@@ -106,7 +111,9 @@ export class TtyPrompter implements Prompter {
       let answer: string;
       if (active) {
         const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-        answer = (await settled(active.prompt(ListrInquirerPromptAdapter), (adapter) => adapter.run(input, config, this.context(ownSignal(adapter))))) as string;
+        answer = (await settled(active.prompt(ListrInquirerPromptAdapter), (adapter) =>
+          adapter.run(input, config, this.context(ownSignal(adapter))),
+        )) as string;
       } else {
         answer = await input(config, this.context());
       }

@@ -45,7 +45,10 @@ export function triggerText(t: TriggerStatus, scale: number): { text: string; to
     case 'due':
       return { text: `${name} DUE NOW`, tone: 'red' };
     case 'fired':
-      return { text: `${name} fired ${clock(t.firedAt ?? 0)}${t.lastFired && t.lastFired.result !== 'running' ? ` (${t.lastFired.result})` : ''}`, tone: 'cyan' };
+      return {
+        text: `${name} fired ${clock(t.firedAt ?? 0)}${t.lastFired && t.lastFired.result !== 'running' ? ` (${t.lastFired.result})` : ''}`,
+        tone: 'cyan',
+      };
     case 'rolled-back':
       return { text: `${name} rolled back ${t.rolledBackAt ? clock(Date.parse(t.rolledBackAt)) : ''}`.trimEnd(), tone: 'cyan' };
     case 'not-armed':
@@ -74,13 +77,18 @@ function dueBanner(event: Extract<WatchEvent, { kind: 'trigger-due' }>, scale: n
   const t = event.trigger;
   const since = t.failingSince ?? 0;
   const lines = [
-    k.red.bold(`!!! rollback ${t.rollback} is due: ${t.check} has been failing for ${plan(Date.now() - since, scale)} (since ${new Date(since).toISOString()}; the trigger is ${t.failures ? ruleOf(t) : formatDuration(t.failingForMs)})`),
+    k.red.bold(
+      `!!! rollback ${t.rollback} is due: ${t.check} has been failing for ${plan(Date.now() - since, scale)} (since ${new Date(since).toISOString()}; the trigger is ${t.failures ? ruleOf(t) : formatDuration(t.failingForMs)})`,
+    ),
     `    ${t.title}`,
     `    ${k.bold(event.command)}`,
   ];
   if (event.cost) lines.push(`    ${k.yellow(describeCost(t.rollback, event.cost))}`);
   if (event.held) lines.push(k.yellow(`    --auto-rollback holds it: ${event.held}. Nothing has been changed; a person must decide.`));
-  else lines.push(event.autoRollback ? '    --auto-rollback: running it now.' : '    Nothing has been changed. Run the command above to roll back.');
+  else
+    lines.push(
+      event.autoRollback ? '    --auto-rollback: running it now.' : '    Nothing has been changed. Run the command above to roll back.',
+    );
   return lines;
 }
 
@@ -101,7 +109,8 @@ function eventLines(event: WatchEvent): string[] {
       for (const [id, cost] of Object.entries(event.costs ?? {})) if (cost) lines.push(k.yellow(`  ${describeCost(id, cost)}`));
       for (const r of Object.entries(event.view.checks)) {
         // Whether that time is kept depends on the first result (a long gap starts afresh): that line says which.
-        if (r[1].failingSince !== null) lines.push(k.yellow(`  ${r[0]} was failing since ${new Date(r[1].failingSince).toISOString()} when the last watch stopped`));
+        if (r[1].failingSince !== null)
+          lines.push(k.yellow(`  ${r[0]} was failing since ${new Date(r[1].failingSince).toISOString()} when the last watch stopped`));
       }
       for (const w of event.warnings) lines.push(k.yellow(`! ${w}`));
       return lines;
@@ -112,25 +121,36 @@ function eventLines(event: WatchEvent): string[] {
     case 'trigger-inconclusive': {
       const t = event.trigger;
       return [
-        k.yellow.bold(`??? rollback ${t.rollback} is INCONCLUSIVE: ${t.check} could not be probed ${t.errorsInARow} times in a row (limit ${t.errorLimit ?? 4}) since ${new Date(t.inconclusiveSince ?? 0).toISOString()}`),
+        k.yellow.bold(
+          `??? rollback ${t.rollback} is INCONCLUSIVE: ${t.check} could not be probed ${t.errorsInARow} times in a row (limit ${t.errorLimit ?? 4}) since ${new Date(t.inconclusiveSince ?? 0).toISOString()}`,
+        ),
         `    ${truncate(event.trigger.failingSince === null ? 'The service may be fine or down: the watch cannot tell.' : 'It was failing before the probe errors began.', 200)} It never rolls back on errors; a person must judge.`,
         `    If it must roll back: ${k.bold(event.command)}`,
       ];
     }
     case 'rollback-locked':
       if (!event.first) return [];
-      return [k.yellow(`! rollback ${event.trigger.rollback} is due but cannot start: ${event.error.message}`), k.dim(`  ${event.error.hint ?? ''} The watch tries again on its next tick.`)];
+      return [
+        k.yellow(`! rollback ${event.trigger.rollback} is due but cannot start: ${event.error.message}`),
+        k.dim(`  ${event.error.hint ?? ''} The watch tries again on its next tick.`),
+      ];
     case 'rollback-start':
-      return [k.bold(`>>> rollback ${event.trigger.rollback} (${event.how === 'auto' ? 'auto-rollback' : 'confirmed'}): ${event.trigger.title}`)];
+      return [
+        k.bold(`>>> rollback ${event.trigger.rollback} (${event.how === 'auto' ? 'auto-rollback' : 'confirmed'}): ${event.trigger.title}`),
+      ];
     case 'rollback-end': {
       const f = event.fired;
       if (f.result === 'ok') return [k.green.bold(`<<< rollback ${f.rollback} done; the watch goes on`)];
       const lines = [
-        k.red.bold(`!!! rollback ${f.rollback} ${f.result === 'drift' ? 'REFUSED: drift' : f.result === 'aborted' ? 'was interrupted' : 'FAILED'}: ${event.error?.message ?? ''}`),
+        k.red.bold(
+          `!!! rollback ${f.rollback} ${f.result === 'drift' ? 'REFUSED: drift' : f.result === 'aborted' ? 'was interrupted' : 'FAILED'}: ${event.error?.message ?? ''}`,
+        ),
         ...(event.error?.details ?? []).map((d) => `    ${d}`),
       ];
       if (event.error?.hint) lines.push(`    hint: ${event.error.hint}`);
-      lines.push(`    The watch will not run it again while this failure lasts. By hand: ${event.command}${f.result === 'drift' ? ' --force' : ''}`);
+      lines.push(
+        `    The watch will not run it again while this failure lasts. By hand: ${event.command}${f.result === 'drift' ? ' --force' : ''}`,
+      );
       return lines;
     }
     case 'warning':
@@ -138,7 +158,9 @@ function eventLines(event: WatchEvent): string[] {
     case 'watch-end': {
       const o = event.outcome;
       const why = o.reason === 'for' ? '--for has passed' : o.reason === 'until' ? 'its condition holds' : 'interrupted';
-      return [`watch ended (${why})${o.fired.length ? `; rollbacks run: ${o.fired.map((f) => `${f.rollback} (${f.result})`).join(', ')}` : '; no rollback was run'}`];
+      return [
+        `watch ended (${why})${o.fired.length ? `; rollbacks run: ${o.fired.map((f) => `${f.rollback} (${f.result})`).join(', ')}` : '; no rollback was run'}`,
+      ];
     }
     default:
       return [];
@@ -153,7 +175,8 @@ export function plainWatchView(write: (line: string) => void): WatchRenderer {
   const restarted = new Set<string>();
   return {
     sink(event) {
-      if (event.kind === 'watch-start') for (const [name, r] of Object.entries(event.view.checks)) if (r.failingSince !== null) restarted.add(name);
+      if (event.kind === 'watch-start')
+        for (const [name, r] of Object.entries(event.view.checks)) if (r.failingSince !== null) restarted.add(name);
       if (event.kind === 'check-changed') {
         const ch = event.change;
         const triggers = event.view.triggers.filter((t) => t.check === ch.check);
@@ -163,11 +186,14 @@ export function plainWatchView(write: (line: string) => void): WatchRenderer {
         if (ch.to) {
           line = `${stamp(ch.at)}  ${ch.check}  ${k.green(ch.from === false ? 'FAILING -> ok' : 'ok')}`;
         } else if (ch.outcome === 'error' || ch.outcome === 'missing') {
-          const kept = ch.failingSince === null ? '' : `; still failing since ${new Date(ch.failingSince).toISOString()} as far as is known`;
+          const kept =
+            ch.failingSince === null ? '' : `; still failing since ${new Date(ch.failingSince).toISOString()} as far as is known`;
           line = `${stamp(ch.at)}  ${ch.check}  ${k.yellow(ch.outcome === 'error' ? 'ERROR (the probe could not run)' : 'NO DATA')}${kept}`;
         } else {
-          const due = triggers.map((t) => (t.dueAt === null ? '' : `${describeTrigger(t, scale)} (at ${new Date(t.dueAt).toISOString()})`)).filter(Boolean);
-          line = `${stamp(ch.at)}  ${ch.check}  ${k.red(ch.from === true ? 'ok -> FAILING' : 'FAILING')} since ${new Date(ch.failingSince ?? ch.at).toISOString()}${ch.resumed ? ' (kept from before the restart)' : ch.from === null && event.view.timeScale > 0 && restarted.has(ch.check) ? ' (a new episode: the last watch\'s time was too old to keep)' : ''}${due.length ? `; ${due.join('; ')}` : ''}`;
+          const due = triggers
+            .map((t) => (t.dueAt === null ? '' : `${describeTrigger(t, scale)} (at ${new Date(t.dueAt).toISOString()})`))
+            .filter(Boolean);
+          line = `${stamp(ch.at)}  ${ch.check}  ${k.red(ch.from === true ? 'ok -> FAILING' : 'FAILING')} since ${new Date(ch.failingSince ?? ch.at).toISOString()}${ch.resumed ? ' (kept from before the restart)' : ch.from === null && event.view.timeScale > 0 && restarted.has(ch.check) ? " (a new episode: the last watch's time was too old to keep)" : ''}${due.length ? `; ${due.join('; ')}` : ''}`;
         }
         write(`${line}${ch.detail && !ch.to ? k.dim(`  (${ch.detail})`) : ''}`);
         return;
@@ -311,7 +337,8 @@ interface Cell {
 /** A check's state in one word or two. */
 function stateCell(view: WatchView, name: string): Cell {
   const r = view.checks[name];
-  if (!r || r.outcome === undefined) return r?.ok === true ? { text: 'ok', tone: 'green' } : r?.ok === false ? { text: 'FAILING', tone: 'red' } : { text: '…', tone: 'dim' };
+  if (!r || r.outcome === undefined)
+    return r?.ok === true ? { text: 'ok', tone: 'green' } : r?.ok === false ? { text: 'FAILING', tone: 'red' } : { text: '…', tone: 'dim' };
   if (r.outcome === 'inactive') return { text: 'not active', tone: 'dim' };
   if (r.warmupUntil !== undefined && (r.lastCheckedAt ?? 0) < r.warmupUntil) return { text: 'warming up', tone: 'dim' };
   if (r.outcome === 'success') return { text: 'ok', tone: 'green' };
@@ -330,9 +357,15 @@ export function table(view: WatchView, columns: number, checks: string[] = []): 
   for (const t of view.triggers) if (!names.includes(t.check)) names.push(t.check);
   const rows = names.map((name) => {
     const r = view.checks[name];
-    const since = r?.failingSince != null && r.outcome !== 'inactive' ? `${clock(r.failingSince)} (${plan(view.now - r.failingSince, view.timeScale)})` : '';
+    const since =
+      r?.failingSince != null && r.outcome !== 'inactive'
+        ? `${clock(r.failingSince)} (${plan(view.now - r.failingSince, view.timeScale)})`
+        : '';
     const triggers = view.triggers.filter((t) => t.check === name).map((t) => triggerText(t, view.timeScale));
-    const detail = r && (r.outcome === 'failure' || r.outcome === 'error' || r.outcome === 'missing' || (r.outcome === undefined && r.ok === false)) ? r.detail : undefined;
+    const detail =
+      r && (r.outcome === 'failure' || r.outcome === 'error' || r.outcome === 'missing' || (r.outcome === undefined && r.ok === false))
+        ? r.detail
+        : undefined;
     return { name, state: stateCell(view, name), since, triggers, detail };
   });
   const room = columns - 1;
@@ -341,10 +374,16 @@ export function table(view: WatchView, columns: number, checks: string[] = []): 
   const stateWidth = 10;
   const sinceWidth = Math.max(13, ...rows.map((r) => r.since.length));
   const withSince = 2 + nameWidth + 2 + stateWidth + 2 + sinceWidth + 2 + 32 <= room;
-  const cut = (text: string, width: number) => (text.length <= width ? text : width <= 1 ? text.slice(0, Math.max(0, width)) : `${text.slice(0, width - 1)}…`);
+  const cut = (text: string, width: number) =>
+    text.length <= width ? text : width <= 1 ? text.slice(0, Math.max(0, width)) : `${text.slice(0, width - 1)}…`;
   const lead = 2 + nameWidth + 2 + stateWidth + 2 + (withSince ? sinceWidth + 2 : 0);
   const k = c();
-  const head = k.dim(cut(`  ${'check'.padEnd(nameWidth)}  ${'state'.padEnd(stateWidth)}  ${withSince ? `${'failing since'.padEnd(sinceWidth)}  ` : ''}rollback`, room));
+  const head = k.dim(
+    cut(
+      `  ${'check'.padEnd(nameWidth)}  ${'state'.padEnd(stateWidth)}  ${withSince ? `${'failing since'.padEnd(sinceWidth)}  ` : ''}rollback`,
+      room,
+    ),
+  );
   const out = [head];
   for (const row of rows) {
     const left = `  ${cut(row.name, nameWidth).padEnd(nameWidth)}  `;

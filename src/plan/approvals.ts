@@ -12,14 +12,23 @@ export interface GivenApproval {
 export function approvalsOf(audit: AuditEvent[], planDigest: string): GivenApproval[] {
   return audit
     .filter((e) => e.event === 'approved' && (e as unknown as Record<string, unknown>).planDigest === planDigest && e.identity)
-    .map((e) => ({ time: e.time, user: e.user, identity: e.identity!, comment: String((e as unknown as Record<string, unknown>).comment ?? '') }));
+    .map((e) => ({
+      time: e.time,
+      user: e.user,
+      identity: e.identity!,
+      comment: String((e as unknown as Record<string, unknown>).comment ?? ''),
+    }));
 }
 
 /**
  * The approvals that count for a run by `runner`: one per identity, never the plan's author's,
  * never the runner's own (a second person means a second identity).
  */
-export function countApprovals(given: GivenApproval[], plan: Pick<PlanFile, 'author'>, runner: string | null): { counted: GivenApproval[]; ignored: { approval: GivenApproval; why: string }[] } {
+export function countApprovals(
+  given: GivenApproval[],
+  plan: Pick<PlanFile, 'author'>,
+  runner: string | null,
+): { counted: GivenApproval[]; ignored: { approval: GivenApproval; why: string }[] } {
   const counted: GivenApproval[] = [];
   const ignored: { approval: GivenApproval; why: string }[] = [];
   for (const a of given) {

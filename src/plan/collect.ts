@@ -32,18 +32,40 @@ export function plannedFromEvents(events: EngineEvent[], mutates: (type: string)
     if (e.kind === 'step-planned') summaries.set(e.ref, e.summary);
     if (e.kind !== 'step-end') continue;
     const start = starts.get(e.ref) ?? { title: e.ref, type: '' };
-    const base = { ref: e.ref, id: e.ref.split('.').slice(1).join('.'), title: start.title, type: start.type, mutates: mutates(start.type), source: e.plan?.source, by: e.plan?.by };
+    const base = {
+      ref: e.ref,
+      id: e.ref.split('.').slice(1).join('.'),
+      title: start.title,
+      type: start.type,
+      mutates: mutates(start.type),
+      source: e.plan?.source,
+      by: e.plan?.by,
+    };
     const fp = e.plan && base.mutates && e.plan.source !== 'predicted' ? fingerprint(e.ref, e.plan.before) : undefined;
     if (e.status === 'would-fail') out.push({ ...base, error: e.message ?? 'would fail', fingerprint: fp });
     else if (e.status === 'would-change') {
-      out.push({ ...base, current: e.plan?.before, change: { noop: false, before: e.plan?.before, after: e.plan?.after, summary: summaries.get(e.ref) ?? e.message ?? '' }, fingerprint: fp });
-    } else out.push({ ...base, current: e.plan?.before, change: { noop: true, summary: e.status === 'already-applied' ? `already applied: ${e.message ?? ''}` : e.message }, fingerprint: fp });
+      out.push({
+        ...base,
+        current: e.plan?.before,
+        change: { noop: false, before: e.plan?.before, after: e.plan?.after, summary: summaries.get(e.ref) ?? e.message ?? '' },
+        fingerprint: fp,
+      });
+    } else
+      out.push({
+        ...base,
+        current: e.plan?.before,
+        change: { noop: true, summary: e.status === 'already-applied' ? `already applied: ${e.message ?? ''}` : e.message },
+        fingerprint: fp,
+      });
   }
   return out;
 }
 
 /** Each given step's live state, read-only and in order (what its fingerprint is checked against). */
-export async function readLiveStates(source: PlanSource, steps: ResolvedStep[]): Promise<{ ref: string; current?: unknown; error?: string }[]> {
+export async function readLiveStates(
+  source: PlanSource,
+  steps: ResolvedStep[],
+): Promise<{ ref: string; current?: unknown; error?: string }[]> {
   const out: { ref: string; current?: unknown; error?: string }[] = [];
   for (const step of steps) {
     const type = source.stepType(step.type);
@@ -62,18 +84,28 @@ export async function readLiveStates(source: PlanSource, steps: ResolvedStep[]):
  * Before run --plan writes anything: every fingerprint of the plan against live state now.
  * A difference that the step type ignores (deployment ids, timestamps) is not staleness.
  */
-export async function staleSteps(source: PlanSource, planned: PlannedStep[], steps: ResolvedStep[]): Promise<{ ref: string; lines: string[] }[]> {
+export async function staleSteps(
+  source: PlanSource,
+  planned: PlannedStep[],
+  steps: ResolvedStep[],
+): Promise<{ ref: string; lines: string[] }[]> {
   const byRef = new Map(steps.map((s) => [s.ref, s]));
   const stale: { ref: string; lines: string[] }[] = [];
   const targets = planned.filter((p) => p.fingerprint);
-  const live = await readLiveStates(source, targets.map((p) => byRef.get(p.ref)!));
+  const live = await readLiveStates(
+    source,
+    targets.map((p) => byRef.get(p.ref)!),
+  );
   targets.forEach((p, i) => {
     const now = live[i]!;
     const fp = fingerprint(p.ref, now.current);
     if (fp.sha256 === p.fingerprint!.sha256) return;
     const type = source.stepType(p.type);
     if (now.current !== undefined && sameState(type, p.fingerprint!.state, fp.state)) return;
-    stale.push({ ref: p.ref, lines: planThreeWay(p.fingerprint!.state, p.outcome === 'change' ? p.after : p.fingerprint!.state, fp.state) });
+    stale.push({
+      ref: p.ref,
+      lines: planThreeWay(p.fingerprint!.state, p.outcome === 'change' ? p.after : p.fingerprint!.state, fp.state),
+    });
   });
   return stale;
 }
@@ -93,7 +125,12 @@ export function planThreeWay(planned: unknown, after: unknown, live: unknown): s
   const lines: string[] = [];
   for (const key of [...new Set([...a.keys(), ...b.keys(), ...c.keys()])].sort()) {
     if (a.get(key) === c.get(key)) continue;
-    lines.push(`${key}:`, `    planned against: ${a.get(key) ?? '(none)'}`, `    plan would set:  ${b.get(key) ?? '(none)'}`, `    live now:        ${c.get(key) ?? '(none)'}`);
+    lines.push(
+      `${key}:`,
+      `    planned against: ${a.get(key) ?? '(none)'}`,
+      `    plan would set:  ${b.get(key) ?? '(none)'}`,
+      `    live now:        ${c.get(key) ?? '(none)'}`,
+    );
   }
   return lines;
 }

@@ -67,8 +67,18 @@ export interface PlannedInput {
 }
 
 export function plannedStep(input: PlannedInput): PlannedStep {
-  const base = { ref: input.ref, id: input.id, title: input.title, type: input.type, mutates: input.mutates, fingerprint: input.fingerprint, ...(input.source ? { source: input.source } : {}), ...(input.by ? { by: input.by } : {}) };
-  if (input.error !== undefined || !input.change) return { ...base, outcome: 'would-fail', summary: input.error ?? 'could not be planned', diff: [], error: input.error };
+  const base = {
+    ref: input.ref,
+    id: input.id,
+    title: input.title,
+    type: input.type,
+    mutates: input.mutates,
+    fingerprint: input.fingerprint,
+    ...(input.source ? { source: input.source } : {}),
+    ...(input.by ? { by: input.by } : {}),
+  };
+  if (input.error !== undefined || !input.change)
+    return { ...base, outcome: 'would-fail', summary: input.error ?? 'could not be planned', diff: [], error: input.error };
   if (input.change.noop) return { ...base, outcome: 'noop', summary: input.change.summary ?? 'no change needed', diff: [] };
   const before = redact(input.change.before);
   const after = redact(input.change.after);
@@ -90,17 +100,25 @@ export async function readPlanFile(file: string): Promise<{ plan: PlanFile; dige
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new RunbookError('USAGE', `cannot read the plan file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>' });
+    throw new RunbookError(
+      'USAGE',
+      `cannot read the plan file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>' },
+    );
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new RunbookError('USAGE', `${file} is not a plan file (not JSON)`, { hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>' });
+    throw new RunbookError('USAGE', `${file} is not a plan file (not JSON)`, {
+      hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>',
+    });
   }
   const plan = doc as PlanFile;
   if (!plan || typeof plan !== 'object' || plan.format !== PLAN_FORMAT || !Array.isArray(plan.steps) || !plan.runbook || !plan.env) {
-    throw new RunbookError('USAGE', `${file} is not a migrate plan file (format ${PLAN_FORMAT})`, { hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>' });
+    throw new RunbookError('USAGE', `${file} is not a migrate plan file (format ${PLAN_FORMAT})`, {
+      hint: 'Save a plan with: migrate plan <phase> --env <env> --out <file>',
+    });
   }
   return { plan, digest: planDigest(plan) };
 }
@@ -131,7 +149,20 @@ export function buildPlanFile(input: BuildPlanInput): PlanFile {
     steps,
     author: input.author,
     createdAt: (input.now ?? new Date()).toISOString(),
-    rehearsal: ev ? { at: ev.at, ok: ev.ok, runbookDigest: ev.runbookDigest, timeScale: ev.timeScale, current: ev.runbookDigest === input.runbook.digest } : null,
-    timing: ev ? { totalMs: steps.reduce((sum, s) => sum + (s.expectedMs ?? 0), 0), unknown: steps.filter((s) => s.expectedMs === undefined).map((s) => s.ref) } : null,
+    rehearsal: ev
+      ? {
+          at: ev.at,
+          ok: ev.ok,
+          runbookDigest: ev.runbookDigest,
+          timeScale: ev.timeScale,
+          current: ev.runbookDigest === input.runbook.digest,
+        }
+      : null,
+    timing: ev
+      ? {
+          totalMs: steps.reduce((sum, s) => sum + (s.expectedMs ?? 0), 0),
+          unknown: steps.filter((s) => s.expectedMs === undefined).map((s) => s.ref),
+        }
+      : null,
   };
 }

@@ -10,9 +10,17 @@ const STATUS = { change: 'would-change', noop: 'noop', 'would-fail': 'would-fail
 export function planLines(plan: PlanFile, digest: string, options: { file?: string | undefined; now?: number } = {}): string[] {
   const k = c();
   const out: string[] = [];
-  out.push(k.bold(`plan ${plan.phase} · env ${plan.env.name} · ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'} · SAVED PLAN${options.file ? ` ${options.file}` : ''}`));
+  out.push(
+    k.bold(
+      `plan ${plan.phase} · env ${plan.env.name} · ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'} · SAVED PLAN${options.file ? ` ${options.file}` : ''}`,
+    ),
+  );
   out.push(k.dim(`  digest ${digest}`));
-  out.push(k.dim(`  runbook ${plan.runbook.name} (${plan.runbook.file}, sha256 ${plan.runbook.digest.slice(0, 12)}) · account ${plan.env.account} ${plan.env.region}`));
+  out.push(
+    k.dim(
+      `  runbook ${plan.runbook.name} (${plan.runbook.file}, sha256 ${plan.runbook.digest.slice(0, 12)}) · account ${plan.env.account} ${plan.env.region}`,
+    ),
+  );
   out.push(k.dim(`  planned by ${plan.author.user}${plan.author.identity ? ` as ${plan.author.identity}` : ''} at ${plan.createdAt}`));
   for (const s of plan.steps) {
     out.push(`${k.cyan('▸')} ${s.ref}  ${s.title}${k.dim(`  [${s.type}]`)}`);
@@ -22,7 +30,9 @@ export function planLines(plan: PlanFile, digest: string, options: { file?: stri
     }
     const colour = s.outcome === 'would-fail' ? k.red : k.green;
     const expected = s.expectedMs !== undefined ? k.dim(` (expected ${formatDuration(s.expectedMs)})`) : '';
-    out.push(`  ${colour(`${MARK[s.outcome]} ${s.ref} ${LABEL[STATUS[s.outcome]] ?? STATUS[s.outcome]}`)}${expected}${s.outcome === 'would-fail' ? `: ${s.error ?? s.summary}` : ''}`);
+    out.push(
+      `  ${colour(`${MARK[s.outcome]} ${s.ref} ${LABEL[STATUS[s.outcome]] ?? STATUS[s.outcome]}`)}${expected}${s.outcome === 'would-fail' ? `: ${s.error ?? s.summary}` : ''}`,
+    );
   }
   const changes = plan.steps.filter((s) => s.outcome === 'change').length;
   const same = plan.steps.filter((s) => s.outcome === 'noop').length;
@@ -44,7 +54,9 @@ export function timingLines(plan: Pick<PlanFile, 'rehearsal' | 'timing'>, now: n
   else out.push(k.dim(`${rehearsed}, of this runbook byte for byte`));
   if (plan.timing) {
     const unknown = plan.timing.unknown.length ? `; not rehearsed: ${plan.timing.unknown.join(', ')}` : '';
-    out.push(`expected duration ${formatDuration(plan.timing.totalMs)} (waits at their real length, calls as rehearsed; prompts not counted): if started now, finishes about ${new Date(now + plan.timing.totalMs).toISOString().slice(11, 16)} UTC${unknown}`);
+    out.push(
+      `expected duration ${formatDuration(plan.timing.totalMs)} (waits at their real length, calls as rehearsed; prompts not counted): if started now, finishes about ${new Date(now + plan.timing.totalMs).toISOString().slice(11, 16)} UTC${unknown}`,
+    );
   }
   return out;
 }

@@ -194,7 +194,17 @@ export function buildRecord(input: RecordInput): ChangeRecord {
     switch (e.event) {
       case 'run-start':
       case 'rollback-start': {
-        const run: RunRecord = { kind: e.event === 'run-start' ? 'run' : 'rollback', label: runLabel(e), command: e.command, start: e.time, end: null, by: who(e), result: 'running', entries: [], steps: [] };
+        const run: RunRecord = {
+          kind: e.event === 'run-start' ? 'run' : 'rollback',
+          label: runLabel(e),
+          command: e.command,
+          start: e.time,
+          end: null,
+          by: who(e),
+          result: 'running',
+          entries: [],
+          steps: [],
+        };
         open.set(keyOf(e), run);
         record.runs.push(run);
         continue;
@@ -211,17 +221,36 @@ export function buildRecord(input: RecordInput): ChangeRecord {
         continue;
       }
       case 'plan-saved':
-        record.plans.push({ time: e.time, by: who(e), phase: String(e.phase ?? ''), digest: String(e.planDigest ?? ''), file: String(e.file ?? ''), steps: Array.isArray(e.steps) ? (e.steps as string[]) : [] });
+        record.plans.push({
+          time: e.time,
+          by: who(e),
+          phase: String(e.phase ?? ''),
+          digest: String(e.planDigest ?? ''),
+          file: String(e.file ?? ''),
+          steps: Array.isArray(e.steps) ? (e.steps as string[]) : [],
+        });
         continue;
       case 'approved':
-        record.approvals.push({ time: e.time, by: who(e), planDigest: String(e.planDigest ?? ''), phase: String(e.phase ?? ''), comment: String(e.comment ?? '') });
+        record.approvals.push({
+          time: e.time,
+          by: who(e),
+          planDigest: String(e.planDigest ?? ''),
+          phase: String(e.phase ?? ''),
+          comment: String(e.comment ?? ''),
+        });
         continue;
       case 'run-refused':
       case 'approve-refused':
       case 'plan-stale':
       case 'plan-deviation':
       case 'run-plan':
-        record.planChecks.push({ time: e.time, event: e.event, subject: e.step ?? '', result: e.result ?? '', detail: `${e.detail ?? ''}${e.planDigest ? ` (plan ${String(e.planDigest).slice(0, 12)})` : ''} · ${who(e)}` });
+        record.planChecks.push({
+          time: e.time,
+          event: e.event,
+          subject: e.step ?? '',
+          result: e.result ?? '',
+          detail: `${e.detail ?? ''}${e.planDigest ? ` (plan ${String(e.planDigest).slice(0, 12)})` : ''} · ${who(e)}`,
+        });
         continue;
       case 'check-changed':
       case 'trigger-due':
@@ -229,7 +258,12 @@ export function buildRecord(input: RecordInput): ChangeRecord {
         record.alerts.push({ time: e.time, event: e.event, subject: e.step ?? '', result: e.result ?? '', detail: e.detail ?? '' });
         continue;
       case 'users.sync':
-        record.users.push({ time: e.time, by: who(e), command: e.command, summary: `created ${num(e.created)}, already there ${num(e.existed)}, disabled ${num(e.disabled)}, added to groups ${num(e.grouped)}, failed ${num(e.failed)}${e.interrupted ? ' (interrupted)' : ''}` });
+        record.users.push({
+          time: e.time,
+          by: who(e),
+          command: e.command,
+          summary: `created ${num(e.created)}, already there ${num(e.existed)}, disabled ${num(e.disabled)}, added to groups ${num(e.grouped)}, failed ${num(e.failed)}${e.interrupted ? ' (interrupted)' : ''}`,
+        });
         continue;
       case 'users.create':
       case 'users.disable':
@@ -239,7 +273,8 @@ export function buildRecord(input: RecordInput): ChangeRecord {
     }
     const run = open.get(keyOf(e));
     if (e.event === 'apply-start' && e.step) applyStart.set(e.step, { time: e.time, change: e.detail });
-    if ((e.event === 'skipped' || e.event === 'undo-skipped') && e.step) record.skips.push({ ref: e.step, time: e.time, by: who(e), undo: e.event === 'undo-skipped' });
+    if ((e.event === 'skipped' || e.event === 'undo-skipped') && e.step)
+      record.skips.push({ ref: e.step, time: e.time, by: who(e), undo: e.event === 'undo-skipped' });
     if (!run) continue;
     if (e.event === 'rollback-entry' && e.step) {
       const id = e.step.replace(/^rollback\./, '');
@@ -275,10 +310,17 @@ export function buildRecord(input: RecordInput): ChangeRecord {
       start: run.start,
       by: run.by,
       result: run.result,
-      restored: run.steps.filter((s) => s.undo).map((s) => {
-        const cp = input.state.steps[s.ref];
-        return { ref: s.ref, title: s.title, result: s.result, restored: cp && cp.before !== undefined ? diffLines(cp.after, cp.before).slice(0, 6) : [] };
-      }),
+      restored: run.steps
+        .filter((s) => s.undo)
+        .map((s) => {
+          const cp = input.state.steps[s.ref];
+          return {
+            ref: s.ref,
+            title: s.title,
+            result: s.result,
+            restored: cp && cp.before !== undefined ? diffLines(cp.after, cp.before).slice(0, 6) : [],
+          };
+        }),
     });
   }
 
@@ -290,8 +332,21 @@ export function buildRecord(input: RecordInput): ChangeRecord {
         const after = (cp.after ?? {}) as { by?: string; at?: string };
         record.manual.push({ ref: def.ref, title: def.title, by: after.by ?? cp.by ?? 'unknown', at: after.at ?? cp.at });
       }
-      const change = cp && cp.before !== undefined && cp.after !== undefined && def.type !== 'manual' ? diffLines(cp.before, cp.after).filter((l) => !/^(deploymentId|at|by):/.test(l)).slice(0, 6) : [];
-      record.steps.push({ ref: def.ref, title: def.title, type: def.type, status: cp?.status ?? 'pending', at: cp?.at ?? null, by: cp?.by ?? null, change });
+      const change =
+        cp && cp.before !== undefined && cp.after !== undefined && def.type !== 'manual'
+          ? diffLines(cp.before, cp.after)
+              .filter((l) => !/^(deploymentId|at|by):/.test(l))
+              .slice(0, 6)
+          : [];
+      record.steps.push({
+        ref: def.ref,
+        title: def.title,
+        type: def.type,
+        status: cp?.status ?? 'pending',
+        at: cp?.at ?? null,
+        by: cp?.by ?? null,
+        change,
+      });
     }
   }
   return record;

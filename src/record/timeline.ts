@@ -18,17 +18,39 @@ export function timelineRows(r: ChangeRecord): TimelineRow[] {
     const start = Date.parse(run.start);
     const last = run.steps.length ? Math.max(...run.steps.map((s) => Date.parse(s.end))) : start;
     const end = run.end ? Date.parse(run.end) : last;
-    rows.push({ kind: run.kind, label: run.label, start, end, result: run.result, note: `${new Date(start).toISOString().slice(5, 19).replace('T', ' ')} · ${formatDuration(end - start)} · ${run.result}` });
-    const entries = run.kind === 'rollback' ? [...run.entries, ...(run.steps.some((s) => s.entry === undefined) ? [undefined] : [])] : [undefined];
+    rows.push({
+      kind: run.kind,
+      label: run.label,
+      start,
+      end,
+      result: run.result,
+      note: `${new Date(start).toISOString().slice(5, 19).replace('T', ' ')} · ${formatDuration(end - start)} · ${run.result}`,
+    });
+    const entries =
+      run.kind === 'rollback' ? [...run.entries, ...(run.steps.some((s) => s.entry === undefined) ? [undefined] : [])] : [undefined];
     for (const entry of entries) {
       const steps = run.steps.filter((s) => s.entry === entry);
       if (entry !== undefined) {
         const s0 = steps.length ? Math.min(...steps.map((s) => Date.parse(s.start))) : start;
         const s1 = steps.length ? Math.max(...steps.map((s) => Date.parse(s.end))) : s0;
-        rows.push({ kind: 'entry', label: `rollback.${entry}`, start: s0, end: s1, result: 'applied', note: r.rollbacks.length ? `entry ${entry}` : '' });
+        rows.push({
+          kind: 'entry',
+          label: `rollback.${entry}`,
+          start: s0,
+          end: s1,
+          result: 'applied',
+          note: r.rollbacks.length ? `entry ${entry}` : '',
+        });
       }
       for (const s of steps) {
-        rows.push({ kind: s.undo ? 'undo' : 'step', label: s.ref, start: Date.parse(s.start), end: Date.parse(s.end), result: s.result, note: `${s.undo ? 'undo · ' : ''}${s.result} · ${formatDuration(s.durationMs)}` });
+        rows.push({
+          kind: s.undo ? 'undo' : 'step',
+          label: s.ref,
+          start: Date.parse(s.start),
+          end: Date.parse(s.end),
+          result: s.result,
+          note: `${s.undo ? 'undo · ' : ''}${s.result} · ${formatDuration(s.durationMs)}`,
+        });
       }
     }
   }
@@ -40,8 +62,15 @@ export function timelineRows(r: ChangeRecord): TimelineRow[] {
  * gap between runs that is long next to the time spent running is drawn as a fixed-width break
  * instead of to scale; within a run the axis is linear.
  */
-export function timeAxis(intervals: [number, number][], width: number, breakWidth = 28): { x(t: number): number; breaks: { x: number; gapMs: number }[] } {
-  const sorted = intervals.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)).map(([a, b]) => [a, Math.max(a, b)] as [number, number]).sort((p, q) => p[0] - q[0]);
+export function timeAxis(
+  intervals: [number, number][],
+  width: number,
+  breakWidth = 28,
+): { x(t: number): number; breaks: { x: number; gapMs: number }[] } {
+  const sorted = intervals
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b))
+    .map(([a, b]) => [a, Math.max(a, b)] as [number, number])
+    .sort((p, q) => p[0] - q[0]);
   const merged: [number, number][] = [];
   for (const [a, b] of sorted) {
     const last = merged[merged.length - 1];
@@ -106,15 +135,27 @@ export function timelineSvg(r: ChangeRecord, options: { width?: number } = {}): 
   const rowH = 18;
   const top = 40;
   const height = top + rows.length * rowH + 10;
-  const axis = timeAxis(rows.filter((row) => row.kind === 'run' || row.kind === 'rollback').map((row) => [row.start, row.end]), chartW);
+  const axis = timeAxis(
+    rows.filter((row) => row.kind === 'run' || row.kind === 'rollback').map((row) => [row.start, row.end]),
+    chartW,
+  );
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Timeline of runs and rollbacks" class="timeline" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`);
-  parts.push(`<title>Timeline of ${esc(r.env.name)}: ${rows.filter((x) => x.kind === 'run' || x.kind === 'rollback').map((x) => esc(x.label)).join(', ')}</title>`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Timeline of runs and rollbacks" class="timeline" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`,
+  );
+  parts.push(
+    `<title>Timeline of ${esc(r.env.name)}: ${rows
+      .filter((x) => x.kind === 'run' || x.kind === 'rollback')
+      .map((x) => esc(x.label))
+      .join(', ')}</title>`,
+  );
   const first = rows.length ? Math.min(...rows.map((x) => x.start)) : 0;
   const last = rows.length ? Math.max(...rows.map((x) => x.end)) : 0;
   if (rows.length) {
     parts.push(`<text x="${labelW}" y="12" class="axis">${esc(new Date(first).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
-    parts.push(`<text x="${labelW + chartW}" y="12" class="axis" text-anchor="end">${esc(new Date(last).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`);
+    parts.push(
+      `<text x="${labelW + chartW}" y="12" class="axis" text-anchor="end">${esc(new Date(last).toISOString().replace('T', ' ').slice(0, 19))} UTC</text>`,
+    );
     parts.push(`<line x1="${labelW}" y1="18" x2="${labelW + chartW}" y2="18" class="rule"/>`);
   }
   for (const b of axis.breaks) {
@@ -130,8 +171,12 @@ export function timelineSvg(r: ChangeRecord, options: { width?: number } = {}): 
     const indent = header ? 4 : row.kind === 'entry' ? 14 : 24;
     if (header) parts.push(`<rect x="0" y="${y}" width="${width}" height="${rowH}" class="band"/>`);
     parts.push(`<g class="row ${row.kind}" data-ref="${esc(row.label)}">`);
-    parts.push(`<text x="${indent}" y="${y + 13}" class="label${header ? ' head' : ''}">${row.kind === 'undo' ? '↺ ' : ''}${esc(row.label)}</text>`);
-    parts.push(`<rect x="${x0.toFixed(1)}" y="${y + (header ? 3 : 5)}" width="${w.toFixed(1)}" height="${header ? 12 : 8}" rx="2" fill="${colour(row)}"><title>${esc(`${row.label}: ${row.note}`)}</title></rect>`);
+    parts.push(
+      `<text x="${indent}" y="${y + 13}" class="label${header ? ' head' : ''}">${row.kind === 'undo' ? '↺ ' : ''}${esc(row.label)}</text>`,
+    );
+    parts.push(
+      `<rect x="${x0.toFixed(1)}" y="${y + (header ? 3 : 5)}" width="${w.toFixed(1)}" height="${header ? 12 : 8}" rx="2" fill="${colour(row)}"><title>${esc(`${row.label}: ${row.note}`)}</title></rect>`,
+    );
     parts.push(`<text x="${labelW + chartW + 10}" y="${y + 13}" class="note">${esc(row.note)}</text>`);
     parts.push('</g>');
   });

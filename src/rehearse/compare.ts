@@ -30,7 +30,9 @@ export function compareEstate(expected: EstateSnapshot, actual: EstateSnapshot, 
  */
 export function normalizeSnapshot(snapshot: EstateSnapshot, ids: Record<string, string>): unknown {
   let text = JSON.stringify(snapshot);
-  const byLength = Object.entries(ids).filter(([, v]) => typeof v === 'string' && v.length >= 6).sort((a, b) => b[1].length - a[1].length);
+  const byLength = Object.entries(ids)
+    .filter(([, v]) => typeof v === 'string' && v.length >= 6)
+    .sort((a, b) => b[1].length - a[1].length);
   for (const [name, value] of byLength) text = text.split(value).join(`<${name}>`);
   return JSON.parse(text) as unknown;
 }

@@ -47,7 +47,9 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
   const { startSandbox } = await import('../sandbox/sandbox.js');
   const { snapshotRoutedEstate } = await import('./../sandbox/estate-routed.js');
   say(c().bold(`Rehearsal of ${file} (routed-records estate)`));
-  say(`Starting the sandbox (time scale ${opts.timeScale}: a 1h wait takes ${formatDuration(3_600_000 / opts.timeScale)})${opts.faultsText ? `, faults: ${opts.faultsText}` : ''} ...`);
+  say(
+    `Starting the sandbox (time scale ${opts.timeScale}: a 1h wait takes ${formatDuration(3_600_000 / opts.timeScale)})${opts.faultsText ? `, faults: ${opts.faultsText}` : ''} ...`,
+  );
   const sandbox = await startSandbox({ timeScale: opts.timeScale, faults: opts.faults, routedEstate: true });
   Object.assign(process.env, sandbox.exports);
   const routed = sandbox.routed!;
@@ -85,7 +87,8 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
     events.push(...run.events);
     expectOk(run.result, 'rollback 1');
     const drift = run.events.filter((e) => e.kind === 'drift');
-    if (drift.length || events.length < before) throw new Error(`drift reported: ${drift.map((e) => (e.kind === 'drift' ? e.ref : '')).join(', ')}`);
+    if (drift.length || events.length < before)
+      throw new Error(`drift reported: ${drift.map((e) => (e.kind === 'drift' ? e.ref : '')).join(', ')}`);
     return 'rollback 1 undid mid 5..1 with no drift reported';
   }
   const backExactly = (reference: Record<string, Json>, what: string) => async () => {
@@ -107,11 +110,15 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
         expectOk(await phase('mid'), 'mid');
         afterMid = await snapshot();
         const api = (afterMid.records as { Name: string; TTL?: number }[]).filter((r) => r.Name.startsWith('api.'));
-        if (api.length !== 2 || api.some((r) => r.TTL !== 60)) throw new Error(`the weighted sets of api are not all at TTL 60: ${JSON.stringify(api)}`);
+        if (api.length !== 2 || api.some((r) => r.TTL !== 60))
+          throw new Error(`the weighted sets of api are not all at TTL 60: ${JSON.stringify(api)}`);
         return 'every gate passed; both weighted sets of api at TTL 60 (lowered together, one batch)';
       })) &&
       (await stage('rollback 1', rollbackAll)) &&
-      (await stage('estate back where it was, exactly', backExactly(baseline!, 'records, authorizers, policy and stage variables equal the snapshot before mid'))) &&
+      (await stage(
+        'estate back where it was, exactly',
+        backExactly(baseline!, 'records, authorizers, policy and stage variables equal the snapshot before mid'),
+      )) &&
       (await stage('run mid again', async () => expectOk(await phase('mid'), 'mid'))) &&
       (await stage('estate equals the first cutover', async () => backExactly(afterMid!, 'same estate as after the first mid')()));
     const ok = stages.length > 0 && stages.every((s) => s.ok) && stages.at(-1)!.name === 'estate equals the first cutover';
@@ -131,8 +138,12 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
         [routed.partnerOldPoolArn, '<partnerOldPoolArn>'],
         [routed.partnerNewPoolArn, '<partnerNewPoolArn>'],
       ];
-      const finalEstate = JSON.parse(names.reduce((text, [id, name]) => text.split(id).join(name), canonicalJson(await snapshot()))) as Json;
-      process.stdout.write(`${JSON.stringify({ ok, timeScale: opts.timeScale, faults: opts.faultsText ?? null, stages, finalEstate, requests: sandbox.proxy.requests.length, injected }, null, 2)}\n`);
+      const finalEstate = JSON.parse(
+        names.reduce((text, [id, name]) => text.split(id).join(name), canonicalJson(await snapshot())),
+      ) as Json;
+      process.stdout.write(
+        `${JSON.stringify({ ok, timeScale: opts.timeScale, faults: opts.faultsText ?? null, stages, finalEstate, requests: sandbox.proxy.requests.length, injected }, null, 2)}\n`,
+      );
     }
     return ok ? 0 : 1;
   } finally {

@@ -1,11 +1,7 @@
 import type { Checkpoint, StepType } from '../steps/types.js';
 import { sameState } from '../engine/step-runner.js';
 
-export type UndoVerdict =
-  | { kind: 'never-ran'; reason: string }
-  | { kind: 'already-undone' }
-  | { kind: 'in-place' }
-  | { kind: 'drift' };
+export type UndoVerdict = { kind: 'never-ran'; reason: string } | { kind: 'already-undone' } | { kind: 'in-place' } | { kind: 'drift' };
 
 /** Pure: what undoing a checkpoint means, given the live state read just now. */
 export function judgeUndo(type: StepType, cp: Checkpoint | undefined, live?: unknown): UndoVerdict {

@@ -19,7 +19,9 @@ export function planRollback(resolved: ResolvedRunbook, id: string): RollbackSta
   const byId = new Map(resolved.rollback.map((r) => [r.id, r]));
   if (!byId.has(id)) {
     const known = resolved.rollback.map((r) => `${r.id} (${r.title})`).join(', ');
-    throw new RunbookError('USAGE', `the runbook has no rollback ${id}`, { hint: known ? `Rollbacks: ${known}` : 'This runbook defines no rollback entries.' });
+    throw new RunbookError('USAGE', `the runbook has no rollback ${id}`, {
+      hint: known ? `Rollbacks: ${known}` : 'This runbook defines no rollback entries.',
+    });
   }
   const order = new Map<string, number>();
   const all = [...resolved.phases.pre, ...resolved.phases.mid, ...resolved.phases.post];

@@ -25,8 +25,18 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
   const stages = planRollback(resolved, options.id);
   const summary = emptySummary();
   const refs = stages.flatMap((s) => [...s.undo.map((u) => u.ref), ...s.steps.map((f) => f.ref)]);
-  const titles = Object.fromEntries(stages.flatMap((s) => [...s.undo.map((u) => [u.ref, `undo: ${u.title}`]), ...s.steps.map((f) => [f.ref, f.title])]));
-  deps.emit({ kind: 'run-start', command: options.command, env: deps.env.name, refs, titles, dryRun: deps.dryRun, timeScale: deps.timeScale });
+  const titles = Object.fromEntries(
+    stages.flatMap((s) => [...s.undo.map((u) => [u.ref, `undo: ${u.title}`]), ...s.steps.map((f) => [f.ref, f.title])]),
+  );
+  deps.emit({
+    kind: 'run-start',
+    command: options.command,
+    env: deps.env.name,
+    refs,
+    titles,
+    dryRun: deps.dryRun,
+    timeScale: deps.timeScale,
+  });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'rollback-start', detail: `rollback ${stages.map((s) => s.id).join(' -> ')}` });
 
   let error: RunbookError | undefined;
@@ -83,14 +93,23 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
     error = thrown instanceof RunbookError ? thrown : new RunbookError('STEP_FAILED', String(thrown));
     if (error.code === 'ABORTED' || error.code === 'NOT_CONFIRMED') summary.aborted = true;
     else if (error.code !== 'DRIFT') summary.failed.push(options.id);
-    const again = options.resumeCommand ?? ((extra?: string) => `migrate rollback ${options.id} --env ${deps.env.name}${extra ? ` ${extra}` : ''}`);
+    const again =
+      options.resumeCommand ?? ((extra?: string) => `migrate rollback ${options.id} --env ${deps.env.name}${extra ? ` ${extra}` : ''}`);
     // A drift refusal resumes only by overwriting the hand-made change: say so with the command.
     const what = drifted.length ? drifted.join(', ') : 'the drifted step';
     if (deps.dryRun) summary.resume = undefined;
-    else summary.resume = error.code === 'DRIFT' ? `${again('--force')}   # overwrites the hand-made change to ${what} with the checkpoint's before-state` : again();
+    else
+      summary.resume =
+        error.code === 'DRIFT'
+          ? `${again('--force')}   # overwrites the hand-made change to ${what} with the checkpoint's before-state`
+          : again();
   }
   const ok = !error && summary.failed.length === 0;
-  await deps.audit({ event: deps.dryRun ? 'dry-run-end' : 'rollback-end', result: ok ? 'ok' : error?.code === 'DRIFT' ? 'drift' : 'failed', detail: error?.message });
+  await deps.audit({
+    event: deps.dryRun ? 'dry-run-end' : 'rollback-end',
+    result: ok ? 'ok' : error?.code === 'DRIFT' ? 'drift' : 'failed',
+    detail: error?.message,
+  });
   deps.emit({ kind: 'run-end', ok, summary });
   return { ok, summary, error };
 }

@@ -18,23 +18,34 @@ export async function readLive(deps: EngineDeps, step: ResolvedStep): Promise<un
 }
 
 export function driftError(refs: string[], lines: string[], env: string, id: string): RunbookError {
-  return new RunbookError('DRIFT', `${refs.join(', ')} changed since migrate applied ${refs.length > 1 ? 'them' : 'it'}: rollback stopped before writing anything`, {
-    details: lines,
-    hint: `Someone changed the resource by hand. Look at the difference above; to restore the checkpoint anyway: migrate rollback ${id} --env ${env} --force`,
-  });
+  return new RunbookError(
+    'DRIFT',
+    `${refs.join(', ')} changed since migrate applied ${refs.length > 1 ? 'them' : 'it'}: rollback stopped before writing anything`,
+    {
+      details: lines,
+      hint: `Someone changed the resource by hand. Look at the difference above; to restore the checkpoint anyway: migrate rollback ${id} --env ${env} --force`,
+    },
+  );
 }
 
 /**
  * Undo one step from its checkpoint: the mirror of runStep, with the same confirm -> intent ->
  * write -> verify -> record sequence, so an interrupted rollback resumes the same way a run does.
  */
-export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { force: boolean; rollbackId: string }): Promise<UndoOutcome> {
+export async function undoStep(
+  deps: EngineDeps,
+  step: ResolvedStep,
+  options: { force: boolean; rollbackId: string },
+): Promise<UndoOutcome> {
   const started = Date.now();
   const cp = deps.state.steps[step.ref];
   const type = deps.stepType(cp?.type ?? step.type);
   deps.emit({ kind: 'step-start', ref: step.ref, title: `undo: ${step.title}`, type: step.type, group: step.group });
-  const end = (status: 'rolled-back' | 'already-undone' | 'nothing-to-undo' | 'would-change' | 'skipped' | 'failed', message?: string, hint?: string) =>
-    deps.emit({ kind: 'step-end', ref: step.ref, status, message, hint, durationMs: Date.now() - started });
+  const end = (
+    status: 'rolled-back' | 'already-undone' | 'nothing-to-undo' | 'would-change' | 'skipped' | 'failed',
+    message?: string,
+    hint?: string,
+  ) => deps.emit({ kind: 'step-end', ref: step.ref, status, message, hint, durationMs: Date.now() - started });
   try {
     const live = await readLive(deps, step);
     const verdict = judgeUndo(type, cp, live);
@@ -57,14 +68,18 @@ export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { 
         await save(deps);
         await deps.audit({ event: 'undo-end', step: step.ref, result: 'already-undone' });
       }
-      end('already-undone', 'live state already equals the checkpoint\'s before-state');
+      end('already-undone', "live state already equals the checkpoint's before-state");
       return 'already-undone';
     }
     if (verdict.kind === 'drift') {
       const lines = threeWayLines(cp.before, cp.after, live);
       deps.emit({ kind: 'drift', ref: step.ref, lines });
       if (!options.force) throw driftError([step.ref], lines, deps.env.name, options.rollbackId);
-      deps.emit({ kind: 'step-warning', ref: step.ref, message: 'drift overridden by --force: restoring the checkpoint over a hand-made change' });
+      deps.emit({
+        kind: 'step-warning',
+        ref: step.ref,
+        message: 'drift overridden by --force: restoring the checkpoint over a hand-made change',
+      });
     }
     const diff = diffLines(live, cp.before);
     const summary = `restore ${step.ref} to its state before migrate`;
@@ -75,7 +90,10 @@ export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { 
     }
     await confirmEnvironmentOnce(deps);
     const decision = await deps.prompter.confirmStep({ ref: step.ref, title: step.title, type: step.type, action: 'undo', summary, diff });
-    if (decision === 'abort') throw new RunbookError('ABORTED', `rollback aborted by the operator at ${step.ref}`, { hint: `Run "migrate rollback ${options.rollbackId}" again to continue.` });
+    if (decision === 'abort')
+      throw new RunbookError('ABORTED', `rollback aborted by the operator at ${step.ref}`, {
+        hint: `Run "migrate rollback ${options.rollbackId}" again to continue.`,
+      });
     if (decision === 'skip') {
       await deps.audit({ event: 'undo-skipped', step: step.ref, result: 'skipped' });
       end('skipped', 'skipped by the operator');
@@ -88,7 +106,9 @@ export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { 
     await guarded(type.undo(ctx, cp), deps.signal, `${step.ref} undo`);
     const now = await guarded(type.read(ctx, cp.params), deps.signal, `${step.ref} read`);
     if (!sameState(type, now, cp.before)) {
-      throw new RunbookError('STEP_FAILED', `${step.ref}: undo finished but the live state does not equal the checkpoint's before-state`, { details: diffLines(cp.before, now) });
+      throw new RunbookError('STEP_FAILED', `${step.ref}: undo finished but the live state does not equal the checkpoint's before-state`, {
+        details: diffLines(cp.before, now),
+      });
     }
     cp.status = 'rolled-back';
     cp.rolledBackAt = new Date().toISOString();
@@ -99,7 +119,9 @@ export async function undoStep(deps: EngineDeps, step: ResolvedStep, options: { 
     return 'rolled-back';
   } catch (error) {
     const err = stepError(step, error);
-    await deps.audit({ event: 'undo-end', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message }).catch(() => undefined);
+    await deps
+      .audit({ event: 'undo-end', step: step.ref, result: err.code === 'ABORTED' ? 'interrupted' : 'failed', detail: err.message })
+      .catch(() => undefined);
     end('failed', err.message, err.hint);
     throw err;
   }

@@ -25,7 +25,15 @@ function stepDigest(node: StepNode): string {
   return sha256(canonicalJson({ type: node.type, with: node.with ?? {}, timeout: node.timeout, verify: node.verify ?? [] }));
 }
 
-function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', refPrefix: string, locator: Locator, group?: string, groupId?: string): StepDef[] {
+function flatten(
+  nodes: StepNode[],
+  base: Path,
+  phase: PhaseName | 'rollback',
+  refPrefix: string,
+  locator: Locator,
+  group?: string,
+  groupId?: string,
+): StepDef[] {
   return nodes.flatMap((node, i) => {
     const path = [...base, i];
     if (node.steps) {
@@ -51,9 +59,17 @@ function flatten(nodes: StepNode[], base: Path, phase: PhaseName | 'rollback', r
 }
 
 function triggerDef(t: NonNullable<RunbookDocument['rollback'][number]['trigger']>): TriggerDef {
-  const out: TriggerDef = { check: t.check, failingForMs: t.failingFor === undefined ? 0 : parseDuration(t.failingFor), errorLimit: t.errorLimit, missingData: t.missingData };
+  const out: TriggerDef = {
+    check: t.check,
+    failingForMs: t.failingFor === undefined ? 0 : parseDuration(t.failingFor),
+    errorLimit: t.errorLimit,
+    missingData: t.missingData,
+  };
   const m = t.failures === undefined ? null : FAILURES.exec(t.failures);
-  if (m) out.failures = /^\d+$/.test(m[2]!) ? { count: Number(m[1]), of: Number(m[2]) } : { count: Number(m[1]), withinMs: parseDuration(m[2]!) };
+  if (m)
+    out.failures = /^\d+$/.test(m[2]!)
+      ? { count: Number(m[1]), of: Number(m[2]) }
+      : { count: Number(m[1]), withinMs: parseDuration(m[2]!) };
   if (t.activeAfter) out.activeAfter = t.activeAfter;
   if (t.activeUntil) out.activeUntil = t.activeUntil;
   return out;

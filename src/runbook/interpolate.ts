@@ -195,7 +195,12 @@ export function buildScope(defs: Map<string, VarDef>, env: EnvLookup, tf: EnvLoo
     const r = render(def.value, resolveRef);
     stack.pop();
     for (const message of r.problems) problems.push({ path: def.path, message });
-    const result: Lookup = r.failed || r.problems.length > 0 ? { kind: 'failed' } : r.incomplete ? { kind: 'unknown' } : { kind: 'value', value: r.value as Scalar };
+    const result: Lookup =
+      r.failed || r.problems.length > 0
+        ? { kind: 'failed' }
+        : r.incomplete
+          ? { kind: 'unknown' }
+          : { kind: 'value', value: r.value as Scalar };
     if (!done.has(name) || done.get(name)!.kind !== 'failed') done.set(name, result);
     return done.get(name)!;
   };

@@ -25,7 +25,12 @@ export async function loadRunbook(file: string): Promise<Runbook> {
   } catch (error) {
     if (error instanceof RunbookError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'runbook not found' : code === 'EISDIR' ? 'runbook is a directory, not a file' : 'cannot read the runbook';
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'runbook not found'
+        : code === 'EISDIR'
+          ? 'runbook is a directory, not a file'
+          : 'cannot read the runbook';
     throw new RunbookError('RUNBOOK_NOT_FOUND', `${why}: ${file}`, {
       hint: 'Give the runbook with --runbook FILE or MIGRATE_RUNBOOK (default: runbooks/cognito-migration.yaml).',
       cause: error,
@@ -43,9 +48,13 @@ export function parseRunbookText(text: string, file: string): Runbook {
 
 function tooBig(file: string, size: number): RunbookError {
   const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-  return new RunbookError('RUNBOOK_INVALID', `${file}: the runbook is ${mb(size)}, over the limit of ${mb(MAX_RUNBOOK_BYTES)}; it was not read`, {
-    hint: 'A runbook is a plan of steps, a few kB. Is this the right file?',
-  });
+  return new RunbookError(
+    'RUNBOOK_INVALID',
+    `${file}: the runbook is ${mb(size)}, over the limit of ${mb(MAX_RUNBOOK_BYTES)}; it was not read`,
+    {
+      hint: 'A runbook is a plan of steps, a few kB. Is this the right file?',
+    },
+  );
 }
 
 function parse(text: string, file: string, digest: string): Runbook {
@@ -53,7 +62,10 @@ function parse(text: string, file: string, digest: string): Runbook {
   const early = scanText(text);
   if (early.length > 0) {
     const details = early.map((p) => `${file}:${p.line}:${p.col}  ${p.message}`);
-    throw new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, { details, hint: HINT });
+    throw new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
+      details,
+      hint: HINT,
+    });
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
@@ -74,7 +86,12 @@ function parse(text: string, file: string, digest: string): Runbook {
     const alias = firstAlias(doc);
     const offset = alias?.range?.[0] ?? 0;
     throw invalid(file, locator, [
-      { path: locator.pathAt(offset).slice(0, MAX_DEPTH), pos: lineCounter.linePos(offset), message: 'its aliases (*name) expand to an enormous document (a YAML alias bomb); a runbook needs few aliases, each used a few times' },
+      {
+        path: locator.pathAt(offset).slice(0, MAX_DEPTH),
+        pos: lineCounter.linePos(offset),
+        message:
+          'its aliases (*name) expand to an enormous document (a YAML alias bomb); a runbook needs few aliases, each used a few times',
+      },
     ]);
   }
   if (data === null || data === undefined) {
@@ -113,13 +130,23 @@ function syntaxProblem(error: YAMLError, doc: Document, locator: Locator, lines:
   if (bracket) {
     const opened = openFlowBefore(doc, offset, bracket === '}' ? 'map' : 'seq');
     if (opened !== undefined) {
-      return { path: locator.pathAt(opened), pos: lines.linePos(opened), message: `this "${bracket === '}' ? '{' : '['}" is never closed with "${bracket}" (YAML)` };
+      return {
+        path: locator.pathAt(opened),
+        pos: lines.linePos(opened),
+        message: `this "${bracket === '}' ? '{' : '['}" is never closed with "${bracket}" (YAML)`,
+      };
     }
   }
   const pos = error.linePos?.[0] ?? lines.linePos(offset);
-  if (error.code === 'MULTIPLE_DOCS') return { path: [], pos, message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)' };
+  if (error.code === 'MULTIPLE_DOCS')
+    return {
+      path: [],
+      pos,
+      message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)',
+    };
   const path = locator.pathAt(offset);
-  if (error.code === 'DUPLICATE_KEY' && path.length > 0) return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
+  if (error.code === 'DUPLICATE_KEY' && path.length > 0)
+    return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
   return { path, pos, message };
 }
 
@@ -129,7 +156,12 @@ function openQuoteBefore(doc: Document, offset: number): number | undefined {
   visit(doc, {
     Scalar(_key, node) {
       if (!isScalar(node) || !node.range) return;
-      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range[0] < offset && (start === undefined || node.range[0] > start)) start = node.range[0];
+      if (
+        (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') &&
+        node.range[0] < offset &&
+        (start === undefined || node.range[0] > start)
+      )
+        start = node.range[0];
     },
   });
   return start;
@@ -157,9 +189,13 @@ function firstPerLine(problems: Problem[]): Problem[] {
   });
 }
 
-const HINT = 'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.';
+const HINT =
+  'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.';
 
 function invalid(file: string, locator: Locator, problems: Problem[]): RunbookError {
   const details = locator.detailLines(problems);
-  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, { details, hint: HINT });
+  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
+    details,
+    hint: HINT,
+  });
 }

@@ -106,7 +106,13 @@ export class Locator {
   pathAt(offset: number): Path {
     const path: (string | number)[] = [];
     let node = this.doc.contents as Node | null;
-    const within = (n: unknown): n is Node => !!n && typeof n === 'object' && 'range' in n && !!(n as Node).range && (n as Node).range![0] <= offset && offset < (n as Node).range![1];
+    const within = (n: unknown): n is Node =>
+      !!n &&
+      typeof n === 'object' &&
+      'range' in n &&
+      !!(n as Node).range &&
+      (n as Node).range![0] <= offset &&
+      offset < (n as Node).range![1];
     for (;;) {
       if (isMap(node)) {
         const pair = node.items.find((p) => within(p.key) || within(p.value));

@@ -16,7 +16,12 @@ import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from '
  * `${env.X}` filled in, and every step's parameters parsed by its step type. Unlike validate, an
  * unset `${env.X}` is an error here: the run needs the value.
  */
-export function resolveRunbook(runbook: Runbook, envName: string | undefined, processEnv: NodeJS.ProcessEnv = process.env, tf?: TerraformOutputs): ResolvedRunbook {
+export function resolveRunbook(
+  runbook: Runbook,
+  envName: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  tf?: TerraformOutputs,
+): ResolvedRunbook {
   const name = pickEnvironment(runbook, envName, processEnv);
   const env = runbook.environments[name]!;
   const scope = buildScope(varDefs(runbook.doc.vars, name, env.vars), envFrom(processEnv), tfLookup(name, tf));
@@ -27,7 +32,10 @@ export function resolveRunbook(runbook: Runbook, envName: string | undefined, pr
   const params = (typeName: string, withValue: Record<string, unknown>, base: Path, resolve: Resolve): unknown => {
     const type = getStepType(typeName);
     if (!type) {
-      problems.push({ path: [...base.slice(0, -1), 'type'], message: `unknown step type "${typeName}" (known types: ${stepTypeNames().join(', ')})` });
+      problems.push({
+        path: [...base.slice(0, -1), 'type'],
+        message: `unknown step type "${typeName}" (known types: ${stepTypeNames().join(', ')})`,
+      });
       return undefined;
     }
     const result = parseParams({ type, with: withValue, path: base }, resolve, source);
@@ -66,12 +74,16 @@ function unresolved(runbook: Runbook, envName: string, problems: Problem[]): Run
   // A runbook that did not come from loadRunbook (a copy) has no YAML to point into.
   const details = locator ? locator.detailLines(problems) : problems.map((p) => `${runbook.file}  ${formatPath(p.path)}  ${p.message}`);
   const needsEnv = problems.some((p) => p.message.startsWith('environment variable '));
-  return new RunbookError('RUNBOOK_INVALID', `${runbook.file}: ${details.length} problem${details.length === 1 ? '' : 's'} for environment "${envName}"`, {
-    details,
-    hint: needsEnv
-      ? 'Export the environment variables named above (or give the values in the environment\'s vars), then run again.'
-      : 'Each line gives file:line:col, the path in the document and what is wrong.',
-  });
+  return new RunbookError(
+    'RUNBOOK_INVALID',
+    `${runbook.file}: ${details.length} problem${details.length === 1 ? '' : 's'} for environment "${envName}"`,
+    {
+      details,
+      hint: needsEnv
+        ? "Export the environment variables named above (or give the values in the environment's vars), then run again."
+        : 'Each line gives file:line:col, the path in the document and what is wrong.',
+    },
+  );
 }
 
 /**
@@ -79,14 +91,25 @@ function unresolved(runbook: Runbook, envName: string, problems: Problem[]): Run
  * environment. Only the variables it names must resolve, so `migrate users` does not need the
  * shell a cutover run needs.
  */
-export function resolveText(runbook: Runbook, envName: string, text: string, where: string, processEnv: NodeJS.ProcessEnv = process.env, tf?: TerraformOutputs): string {
+export function resolveText(
+  runbook: Runbook,
+  envName: string,
+  text: string,
+  where: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  tf?: TerraformOutputs,
+): string {
   const env = runbook.environments[envName];
   const scope = buildScope(varDefs(runbook.doc.vars, envName, env?.vars), envFrom(processEnv), tfLookup(envName, tf));
   const out = render(text, scope.resolve);
   if (out.problems.length > 0 || out.incomplete) {
-    throw new RunbookError('RUNBOOK_INVALID', `${runbook.file}: ${where} "${text}" cannot be filled in for environment "${envName}": ${out.problems.join('; ') || 'a variable it names is not set'}`, {
-      hint: 'Define the variable in vars (or the environment\'s vars), or export the environment variable it names.',
-    });
+    throw new RunbookError(
+      'RUNBOOK_INVALID',
+      `${runbook.file}: ${where} "${text}" cannot be filled in for environment "${envName}": ${out.problems.join('; ') || 'a variable it names is not set'}`,
+      {
+        hint: "Define the variable in vars (or the environment's vars), or export the environment variable it names.",
+      },
+    );
   }
   return String(out.value);
 }

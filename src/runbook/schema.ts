@@ -13,7 +13,10 @@ export const duration = z
   .describe('A duration: a number and one of ms, s, m, h, d ("90s", "5m", "1h").');
 
 const id = z
-  .union([z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: 'expected an id of letters, digits, "-" or "_" (such as "3" or "1a")' }), z.number().int().nonnegative()])
+  .union([
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: 'expected an id of letters, digits, "-" or "_" (such as "3" or "1a")' }),
+    z.number().int().nonnegative(),
+  ])
   .transform((v) => String(v));
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -21,14 +24,20 @@ const varsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalar
 
 export const terraformSchema = z
   .strictObject({
-    outputs: z.string().min(1).optional().describe('The JSON `terraform output -json` writes, relative to the runbook (${env.X} may stand in it).'),
+    outputs: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The JSON `terraform output -json` writes, relative to the runbook (${env.X} may stand in it).'),
     state: z
       .string()
       .regex(/^s3:\/\/[^/]+\/.+/, { message: 'expected s3://bucket/key of a terraform state' })
       .optional()
       .describe('A terraform state on S3, read with one read-only GetObject; its `outputs` answer ${tf.NAME}.'),
   })
-  .refine((t) => (t.outputs === undefined) !== (t.state === undefined), { message: 'give exactly one of outputs: FILE or state: s3://bucket/key' })
+  .refine((t) => (t.outputs === undefined) !== (t.state === undefined), {
+    message: 'give exactly one of outputs: FILE or state: s3://bucket/key',
+  })
   .describe('Where ${tf.NAME} is read from for this environment.');
 
 export const environmentSchema = z.strictObject({
@@ -42,12 +51,24 @@ export const environmentSchema = z.strictObject({
       webhook: z
         .string()
         .optional()
-        .describe('A Slack or Teams incoming webhook URL. Put its secret in the shell ("${env.TIS_TEAMS_WEBHOOK}"): migrate never prints it.'),
-      format: z.enum(['text', 'teams-card']).default('text').describe('text: a JSON body { "text": ... } (Slack, Teams); teams-card: Teams\' Adaptive Card form as well.'),
-      command: z.string().optional().describe('Run with /bin/sh -c, the message in MIGRATE_NOTIFY_TEXT and MIGRATE_NOTIFY_EVENT; killed with all it started after 30 s.'),
+        .describe(
+          'A Slack or Teams incoming webhook URL. Put its secret in the shell ("${env.TIS_TEAMS_WEBHOOK}"): migrate never prints it.',
+        ),
+      format: z
+        .enum(['text', 'teams-card'])
+        .default('text')
+        .describe('text: a JSON body { "text": ... } (Slack, Teams); teams-card: Teams\' Adaptive Card form as well.'),
+      command: z
+        .string()
+        .optional()
+        .describe(
+          'Run with /bin/sh -c, the message in MIGRATE_NOTIFY_TEXT and MIGRATE_NOTIFY_EVENT; killed with all it started after 30 s.',
+        ),
     })
     .optional()
-    .describe('Who hears about it: watch sends on a trigger due, a rollback fired or done, a trigger inconclusive; run and rollback on phase start, end and failure, and a manual step waiting.'),
+    .describe(
+      'Who hears about it: watch sends on a trigger due, a rollback fired or done, a trigger inconclusive; run and rollback on phase start, end and failure, and a manual step waiting.',
+    ),
   state: z
     .strictObject({
       s3: z.strictObject({
@@ -60,11 +81,19 @@ export const environmentSchema = z.strictObject({
     .optional()
     .describe('Keep checkpoints, lock and audit trail in S3, shared by the team (--state and MIGRATE_STATE override it).'),
   approvals: z
-    .strictObject({ required: z.number().int().min(0).max(5).describe('How many people other than the plan\'s author and its runner must approve it.') })
+    .strictObject({
+      required: z.number().int().min(0).max(5).describe("How many people other than the plan's author and its runner must approve it."),
+    })
     .optional()
     .describe('A mutating run needs a saved plan (migrate plan --out) approved with migrate approve by this many other identities.'),
   terraform: terraformSchema.optional(),
-  profile: z.string().min(1).optional().describe('The AWS config profile for this environment (SSO, credential_process, role chaining, MFA as in the AWS CLI); --profile overrides it.'),
+  profile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The AWS config profile for this environment (SSO, credential_process, role chaining, MFA as in the AWS CLI); --profile overrides it.',
+    ),
 });
 
 export interface StepNodeInput {
@@ -97,7 +126,7 @@ const stepRef = z.string().regex(/^(pre|mid|post)\.[A-Za-z0-9_-]+$/, { message: 
 export const checkSchema = z.strictObject({
   type: z.string().default('http.check').describe('A non-mutating step type; http.check by default, or cloudwatch.alarm.'),
   with: z.record(z.string(), z.unknown()),
-  interval: duration.default('30s').describe('How often `migrate watch` runs the check (Argo Rollouts: a metric\'s interval).'),
+  interval: duration.default('30s').describe("How often `migrate watch` runs the check (Argo Rollouts: a metric's interval)."),
   description: z.string().optional(),
   warmup: duration
     .optional()
@@ -106,7 +135,9 @@ export const checkSchema = z.strictObject({
     ),
   activeAfter: stepRef
     .optional()
-    .describe('The check only holds once this step has been applied (e.g. mid.2); before that it is shown as "not active" and never fails or fires a trigger.'),
+    .describe(
+      'The check only holds once this step has been applied (e.g. mid.2); before that it is shown as "not active" and never fails or fires a trigger.',
+    ),
   activeUntil: stepRef
     .optional()
     .describe('The check stops holding once this step has been applied (e.g. mid.5b), and holds again if that step is rolled back.'),
@@ -145,16 +176,22 @@ export const triggerSchema = z
         'What a result without data counts as (a CloudWatch alarm in INSUFFICIENT_DATA): error (a probe error, toward errorLimit), breaching (a failure), notBreaching (a success) or ignore (not counted). CloudWatch: TreatMissingData.',
       ),
     activeAfter: stepRef.optional().describe('The trigger only fires once this step has been applied; before that it is "not active".'),
-    activeUntil: stepRef.optional().describe('The trigger stops firing once this step has been applied (and fires again if it is rolled back).'),
+    activeUntil: stepRef
+      .optional()
+      .describe('The trigger stops firing once this step has been applied (and fires again if it is rolled back).'),
   })
-  .refine((t) => (t.failingFor === undefined) !== (t.failures === undefined), { message: 'a trigger needs exactly one of failingFor (continuous) or failures ("N of M")' });
+  .refine((t) => (t.failingFor === undefined) !== (t.failures === undefined), {
+    message: 'a trigger needs exactly one of failingFor (continuous) or failures ("N of M")',
+  });
 
 export const COST_COUNTERS = ['cognito.usersCreatedSince', 'cognito.usersChangedSince'] as const;
 
 export const costSchema = z.strictObject({
   counter: z
     .enum(COST_COUNTERS)
-    .describe('What a rollback would strand: users created in the pool (cognito.usersCreatedSince) or created or changed (cognito.usersChangedSince) since the step was applied.'),
+    .describe(
+      'What a rollback would strand: users created in the pool (cognito.usersCreatedSince) or created or changed (cognito.usersChangedSince) since the step was applied.',
+    ),
   since: stepRef.describe('The step whose applied time starts the count, e.g. mid.4 (Reval on the new pool).'),
   userPool: z.string().optional().describe('The Cognito user pool id or name; users.userPool by default.'),
 });
@@ -167,13 +204,19 @@ export const rollbackEntrySchema = z.strictObject({
   steps: z.array(stepNodeSchema).optional().describe('Steps run after the undo (e.g. a manual step).'),
   then: z.array(id).default([]).describe('Rollback entries to run after this one.'),
   trigger: triggerSchema.optional(),
-  cost: costSchema.optional().describe('What this rollback would cost: the number of people who already used the new side (shown by status, watch and rollback --dry-run).'),
+  cost: costSchema
+    .optional()
+    .describe(
+      'What this rollback would cost: the number of people who already used the new side (shown by status, watch and rollback --dry-run).',
+    ),
   maxCost: z
     .number()
     .int()
     .nonnegative()
     .optional()
-    .describe('Point of no return: with a cost above this, watch --auto-rollback alerts instead of firing, and a manual rollback asks the operator to type the cost (or --accept-cost N with --yes).'),
+    .describe(
+      'Point of no return: with a cost above this, watch --auto-rollback alerts instead of firing, and a manual rollback asks the operator to type the cost (or --accept-cost N with --yes).',
+    ),
 });
 
 export const usersMappingSchema = z.strictObject({
@@ -183,7 +226,6 @@ export const usersMappingSchema = z.strictObject({
   rate: z.number().positive().default(40).describe('Requests per second, kept below the Cognito quota.'),
   concurrency: z.number().int().positive().default(8),
 });
-
 
 export const runbookSchema = z.strictObject({
   version: z.literal(1),

@@ -36,7 +36,11 @@ function paramSites(root: Raw, steps: RawStep[]): ParamSite[] {
  * Interpolates and parses one `with` for one environment. Values that could not be filled in (an
  * env var, an unknown variable already reported) are not judged, so each mistake is said once.
  */
-export function parseParams(site: ParamSite, resolve: Resolve, source: (path: Path) => string | undefined): { params?: unknown; problems: Problem[] } {
+export function parseParams(
+  site: ParamSite,
+  resolve: Resolve,
+  source: (path: Path) => string | undefined,
+): { params?: unknown; problems: Problem[] } {
   if (site.with !== undefined && !asRecord(site.with)) return { problems: [] }; // the schema reports a `with` that is not a map
   const sink: Sink = { problems: [], incomplete: [] };
   const value = interpolate(site.with ?? {}, site.path, resolve, sink);
@@ -95,7 +99,9 @@ export function acrossEnvironments(envNames: string[], check: (env: string | und
     }
   }
   return [...seen.values()].map(({ problem, envs }) =>
-    envs.length === envNames.length ? problem : { ...problem, message: `${problem.message} (in environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})` },
+    envs.length === envNames.length
+      ? problem
+      : { ...problem, message: `${problem.message} (in environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})` },
   );
 }
 

@@ -47,7 +47,8 @@ function stepShapes(steps: RawStep[]): Problem[] {
     }
     if (s.isGroup) {
       for (const key of ['with', 'timeout', 'verify']) {
-        if (has(key)) problems.push({ path: [...s.path, key], at: 'key', message: `a group of sub-steps takes no "${key}"; put it on the sub-steps` });
+        if (has(key))
+          problems.push({ path: [...s.path, key], at: 'key', message: `a group of sub-steps takes no "${key}"; put it on the sub-steps` });
       }
     }
   }
@@ -75,7 +76,9 @@ function unknownTypeMessage(type: string): string {
 }
 
 function unknownTypes(steps: RawStep[]): Problem[] {
-  return steps.filter((s) => s.type !== undefined && !getStepType(s.type)).map((s) => ({ path: [...s.path, 'type'], message: unknownTypeMessage(s.type!) }));
+  return steps
+    .filter((s) => s.type !== undefined && !getStepType(s.type))
+    .map((s) => ({ path: [...s.path, 'type'], message: unknownTypeMessage(s.type!) }));
 }
 
 function unknownCheck(name: string, checks: string[]): string {
@@ -87,7 +90,8 @@ function verifyRefs(steps: RawStep[], checks: string[]): Problem[] {
   const problems: Problem[] = [];
   for (const s of steps) {
     asArray(s.node.verify).forEach((name, i) => {
-      if (typeof name === 'string' && !checks.includes(name)) problems.push({ path: [...s.path, 'verify', i], message: unknownCheck(name, checks) });
+      if (typeof name === 'string' && !checks.includes(name))
+        problems.push({ path: [...s.path, 'verify', i], message: unknownCheck(name, checks) });
     });
   }
   return problems;
@@ -95,7 +99,10 @@ function verifyRefs(steps: RawStep[], checks: string[]): Problem[] {
 
 function checkTypes(root: Raw): Problem[] {
   const problems: Problem[] = [];
-  const readOnly = [...stepTypes.values()].filter((t) => !t.mutates).map((t) => t.name).sort();
+  const readOnly = [...stepTypes.values()]
+    .filter((t) => !t.mutates)
+    .map((t) => t.name)
+    .sort();
   for (const [name, value] of Object.entries(asRecord(root.checks) ?? {})) {
     const check = asRecord(value);
     if (!check) continue;
@@ -105,7 +112,10 @@ function checkTypes(root: Raw): Problem[] {
     const stepType = getStepType(type);
     if (!stepType) problems.push({ path, message: unknownTypeMessage(type) });
     else if (stepType.mutates) {
-      problems.push({ path, message: `check "${name}" uses "${type}", which changes things; a check may only read (${readOnly.join(', ')})` });
+      problems.push({
+        path,
+        message: `check "${name}" uses "${type}", which changes things; a check may only read (${readOnly.join(', ')})`,
+      });
     }
   }
   return problems;
@@ -120,7 +130,8 @@ interface Entry {
 function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] {
   const problems: Problem[] = [];
   const byRef = new Map<string, RawStep>();
-  for (const s of steps) if (s.rollbackIndex === undefined && s.id !== undefined && !byRef.has(`${s.scope}.${s.id}`)) byRef.set(`${s.scope}.${s.id}`, s);
+  for (const s of steps)
+    if (s.rollbackIndex === undefined && s.id !== undefined && !byRef.has(`${s.scope}.${s.id}`)) byRef.set(`${s.scope}.${s.id}`, s);
 
   const entries = new Map<string, Entry>();
   const rollback = asArray(root.rollback);
@@ -130,7 +141,10 @@ function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] 
     if (!entry || id === undefined) return;
     const base = ['rollback', index];
     if (entries.has(id)) {
-      problems.push({ path: [...base, 'id'], message: `duplicate rollback id "${id}" (first used at ${formatPath(['rollback', entries.get(id)!.index])})` });
+      problems.push({
+        path: [...base, 'id'],
+        message: `duplicate rollback id "${id}" (first used at ${formatPath(['rollback', entries.get(id)!.index])})`,
+      });
       return;
     }
     const then = asArray(entry.then).flatMap((t, i) => (asId(t) === undefined ? [] : [{ id: asId(t)!, path: [...base, 'then', i] }]));
@@ -153,13 +167,15 @@ function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] 
   });
 
   for (const [name, value] of Object.entries(asRecord(root.checks) ?? {})) {
-    for (const key of ['activeAfter', 'activeUntil']) problems.push(...stepRefProblems(asRecord(value)?.[key], ['checks', name, key], byRef));
+    for (const key of ['activeAfter', 'activeUntil'])
+      problems.push(...stepRefProblems(asRecord(value)?.[key], ['checks', name, key], byRef));
   }
 
   const ids = [...entries.keys()];
   for (const entry of entries.values()) {
     for (const t of entry.then) {
-      if (!entries.has(t.id)) problems.push({ path: t.path, message: `unknown rollback "${t.id}"${didYouMean(t.id, ids)} (rollback ids: ${ids.join(', ')})` });
+      if (!entries.has(t.id))
+        problems.push({ path: t.path, message: `unknown rollback "${t.id}"${didYouMean(t.id, ids)} (rollback ids: ${ids.join(', ')})` });
     }
   }
   return [...problems, ...thenCycles(entries)];
@@ -170,7 +186,10 @@ function stepRefProblems(ref: unknown, path: Path, byRef: Map<string, RawStep>):
   if (typeof ref !== 'string' || !/^(pre|mid|post)\./.test(ref)) return [];
   const step = byRef.get(ref);
   if (!step) return [{ path, message: `unknown step "${ref}"${didYouMean(ref, byRef.keys())}` }];
-  if (step.isGroup) return [{ path, message: `"${ref}" is a group of sub-steps; name one of them (the window and the cost go by one step's applied time)` }];
+  if (step.isGroup)
+    return [
+      { path, message: `"${ref}" is a group of sub-steps; name one of them (the window and the cost go by one step's applied time)` },
+    ];
   return [];
 }
 
@@ -189,7 +208,8 @@ function undoProblem(ref: string, byRef: Map<string, RawStep>): string | undefin
   const type = step.type === undefined ? undefined : getStepType(step.type);
   if (!type) return undefined; // reported where the type is written
   if (!type.mutates) return `"${ref}" is a ${type.name} step, which changes nothing, so there is nothing to undo`;
-  if (!type.undo) return `"${ref}" is a ${type.name} step: ${type.name} steps cannot be undone; put what to do by hand in this entry's "steps"`;
+  if (!type.undo)
+    return `"${ref}" is a ${type.name} step: ${type.name} steps cannot be undone; put what to do by hand in this entry's "steps"`;
   return undefined;
 }
 

@@ -40,7 +40,15 @@ function walkSteps(list: unknown, base: Path, scope: string, out: RawStep[], rol
     if (!node) return;
     const path = [...base, i];
     const type = typeof node.type === 'string' ? node.type : undefined;
-    out.push({ node, path, id: asId(node.id), type, isGroup: node.steps !== undefined, scope, ...(rollbackIndex === undefined ? {} : { rollbackIndex }) });
+    out.push({
+      node,
+      path,
+      id: asId(node.id),
+      type,
+      isGroup: node.steps !== undefined,
+      scope,
+      ...(rollbackIndex === undefined ? {} : { rollbackIndex }),
+    });
     if (node.steps !== undefined) walkSteps(node.steps, [...path, 'steps'], scope, out, rollbackIndex);
   });
 }

@@ -41,16 +41,27 @@ function mapSchemas(node: unknown, fn: (schema: JsonObject) => JsonObject): unkn
 function allowReferences(schema: JsonObject): JsonObject {
   if ('$ref' in schema) return schema;
   const types = ([] as unknown[]).concat(schema.type ?? []);
-  const constrained = types.some((t) => t !== 'string' && t !== 'object' && t !== 'array') || ['enum', 'const', 'pattern', 'format', 'minLength', 'maxLength'].some((k) => k in schema);
+  const constrained =
+    types.some((t) => t !== 'string' && t !== 'object' && t !== 'array') ||
+    ['enum', 'const', 'pattern', 'format', 'minLength', 'maxLength'].some((k) => k in schema);
   if (!constrained || types.includes('object') || types.includes('array')) return schema;
   const { description, default: fallback, ...rest } = schema;
-  return { ...(description === undefined ? {} : { description }), ...(fallback === undefined ? {} : { default: fallback }), anyOf: [rest, REFERENCE] };
+  return {
+    ...(description === undefined ? {} : { description }),
+    ...(fallback === undefined ? {} : { default: fallback }),
+    anyOf: [rest, REFERENCE],
+  };
 }
 
 function rewriteRefs(node: unknown, from: string, to: string): unknown {
   if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, from, to));
   if (!isObject(node)) return node;
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith(from) ? to + v.slice(from.length) : rewriteRefs(v, from, to)]));
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith(from) ? to + v.slice(from.length) : rewriteRefs(v, from, to),
+    ]),
+  );
 }
 
 /**
@@ -78,7 +89,10 @@ function withByType(types: StepType[], defs: JsonObject, defaultType?: string): 
   return types.map((type) => {
     const params = paramsSchema(type, defs);
     const required = Array.isArray(params.required) && params.required.length > 0 ? { required: ['with'] } : {};
-    const when = type.name === defaultType ? { anyOf: [{ required: ['type'], properties: { type: { const: type.name } } }, { not: { required: ['type'] } }] } : { required: ['type'], properties: { type: { const: type.name } } };
+    const when =
+      type.name === defaultType
+        ? { anyOf: [{ required: ['type'], properties: { type: { const: type.name } } }, { not: { required: ['type'] } }] }
+        : { required: ['type'], properties: { type: { const: type.name } } };
     return { if: when, then: { properties: { with: params }, ...required } };
   });
 }
@@ -106,7 +120,8 @@ export function runbookJsonSchema(): object {
     {
       $schema,
       title: 'migrate runbook',
-      description: 'A migration plan as a runbook for `migrate`: environments, variables, checks, the pre/mid/post phases and the rollback entries. Generated from the zod schema by `npm run schema`; do not edit.',
+      description:
+        'A migration plan as a runbook for `migrate`: environments, variables, checks, the pre/mid/post phases and the rollback entries. Generated from the zod schema by `npm run schema`; do not edit.',
       ...body,
       definitions: defs,
     },

@@ -132,7 +132,9 @@ function toProblems(issue: Issue, ctx: IssueContext, prefix: Path): Problem[] {
     case 'invalid_union': {
       const branches = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
       if (branches.length > 0) return issuesToProblems(branches[0]!, ctx, rel);
-      const expected = issue.errors.flatMap((branch) => branch.map((i) => (i.code === 'invalid_type' ? typeName(i.expected) : '')).filter(Boolean));
+      const expected = issue.errors.flatMap((branch) =>
+        branch.map((i) => (i.code === 'invalid_type' ? typeName(i.expected) : '')).filter(Boolean),
+      );
       return [{ path, message: `expected ${orList([...new Set(expected)])}, got ${got()}` }];
     }
     case 'invalid_type': {

@@ -44,7 +44,12 @@ async function seedPools(config: Config) {
     const staff = await make('orders-staff');
     const partnerOld = await make('orders-partners-legacy');
     const partnerNew = await make('orders-partners');
-    return { staffPoolArn: staff.Arn!, partnerOldPoolArn: partnerOld.Arn!, partnerNewPoolArn: partnerNew.Arn!, partnerNewPoolId: partnerNew.Id! };
+    return {
+      staffPoolArn: staff.Arn!,
+      partnerOldPoolArn: partnerOld.Arn!,
+      partnerNewPoolArn: partnerNew.Arn!,
+      partnerNewPoolId: partnerNew.Id!,
+    };
   } finally {
     client.destroy();
   }
@@ -53,17 +58,38 @@ async function seedPools(config: Config) {
 /** An Allow for the office ranges only: the "existing conditioned statement" restrictMethods must keep. */
 export const OFFICE_POLICY = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Sid: 'OfficeOnly', Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '192.0.2.0/24'] } } }],
+  Statement: [
+    {
+      Sid: 'OfficeOnly',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '192.0.2.0/24'] } },
+    },
+  ],
 });
 
 async function seedApi(config: Config, staffPoolArn: string, partnerPoolArn: string): Promise<string> {
   const ag = await import('@aws-sdk/client-api-gateway');
   const client = new ag.APIGatewayClient(config);
   try {
-    const api = await client.send(new ag.CreateRestApiCommand({ name: ROUTED_API, policy: OFFICE_POLICY, endpointConfiguration: { types: ['REGIONAL'] } }));
+    const api = await client.send(
+      new ag.CreateRestApiCommand({ name: ROUTED_API, policy: OFFICE_POLICY, endpointConfiguration: { types: ['REGIONAL'] } }),
+    );
     const restApiId = api.id!;
     const authorizer = async (name: string, arn: string) =>
-      (await client.send(new ag.CreateAuthorizerCommand({ restApiId, name, type: 'COGNITO_USER_POOLS', providerARNs: [arn], identitySource: 'method.request.header.Authorization' }))).id!;
+      (
+        await client.send(
+          new ag.CreateAuthorizerCommand({
+            restApiId,
+            name,
+            type: 'COGNITO_USER_POOLS',
+            providerARNs: [arn],
+            identitySource: 'method.request.header.Authorization',
+          }),
+        )
+      ).id!;
     const staff = await authorizer('staff-cognito', staffPoolArn);
     const partners = await authorizer('partner-cognito', partnerPoolArn);
     const orders = await client.send(new ag.CreateResourceCommand({ restApiId, parentId: api.rootResourceId!, pathPart: 'orders' }));
@@ -71,11 +97,31 @@ async function seedApi(config: Config, staffPoolArn: string, partnerPoolArn: str
       ['GET', partners],
       ['POST', staff],
     ] as const) {
-      await client.send(new ag.PutMethodCommand({ restApiId, resourceId: orders.id!, httpMethod, authorizationType: 'COGNITO_USER_POOLS', authorizerId }));
-      await client.send(new ag.PutIntegrationCommand({ restApiId, resourceId: orders.id!, httpMethod, type: 'HTTP_PROXY', integrationHttpMethod: httpMethod, uri: 'http://orders.sandbox.internal/orders' }));
+      await client.send(
+        new ag.PutMethodCommand({ restApiId, resourceId: orders.id!, httpMethod, authorizationType: 'COGNITO_USER_POOLS', authorizerId }),
+      );
+      await client.send(
+        new ag.PutIntegrationCommand({
+          restApiId,
+          resourceId: orders.id!,
+          httpMethod,
+          type: 'HTTP_PROXY',
+          integrationHttpMethod: httpMethod,
+          uri: 'http://orders.sandbox.internal/orders',
+        }),
+      );
     }
-    const variables = Object.fromEntries(Array.from({ length: STAGE_VARIABLES }, (_, i) => [`feature_${String(i).padStart(2, '0')}`, 'off']));
-    await client.send(new ag.CreateDeploymentCommand({ restApiId, stageName: ROUTED_STAGE, description: 'seeded', variables: { ...variables, identityProvider: 'legacy' } }));
+    const variables = Object.fromEntries(
+      Array.from({ length: STAGE_VARIABLES }, (_, i) => [`feature_${String(i).padStart(2, '0')}`, 'off']),
+    );
+    await client.send(
+      new ag.CreateDeploymentCommand({
+        restApiId,
+        stageName: ROUTED_STAGE,
+        description: 'seeded',
+        variables: { ...variables, identityProvider: 'legacy' },
+      }),
+    );
     return restApiId;
   } finally {
     client.destroy();
@@ -90,7 +136,13 @@ async function seedZone(config: Config): Promise<string> {
     const zoneId = bareZoneId(zone.HostedZone?.Id);
     const cname = (name: string, value: string, routing: { SetIdentifier: string; Weight: number } | object = {}) => ({
       Action: 'CREATE' as const,
-      ResourceRecordSet: { Name: `${name}.${ROUTED_ZONE}`, Type: 'CNAME' as const, TTL: HIGH_TTL, ResourceRecords: [{ Value: value }], ...routing },
+      ResourceRecordSet: {
+        Name: `${name}.${ROUTED_ZONE}`,
+        Type: 'CNAME' as const,
+        TTL: HIGH_TTL,
+        ResourceRecords: [{ Value: value }],
+        ...routing,
+      },
     });
     await client.send(
       new r53.ChangeResourceRecordSetsCommand({
@@ -122,7 +174,10 @@ export async function snapshotRoutedEstate(endpoint: string, ids: RoutedEstateId
   const route53 = new r53.Route53Client(config);
   const apigw = new ag.APIGatewayClient(config);
   try {
-    const records = [...(await listRecordSetsAt(route53, ids.zoneId, `api.${ROUTED_ZONE}`)), ...(await listRecordSetsAt(route53, ids.zoneId, `www.${ROUTED_ZONE}`))];
+    const records = [
+      ...(await listRecordSetsAt(route53, ids.zoneId, `api.${ROUTED_ZONE}`)),
+      ...(await listRecordSetsAt(route53, ids.zoneId, `www.${ROUTED_ZONE}`)),
+    ];
     const api = await apigw.send(new ag.GetRestApiCommand({ restApiId: ids.apiId }));
     const stage = await apigw.send(new ag.GetStageCommand({ restApiId: ids.apiId, stageName: ROUTED_STAGE }));
     const authorizers = (await apigw.send(new ag.GetAuthorizersCommand({ restApiId: ids.apiId }))).items ?? [];

@@ -111,13 +111,19 @@ async function seedCloudFront(config: ClientConfig) {
       }),
     );
     const distribution = out.Distribution;
-    if (!distribution?.Id || !distribution.DomainName) throw new Error(`CloudFront CreateDistribution (${comment}) returned no id or domain`);
+    if (!distribution?.Id || !distribution.DomainName)
+      throw new Error(`CloudFront CreateDistribution (${comment}) returned no id or domain`);
     return { id: distribution.Id, domain: distribution.DomainName };
   };
   try {
     const admins = await create('tis-admins-ui-sandbox', 'Admins-UI', ADMINS_HOST, 'tis-admins-ui-sandbox.s3.eu-west-2.amazonaws.com');
     const reval = await create('tis-reval-ui-sandbox', 'Reval UI', REVAL_HOST, 'tis-reval-ui-sandbox.s3.eu-west-2.amazonaws.com');
-    return { adminsDistributionId: admins.id, adminsDistributionDomain: admins.domain, revalDistributionId: reval.id, revalDistributionDomain: reval.domain };
+    return {
+      adminsDistributionId: admins.id,
+      adminsDistributionDomain: admins.domain,
+      revalDistributionId: reval.id,
+      revalDistributionDomain: reval.domain,
+    };
   } finally {
     client.destroy();
   }
@@ -177,12 +183,19 @@ async function seedCognito(config: ClientConfig, region: string, accountId: stri
     if (!old?.Id || !old.Arn || !created?.Id || !created.Arn) throw new Error('Cognito CreateUserPool returned no id or ARN');
     const newPoolId = created.Id;
     // TOTP is a separate call: CreateUserPool can say MFA is optional but not which factor.
-    await client.send(new idp.SetUserPoolMfaConfigCommand({ UserPoolId: newPoolId, MfaConfiguration: 'OPTIONAL', SoftwareTokenMfaConfiguration: { Enabled: true } }));
+    await client.send(
+      new idp.SetUserPoolMfaConfigCommand({
+        UserPoolId: newPoolId,
+        MfaConfiguration: 'OPTIONAL',
+        SoftwareTokenMfaConfiguration: { Enabled: true },
+      }),
+    );
     await client.send(new idp.CreateUserPoolDomainCommand({ UserPoolId: newPoolId, Domain: NEW_POOL_NAME }));
     await appClient(newPoolId, 'admins-ui', `https://${ADMINS_HOST}/`);
     await appClient(newPoolId, 'reval', `https://${REVAL_HOST}/`);
     await appClient(old.Id, 'reval', `https://${REVAL_HOST}/`);
-    for (const GroupName of ROLE_GROUPS) await client.send(new idp.CreateGroupCommand({ UserPoolId: newPoolId, GroupName, Description: `TIS role ${GroupName}` }));
+    for (const GroupName of ROLE_GROUPS)
+      await client.send(new idp.CreateGroupCommand({ UserPoolId: newPoolId, GroupName, Description: `TIS role ${GroupName}` }));
     return { newPoolId, newPoolArn: created.Arn, oldPoolId: old.Id, oldPoolArn: old.Arn };
   } finally {
     client.destroy();
@@ -199,8 +212,15 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
   const ag = await import('@aws-sdk/client-api-gateway');
   const client = new ag.APIGatewayClient(config);
 
-  async function api(name: string, backend: string, routes: MethodSpec[], extra: { authorizerPoolArn?: string; variables?: Record<string, string> } = {}) {
-    const created = await client.send(new ag.CreateRestApiCommand({ name, description: `TIS ${name} (sandbox)`, endpointConfiguration: { types: ['REGIONAL'] } }));
+  async function api(
+    name: string,
+    backend: string,
+    routes: MethodSpec[],
+    extra: { authorizerPoolArn?: string; variables?: Record<string, string> } = {},
+  ) {
+    const created = await client.send(
+      new ag.CreateRestApiCommand({ name, description: `TIS ${name} (sandbox)`, endpointConfiguration: { types: ['REGIONAL'] } }),
+    );
     const restApiId = created.id;
     const rootId = created.rootResourceId;
     if (!restApiId || !rootId) throw new Error(`API Gateway CreateRestApi (${name}) returned no id`);
@@ -225,7 +245,9 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
       for (const part of path.split('/').filter(Boolean)) {
         const here = `${parent}/${part}`;
         if (!resourceIds.has(here)) {
-          const made = await client.send(new ag.CreateResourceCommand({ restApiId, parentId: resourceIds.get(parent) ?? rootId, pathPart: part }));
+          const made = await client.send(
+            new ag.CreateResourceCommand({ restApiId, parentId: resourceIds.get(parent) ?? rootId, pathPart: part }),
+          );
           if (!made.id) throw new Error(`API Gateway CreateResource ${here} returned no id`);
           resourceIds.set(here, made.id);
         }
@@ -242,7 +264,9 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
             restApiId,
             resourceId,
             httpMethod,
-            ...(route.authorizer && authorizerId ? { authorizationType: 'COGNITO_USER_POOLS', authorizerId } : { authorizationType: 'NONE' }),
+            ...(route.authorizer && authorizerId
+              ? { authorizationType: 'COGNITO_USER_POOLS', authorizerId }
+              : { authorizationType: 'NONE' }),
             ...(params.length ? { requestParameters: Object.fromEntries(params.map((p) => [`method.request.path.${p}`, true])) } : {}),
           }),
         );
@@ -254,12 +278,21 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
             type: 'HTTP_PROXY',
             integrationHttpMethod: httpMethod,
             uri: `${backend}${route.path}`,
-            ...(params.length ? { requestParameters: Object.fromEntries(params.map((p) => [`integration.request.path.${p}`, `method.request.path.${p}`])) } : {}),
+            ...(params.length
+              ? { requestParameters: Object.fromEntries(params.map((p) => [`integration.request.path.${p}`, `method.request.path.${p}`])) }
+              : {}),
           }),
         );
       }
     }
-    await client.send(new ag.CreateDeploymentCommand({ restApiId, stageName: STAGE, description: 'seeded', ...(extra.variables ? { variables: extra.variables } : {}) }));
+    await client.send(
+      new ag.CreateDeploymentCommand({
+        restApiId,
+        stageName: STAGE,
+        description: 'seeded',
+        ...(extra.variables ? { variables: extra.variables } : {}),
+      }),
+    );
     return { restApiId, authorizerId };
   }
 
@@ -284,7 +317,12 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
       { variables: { authenticationProvider: 'keycloak', keycloakRealm: 'lin' } },
     );
     if (!reval.authorizerId) throw new Error('reval-api has no authorizer');
-    return { adminsApiId: admins.restApiId, revalApiId: reval.restApiId, revalAuthorizerId: reval.authorizerId, userManagementApiId: userManagement.restApiId };
+    return {
+      adminsApiId: admins.restApiId,
+      revalApiId: reval.restApiId,
+      revalAuthorizerId: reval.authorizerId,
+      userManagementApiId: userManagement.restApiId,
+    };
   } finally {
     client.destroy();
   }
@@ -295,7 +333,11 @@ async function seedZone(config: ClientConfig, revalDistributionDomain: string): 
   const client = new r53.Route53Client(config);
   try {
     const zone = await client.send(
-      new r53.CreateHostedZoneCommand({ Name: ZONE_NAME, CallerReference: `migrate-sandbox-${Date.now()}`, HostedZoneConfig: { PrivateZone: false, Comment: 'TIS (sandbox)' } }),
+      new r53.CreateHostedZoneCommand({
+        Name: ZONE_NAME,
+        CallerReference: `migrate-sandbox-${Date.now()}`,
+        HostedZoneConfig: { PrivateZone: false, Comment: 'TIS (sandbox)' },
+      }),
     );
     const zoneId = bareZoneId(zone.HostedZone?.Id);
     const record = (Name: string, Type: 'A' | 'CNAME', Value: string) => ({
@@ -338,7 +380,11 @@ export interface EstateSnapshot {
   health?: { adminsUi: number; reval: number; userManagementRead: number; userManagementWrite: number };
 }
 
-export async function snapshotEstate(endpoint: string, ids: EstateIds, options: { healthUrl?: string; region?: string } = {}): Promise<EstateSnapshot> {
+export async function snapshotEstate(
+  endpoint: string,
+  ids: EstateIds,
+  options: { healthUrl?: string; region?: string } = {},
+): Promise<EstateSnapshot> {
   const config = sandboxClientConfig(endpoint, options.region);
   const [r53, ag] = await Promise.all([import('@aws-sdk/client-route-53'), import('@aws-sdk/client-api-gateway')]);
   const route53 = new r53.Route53Client(config);
@@ -394,7 +440,11 @@ async function healthCodes(url: string): Promise<NonNullable<EstateSnapshot['hea
     status('/reval/api/v1/doctors'),
     status('/usermanagement/api/users'),
     // The health server only pretends to write: probing it changes nothing.
-    status('/usermanagement/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"snapshot-probe@tis.nhs.uk"}' }),
+    status('/usermanagement/api/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username":"snapshot-probe@tis.nhs.uk"}',
+    }),
   ]);
   return { adminsUi, reval, userManagementRead, userManagementWrite };
 }

@@ -17,14 +17,17 @@ export interface FaultSpec {
   incidents?: string[];
 }
 
-const ACCEPTED = 'throttle=<0..1>, 5xx=<0..1>, conflict=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down';
+const ACCEPTED =
+  'throttle=<0..1>, 5xx=<0..1>, conflict=<0..1>, latency=<duration>, insync=<duration>, or an incident name such as reval-down';
 const INCIDENT = /^[a-z][a-z0-9-]*$/;
 
 /** "throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down" -> FaultSpec. */
 export function parseFaults(spec: string): FaultSpec {
   const faults: FaultSpec = {};
   const bad = (part: string, why: string): RunbookError =>
-    new RunbookError('USAGE', `--faults: ${why} in "${part}"`, { hint: `Comma-separated: ${ACCEPTED}. Example: throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down` });
+    new RunbookError('USAGE', `--faults: ${why} in "${part}"`, {
+      hint: `Comma-separated: ${ACCEPTED}. Example: throttle=0.3,5xx=0.1,latency=50ms,insync=20s,reval-down`,
+    });
   for (const raw of spec.split(',')) {
     const part = raw.trim();
     if (!part) continue;
@@ -120,7 +123,8 @@ export function faultResponse(service: string, protocol: Protocol, fault: Inject
     case 'awsJson': {
       // Cognito's throttling error is TooManyRequestsException; other JSON services say ThrottlingException.
       const throttle = service === 'cognito-idp' ? 'TooManyRequestsException' : 'ThrottlingException';
-      const [status, type, message] = fault === 'throttle' ? [400, throttle, 'Rate exceeded'] : [500, 'InternalErrorException', 'Internal server error'];
+      const [status, type, message] =
+        fault === 'throttle' ? [400, throttle, 'Rate exceeded'] : [500, 'InternalErrorException', 'Internal server error'];
       return {
         status,
         headers: { ...base, 'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': type },
@@ -134,11 +138,18 @@ export function faultResponse(service: string, protocol: Protocol, fault: Inject
           : fault === 'conflict'
             ? [409, 'ConflictException', 'Unable to complete operation due to concurrent modification. Please try again later.']
             : [503, 'ServiceUnavailableException', 'Service Unavailable'];
-      return { status, headers: { ...base, 'content-type': 'application/json', 'x-amzn-ErrorType': type }, body: JSON.stringify({ message }) };
+      return {
+        status,
+        headers: { ...base, 'content-type': 'application/json', 'x-amzn-ErrorType': type },
+        body: JSON.stringify({ message }),
+      };
     }
     case 'awsQuery':
     case 'restXml': {
-      const [status, type, code, message] = fault === 'throttle' ? [400, 'Sender', 'Throttling', 'Rate exceeded'] : [503, 'Receiver', 'ServiceUnavailable', 'Service Unavailable'];
+      const [status, type, code, message] =
+        fault === 'throttle'
+          ? [400, 'Sender', 'Throttling', 'Rate exceeded']
+          : [503, 'Receiver', 'ServiceUnavailable', 'Service Unavailable'];
       const ns = XML_NAMESPACE[service];
       const body =
         `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse${ns ? ` xmlns="${ns}"` : ''}>` +

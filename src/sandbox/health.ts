@@ -2,7 +2,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { messageOf } from '../errors.js';
-import { ADMINS_HOST, ADMINS_ORIGIN_ADDRESS, ADMINS_ORIGIN_HOST, REVAL_AUTHORIZER_NAME, fqdn, listRecordSets, sandboxClientConfig } from './estate.js';
+import {
+  ADMINS_HOST,
+  ADMINS_ORIGIN_ADDRESS,
+  ADMINS_ORIGIN_HOST,
+  REVAL_AUTHORIZER_NAME,
+  fqdn,
+  listRecordSets,
+  sandboxClientConfig,
+} from './estate.js';
 import type { EstateIds } from './estate.js';
 
 /**
@@ -71,7 +79,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   async function adminsUi(): Promise<Answer> {
     const records = await listRecordSets(route53, r53, ids.zoneId, ADMINS_HOST);
     const record =
-      records.find((r) => r.Type === 'CNAME') ?? records.find((r) => r.Type === 'A' && r.AliasTarget) ?? records.find((r) => r.Type === 'AAAA' && r.AliasTarget) ?? records.find((r) => r.Type === 'A');
+      records.find((r) => r.Type === 'CNAME') ??
+      records.find((r) => r.Type === 'A' && r.AliasTarget) ??
+      records.find((r) => r.Type === 'AAAA' && r.AliasTarget) ??
+      records.find((r) => r.Type === 'A');
     if (!record) return { status: 502, body: `${ADMINS_HOST} has no CNAME, A or alias record in zone ${ids.zoneId}\n` };
     const target = record.AliasTarget?.DNSName ?? (record.Type === 'CNAME' ? record.ResourceRecords?.[0]?.Value : undefined);
     if (!target) {
@@ -81,17 +92,24 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     }
     if (fqdn(target) === fqdn(ADMINS_ORIGIN_HOST)) {
       const origin = await listRecordSets(route53, r53, ids.zoneId, ADMINS_ORIGIN_HOST);
-      if (!origin.some((r) => r.Type === 'A')) return { status: 502, body: `${ADMINS_ORIGIN_HOST} has no A record: the old origin cannot be reached\n` };
+      if (!origin.some((r) => r.Type === 'A'))
+        return { status: 502, body: `${ADMINS_ORIGIN_HOST} has no A record: the old origin cannot be reached\n` };
       return { status: 200, body: 'Admins-UI (old origin)\n' };
     }
     const distribution = await distributionFor(target);
-    if (!distribution) return { status: 502, body: `${ADMINS_HOST} points at ${target}, which is neither the old origin nor a CloudFront distribution\n` };
-    if (!distribution.enabled) return { status: 502, body: `${ADMINS_HOST} points at CloudFront distribution ${distribution.id}, which is disabled\n` };
+    if (!distribution)
+      return { status: 502, body: `${ADMINS_HOST} points at ${target}, which is neither the old origin nor a CloudFront distribution\n` };
+    if (!distribution.enabled)
+      return { status: 502, body: `${ADMINS_HOST} points at CloudFront distribution ${distribution.id}, which is disabled\n` };
     // CloudFront refuses a Host it has not been given as an alternate domain name.
     if (!distribution.aliases.includes(fqdn(ADMINS_HOST))) {
-      return { status: 502, body: `CloudFront distribution ${distribution.id} does not list ${ADMINS_HOST} among its aliases, so it refuses the request\n` };
+      return {
+        status: 502,
+        body: `CloudFront distribution ${distribution.id} does not list ${ADMINS_HOST} among its aliases, so it refuses the request\n`,
+      };
     }
-    if (incident('admins-ui-down')) return { status: 503, body: `Admins-UI (CloudFront ${distribution.id}) is down: incident admins-ui-down\n` };
+    if (incident('admins-ui-down'))
+      return { status: 503, body: `Admins-UI (CloudFront ${distribution.id}) is down: incident admins-ui-down\n` };
     return { status: 200, body: `Admins-UI (CloudFront ${distribution.id})\n` };
   }
 
@@ -184,9 +202,11 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     if ((path === '/admins-ui/' || path === '/admins-ui') && reading) return adminsUi();
     if (path.startsWith('/reval/')) {
       const apiPath = path.slice('/reval'.length);
-      if ((apiPath === '/api/v1/doctors' && reading) || (apiPath === '/api/recommendation' && (reading || method === 'POST'))) return reval(method, apiPath);
+      if ((apiPath === '/api/v1/doctors' && reading) || (apiPath === '/api/recommendation' && (reading || method === 'POST')))
+        return reval(method, apiPath);
     }
-    if (path.startsWith('/usermanagement/')) return userManagement(method === 'HEAD' ? 'GET' : method, path.slice('/usermanagement'.length));
+    if (path.startsWith('/usermanagement/'))
+      return userManagement(method === 'HEAD' ? 'GET' : method, path.slice('/usermanagement'.length));
     return { status: 404, body: `Not a sandbox endpoint: ${method} ${path}\n\n${ENDPOINTS.join('\n')}\n` };
   }
 
@@ -200,7 +220,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     handle(req)
-      .catch((error: unknown): Answer => ({ status: 502, body: `sandbox health: could not read the estate from moto: ${messageOf(error)}\n` }))
+      .catch(
+        (error: unknown): Answer => ({ status: 502, body: `sandbox health: could not read the estate from moto: ${messageOf(error)}\n` }),
+      )
       .then((answer) => send(res, req.method === 'HEAD', answer))
       .catch(() => res.destroy());
   });
@@ -245,14 +267,22 @@ interface UmRoute {
 
 /** UserManagement's endpoints (TIS-USERMANAGEMENT), paths as behind /usermanagement. */
 function umRoute(method: string, path: string): UmRoute | undefined {
-  const read = (body: (v: Record<string, string>) => Record<string, unknown>): UmRoute => ({ write: false, answer: (v) => ({ status: 200, body: body(v) }) });
-  const write = (status: number, action: string): UmRoute => ({ write: true, answer: (v) => ({ status, body: { result: action, authenticationProvider: v.authenticationProvider ?? null } }) });
+  const read = (body: (v: Record<string, string>) => Record<string, unknown>): UmRoute => ({
+    write: false,
+    answer: (v) => ({ status: 200, body: body(v) }),
+  });
+  const write = (status: number, action: string): UmRoute => ({
+    write: true,
+    answer: (v) => ({ status, body: { result: action, authenticationProvider: v.authenticationProvider ?? null } }),
+  });
   const user = /^\/api\/users\/([^/]+)(\/.*)?$/.exec(path);
   const username = user ? decodeURIComponent(user[1] ?? '') : '';
   const rest = user?.[2] ?? '';
   if (method === 'GET') {
-    if (path === '/health') return read((v) => ({ status: 'UP', authenticationProvider: v.authenticationProvider ?? null, stageVariables: v }));
-    if (path === '/api/users' || path === '/allUsers' || path === '/user') return read((v) => ({ users: [], authenticationProvider: v.authenticationProvider ?? null }));
+    if (path === '/health')
+      return read((v) => ({ status: 'UP', authenticationProvider: v.authenticationProvider ?? null, stageVariables: v }));
+    if (path === '/api/users' || path === '/allUsers' || path === '/user')
+      return read((v) => ({ users: [], authenticationProvider: v.authenticationProvider ?? null }));
     if (user && rest === '') return read((v) => ({ username, authenticationProvider: v.authenticationProvider ?? null }));
     if (user && rest === '/authevents') return read(() => ({ username, authEvents: [] }));
     return undefined;
@@ -275,7 +305,11 @@ export type PolicyDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
  * Allow, and anything else is an implicit deny ("resource policy only" workflow). Statements with
  * a Condition are taken to apply: the sandbox has no request context to evaluate them against.
  */
-export function evaluateApiPolicy(policy: string | undefined | null, resource: string, api: { region: string; accountId: string; apiId: string }): PolicyDecision {
+export function evaluateApiPolicy(
+  policy: string | undefined | null,
+  resource: string,
+  api: { region: string; accountId: string; apiId: string },
+): PolicyDecision {
   if (!policy?.trim()) return 'allow';
   const document = parsePolicy(policy);
   // A policy API Gateway could not read would not have been saved; deny rather than guess.
@@ -326,9 +360,16 @@ function actionApplies(statement: Record<string, unknown>): boolean {
   return asArray(statement.Action).some(matches);
 }
 
-function resourceApplies(statement: Record<string, unknown>, resource: string, api: { region: string; accountId: string; apiId: string }): boolean {
+function resourceApplies(
+  statement: Record<string, unknown>,
+  resource: string,
+  api: { region: string; accountId: string; apiId: string },
+): boolean {
   // API Gateway expands "execute-api:/stage/METHOD/path" to the API's own ARN when it saves a policy.
-  const expand = (pattern: string) => (pattern.startsWith('execute-api:/') ? `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${pattern.slice('execute-api:/'.length)}` : pattern);
+  const expand = (pattern: string) =>
+    pattern.startsWith('execute-api:/')
+      ? `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${pattern.slice('execute-api:/'.length)}`
+      : pattern;
   const matches = (pattern: unknown) => typeof pattern === 'string' && glob(expand(pattern)).test(resource);
   if ('NotResource' in statement) return !asArray(statement.NotResource).some(matches);
   return asArray(statement.Resource).some(matches);
@@ -336,6 +377,9 @@ function resourceApplies(statement: Record<string, unknown>, resource: string, a
 
 /** IAM wildcards: * is any run of characters (slashes included), ? is one. */
 function glob(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }

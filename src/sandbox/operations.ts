@@ -77,7 +77,11 @@ const CLOUDFRONT: Resource[] = [
   { path: '/distribution/*/config', one: 'DistributionConfig', names: { PUT: 'UpdateDistribution' } },
   { path: '/distribution/*/invalidation', one: 'Invalidation', names: { GET: 'ListInvalidations', POST: 'CreateInvalidation' } },
   { path: '/distribution/*/invalidation/*', one: 'Invalidation' },
-  { path: '/origin-access-control', one: 'OriginAccessControl', names: { GET: 'ListOriginAccessControls', POST: 'CreateOriginAccessControl' } },
+  {
+    path: '/origin-access-control',
+    one: 'OriginAccessControl',
+    names: { GET: 'ListOriginAccessControls', POST: 'CreateOriginAccessControl' },
+  },
   { path: '/origin-access-control/*', one: 'OriginAccessControl' },
   { path: '/origin-access-control/*/config', one: 'OriginAccessControlConfig', names: { PUT: 'UpdateOriginAccessControl' } },
   { path: '/tagging', one: 'Tagging', names: { GET: 'ListTagsForResource' } },
@@ -106,7 +110,8 @@ function restOperation(service: string, method: string, path: string, query: URL
   if (service === 'cloudfront' && resource.path === '/tagging' && method === 'POST') {
     return query.get('Operation') === 'Untag' ? 'UntagResource' : 'TagResource';
   }
-  if (service === 'cloudfront' && resource.path === '/distribution' && method === 'POST' && query.has('WithTags')) return 'CreateDistributionWithTags';
+  if (service === 'cloudfront' && resource.path === '/distribution' && method === 'POST' && query.has('WithTags'))
+    return 'CreateDistributionWithTags';
   const named = resource.names?.[method];
   if (named) return named;
   if (method === 'GET' && resource.many) return `${service === 'apigateway' ? 'Get' : 'List'}${resource.many}`;
@@ -119,7 +124,10 @@ function restOperation(service: string, method: string, path: string, query: URL
  * Action= (query protocol, in the query string or the form body), or method + path (REST).
  * Anything unrecognised is named "<METHOD> <path>" and counts as a write unless GET/HEAD.
  */
-export function classify(request: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, formBody?: string): Operation {
+export function classify(
+  request: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
+  formBody?: string,
+): Operation {
   const header = (name: string): string | undefined => {
     const value = request.headers[name];
     return Array.isArray(value) ? value[0] : value;
@@ -128,7 +136,9 @@ export function classify(request: { method: string; url: string; headers: Record
   const url = new URL(request.url, 'http://sandbox');
   const target = header('x-amz-target');
   const action = url.searchParams.get('Action') ?? (formBody ? new URLSearchParams(formBody).get('Action') : null);
-  const operation = target ? target.slice(target.lastIndexOf('.') + 1) : (action ?? restOperation(service, request.method, url.pathname, url.searchParams));
+  const operation = target
+    ? target.slice(target.lastIndexOf('.') + 1)
+    : (action ?? restOperation(service, request.method, url.pathname, url.searchParams));
   if (operation) return { service, operation, write: !isReadOnlyCommand(operation) };
   return { service, operation: `${request.method} ${url.pathname}`, write: request.method !== 'GET' && request.method !== 'HEAD' };
 }

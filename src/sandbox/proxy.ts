@@ -99,7 +99,10 @@ export async function startProxy(options: StartProxyOptions): Promise<FrontProxy
       res.end(answer.body);
       return;
     }
-    const holdChange = op.service === 'route53' && (op.operation === 'ChangeResourceRecordSets' || op.operation === 'GetChange') && (faults.slowInsyncMs ?? 0) > 0;
+    const holdChange =
+      op.service === 'route53' &&
+      (op.operation === 'ChangeResourceRecordSets' || op.operation === 'GetChange') &&
+      (faults.slowInsyncMs ?? 0) > 0;
     return forward(req, res, entry, form, holdChange);
   }
 

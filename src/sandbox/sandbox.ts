@@ -47,7 +47,9 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const timeScale = options.timeScale ?? 1;
   if (!Number.isFinite(timeScale) || timeScale <= 0) {
-    throw new RunbookError('USAGE', `time scale must be a positive number, not ${String(timeScale)}`, { hint: 'For example 600: a 1h wait then takes 6s.' });
+    throw new RunbookError('USAGE', `time scale must be a positive number, not ${String(timeScale)}`, {
+      hint: 'For example 600: a 1h wait then takes 6s.',
+    });
   }
   const moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) });
   let proxy: FrontProxy | undefined;
@@ -80,7 +82,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
 
   try {
-    proxy = await startProxy({ target: moto.url, timeScale, ...(options.faults ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    proxy = await startProxy({
+      target: moto.url,
+      timeScale,
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
     // Seeded straight into moto: the estate is the starting point, not part of the rehearsal, so
     // it is neither faulted nor logged.
     const ids = await seedEstate(moto.url, { region: SANDBOX_REGION });
@@ -111,7 +118,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
   } catch (error) {
     await stop();
-    throw error instanceof RunbookError ? error : new RunbookError('SANDBOX', `the sandbox could not be set up: ${messageOf(error)}`, { cause: error });
+    throw error instanceof RunbookError
+      ? error
+      : new RunbookError('SANDBOX', `the sandbox could not be set up: ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -7,12 +7,14 @@ import { atMostOne, exactlyOne } from './support/params.js';
 
 const authorizerParams = z
   .strictObject({
-    name: z.string().min(1).optional().describe('The authorizer\'s name; left out, any COGNITO_USER_POOLS authorizer of the API will do.'),
+    name: z.string().min(1).optional().describe("The authorizer's name; left out, any COGNITO_USER_POOLS authorizer of the API will do."),
     userPoolArn: userPoolArnField.optional().describe('The user pool the authorizer must name in its providerARNs, by ARN.'),
     ...userPoolRefFields,
   })
   .superRefine(atMostOne('userPoolArn', 'userPoolId', 'userPoolName'))
-  .describe('A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).');
+  .describe(
+    'A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).',
+  );
 
 const params = z
   .strictObject({
@@ -53,16 +55,31 @@ export function diffApi(current: ApiState, p: AssertApiParams): string[] {
     const pool = want.userPoolArn || want.userPoolId || want.userPoolName ? current.userPoolArn : null;
     if (want.name !== undefined) {
       const auth = current.authorizers.find((a) => a.name === want.name);
-      if (!auth) lines.push(diffLine('authorizers', `one named "${want.name}"`, current.authorizers.map((a) => a.name).join(', ') || '(none)'));
+      if (!auth)
+        lines.push(diffLine('authorizers', `one named "${want.name}"`, current.authorizers.map((a) => a.name).join(', ') || '(none)'));
       else {
         if (auth.type !== COGNITO) lines.push(diffLine(`authorizer.${auth.name}.type`, COGNITO, auth.type));
-        if (pool && !auth.providerARNs.includes(pool)) lines.push(diffLine(`authorizer.${auth.name}.providerARNs`, `to include ${pool}`, auth.providerARNs.join(', ') || '(none)'));
+        if (pool && !auth.providerARNs.includes(pool))
+          lines.push(diffLine(`authorizer.${auth.name}.providerARNs`, `to include ${pool}`, auth.providerARNs.join(', ') || '(none)'));
       }
     } else {
       const cognito = current.authorizers.filter((a) => a.type === COGNITO);
-      if (cognito.length === 0) lines.push(diffLine('authorizers', `a ${COGNITO} authorizer`, current.authorizers.map((a) => `${a.name} (${a.type})`).join(', ') || '(none)'));
+      if (cognito.length === 0)
+        lines.push(
+          diffLine(
+            'authorizers',
+            `a ${COGNITO} authorizer`,
+            current.authorizers.map((a) => `${a.name} (${a.type})`).join(', ') || '(none)',
+          ),
+        );
       else if (pool && !cognito.some((a) => a.providerARNs.includes(pool))) {
-        lines.push(diffLine('authorizers.providerARNs', `to include ${pool}`, cognito.map((a) => `${a.name}: ${a.providerARNs.join(', ') || '(none)'}`).join('; ')));
+        lines.push(
+          diffLine(
+            'authorizers.providerARNs',
+            `to include ${pool}`,
+            cognito.map((a) => `${a.name}: ${a.providerARNs.join(', ') || '(none)'}`).join('; '),
+          ),
+        );
       }
     }
   }
@@ -85,15 +102,30 @@ export const assertApi: StepType<AssertApiParams, ApiState> = {
       restApiId: api.id,
       restApiName: api.name ?? '',
       stage: p.stage && stage ? { name: p.stage, deploymentId: stage.deploymentId ?? null } : null,
-      authorizers: authorizers.map((x) => ({ id: x.id ?? '', name: x.name ?? '', type: x.type ?? '', providerARNs: [...(x.providerARNs ?? [])].sort() })),
+      authorizers: authorizers.map((x) => ({
+        id: x.id ?? '',
+        name: x.name ?? '',
+        type: x.type ?? '',
+        providerARNs: [...(x.providerARNs ?? [])].sort(),
+      })),
       userPoolArn,
     };
   },
   plan(current, p) {
     const subject = `REST API "${current.restApiName}" (${current.restApiId})`;
     const lines = diffApi(current, p);
-    if (lines.length) throw assertionFailed(subject, lines, 'The API is terraformed: correct it in the Terraform and apply (and deploy the stage), then run this phase again.');
-    const bits = [p.stage ? `stage ${p.stage} deployed (${current.stage?.deploymentId ?? '?'})` : '', p.authorizer ? `Cognito authorizer${p.authorizer.name ? ` ${p.authorizer.name}` : ''}${current.userPoolArn ? ` names ${current.userPoolArn}` : ''}` : ''].filter(Boolean);
+    if (lines.length)
+      throw assertionFailed(
+        subject,
+        lines,
+        'The API is terraformed: correct it in the Terraform and apply (and deploy the stage), then run this phase again.',
+      );
+    const bits = [
+      p.stage ? `stage ${p.stage} deployed (${current.stage?.deploymentId ?? '?'})` : '',
+      p.authorizer
+        ? `Cognito authorizer${p.authorizer.name ? ` ${p.authorizer.name}` : ''}${current.userPoolArn ? ` names ${current.userPoolArn}` : ''}`
+        : '',
+    ].filter(Boolean);
     return { noop: true, current, summary: `${subject}: ${bits.join('; ') || 'exists'}` };
   },
   async apply(_ctx, change) {

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { RunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import {
+  apiGatewayClient,
+  apiKey,
+  deployIfInterrupted,
+  deployStage,
+  describeApi,
+  findRestApi,
+  requireStage,
+  restApiRefFields,
+  stageField,
+} from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { exactlyOne } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
@@ -14,7 +24,9 @@ const params = z
       .array(z.enum(HTTP_METHODS))
       .min(1)
       .default(['GET', 'HEAD', 'OPTIONS'])
-      .describe('The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API\'s resource policy. Allowing every method lifts a restriction this step made.'),
+      .describe(
+        "The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API's resource policy. Allowing every method lifts a restriction this step made.",
+      ),
   })
   .superRefine(exactlyOne('restApiId', 'restApiName'));
 export type RestrictMethodsParams = z.output<typeof params>;
@@ -43,7 +55,9 @@ async function putPolicy(ctx: StepContext, p: RestrictMethodsParams, policy: str
   const api = await findRestApi(ctx, p);
   await requireStage(ctx, api.id, p.stage);
   // Removing a policy is a replace with an empty value, as Terraform's provider does.
-  await client.send(new UpdateRestApiCommand({ restApiId: api.id, patchOperations: [{ op: 'replace', path: '/policy', value: policy ?? '' }] }));
+  await client.send(
+    new UpdateRestApiCommand({ restApiId: api.id, patchOperations: [{ op: 'replace', path: '/policy', value: policy ?? '' }] }),
+  );
   await deployStage(ctx, api.id, p.stage, `migrate: ${why}`);
   return read(ctx, p);
 }
@@ -64,12 +78,20 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
     const scope = `${describeApi(p)} stage ${p.stage}`;
     const lifting = deny.length === 0;
     if (normalizePolicy(current.policy) === normalizePolicy(desired)) {
-      return { noop: true, current, summary: lifting ? `${scope} has no restriction to lift` : `${scope} already allows only ${p.allow.join(', ')}` };
+      return {
+        noop: true,
+        current,
+        summary: lifting ? `${scope} has no restriction to lift` : `${scope} already allows only ${p.allow.join(', ')}`,
+      };
     }
     if (desired !== null && desired.length > POLICY_MAX_CHARS) {
-      throw new RunbookError('RUNBOOK_INVALID', `${scope}: the resource policy would be ${desired.length} characters with this step's statements, above API Gateway's limit of ${POLICY_MAX_CHARS}`, {
-        hint: 'Shorten the existing policy (merge statements, use wildcards in Resource) so the Deny fits, then plan again; AWS would refuse the update.',
-      });
+      throw new RunbookError(
+        'RUNBOOK_INVALID',
+        `${scope}: the resource policy would be ${desired.length} characters with this step's statements, above API Gateway's limit of ${POLICY_MAX_CHARS}`,
+        {
+          hint: 'Shorten the existing policy (merge statements, use wildcards in Resource) so the Deny fits, then plan again; AWS would refuse the update.',
+        },
+      );
     }
     return {
       noop: false,
@@ -86,7 +108,12 @@ export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsSta
   verify: (ctx, p, state) => deployIfInterrupted(ctx, p, p.stage, state),
   async undo(ctx, checkpoint) {
     const before = recordedBefore(checkpoint);
-    return putPolicy(ctx, checkpoint.params, before.policy === null ? null : policyToSend(before.policy), 'restore the resource policy from before the restriction');
+    return putPolicy(
+      ctx,
+      checkpoint.params,
+      before.policy === null ? null : policyToSend(before.policy),
+      'restore the resource policy from before the restriction',
+    );
   },
   same(a, b) {
     return normalizePolicy(a.policy) === normalizePolicy(b.policy);

@@ -2,7 +2,18 @@ import { z } from 'zod';
 import type { Authorizer, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { RunbookError, isRunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, listAuthorizers, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import {
+  apiGatewayClient,
+  apiKey,
+  deployIfInterrupted,
+  deployStage,
+  describeApi,
+  findRestApi,
+  listAuthorizers,
+  requireStage,
+  restApiRefFields,
+  stageField,
+} from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { exactlyOne } from './support/params.js';
@@ -10,10 +21,18 @@ import { exactlyOne } from './support/params.js';
 const params = z
   .strictObject({
     ...restApiRefFields,
-    authorizerName: z.string().min(1).optional().describe('The authorizer to repoint; left out, the API must have exactly one COGNITO_USER_POOLS authorizer.'),
-    userPoolArn: userPoolArnField.optional().describe('The user pool the authorizer must name afterwards, by ARN. Give this, userPoolId or userPoolName.'),
+    authorizerName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The authorizer to repoint; left out, the API must have exactly one COGNITO_USER_POOLS authorizer.'),
+    userPoolArn: userPoolArnField
+      .optional()
+      .describe('The user pool the authorizer must name afterwards, by ARN. Give this, userPoolId or userPoolName.'),
     ...userPoolRefFields,
-    stage: stageField.optional().describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
+    stage: stageField
+      .optional()
+      .describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
   })
   .superRefine(exactlyOne('restApiId', 'restApiName'))
   .superRefine(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName'));
@@ -40,15 +59,23 @@ async function findAuthorizer(ctx: StepContext, restApiId: string, p: SetAuthori
   const names = all.map((a) => `${a.name ?? '?'} (${a.type ?? '?'})`).join(', ') || 'none';
   if (matches.length !== 1 || !matches[0]?.id) {
     const wanted = p.authorizerName !== undefined ? `an authorizer named "${p.authorizerName}"` : `exactly one ${COGNITO} authorizer`;
-    throw new RunbookError(matches.length === 0 ? 'ASSERTION_FAILED' : 'STEP_FAILED', `${describeApi(p)} does not have ${wanted}; it has: ${names}`, {
-      hint: p.authorizerName !== undefined ? 'Check authorizerName against the API.' : 'Name the authorizer with authorizerName.',
-    });
+    throw new RunbookError(
+      matches.length === 0 ? 'ASSERTION_FAILED' : 'STEP_FAILED',
+      `${describeApi(p)} does not have ${wanted}; it has: ${names}`,
+      {
+        hint: p.authorizerName !== undefined ? 'Check authorizerName against the API.' : 'Name the authorizer with authorizerName.',
+      },
+    );
   }
   const found = matches[0] as Authorizer & { id: string };
   if (found.type !== COGNITO) {
-    throw new RunbookError('ASSERTION_FAILED', `authorizer "${found.name ?? found.id}" of ${describeApi(p)} is of type ${found.type ?? '?'}, not ${COGNITO}`, {
-      hint: 'Only a Cognito user pool authorizer names user pools; check authorizerName.',
-    });
+    throw new RunbookError(
+      'ASSERTION_FAILED',
+      `authorizer "${found.name ?? found.id}" of ${describeApi(p)} is of type ${found.type ?? '?'}, not ${COGNITO}`,
+      {
+        hint: 'Only a Cognito user pool authorizer names user pools; check authorizerName.',
+      },
+    );
   }
   return found;
 }
@@ -67,7 +94,11 @@ export function providerArnOps(live: readonly string[], desired: readonly string
 async function readAuthorizer(ctx: StepContext, p: SetAuthorizerPoolParams): Promise<Omit<AuthorizerPoolState, 'targetPoolArn'>> {
   const api = await findRestApi(ctx, p);
   const auth = await findAuthorizer(ctx, api.id, p);
-  const state: Omit<AuthorizerPoolState, 'targetPoolArn'> = { authorizerId: auth.id, authorizerName: auth.name ?? '', providerARNs: [...(auth.providerARNs ?? [])].sort() };
+  const state: Omit<AuthorizerPoolState, 'targetPoolArn'> = {
+    authorizerId: auth.id,
+    authorizerName: auth.name ?? '',
+    providerARNs: [...(auth.providerARNs ?? [])].sort(),
+  };
   if (p.stage) state.deploymentId = (await requireStage(ctx, api.id, p.stage)).deploymentId ?? null;
   return state;
 }
@@ -89,16 +120,19 @@ async function read(ctx: StepContext, p: SetAuthorizerPoolParams): Promise<Autho
     return { ...state, targetPoolArn: await resolveUserPoolArn(ctx, p) };
   } catch (error) {
     // A missing target pool is the plan's to refuse; reading (and the drift check before an undo) still works.
-    if (isRunbookError(error) && error.code === 'ASSERTION_FAILED') return { ...state, targetPoolArn: null, targetPoolProblem: error.message };
+    if (isRunbookError(error) && error.code === 'ASSERTION_FAILED')
+      return { ...state, targetPoolArn: null, targetPoolProblem: error.message };
     throw error;
   }
 }
 
-const sameArns = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+const sameArns = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
 export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPoolState> = {
   name: 'apigateway.setAuthorizerPool',
-  description: 'Repoint a REST API\'s Cognito authorizer to another user pool (add the new pool, then remove the old), then deploy the stage.',
+  description:
+    "Repoint a REST API's Cognito authorizer to another user pool (add the new pool, then remove the old), then deploy the stage.",
   params,
   mutates: true,
   usesAws: true,
@@ -117,8 +151,15 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
     const after: AuthorizerPoolState = { ...current, providerARNs: [target] };
     if (p.stage) after.deploymentId = NEW_DEPLOYMENT;
     // Without a deployment callers keep the stage's old snapshot of the authorizer: say so.
-    const deploy = p.stage ? `, then deploy ${p.stage}` : '; NO deployment is made (no stage given): callers see the change only once a later step or someone deploys the API';
-    return { noop: false, before: current, after, summary: `${scope}: user pool ${current.providerARNs.join(', ') || '(none)'} -> ${target}${deploy}` };
+    const deploy = p.stage
+      ? `, then deploy ${p.stage}`
+      : '; NO deployment is made (no stage given): callers see the change only once a later step or someone deploys the API';
+    return {
+      noop: false,
+      before: current,
+      after,
+      summary: `${scope}: user pool ${current.providerARNs.join(', ') || '(none)'} -> ${target}${deploy}`,
+    };
   },
   async apply(ctx, change, p) {
     const target = change.after.providerARNs;
@@ -129,7 +170,10 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
   async undo(ctx, checkpoint) {
     const before = recordedBefore(checkpoint);
     if (before.providerARNs.length === 0) {
-      throw new RunbookError('STATE_CORRUPT', `the checkpoint of ${checkpoint.ref} records an authorizer without user pools, which AWS does not allow`);
+      throw new RunbookError(
+        'STATE_CORRUPT',
+        `the checkpoint of ${checkpoint.ref} records an authorizer without user pools, which AWS does not allow`,
+      );
     }
     await setProviderArns(ctx, checkpoint.params, before.providerARNs, `restore authorizer -> ${before.providerARNs.join(', ')}`);
     return read(ctx, checkpoint.params);

@@ -2,14 +2,26 @@ import { z } from 'zod';
 import { RunbookError } from '../errors.js';
 import type { PatchOperation } from '@aws-sdk/client-api-gateway';
 import type { StepContext, StepType } from './types.js';
-import { apiGatewayClient, apiKey, deployIfInterrupted, deployStage, describeApi, findRestApi, requireStage, restApiRefFields, stageField } from './support/apigateway.js';
+import {
+  apiGatewayClient,
+  apiKey,
+  deployIfInterrupted,
+  deployStage,
+  describeApi,
+  findRestApi,
+  requireStage,
+  restApiRefFields,
+  stageField,
+} from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { show } from './support/assert.js';
 import { exactlyOne } from './support/params.js';
 
 const variableValue = z
   .string()
-  .regex(/^[A-Za-z0-9\-._~:/?#&=,]{1,512}$/, { message: 'a stage variable value is 1-512 of the characters A-Z a-z 0-9 - . _ ~ : / ? # & = ,' })
+  .regex(/^[A-Za-z0-9\-._~:/?#&=,]{1,512}$/, {
+    message: 'a stage variable value is 1-512 of the characters A-Z a-z 0-9 - . _ ~ : / ? # & = ,',
+  })
   .nullable();
 
 const params = z
@@ -19,7 +31,9 @@ const params = z
     variables: z
       .record(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'a stage variable name is 1-64 letters, digits or "_"' }), variableValue)
       .refine((v) => Object.keys(v).length > 0, { message: 'name at least one variable' })
-      .describe('Stage variables to set, such as { authProvider: COGNITO }; a value of null removes the variable. Values are strings: quote numbers.'),
+      .describe(
+        'Stage variables to set, such as { authProvider: COGNITO }; a value of null removes the variable. Values are strings: quote numbers.',
+      ),
     deploy: z.boolean().default(false).describe('Deploy the API to the stage afterwards (stage variables take effect without a deploy).'),
   })
   .superRefine(exactlyOne('restApiId', 'restApiName'));
@@ -56,16 +70,25 @@ async function read(ctx: StepContext, p: SetStageVariablesParams): Promise<Stage
   const live = stage.variables ?? {};
   const after = Object.keys({ ...live, ...p.variables }).filter((name) => (name in p.variables ? p.variables[name] !== null : true));
   if (after.length > STAGE_VARIABLES_MAX) {
-    throw new RunbookError('RUNBOOK_INVALID', `${describeApi(p)} stage ${p.stage} would have ${after.length} stage variables, above API Gateway's limit of ${STAGE_VARIABLES_MAX}`, {
-      hint: `The stage has ${Object.keys(live).length}; remove some (a value of null removes one) in this step, or first, so the total stays at ${STAGE_VARIABLES_MAX} or fewer.`,
-    });
+    throw new RunbookError(
+      'RUNBOOK_INVALID',
+      `${describeApi(p)} stage ${p.stage} would have ${after.length} stage variables, above API Gateway's limit of ${STAGE_VARIABLES_MAX}`,
+      {
+        hint: `The stage has ${Object.keys(live).length}; remove some (a value of null removes one) in this step, or first, so the total stays at ${STAGE_VARIABLES_MAX} or fewer.`,
+      },
+    );
   }
   const state: StageVariablesState = { variables: Object.fromEntries(Object.keys(p.variables).map((name) => [name, live[name] ?? null])) };
   if (p.deploy) state.deploymentId = stage.deploymentId ?? null;
   return state;
 }
 
-async function setVariables(ctx: StepContext, p: SetStageVariablesParams, desired: Record<string, string | null>, why: string): Promise<StageVariablesState> {
+async function setVariables(
+  ctx: StepContext,
+  p: SetStageVariablesParams,
+  desired: Record<string, string | null>,
+  why: string,
+): Promise<StageVariablesState> {
   const { UpdateStageCommand } = await import('@aws-sdk/client-api-gateway');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
@@ -98,10 +121,22 @@ export const setStageVariables: StepType<SetStageVariablesParams, StageVariables
   resources: (p) => [`${apiKey(p)}/${p.stage}/variables`],
   plan(current, p) {
     const scope = `${describeApi(p)} stage ${p.stage}`;
-    if (sameVariables(current.variables, p.variables)) return { noop: true, current, summary: `${scope} already has ${Object.entries(p.variables).map(([n, v]) => (v === null ? `no ${n}` : `${n}=${v}`)).join(', ')}` };
+    if (sameVariables(current.variables, p.variables))
+      return {
+        noop: true,
+        current,
+        summary: `${scope} already has ${Object.entries(p.variables)
+          .map(([n, v]) => (v === null ? `no ${n}` : `${n}=${v}`))
+          .join(', ')}`,
+      };
     const after: StageVariablesState = { variables: { ...p.variables } };
     if (p.deploy) after.deploymentId = NEW_DEPLOYMENT;
-    return { noop: false, before: current, after, summary: `${scope}: ${describeChanges(current.variables, p.variables)}${p.deploy ? ', then deploy' : ''}` };
+    return {
+      noop: false,
+      before: current,
+      after,
+      summary: `${scope}: ${describeChanges(current.variables, p.variables)}${p.deploy ? ', then deploy' : ''}`,
+    };
   },
   async apply(ctx, change, p) {
     return setVariables(ctx, p, change.after.variables, `stage variables ${Object.keys(change.after.variables).join(', ')}`);

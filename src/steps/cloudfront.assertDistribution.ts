@@ -7,20 +7,33 @@ import type { StepContext, StepType } from './types.js';
 import { assertionFailed, diffLine, errorName } from './support/assert.js';
 import { waitWithProgress, waiterTiming } from './support/waiter.js';
 
-const host = z.string().regex(/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a host name such as "apps.tis.nhs.uk"' });
+const host = z
+  .string()
+  .regex(/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a host name such as "apps.tis.nhs.uk"' });
 
 const params = z
   .strictObject({
-    distributionId: z.string().regex(/^[A-Z0-9]+$/, { message: 'expected a distribution id such as "E2QWRUHAPOMQZL"' }).optional().describe('The distribution id. Give this, alias, or both.'),
-    alias: host.optional().describe('A host the distribution serves (one of its Aliases, such as "apps.tis.nhs.uk"). Without distributionId, the distribution is found by it.'),
+    distributionId: z
+      .string()
+      .regex(/^[A-Z0-9]+$/, { message: 'expected a distribution id such as "E2QWRUHAPOMQZL"' })
+      .optional()
+      .describe('The distribution id. Give this, alias, or both.'),
+    alias: host
+      .optional()
+      .describe(
+        'A host the distribution serves (one of its Aliases, such as "apps.tis.nhs.uk"). Without distributionId, the distribution is found by it.',
+      ),
     domainName: host.optional().describe('The distribution\'s own domain name it must have, such as "d111111abcdef8.cloudfront.net".'),
     enabled: z.boolean().default(true).describe('Whether the distribution must be enabled.'),
     waitDeployed: duration
       .optional()
-      .describe('If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).'),
+      .describe(
+        'If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).',
+      ),
   })
   .superRefine((v, ctx) => {
-    if (v.distributionId === undefined && v.alias === undefined) ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
+    if (v.distributionId === undefined && v.alias === undefined)
+      ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
   });
 export type AssertDistributionParams = z.output<typeof params>;
 
@@ -73,10 +86,13 @@ async function findIdByAlias(client: CloudFrontClient, alias: string): Promise<s
   }
   if (ids.length === 0) {
     throw new RunbookError('ASSERTION_FAILED', `no CloudFront distribution has the alias ${alias}`, {
-      hint: 'The alias (alternate domain name) is set in the distribution\'s Terraform; check it has been applied, or give distributionId.',
+      hint: "The alias (alternate domain name) is set in the distribution's Terraform; check it has been applied, or give distributionId.",
     });
   }
-  if (ids.length > 1) throw new RunbookError('STEP_FAILED', `${ids.length} CloudFront distributions have the alias ${alias}: ${ids.join(', ')}`, { hint: 'Give distributionId.' });
+  if (ids.length > 1)
+    throw new RunbookError('STEP_FAILED', `${ids.length} CloudFront distributions have the alias ${alias}: ${ids.join(', ')}`, {
+      hint: 'Give distributionId.',
+    });
   return ids[0] as string;
 }
 
@@ -84,8 +100,10 @@ export function diffDistribution(current: DistributionState, p: AssertDistributi
   const lines: string[] = [];
   if (current.status !== 'Deployed') lines.push(diffLine('status', 'Deployed', current.status));
   if (current.enabled !== p.enabled) lines.push(diffLine('enabled', p.enabled, current.enabled));
-  if (p.alias && !current.aliases.some((a) => hostKey(a) === hostKey(p.alias ?? ''))) lines.push(diffLine('aliases', `to include ${p.alias}`, current.aliases.join(', ') || '(none)'));
-  if (p.domainName && hostKey(current.domainName) !== hostKey(p.domainName)) lines.push(diffLine('domainName', p.domainName, current.domainName));
+  if (p.alias && !current.aliases.some((a) => hostKey(a) === hostKey(p.alias ?? '')))
+    lines.push(diffLine('aliases', `to include ${p.alias}`, current.aliases.join(', ') || '(none)'));
+  if (p.domainName && hostKey(current.domainName) !== hostKey(p.domainName))
+    lines.push(diffLine('domainName', p.domainName, current.domainName));
   return lines;
 }
 
@@ -103,7 +121,9 @@ export const assertDistribution: StepType<AssertDistributionParams, Distribution
     if (p.waitDeployed && dist.Status !== 'Deployed') {
       const maxWait = parseDuration(p.waitDeployed);
       try {
-        await waitWithProgress(ctx, `CloudFront distribution ${id} to be Deployed`, maxWait, () => waitUntilDistributionDeployed({ client, ...waiterTiming(ctx, maxWait, 20, 60) }, { Id: id }));
+        await waitWithProgress(ctx, `CloudFront distribution ${id} to be Deployed`, maxWait, () =>
+          waitUntilDistributionDeployed({ client, ...waiterTiming(ctx, maxWait, 20, 60) }, { Id: id }),
+        );
       } catch (error) {
         // Still InProgress after the wait: plan reports the status like any other difference.
         if (!(error instanceof RunbookError && error.code === 'STEP_TIMEOUT')) throw error;
@@ -117,9 +137,19 @@ export const assertDistribution: StepType<AssertDistributionParams, Distribution
     const lines = diffDistribution(current, p);
     if (lines.length) {
       const deploying = current.status === 'InProgress' && lines.length === 1;
-      throw assertionFailed(subject, lines, deploying ? 'The distribution is still deploying: run again in a few minutes, or set waitDeployed: "20m".' : 'The distribution is terraformed: correct it in the Terraform and apply, then run this phase again.');
+      throw assertionFailed(
+        subject,
+        lines,
+        deploying
+          ? 'The distribution is still deploying: run again in a few minutes, or set waitDeployed: "20m".'
+          : 'The distribution is terraformed: correct it in the Terraform and apply, then run this phase again.',
+      );
     }
-    return { noop: true, current, summary: `${subject}: Deployed, ${current.enabled ? 'enabled' : 'disabled'}${p.alias ? `, serves ${p.alias}` : ''}` };
+    return {
+      noop: true,
+      current,
+      summary: `${subject}: Deployed, ${current.enabled ? 'enabled' : 'disabled'}${p.alias ? `, serves ${p.alias}` : ''}`,
+    };
   },
   async apply(_ctx, change) {
     return change.after;

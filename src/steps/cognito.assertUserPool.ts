@@ -56,10 +56,21 @@ const params = z
         '"default": Cognito\'s default policy (length 8, upper, lower, numbers and symbols required, temporary passwords valid 7 days). Or the fields to check; fields left out are not checked.',
       ),
     triggers: z
-      .strictObject(Object.fromEntries(TRIGGER_KEYS.map((k) => [k, triggerExpectation.optional()])) as Record<TriggerKey, z.ZodOptional<typeof triggerExpectation>>)
+      .strictObject(
+        Object.fromEntries(TRIGGER_KEYS.map((k) => [k, triggerExpectation.optional()])) as Record<
+          TriggerKey,
+          z.ZodOptional<typeof triggerExpectation>
+        >,
+      )
       .optional()
-      .describe('Lambda triggers that must be set, such as { userMigration: true, preTokenGeneration: "arn:aws:lambda:...:function:tis-pre-token" }.'),
-    appClients: z.array(z.string().min(1)).min(1).optional().describe('Names of app clients that must exist in the pool, such as ["admins-ui"].'),
+      .describe(
+        'Lambda triggers that must be set, such as { userMigration: true, preTokenGeneration: "arn:aws:lambda:...:function:tis-pre-token" }.',
+      ),
+    appClients: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Names of app clients that must exist in the pool, such as ["admins-ui"].'),
     emailFrom: z
       .string()
       .min(1)
@@ -88,7 +99,8 @@ function stateOf(pool: UserPoolType, appClients: string[]): UserPoolState {
   const triggers: Partial<Record<TriggerKey, string>> = {};
   for (const key of TRIGGER_KEYS) {
     // A pool on the V2 pre-token-generation event names its Lambda in PreTokenGenerationConfig only.
-    const arn = key === 'preTokenGeneration' ? (lambda.PreTokenGeneration ?? lambda.PreTokenGenerationConfig?.LambdaArn) : lambda[TRIGGERS[key]];
+    const arn =
+      key === 'preTokenGeneration' ? (lambda.PreTokenGeneration ?? lambda.PreTokenGenerationConfig?.LambdaArn) : lambda[TRIGGERS[key]];
     if (typeof arn === 'string' && arn) triggers[key] = arn;
   }
   return {
@@ -121,7 +133,8 @@ function lambdaMatches(expected: string, arn: string): boolean {
 export function diffUserPool(current: UserPoolState, p: AssertUserPoolParams): string[] {
   const lines: string[] = [];
   if (p.passwordPolicy) {
-    const expected: Partial<Record<PasswordPolicyKey, number | boolean>> = p.passwordPolicy === 'default' ? DEFAULT_PASSWORD_POLICY : p.passwordPolicy;
+    const expected: Partial<Record<PasswordPolicyKey, number | boolean>> =
+      p.passwordPolicy === 'default' ? DEFAULT_PASSWORD_POLICY : p.passwordPolicy;
     for (const key of POLICY_KEYS) {
       const want = expected[key];
       const found = current.passwordPolicy?.[key] ?? null;
@@ -132,13 +145,21 @@ export function diffUserPool(current: UserPoolState, p: AssertUserPoolParams): s
     const want = p.triggers?.[key];
     if (want === undefined) continue;
     const found = current.triggers[key];
-    if (want === true ? !found : !found || !lambdaMatches(want, found)) lines.push(diffLine(`triggers.${key}`, want === true ? 'a Lambda' : want, found));
+    if (want === true ? !found : !found || !lambdaMatches(want, found))
+      lines.push(diffLine(`triggers.${key}`, want === true ? 'a Lambda' : want, found));
   }
   for (const name of p.appClients ?? []) {
-    if (!current.appClients.includes(name)) lines.push(diffLine('appClients', `a client named "${name}"`, current.appClients.length ? current.appClients.join(', ') : '(none)'));
+    if (!current.appClients.includes(name))
+      lines.push(diffLine('appClients', `a client named "${name}"`, current.appClients.length ? current.appClients.join(', ') : '(none)'));
   }
   if (p.emailFrom !== undefined && !(current.emailFrom ?? '').toLowerCase().includes(p.emailFrom.toLowerCase())) {
-    lines.push(diffLine('emailFrom', `an address containing ${p.emailFrom}`, current.emailFrom ?? `(not set: Cognito's own address, ${current.emailSendingAccount ?? 'COGNITO_DEFAULT'})`));
+    lines.push(
+      diffLine(
+        'emailFrom',
+        `an address containing ${p.emailFrom}`,
+        current.emailFrom ?? `(not set: Cognito's own address, ${current.emailSendingAccount ?? 'COGNITO_DEFAULT'})`,
+      ),
+    );
   }
   return lines;
 }
@@ -172,7 +193,12 @@ export const assertUserPool: StepType<AssertUserPoolParams, UserPoolState> = {
   plan(current, p) {
     const subject = `user pool "${current.userPoolName}" (${current.userPoolId})`;
     const lines = diffUserPool(current, p);
-    if (lines.length) throw assertionFailed(subject, lines, 'The pool is terraformed: correct it in the Terraform (TIS-OPS) and apply, then run this phase again.');
+    if (lines.length)
+      throw assertionFailed(
+        subject,
+        lines,
+        'The pool is terraformed: correct it in the Terraform (TIS-OPS) and apply, then run this phase again.',
+      );
     return { noop: true, current, summary: `${subject}: ${checked(p)}` };
   },
   async apply(_ctx, change) {

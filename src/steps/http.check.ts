@@ -42,12 +42,18 @@ export async function probe(ctx: Pick<StepContext, 'signal' | 'clock'>, p: HttpC
     const res = await fetch(p.url, { method: p.method, body: p.body, signal: AbortSignal.any([ctx.signal, timeout]), redirect: 'manual' });
     const text = p.method === 'HEAD' ? '' : await res.text();
     if (res.status !== p.status) return { ...base, status: res.status, ok: false, problem: `answered ${res.status}, expected ${p.status}` };
-    if (p.contains !== undefined && !text.includes(p.contains)) return { ...base, status: res.status, ok: false, problem: `body does not contain "${p.contains}"` };
+    if (p.contains !== undefined && !text.includes(p.contains))
+      return { ...base, status: res.status, ok: false, problem: `body does not contain "${p.contains}"` };
     return { ...base, status: res.status, ok: true };
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { ...base, status: null, ok: false, problem: timeout.aborted ? `no answer within ${p.timeout}` : `unreachable (${cause ?? (error as Error).message})` };
+    return {
+      ...base,
+      status: null,
+      ok: false,
+      problem: timeout.aborted ? `no answer within ${p.timeout}` : `unreachable (${cause ?? (error as Error).message})`,
+    };
   }
 }
 

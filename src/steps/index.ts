@@ -15,7 +15,19 @@ import { cloudwatchAlarm } from './cloudwatch.alarm.js';
  * Every step type the runbook may name. Step modules import only zod at load time; AWS SDK clients
  * are imported inside read/apply, so loading this registry stays cheap for validate and status.
  */
-const builtIn: StepType[] = [manual, wait, httpCheck, assertUserPool, assertApi, assertDistribution, restrictMethods, switchRecord, setAuthorizerPool, setStageVariables, cloudwatchAlarm];
+const builtIn: StepType[] = [
+  manual,
+  wait,
+  httpCheck,
+  assertUserPool,
+  assertApi,
+  assertDistribution,
+  restrictMethods,
+  switchRecord,
+  setAuthorizerPool,
+  setStageVariables,
+  cloudwatchAlarm,
+];
 
 const registry = new Map<string, StepType>(builtIn.map((t) => [t.name, t]));
 

@@ -6,7 +6,15 @@ import type { StepType } from './types.js';
 
 function isStepType(value: unknown): value is StepType {
   const v = value as Partial<StepType> | null;
-  return !!v && typeof v === 'object' && typeof v.name === 'string' && typeof v.read === 'function' && typeof v.plan === 'function' && typeof v.apply === 'function' && !!v.params;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.name === 'string' &&
+    typeof v.read === 'function' &&
+    typeof v.plan === 'function' &&
+    typeof v.apply === 'function' &&
+    !!v.params
+  );
 }
 
 /**
@@ -22,7 +30,9 @@ export async function loadStepPlugins(spec = process.env.MIGRATE_STEP_PLUGINS): 
     try {
       mod = (await import(pathToFileURL(resolve(entry)).href)) as Record<string, unknown>;
     } catch (error) {
-      throw new RunbookError('USAGE', `cannot load step plugin ${entry}: ${messageOf(error)}`, { hint: 'Check MIGRATE_STEP_PLUGINS: a list of .js modules separated by ":".' });
+      throw new RunbookError('USAGE', `cannot load step plugin ${entry}: ${messageOf(error)}`, {
+        hint: 'Check MIGRATE_STEP_PLUGINS: a list of .js modules separated by ":".',
+      });
     }
     for (const value of Object.values(mod)) {
       if (isStepType(value)) {

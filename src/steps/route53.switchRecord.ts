@@ -10,7 +10,9 @@ import { recordedBefore } from './support/checkpoint.js';
 import { exactlyOne } from './support/params.js';
 import { CLOUDFRONT_ZONE_ID, changeRecords, dnsKey, findZone, fqdn, recordsAt, testAnswer, type DnsAnswer } from './support/route53.js';
 
-const host = z.string().regex(/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as "apps.tis.nhs.uk"' });
+const host = z
+  .string()
+  .regex(/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as "apps.tis.nhs.uk"' });
 const seconds = z.coerce.number().int().min(0).max(2_147_483_647);
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV', 'CAA'] as const;
@@ -19,8 +21,8 @@ const alias = z
   .union([
     z.strictObject({ cloudfront: host.describe('The distribution\'s domain name, such as "d111111abcdef8.cloudfront.net".') }),
     z.strictObject({
-      dnsName: host.describe('The alias target\'s DNS name.'),
-      hostedZoneId: z.string().min(1).describe('The alias target\'s hosted zone id (for a load balancer, its canonical hosted zone id).'),
+      dnsName: host.describe("The alias target's DNS name."),
+      hostedZoneId: z.string().min(1).describe("The alias target's hosted zone id (for a load balancer, its canonical hosted zone id)."),
       evaluateTargetHealth: z.boolean().default(false),
     }),
   ])
@@ -33,13 +35,23 @@ const params = z
     privateZone: z.boolean().default(false).describe('Look the zone up among private hosted zones instead of public ones.'),
     name: host.describe('The record name, fully qualified: "apps.tis.nhs.uk".'),
     type: z.enum(RECORD_TYPES).optional().describe('The record type; A for an alias, CNAME for values, unless given.'),
-    setIdentifier: z.string().min(1).optional().describe('For a weighted, latency, failover or geolocation record: which record set of the name to switch.'),
+    setIdentifier: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('For a weighted, latency, failover or geolocation record: which record set of the name to switch.'),
     alias: alias.optional(),
-    values: z.array(z.string().min(1)).min(1).optional().describe('The record\'s values (instead of alias), such as ["old-admins.example.net"].'),
+    values: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('The record\'s values (instead of alias), such as ["old-admins.example.net"].'),
     ttl: seconds.optional().describe('TTL in seconds for a record with values; maxTtl if that is given, else 300.'),
     maxTtl: seconds
       .optional()
-      .describe('The highest TTL the live record may have before the switch, in seconds: a longer TTL keeps clients on the old target that long after the switch. Above it the step refuses, unless lowerTtlFirst.'),
+      .describe(
+        'The highest TTL the live record may have before the switch, in seconds: a longer TTL keeps clients on the old target that long after the switch. Above it the step refuses, unless lowerTtlFirst.',
+      ),
     lowerTtlFirst: z
       .boolean()
       .default(false)
@@ -49,10 +61,14 @@ const params = z
   .superRefine(exactlyOne('zone', 'zoneId'))
   .superRefine(exactlyOne('alias', 'values'))
   .superRefine((v, ctx) => {
-    if (v.alias && v.type && v.type !== 'A' && v.type !== 'AAAA') ctx.addIssue({ code: 'custom', message: 'an alias record is of type A or AAAA', path: ['type'] });
-    if (v.alias && v.ttl !== undefined) ctx.addIssue({ code: 'custom', message: 'an alias record has no TTL of its own (it takes the target\'s)', path: ['ttl'] });
-    if (recordType(v) === 'CNAME' && v.values && v.values.length !== 1) ctx.addIssue({ code: 'custom', message: 'a CNAME record has exactly one value', path: ['values'] });
-    if (v.ttl !== undefined && v.maxTtl !== undefined && v.ttl > v.maxTtl) ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
+    if (v.alias && v.type && v.type !== 'A' && v.type !== 'AAAA')
+      ctx.addIssue({ code: 'custom', message: 'an alias record is of type A or AAAA', path: ['type'] });
+    if (v.alias && v.ttl !== undefined)
+      ctx.addIssue({ code: 'custom', message: "an alias record has no TTL of its own (it takes the target's)", path: ['ttl'] });
+    if (recordType(v) === 'CNAME' && v.values && v.values.length !== 1)
+      ctx.addIssue({ code: 'custom', message: 'a CNAME record has exactly one value', path: ['values'] });
+    if (v.ttl !== undefined && v.maxTtl !== undefined && v.ttl > v.maxTtl)
+      ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
   });
 export type SwitchRecordParams = z.output<typeof params>;
 
@@ -60,7 +76,17 @@ export type SwitchRecordParams = z.output<typeof params>;
 export type RecordState = ResourceRecordSet | null;
 
 /** Routing fields a switch keeps from the record set it replaces: only the target (and TTL) change. */
-const ROUTING_FIELDS = ['SetIdentifier', 'Weight', 'Region', 'GeoLocation', 'GeoProximityLocation', 'Failover', 'MultiValueAnswer', 'CidrRoutingConfig', 'HealthCheckId'] as const;
+const ROUTING_FIELDS = [
+  'SetIdentifier',
+  'Weight',
+  'Region',
+  'GeoLocation',
+  'GeoProximityLocation',
+  'Failover',
+  'MultiValueAnswer',
+  'CidrRoutingConfig',
+  'HealthCheckId',
+] as const;
 
 function recordType(p: { type?: RRType | undefined; alias?: unknown }): RRType {
   return p.type ?? (p.alias ? 'A' : 'CNAME');
@@ -93,7 +119,9 @@ export function hasRouting(r: ResourceRecordSet): boolean {
  */
 export function routedSiblings(atName: ResourceRecordSet[], record: ResourceRecordSet): ResourceRecordSet[] {
   if (record.SetIdentifier === undefined) return [];
-  return atName.filter((r) => r.SetIdentifier !== undefined && r.SetIdentifier !== record.SetIdentifier && r.Type === record.Type && !r.AliasTarget);
+  return atName.filter(
+    (r) => r.SetIdentifier !== undefined && r.SetIdentifier !== record.SetIdentifier && r.Type === record.Type && !r.AliasTarget,
+  );
 }
 
 /** UPSERTs that give the siblings this TTL (those that have another). */
@@ -113,7 +141,9 @@ function canonicalRecord(r: ResourceRecordSet | null): string {
     Type: r.Type,
     TTL: a ? undefined : r.TTL,
     Values: a ? undefined : (r.ResourceRecords ?? []).map((v) => (r.Type === 'CNAME' ? dnsKey(v.Value ?? '') : v.Value)).sort(),
-    Alias: a ? { HostedZoneId: a.HostedZoneId, DNSName: dnsKey(a.DNSName ?? ''), EvaluateTargetHealth: a.EvaluateTargetHealth ?? false } : undefined,
+    Alias: a
+      ? { HostedZoneId: a.HostedZoneId, DNSName: dnsKey(a.DNSName ?? ''), EvaluateTargetHealth: a.EvaluateTargetHealth ?? false }
+      : undefined,
   });
 }
 
@@ -123,7 +153,9 @@ export function sameRecord(a: RecordState, b: RecordState): boolean {
 
 export function describeRecord(r: RecordState): string {
   if (!r) return '(no record)';
-  const target = r.AliasTarget ? `alias ${dnsKey(r.AliasTarget.DNSName ?? '')}` : `${(r.ResourceRecords ?? []).map((v) => v.Value).join(', ')} (TTL ${r.TTL ?? '?'}s)`;
+  const target = r.AliasTarget
+    ? `alias ${dnsKey(r.AliasTarget.DNSName ?? '')}`
+    : `${(r.ResourceRecords ?? []).map((v) => v.Value).join(', ')} (TTL ${r.TTL ?? '?'}s)`;
   return `${r.Type} ${target}${r.SetIdentifier ? ` [${r.SetIdentifier}]` : ''}`;
 }
 
@@ -141,7 +173,14 @@ export function ttlAboveMax(current: RecordState, p: SwitchRecordParams): number
  */
 export function interruptedTtlWait(ctx: Pick<StepContext, 'previous'>, live: RecordState, p: SwitchRecordParams): number | undefined {
   const prev = ctx.previous;
-  if (!p.lowerTtlFirst || p.maxTtl === undefined || !live || !prev || (prev.status !== 'applying' && prev.status !== 'failed' && prev.status !== 'interrupted')) return undefined;
+  if (
+    !p.lowerTtlFirst ||
+    p.maxTtl === undefined ||
+    !live ||
+    !prev ||
+    (prev.status !== 'applying' && prev.status !== 'failed' && prev.status !== 'interrupted')
+  )
+    return undefined;
   const before = prev.before as RecordState | undefined;
   const high = before ? ttlAboveMax(before, p) : undefined;
   if (!before || high === undefined || live.TTL !== p.maxTtl || !sameRecord(live, { ...before, TTL: p.maxTtl })) return undefined;
@@ -149,9 +188,13 @@ export function interruptedTtlWait(ctx: Pick<StepContext, 'previous'>, live: Rec
 }
 
 function ttlRefusal(name: string, ttl: number, maxTtl: number): RunbookError {
-  return new RunbookError('STEP_FAILED', `${name} has a TTL of ${ttl}s, above maxTtl ${maxTtl}s: resolvers would keep the old target for up to ${formatDuration(ttl * 1000)} after the switch`, {
-    hint: `Lower the record's TTL to ${maxTtl}s and wait ${formatDuration(ttl * 1000)} before this step, or set lowerTtlFirst: true to have the step do both.`,
-  });
+  return new RunbookError(
+    'STEP_FAILED',
+    `${name} has a TTL of ${ttl}s, above maxTtl ${maxTtl}s: resolvers would keep the old target for up to ${formatDuration(ttl * 1000)} after the switch`,
+    {
+      hint: `Lower the record's TTL to ${maxTtl}s and wait ${formatDuration(ttl * 1000)} before this step, or set lowerTtlFirst: true to have the step do both.`,
+    },
+  );
 }
 
 /**
@@ -163,7 +206,10 @@ export function pickRecord(atName: ResourceRecordSet[], p: SwitchRecordParams): 
   const routed = atName.filter((r) => r.SetIdentifier !== undefined && r.Type !== 'NS' && r.Type !== 'SOA');
   const mine = atName.filter((r) => r.SetIdentifier === p.setIdentifier);
   if (!p.setIdentifier && mine.length === 0 && routed.length > 0) {
-    throw new RunbookError('RUNBOOK_INVALID', `${fqdn(p.name)} has routed record sets (${routed.map((r) => `${r.Type} ${r.SetIdentifier}`).join(', ')}): name the one to switch with setIdentifier`);
+    throw new RunbookError(
+      'RUNBOOK_INVALID',
+      `${fqdn(p.name)} has routed record sets (${routed.map((r) => `${r.Type} ${r.SetIdentifier}`).join(', ')}): name the one to switch with setIdentifier`,
+    );
   }
   const exact = mine.find((r) => r.Type === type);
   if (exact) return exact;
@@ -171,19 +217,27 @@ export function pickRecord(atName: ResourceRecordSet[], p: SwitchRecordParams): 
     const others = routed.filter((r) => r.SetIdentifier !== p.setIdentifier);
     const clash = others.find((r) => r.Type !== type && (type === 'CNAME' || r.Type === 'CNAME'));
     if (clash) {
-      throw new RunbookError('RUNBOOK_INVALID', `${fqdn(p.name)} [${p.setIdentifier}] cannot become ${type} while the routed set [${clash.SetIdentifier}] of the name stays ${clash.Type}: Route 53 refuses a CNAME beside any other type`, {
-        hint:
-          type === 'A' || type === 'AAAA'
-            ? `Point the set at the target by value instead: type: CNAME with values: [the target's domain name] (for CloudFront, its dxxxx.cloudfront.net name), or switch every routed set of ${fqdn(p.name)} to an alias in one step per set after removing the CNAME sets.`
-            : `Switch the other routed sets of ${fqdn(p.name)} to CNAME first, or keep this set of type ${clash.Type}.`,
-      });
+      throw new RunbookError(
+        'RUNBOOK_INVALID',
+        `${fqdn(p.name)} [${p.setIdentifier}] cannot become ${type} while the routed set [${clash.SetIdentifier}] of the name stays ${clash.Type}: Route 53 refuses a CNAME beside any other type`,
+        {
+          hint:
+            type === 'A' || type === 'AAAA'
+              ? `Point the set at the target by value instead: type: CNAME with values: [the target's domain name] (for CloudFront, its dxxxx.cloudfront.net name), or switch every routed set of ${fqdn(p.name)} to an alias in one step per set after removing the CNAME sets.`
+              : `Switch the other routed sets of ${fqdn(p.name)} to CNAME first, or keep this set of type ${clash.Type}.`,
+        },
+      );
     }
   }
   const conflicting = mine.filter((r) => (type === 'CNAME' ? r.Type !== 'NS' && r.Type !== 'SOA' : r.Type === 'CNAME'));
   if (conflicting.length > 1) {
-    throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has ${conflicting.map((r) => r.Type).join(' and ')} records; a CNAME cannot sit beside other records, and this step replaces only one record set`, {
-      hint: 'Remove the extra record sets first (or switch them in separate steps of the same type).',
-    });
+    throw new RunbookError(
+      'STEP_FAILED',
+      `${fqdn(p.name)} has ${conflicting.map((r) => r.Type).join(' and ')} records; a CNAME cannot sit beside other records, and this step replaces only one record set`,
+      {
+        hint: 'Remove the extra record sets first (or switch them in separate steps of the same type).',
+      },
+    );
   }
   return conflicting[0] ?? null;
 }
@@ -192,7 +246,9 @@ async function read(ctx: StepContext, p: SwitchRecordParams): Promise<RecordStat
   const zone = await findZone(ctx, p);
   const name = fqdn(p.name);
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
-    throw new RunbookError('RUNBOOK_INVALID', `${name} is not in the hosted zone ${zone.name}`, { hint: 'Give the record name fully qualified, inside the zone.' });
+    throw new RunbookError('RUNBOOK_INVALID', `${name} is not in the hosted zone ${zone.name}`, {
+      hint: 'Give the record name fully qualified, inside the zone.',
+    });
   }
   if (recordType(p) === 'CNAME' && name === zone.name) {
     throw new RunbookError('RUNBOOK_INVALID', `${name} is the apex of its zone, where DNS allows no CNAME (Route 53 refuses one)`, {
@@ -235,9 +291,13 @@ async function checkAnswer(ctx: StepContext, p: SwitchRecordParams, record: Reso
     ctx.progress(`Route 53 answers ${fqdn(p.name)} ${type} with ${answer.data.join(', ')}`);
     return;
   }
-  throw new RunbookError('STEP_FAILED', `Route 53 answers ${fqdn(p.name)} ${type} with ${answer.responseCode}${answer.data.length ? ` ${answer.data.join(', ')}` : ''}, not ${describeRecord(record)}`, {
-    hint: 'The change is INSYNC but the name servers give another answer: look at the record in the console and at any other record sets of the name.',
-  });
+  throw new RunbookError(
+    'STEP_FAILED',
+    `Route 53 answers ${fqdn(p.name)} ${type} with ${answer.responseCode}${answer.data.length ? ` ${answer.data.join(', ')}` : ''}, not ${describeRecord(record)}`,
+    {
+      hint: 'The change is INSYNC but the name servers give another answer: look at the record in the console and at any other record sets of the name.',
+    },
+  );
 }
 
 /**
@@ -248,17 +308,24 @@ export function withRoutingFromCheckpoint(ctx: Pick<StepContext, 'previous'>, de
   if (hasRouting(desired)) return desired;
   const before = ctx.previous?.before as RecordState | undefined;
   if (before && before.SetIdentifier === desired.SetIdentifier && hasRouting(before)) {
-    const routing = Object.fromEntries(ROUTING_FIELDS.filter((f) => f !== 'SetIdentifier' && before[f] !== undefined).map((f) => [f, before[f]]));
+    const routing = Object.fromEntries(
+      ROUTING_FIELDS.filter((f) => f !== 'SetIdentifier' && before[f] !== undefined).map((f) => [f, before[f]]),
+    );
     return { ...desired, ...routing };
   }
-  throw new RunbookError('STEP_FAILED', `${desired.Name ?? '?'} [${desired.SetIdentifier ?? '?'}] is missing and nothing records its routing (Weight, Region ...): Route 53 refuses a routed set without it`, {
-    hint: 'Recreate the record set with its weight (console or Terraform) and run again, or remove setIdentifier to switch an unrouted record.',
-  });
+  throw new RunbookError(
+    'STEP_FAILED',
+    `${desired.Name ?? '?'} [${desired.SetIdentifier ?? '?'}] is missing and nothing records its routing (Weight, Region ...): Route 53 refuses a routed set without it`,
+    {
+      hint: 'Recreate the record set with its weight (console or Terraform) and run again, or remove setIdentifier to switch an unrouted record.',
+    },
+  );
 }
 
 export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
   name: 'route53.switchRecord',
-  description: 'Point a Route 53 record at a new target (CloudFront alias, other alias, or values), minding the TTL; waits for INSYNC and checks the answer.',
+  description:
+    'Point a Route 53 record at a new target (CloudFront alias, other alias, or values), minding the TTL; waits for INSYNC and checks the answer.',
   params,
   mutates: true,
   usesAws: true,
@@ -282,7 +349,12 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
           ? `; the other routed sets of ${name} ${desired.Type} get the same TTL in the same change (Route 53 requires one TTL)`
           : '';
     const verifyNote = p.privateZone ? '; verifies by reading the record back (TestDNSAnswer answers only for public zones)' : '';
-    return { noop: false, before: current, after: desired, summary: `${name}: ${describeRecord(current)} -> ${describeRecord(desired)}${ttlNote}${routedNote}${verifyNote}` };
+    return {
+      noop: false,
+      before: current,
+      after: desired,
+      summary: `${name}: ${describeRecord(current)} -> ${describeRecord(desired)}${ttlNote}${routedNote}${verifyNote}`,
+    };
   },
   async apply(ctx, change, p) {
     const name = fqdn(p.name);
@@ -297,13 +369,19 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
       const siblings = routedSiblings(await recordsAt(ctx, zone.id, name), live);
       const lowering: Change[] = [{ Action: 'UPSERT', ResourceRecordSet: lowered }, ...siblingTtlChanges(siblings, p.maxTtl)];
       const sets = lowering.length > 1 ? ` (${lowering.length} routed record sets)` : '';
-      await changeRecords(ctx, zone.id, lowering, { ...timeout, comment: `migrate: lower TTL of ${name}${sets} to ${p.maxTtl}s before switching it` });
+      await changeRecords(ctx, zone.id, lowering, {
+        ...timeout,
+        comment: `migrate: lower TTL of ${name}${sets} to ${p.maxTtl}s before switching it`,
+      });
       await ctx.clock.sleep(high * 1000, `old TTL (${formatDuration(high * 1000)}) of ${name} to expire`);
       live = lowered;
     } else {
       const resumed = interruptedTtlWait(ctx, live, p);
       if (resumed !== undefined) {
-        await ctx.clock.sleep(resumed * 1000, `old TTL (${formatDuration(resumed * 1000)}) of ${name} to expire (in full again after an interrupted run)`);
+        await ctx.clock.sleep(
+          resumed * 1000,
+          `old TTL (${formatDuration(resumed * 1000)}) of ${name} to expire (in full again after an interrupted run)`,
+        );
       }
     }
     // plan always names a record to switch to; a null here would be a checkpoint edited by hand.
@@ -315,12 +393,16 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
             { Action: 'CREATE', ResourceRecordSet: desired },
           ]
         : [{ Action: 'UPSERT', ResourceRecordSet: desired }];
-    if (desired.SetIdentifier !== undefined && !desired.AliasTarget) changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), desired), desired.TTL));
+    if (desired.SetIdentifier !== undefined && !desired.AliasTarget)
+      changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), desired), desired.TTL));
     await changeRecords(ctx, zone.id, changes, { ...timeout, comment: `migrate: switch ${name} to ${describeRecord(desired)}` });
     return read(ctx, p);
   },
   async verify(ctx, p, state) {
-    if (!state) throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has no record after the switch`, { hint: 'Someone or something removed it; look at the zone.' });
+    if (!state)
+      throw new RunbookError('STEP_FAILED', `${fqdn(p.name)} has no record after the switch`, {
+        hint: 'Someone or something removed it; look at the zone.',
+      });
     await checkAnswer(ctx, p, state);
   },
   async undo(ctx, checkpoint) {
@@ -339,9 +421,13 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
         { Action: 'CREATE', ResourceRecordSet: before },
       ];
     // The routed sets lowered with this one go back to the TTL they shared with it.
-    if (before?.SetIdentifier !== undefined && !before.AliasTarget) changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), before), before.TTL));
+    if (before?.SetIdentifier !== undefined && !before.AliasTarget)
+      changes.push(...siblingTtlChanges(routedSiblings(await recordsAt(ctx, zone.id, name), before), before.TTL));
     if (changes.length) {
-      await changeRecords(ctx, zone.id, changes, { insyncTimeoutMs: parseDuration(p.insyncTimeout), comment: `migrate: switch ${name} back to ${describeRecord(before)}` });
+      await changeRecords(ctx, zone.id, changes, {
+        insyncTimeoutMs: parseDuration(p.insyncTimeout),
+        comment: `migrate: switch ${name} back to ${describeRecord(before)}`,
+      });
     }
     if (before) await checkAnswer(ctx, p, before);
     return read(ctx, p);

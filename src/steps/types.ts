@@ -54,12 +54,20 @@ export interface StepContext {
   progress(message: string): void;
 }
 
-export type Change<S> =
-  | { noop: true; current: S; summary?: string }
-  | { noop: false; before: S; after: S; summary: string };
+export type Change<S> = { noop: true; current: S; summary?: string } | { noop: false; before: S; after: S; summary: string };
 
 /** Every status a checkpoint may have; code that lists or validates statuses takes them from here. */
-export const STEP_STATUSES = ['pending', 'applying', 'applied', 'noop', 'skipped', 'failed', 'undoing', 'interrupted', 'rolled-back'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'applying',
+  'applied',
+  'noop',
+  'skipped',
+  'failed',
+  'undoing',
+  'interrupted',
+  'rolled-back',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /**

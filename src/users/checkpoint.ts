@@ -46,7 +46,8 @@ export async function loadCheckpoint(file: string, userPoolId: string, exportDig
   let doc: Partial<SyncCheckpoint>;
   try {
     doc = JSON.parse(text) as Partial<SyncCheckpoint>;
-    if (doc?.kind !== 'migrate.users.sync' || !Array.isArray(doc.completed) || !Array.isArray(doc.inflight)) throw new Error('not a users sync checkpoint');
+    if (doc?.kind !== 'migrate.users.sync' || !Array.isArray(doc.completed) || !Array.isArray(doc.inflight))
+      throw new Error('not a users sync checkpoint');
   } catch (error) {
     throw new RunbookError('STATE_CORRUPT', `the users checkpoint ${file} cannot be read: ${messageOf(error)}`, {
       hint: 'Move the file aside to start over: users already in Cognito are skipped anyway, and half-done ones are reported by `users diff`.',
@@ -59,7 +60,11 @@ export async function loadCheckpoint(file: string, userPoolId: string, exportDig
   return { completed: new Set(doc.completed), inflight: new Set(doc.inflight) };
 }
 
-export async function saveCheckpoint(file: string, doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>, io?: CheckpointIo): Promise<void> {
+export async function saveCheckpoint(
+  file: string,
+  doc: Omit<SyncCheckpoint, 'version' | 'kind' | 'updatedAt'>,
+  io?: CheckpointIo,
+): Promise<void> {
   const full: SyncCheckpoint = { version: 1, kind: 'migrate.users.sync', ...doc, updatedAt: new Date().toISOString() };
   if (io) return io.write(`${JSON.stringify(full)}\n`);
   await ensurePrivateDir(dirname(file));

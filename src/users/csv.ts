@@ -81,7 +81,8 @@ export class CsvParser {
         this.recordLine = this.line;
         if (ch === '\r') this.afterCr = true;
       } else if (ch === '"') {
-        if (this.field.length > 0 || runStart >= 0 || this.quoted) throw new CsvParseError(`line ${this.line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
+        if (this.field.length > 0 || runStart >= 0 || this.quoted)
+          throw new CsvParseError(`line ${this.line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
         this.inQuotes = true;
         this.quoted = true;
       } else if (runStart < 0) {

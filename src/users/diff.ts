@@ -66,7 +66,8 @@ export async function diffUsers(input: DiffInput): Promise<DiffResult> {
         continue;
       case 'present':
         matched.add(d.user.username);
-        if (d.differences.length) result.differences.push({ username: d.user.username, position: d.user.position, differences: d.differences });
+        if (d.differences.length)
+          result.differences.push({ username: d.user.username, position: d.user.position, differences: d.differences });
         else result.counts.same++;
         break;
       case 'create':
@@ -102,14 +103,22 @@ function cell(text: string | undefined): string {
 export function writeTable(headers: string[], rows: () => Iterable<string[]>, emit: (line: string) => void): void {
   const widths = headers.map((h) => h.length);
   for (const r of rows()) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, cell(c).length);
-  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   emit(line(headers));
   for (const r of rows()) emit(line(r.map((c) => cell(c))));
 }
 
 export function table(headers: string[], rows: string[][]): string[] {
   const out: string[] = [];
-  writeTable(headers, () => rows, (l) => out.push(l));
+  writeTable(
+    headers,
+    () => rows,
+    (l) => out.push(l),
+  );
   return out;
 }
 
@@ -119,14 +128,20 @@ function* mapped<T>(list: T[], f: (x: T) => string[]): Iterable<string[]> {
 
 export function renderDiffTable(r: DiffResult, emit: (line: string) => void): void {
   const c = r.counts;
-  emit(`Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid${r.serviceAccounts ? `, ${r.serviceAccounts} service accounts skipped` : ''}`);
+  emit(
+    `Keycloak export ${r.export.path} (${r.export.layout}): ${c.exportRows} rows, ${c.valid} valid, ${c.invalid} invalid${r.serviceAccounts ? `, ${r.serviceAccounts} service accounts skipped` : ''}`,
+  );
   emit(`Cognito user pool ${r.userPoolId}: ${c.cognito} users`);
   emit(`missing in Cognito: ${c.missing}   only in Cognito: ${c.onlyInCognito}   differ: ${c.differing}   same: ${c.same}`);
   if (r.missingGroups.length) emit(`warning: the mapping names Cognito groups the pool does not have: ${r.missingGroups.join(', ')}`);
   if (r.missing.length) {
     emit('');
     emit(`MISSING IN COGNITO (${r.missing.length})`);
-    writeTable(['USERNAME', 'ENABLED', 'GROUPS', 'WHERE'], () => mapped(r.missing, (m) => [m.username, m.enabled ? 'yes' : 'no', m.groups.join(',') || '-', m.position]), emit);
+    writeTable(
+      ['USERNAME', 'ENABLED', 'GROUPS', 'WHERE'],
+      () => mapped(r.missing, (m) => [m.username, m.enabled ? 'yes' : 'no', m.groups.join(',') || '-', m.position]),
+      emit,
+    );
   }
   if (r.onlyInCognito.length) {
     emit('');

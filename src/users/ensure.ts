@@ -28,7 +28,8 @@ export interface EnsureResult {
   note?: string | undefined;
 }
 
-const REEXPORT = 'If the user was added to Keycloak after the export was taken, export the realm again (kc.sh export --realm lin --users same_file).';
+const REEXPORT =
+  'If the user was added to Keycloak after the export was taken, export the realm again (kc.sh export --realm lin --users same_file).';
 
 /**
  * The plan's open case: an admin opens a user who is in Keycloak but not yet in Cognito. Creates
@@ -51,13 +52,19 @@ export async function ensureUser(input: EnsureInput): Promise<EnsureResult> {
   }
   if (input.signal.aborted) throw new RunbookError('ABORTED', 'interrupted');
   if (!found) {
-    throw new RunbookError('USERS', `${input.email.trim()} is not in the Keycloak export ${source.path} (${rows} users read)`, { hint: `Check the address. ${REEXPORT}` });
+    throw new RunbookError('USERS', `${input.email.trim()} is not in the Keycloak export ${source.path} (${rows} users read)`, {
+      hint: `Check the address. ${REEXPORT}`,
+    });
   }
   const mapped = new UserMapper(mapping).map(found);
   if (!mapped.ok) {
-    throw new RunbookError('USERS', `cannot create ${input.email.trim()}: its row in the export (${mapped.invalid.position}) is invalid: ${mapped.invalid.reason}`, {
-      hint: 'Correct the user in Keycloak, then export the realm again.',
-    });
+    throw new RunbookError(
+      'USERS',
+      `cannot create ${input.email.trim()}: its row in the export (${mapped.invalid.position}) is invalid: ${mapped.invalid.reason}`,
+      {
+        hint: 'Correct the user in Keycloak, then export the realm again.',
+      },
+    );
   }
   const user = mapped.user;
   await assertMappedAttributes(api, mapping);
@@ -79,9 +86,13 @@ export async function ensureUser(input: EnsureInput): Promise<EnsureResult> {
   const groups = await api.groupNames();
   const missing = user.groups.filter((g) => !groups.has(g));
   if (missing.length) {
-    throw new RunbookError('USERS', `cannot create ${user.username}: Cognito group${missing.length > 1 ? 's' : ''} ${missing.map((g) => `"${g}"`).join(', ')} not found`, {
-      hint: "Create the group in the user pool (terraform) or fix the runbook's users.groups; migrate does not create groups.",
-    });
+    throw new RunbookError(
+      'USERS',
+      `cannot create ${user.username}: Cognito group${missing.length > 1 ? 's' : ''} ${missing.map((g) => `"${g}"`).join(', ')} not found`,
+      {
+        hint: "Create the group in the user pool (terraform) or fix the runbook's users.groups; migrate does not create groups.",
+      },
+    );
   }
   if (input.dryRun) return { username: user.username, outcome: 'would-create', position: user.position, user };
   await input.confirm?.(user);

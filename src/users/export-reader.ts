@@ -24,7 +24,8 @@ export interface ExportSource {
 // Each chunk is scanned and dropped; memory stays flat whatever the export's size.
 const CHUNK = 64 * 1024;
 const USERS_FILE = /-users-(\d+)\.json$/i;
-const EXPORT_HINT = 'Export the realm with `kc.sh export --realm lin --users same_file --file FILE` (or `--users different_files --dir DIR`), or give a CSV file with a header line.';
+const EXPORT_HINT =
+  'Export the realm with `kc.sh export --realm lin --users same_file --file FILE` (or `--users different_files --dir DIR`), or give a CSV file with a header line.';
 
 export async function openExport(path: string): Promise<ExportSource> {
   let info: Awaited<ReturnType<typeof stat>>;
@@ -95,7 +96,10 @@ async function* readJson(file: string, signal: AbortSignal | undefined): AsyncGe
     throw new RunbookError('USERS', `${name}: ${messageOf(error)}`, { hint: EXPORT_HINT, exitCode: 2 });
   }
   if (scanner.usersArrays === 0) {
-    throw new RunbookError('USERS', `${name} has no "users" array`, { hint: `${EXPORT_HINT} A realm export without --users has no users in it.`, exitCode: 2 });
+    throw new RunbookError('USERS', `${name} has no "users" array`, {
+      hint: `${EXPORT_HINT} A realm export without --users has no users in it.`,
+      exitCode: 2,
+    });
   }
 }
 
@@ -170,16 +174,17 @@ function userFromJson(obj: Record<string, unknown>): { user: KeycloakUser; probl
   return problems.length ? { user, problem: problems.join('; ') } : { user };
 }
 
-const CSV_FIELDS: Record<string, 'username' | 'email' | 'firstName' | 'lastName' | 'enabled' | 'emailVerified' | 'groups' | 'realmRoles'> = {
-  username: 'username',
-  email: 'email',
-  firstname: 'firstName',
-  lastname: 'lastName',
-  enabled: 'enabled',
-  emailverified: 'emailVerified',
-  groups: 'groups',
-  realmroles: 'realmRoles',
-};
+const CSV_FIELDS: Record<string, 'username' | 'email' | 'firstName' | 'lastName' | 'enabled' | 'emailVerified' | 'groups' | 'realmRoles'> =
+  {
+    username: 'username',
+    email: 'email',
+    firstname: 'firstName',
+    lastname: 'lastName',
+    enabled: 'enabled',
+    emailverified: 'emailVerified',
+    groups: 'groups',
+    realmroles: 'realmRoles',
+  };
 /** Columns never read, whatever the mapping says. */
 const CSV_SECRET = /^(password|credentials?|secret|totp)$/i;
 
@@ -193,14 +198,20 @@ async function* readCsv(file: string, signal: AbortSignal | undefined): AsyncGen
       if (!signal?.aborted) yield* parser.finish();
     } catch (error) {
       if (error instanceof RunbookError) throw error;
-      throw new RunbookError('USERS', `${name}: ${messageOf(error)}`, { hint: 'Quote fields that hold commas, quotes or newlines, and double the quotes inside them (RFC 4180).', exitCode: 2 });
+      throw new RunbookError('USERS', `${name}: ${messageOf(error)}`, {
+        hint: 'Quote fields that hold commas, quotes or newlines, and double the quotes inside them (RFC 4180).',
+        exitCode: 2,
+      });
     }
   };
   for await (const record of rows()) {
     if (!header) {
       header = record.fields.map((h) => h.trim());
       if (!header.some((h) => h.toLowerCase() === 'email')) {
-        throw new RunbookError('USERS', `${name}: the header line has no "email" column`, { hint: 'The first line names the columns: email,firstName,lastName,enabled,... (other columns become attributes).', exitCode: 2 });
+        throw new RunbookError('USERS', `${name}: the header line has no "email" column`, {
+          hint: 'The first line names the columns: email,firstName,lastName,enabled,... (other columns become attributes).',
+          exitCode: 2,
+        });
       }
       continue;
     }
@@ -226,7 +237,10 @@ function csvRecord(position: string, header: string[], fields: string[]): Export
       if (b === undefined) problems.push(`${column} is "${value.slice(0, 20)}", not true or false`);
       else user[known] = b;
     } else if (known === 'groups' || known === 'realmRoles') {
-      user[known] = value.split(/[;,]/).map((v) => v.trim()).filter(Boolean);
+      user[known] = value
+        .split(/[;,]/)
+        .map((v) => v.trim())
+        .filter(Boolean);
     } else if (value !== '') user[known] = value;
   });
   return problems.length ? { position, user, problem: problems.join('; ') } : { position, user };

@@ -45,7 +45,8 @@ export class UserMapper {
     if (!email) return invalid('no email');
     if (!EMAIL.test(email)) return invalid('malformed email');
     const username = usernameFor(email);
-    if (username.length > MAX_USERNAME_LENGTH) return invalid(`email is ${username.length} characters; Cognito usernames are at most ${MAX_USERNAME_LENGTH}`);
+    if (username.length > MAX_USERNAME_LENGTH)
+      return invalid(`email is ${username.length} characters; Cognito usernames are at most ${MAX_USERNAME_LENGTH}`);
     const first = this.seen.get(username);
     if (first !== undefined) return invalid(`duplicate email (first at ${first})`, { firstPosition: first });
     this.seen.set(username, position);
@@ -61,7 +62,8 @@ export class UserMapper {
       if (values && values.length > 0) attributes[to] = values.join(',');
     }
     for (const [name, value] of Object.entries(attributes)) {
-      if (value.length > MAX_ATTRIBUTE_LENGTH) return invalid(`${name} is ${value.length} characters; Cognito allows ${MAX_ATTRIBUTE_LENGTH}`);
+      if (value.length > MAX_ATTRIBUTE_LENGTH)
+        return invalid(`${name} is ${value.length} characters; Cognito allows ${MAX_ATTRIBUTE_LENGTH}`);
     }
     return { ok: true, user: { username, position, enabled: user.enabled, attributes, groups: this.groupsOf(user) } };
   }

@@ -34,7 +34,11 @@ export async function* planUsers(records: AsyncIterable<ExportRecord>, input: Pl
   const mapper = new UserMapper(input.mapping);
   for await (const record of records) {
     if (isServiceAccount(record.user)) {
-      yield { kind: 'service-account', position: record.position, username: record.user.username ?? record.user.serviceAccountClientId ?? '' };
+      yield {
+        kind: 'service-account',
+        position: record.position,
+        username: record.user.username ?? record.user.serviceAccountClientId ?? '',
+      };
       continue;
     }
     const mapped = mapper.map(record);
@@ -55,7 +59,11 @@ export async function* planUsers(records: AsyncIterable<ExportRecord>, input: Pl
     }
     const missing = input.groups ? user.groups.filter((g) => !input.groups!.has(g)) : [];
     if (missing.length > 0) {
-      yield { kind: 'blocked', user, reason: `Cognito group${missing.length > 1 ? 's' : ''} ${missing.map((g) => `"${g}"`).join(', ')} not found (migrate does not create groups)` };
+      yield {
+        kind: 'blocked',
+        user,
+        reason: `Cognito group${missing.length > 1 ? 's' : ''} ${missing.map((g) => `"${g}"`).join(', ')} not found (migrate does not create groups)`,
+      };
       continue;
     }
     yield { kind: 'create', user, resumed };

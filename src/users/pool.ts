@@ -20,12 +20,25 @@ interface Stacked {
 type Next = (args: unknown) => Promise<unknown>;
 
 /** Throttling and server faults are worth another attempt; anything else is an answer. */
-const RETRYABLE = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'RequestLimitExceeded', 'InternalErrorException', 'ServiceUnavailable', 'TimeoutError', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'InternalErrorException',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
 
 export function isRetryable(error: unknown): boolean {
   if (!error || typeof error !== 'object' || error instanceof RunbookError) return false;
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  return RETRYABLE.has(e.name ?? '') || RETRYABLE.has(e.code ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500 || e.$retryable !== undefined;
+  return (
+    RETRYABLE.has(e.name ?? '') || RETRYABLE.has(e.code ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500 || e.$retryable !== undefined
+  );
 }
 
 /**
@@ -72,7 +85,8 @@ export function pace(client: unknown, bucket: TokenBucket, signal: AbortSignal |
           return await next(args);
         } catch (error) {
           if (attempt >= policy.maxAttempts || signal?.aborted || !isRetryable(error)) {
-            if (error && typeof error === 'object' && '$metadata' in error) (error as { $metadata: { attempts?: number } }).$metadata.attempts = attempt;
+            if (error && typeof error === 'object' && '$metadata' in error)
+              (error as { $metadata: { attempts?: number } }).$metadata.attempts = attempt;
             throw error;
           }
           stats.retries++;
@@ -124,7 +138,13 @@ export class CognitoUsers {
     private readonly stats: CallStats,
   ) {}
 
-  static async open(client: CognitoIdentityProviderClient, userPoolId: string, bucket: TokenBucket, signal?: AbortSignal, retry: Partial<RetryPolicy> = {}): Promise<CognitoUsers> {
+  static async open(
+    client: CognitoIdentityProviderClient,
+    userPoolId: string,
+    bucket: TokenBucket,
+    signal?: AbortSignal,
+    retry: Partial<RetryPolicy> = {},
+  ): Promise<CognitoUsers> {
     const sdk = await import('@aws-sdk/client-cognito-identity-provider');
     const inner = signal ? fanOut(signal) : undefined;
     const stats: CallStats = { attempts: 0, retries: 0 };
@@ -166,7 +186,9 @@ export class CognitoUsers {
 
   async addToGroup(username: string, group: string): Promise<void> {
     const { AdminAddUserToGroupCommand } = this.sdk;
-    await this.call((c, o) => c.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group }), o));
+    await this.call((c, o) =>
+      c.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group }), o),
+    );
   }
 
   /** One user by username, or undefined when Cognito has none. */
@@ -185,7 +207,10 @@ export class CognitoUsers {
   async listUsers(compared: string[], onPage?: (count: number) => void): Promise<PoolIndex> {
     const index: PoolIndex = new Map();
     try {
-      for await (const page of this.sdk.paginateListUsers({ client: this.client, pageSize: 60 }, { UserPoolId: this.userPoolId, AttributesToGet: compared })) {
+      for await (const page of this.sdk.paginateListUsers(
+        { client: this.client, pageSize: 60 },
+        { UserPoolId: this.userPoolId, AttributesToGet: compared },
+      )) {
         for (const u of page.Users ?? []) {
           const e = entry(u.Username ?? '', u.Enabled ?? true, u.Attributes, compared);
           index.set(poolKey(e), e);
@@ -213,9 +238,11 @@ export class CognitoUsers {
   /** Attribute names the pool's schema defines ("email", "custom:dbc" ...). */
   async schemaAttributes(): Promise<Set<string>> {
     const { DescribeUserPoolCommand } = this.sdk;
-    const out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o)).catch((error: unknown) => {
-      throw this.fail('DescribeUserPool', error);
-    });
+    const out = await this.call((c, o) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId }), o)).catch(
+      (error: unknown) => {
+        throw this.fail('DescribeUserPool', error);
+      },
+    );
     return new Set((out.UserPool?.SchemaAttributes ?? []).map((a) => a.Name ?? '').filter(Boolean));
   }
 
@@ -244,7 +271,12 @@ function fanOut(signal: AbortSignal): AbortSignal {
   return inner.signal;
 }
 
-function entry(username: string, enabled: boolean, attributes: { Name?: string; Value?: string }[] | undefined, compared: string[]): PoolEntry {
+function entry(
+  username: string,
+  enabled: boolean,
+  attributes: { Name?: string; Value?: string }[] | undefined,
+  compared: string[],
+): PoolEntry {
   const attrs: Record<string, string> = {};
   for (const a of attributes ?? []) if (a.Name && a.Value !== undefined && compared.includes(a.Name)) attrs[a.Name] = a.Value;
   return { username, enabled, attrs: JSON.stringify(attrs) };
@@ -268,7 +300,8 @@ export async function resolveUserPoolId(client: CognitoIdentityProviderClient, i
       await client.send(new sdk.DescribeUserPoolCommand({ UserPoolId: idOrName }));
       return idOrName;
     } catch (error) {
-      if (errorName(error) !== 'ResourceNotFoundException') throw new RunbookError('AWS_ERROR', `DescribeUserPool ${idOrName} failed: ${awsMessage(error)}`, { cause: error });
+      if (errorName(error) !== 'ResourceNotFoundException')
+        throw new RunbookError('AWS_ERROR', `DescribeUserPool ${idOrName} failed: ${awsMessage(error)}`, { cause: error });
     }
   }
   const matches: string[] = [];
@@ -285,10 +318,15 @@ export async function resolveUserPoolId(client: CognitoIdentityProviderClient, i
   }
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw new RunbookError('USERS', `${matches.length} user pools are named "${idOrName}" (${matches.join(', ')})`, { hint: 'Give the pool id in users.userPool instead of its name.', exitCode: 2 });
+    throw new RunbookError('USERS', `${matches.length} user pools are named "${idOrName}" (${matches.join(', ')})`, {
+      hint: 'Give the pool id in users.userPool instead of its name.',
+      exitCode: 2,
+    });
   }
   throw new RunbookError('USERS', `no user pool "${idOrName}" in this account and region`, {
-    hint: names.length ? `Pools here: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}.` : 'This account and region have no user pools; check the credentials and --env.',
+    hint: names.length
+      ? `Pools here: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}.`
+      : 'This account and region have no user pools; check the credentials and --env.',
     exitCode: 2,
   });
 }
@@ -298,8 +336,12 @@ export async function assertMappedAttributes(api: CognitoUsers, mapping: { attri
   const schema = await api.schemaAttributes();
   const missing = Object.entries(mapping.attributes).filter(([, to]) => !schema.has(to));
   if (missing.length === 0) return;
-  throw new RunbookError('USERS', `user pool ${api.userPoolId} has no attribute ${missing.map(([from, to]) => `${to} (mapped from ${from})`).join(', ')}`, {
-    hint: 'Add the custom attribute to the pool (terraform), or remove it from the runbook\'s users.attributes.',
-    exitCode: 2,
-  });
+  throw new RunbookError(
+    'USERS',
+    `user pool ${api.userPoolId} has no attribute ${missing.map(([from, to]) => `${to} (mapped from ${from})`).join(', ')}`,
+    {
+      hint: "Add the custom attribute to the pool (terraform), or remove it from the runbook's users.attributes.",
+      exitCode: 2,
+    },
+  );
 }

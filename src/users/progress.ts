@@ -27,7 +27,12 @@ export function formatProgress(p: SyncProgress, barWidth = 20): string {
   const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
   const filled = Math.round(ratio * barWidth);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
-  const eta = p.done >= p.total ? `took ${formatDuration(p.elapsedSeconds * 1000)}` : p.etaSeconds === undefined ? 'ETA -' : `ETA ${formatDuration(p.etaSeconds * 1000)}`;
+  const eta =
+    p.done >= p.total
+      ? `took ${formatDuration(p.elapsedSeconds * 1000)}`
+      : p.etaSeconds === undefined
+        ? 'ETA -'
+        : `ETA ${formatDuration(p.etaSeconds * 1000)}`;
   const failed = p.failed ? `  (${p.failed} failed)` : '';
   return `${bar} ${p.done}/${p.total}  ${Math.floor(ratio * 100)}%  ${p.usersPerSecond.toFixed(1)} users/s  ${eta}${failed}`;
 }

@@ -92,7 +92,12 @@ export interface ApplyOutcome {
  * call is safe to repeat, so a user left half-done by a crash is finished by running it again:
  * UsernameExists means the create already happened, and the disable and group calls follow anyway.
  */
-export async function applyUser(api: CognitoUsers, user: PlannedUser, invite: boolean, audit: (e: UsersAuditEvent) => void): Promise<ApplyOutcome> {
+export async function applyUser(
+  api: CognitoUsers,
+  user: PlannedUser,
+  invite: boolean,
+  audit: (e: UsersAuditEvent) => void,
+): Promise<ApplyOutcome> {
   const base = { userPoolId: api.userPoolId, username: user.username };
   let created = true;
   try {
@@ -111,7 +116,8 @@ export async function applyUser(api: CognitoUsers, user: PlannedUser, invite: bo
     try {
       await api.addToGroup(user.username, group);
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') throw new Error(`Cognito group "${group}" not found (migrate does not create groups)`, { cause: error });
+      if (errorName(error) === 'ResourceNotFoundException')
+        throw new Error(`Cognito group "${group}" not found (migrate does not create groups)`, { cause: error });
       throw error;
     }
     audit({ event: 'users.addToGroup', ...base, group });
@@ -133,7 +139,14 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   const checkpoint = await loadCheckpoint(input.checkpointFile, api.userPoolId, digest, input.checkpointIo);
   if (checkpoint.ignored) input.line(`note: ${checkpoint.ignored}`);
   const pool = await api.listUsers(compared);
-  const planInput: PlanInput = { mapping, pool, compared, groups, completed: new Set(checkpoint.completed), unfinished: new Set(checkpoint.inflight) };
+  const planInput: PlanInput = {
+    mapping,
+    pool,
+    compared,
+    groups,
+    completed: new Set(checkpoint.completed),
+    unfinished: new Set(checkpoint.inflight),
+  };
 
   const result: SyncResult = {
     dryRun: input.dryRun,
@@ -173,24 +186,49 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
   }
   if (signal.aborted) throw new RunbookError('ABORTED', 'users sync interrupted before it wrote anything');
   if (!input.dryRun && !input.invite && !input.passwordOk && result.withoutPassword > 0) {
-    throw new RunbookError('USAGE', `users sync would create ${result.withoutPassword} users with no password in user pool ${api.userPoolId}; nothing was changed`, {
-      hint:
-        "Cognito's user-migration trigger no longer runs for a user once it is in the pool, so these users cannot sign in with their Keycloak password. " +
-        'Pass --invite (Cognito emails each a temporary password) or --no-password-ok (they will need a password reset), or use `users ensure` for one user at a time.',
-    });
+    throw new RunbookError(
+      'USAGE',
+      `users sync would create ${result.withoutPassword} users with no password in user pool ${api.userPoolId}; nothing was changed`,
+      {
+        hint:
+          "Cognito's user-migration trigger no longer runs for a user once it is in the pool, so these users cannot sign in with their Keycloak password. " +
+          'Pass --invite (Cognito emails each a temporary password) or --no-password-ok (they will need a password reset), or use `users ensure` for one user at a time.',
+      },
+    );
   }
   if (input.dryRun) {
-    input.audit({ event: 'users.sync', dryRun: true, userPoolId: api.userPoolId, exportDigest: digest, wouldCreate: result.total, withoutPassword: result.withoutPassword, blocked: result.blocked.length, invalid: result.invalid.length, serviceAccounts: result.serviceAccounts });
+    input.audit({
+      event: 'users.sync',
+      dryRun: true,
+      userPoolId: api.userPoolId,
+      exportDigest: digest,
+      wouldCreate: result.total,
+      withoutPassword: result.withoutPassword,
+      blocked: result.blocked.length,
+      invalid: result.invalid.length,
+      serviceAccounts: result.serviceAccounts,
+    });
     result.requests = api.requests;
     result.elapsedSeconds = (performance.now() - started) / 1000;
     return result;
   }
 
-  if (result.total > 0) await input.confirm?.({ userPoolId: api.userPoolId, total: result.total, withoutPassword: result.withoutPassword, invite: input.invite });
+  if (result.total > 0)
+    await input.confirm?.({
+      userPoolId: api.userPoolId,
+      total: result.total,
+      withoutPassword: result.withoutPassword,
+      invite: input.invite,
+    });
 
   const completed = new Set(checkpoint.completed);
   const inflight = new Set(checkpoint.inflight);
-  const write = (): Promise<void> => saveCheckpoint(input.checkpointFile, { userPoolId: api.userPoolId, exportDigest: digest, completed: [...completed], inflight: [...inflight] }, input.checkpointIo);
+  const write = (): Promise<void> =>
+    saveCheckpoint(
+      input.checkpointFile,
+      { userPoolId: api.userPoolId, exportDigest: digest, completed: [...completed], inflight: [...inflight] },
+      input.checkpointIo,
+    );
   const batchSize = input.batchSize ?? Math.max(50, Math.round(mapping.rate * 2));
   const sem = new Semaphore(mapping.concurrency);
   const actStart = performance.now();
@@ -230,7 +268,11 @@ export async function syncUsers(input: SyncInput): Promise<SyncResult> {
     } catch (error) {
       // Interrupted mid-user (the abort cancels its request): it stays in flight for the next run.
       if (signal.aborted) return;
-      result.failed.push({ username: user.username, position: user.position, error: error instanceof Error && !('$metadata' in error) ? error.message : awsMessage(error) });
+      result.failed.push({
+        username: user.username,
+        position: user.position,
+        error: error instanceof Error && !('$metadata' in error) ? error.message : awsMessage(error),
+      });
       if (++consecutive >= MAX_CONSECUTIVE_FAILURES && !fatal) {
         fatal = new RunbookError('USERS', `users sync stopped after ${consecutive} failures in a row; the last: ${awsMessage(error)}`, {
           hint: 'Fix the cause (credentials, permissions, quota), then run `users sync` again: it resumes from the checkpoint.',

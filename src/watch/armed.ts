@@ -37,7 +37,10 @@ export function inEffect(cp: Checkpoint | undefined): boolean {
  * activeUntil step did. A rolled-back step is no longer in effect, so the window opens (or closes)
  * again as the estate goes back.
  */
-export function windowActive(window: { activeAfter?: string | undefined; activeUntil?: string | undefined }, steps: Record<string, Checkpoint>): boolean {
+export function windowActive(
+  window: { activeAfter?: string | undefined; activeUntil?: string | undefined },
+  steps: Record<string, Checkpoint>,
+): boolean {
   if (window.activeAfter && !inEffect(steps[window.activeAfter])) return false;
   if (window.activeUntil && inEffect(steps[window.activeUntil])) return false;
   return true;

@@ -13,7 +13,12 @@ const CHECK_TIMEOUT_MIN_REAL_MS = 30_000;
  * probe never got an answer, is an error (nothing is known about the service), as Argo Rollouts
  * tells a failed measurement from an errored one.
  */
-export async function runCheck(session: WatchSession, name: string, signal: AbortSignal, now: () => number = Date.now): Promise<CheckResult> {
+export async function runCheck(
+  session: WatchSession,
+  name: string,
+  signal: AbortSignal,
+  now: () => number = Date.now,
+): Promise<CheckResult> {
   const check = session.resolved.checks[name];
   const at = now();
   if (!check) return { ok: false, outcome: 'error', at, detail: `check "${name}" is not defined in the runbook` };

@@ -9,7 +9,20 @@ import type { Checkpoint } from '../steps/types.js';
 import { runCheck } from './check.js';
 import { HEARTBEAT_STALE_MS } from './report.js';
 import { WatchStore, watcherRunning, type Watcher } from './store.js';
-import { emptyRecords, evaluateTriggers, markFired, recordInactive, recordResult, restartedRecords, settleFired, triggersOf, type CheckResult, type FireResult, type TriggerStatus, type WatchRecords } from './triggers.js';
+import {
+  emptyRecords,
+  evaluateTriggers,
+  markFired,
+  recordInactive,
+  recordResult,
+  restartedRecords,
+  settleFired,
+  triggersOf,
+  type CheckResult,
+  type FireResult,
+  type TriggerStatus,
+  type WatchRecords,
+} from './triggers.js';
 import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
 import { delay } from '../engine/clock.js';
 
@@ -41,7 +54,18 @@ export interface WatchOptions {
    * Called once per failing episode when a trigger comes due (notify, prompt). Without
    * autoRollback, `{ run: true, prompter }` runs the rollback now with that prompter.
    */
-  onDue?: ((trigger: TriggerStatus, context: { command: string; autoRollback: boolean; signal: AbortSignal; held?: string | undefined; cost?: RollbackCost | null | undefined }) => Promise<DueDecision | undefined>) | undefined;
+  onDue?:
+    | ((
+        trigger: TriggerStatus,
+        context: {
+          command: string;
+          autoRollback: boolean;
+          signal: AbortSignal;
+          held?: string | undefined;
+          cost?: RollbackCost | null | undefined;
+        },
+      ) => Promise<DueDecision | undefined>)
+    | undefined;
   /** Called once per run of probe errors that makes a trigger inconclusive (notify the humans). */
   onInconclusive?: ((trigger: TriggerStatus, context: { command: string }) => Promise<void>) | undefined;
   /** After a rollback the watch ran ended (notify). */
@@ -72,17 +96,28 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   if (saved.kind === 'ok') {
     const other = saved.file.watcher;
     if (other && other.pid !== process.pid && watcherRunning(other, now(), HEARTBEAT_STALE_MS)) {
-      throw new RunbookError('LOCKED', `a watch is already running for "${session.env.name}": pid ${other.pid} on ${other.host}, since ${other.since}`, {
-        hint: 'Stop that watch first (Ctrl-C in its terminal); two watches would both act on every trigger.',
-      });
+      throw new RunbookError(
+        'LOCKED',
+        `a watch is already running for "${session.env.name}": pid ${other.pid} on ${other.host}, since ${other.since}`,
+        {
+          hint: 'Stop that watch first (Ctrl-C in its terminal); two watches would both act on every trigger.',
+        },
+      );
     }
-    if (saved.file.runbook === session.resolved.runbook.name && saved.file.env === session.env.name) records = restartedRecords(saved.file.records, checkNames);
+    if (saved.file.runbook === session.resolved.runbook.name && saved.file.env === session.env.name)
+      records = restartedRecords(saved.file.records, checkNames);
   }
 
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal;
   const startedAt = now();
-  const watcher: Watcher = { pid: process.pid, host: hostname(), since: new Date(startedAt).toISOString(), autoRollback, heartbeat: new Date(startedAt).toISOString() };
+  const watcher: Watcher = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date(startedAt).toISOString(),
+    autoRollback,
+    heartbeat: new Date(startedAt).toISOString(),
+  };
   const fired: FiredRollback[] = [];
   const dueLog: WatchOutcome['due'] = [];
   const inconclusiveLog: WatchOutcome['inconclusive'] = [];
@@ -100,7 +135,9 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
 
   let auditChain: Promise<void> = Promise.resolve();
   const audit = (event: AuditInput) => {
-    auditChain = auditChain.then(() => session.audit(event)).catch((error: unknown) => emit({ kind: 'warning', message: `could not append to the audit log: ${messageOf(error)}` }));
+    auditChain = auditChain
+      .then(() => session.audit(event))
+      .catch((error: unknown) => emit({ kind: 'warning', message: `could not append to the audit log: ${messageOf(error)}` }));
     return auditChain;
   };
 
@@ -112,7 +149,11 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     try {
       await store.save({ version: 1, runbook: session.resolved.runbook.name, env: session.env.name, timeScale: scale, watcher, records });
     } catch (error) {
-      if (!saveWarned) emit({ kind: 'warning', message: `could not write ${store.location}: ${messageOf(error)} (a restarted watch will not know how long checks have failed)` });
+      if (!saveWarned)
+        emit({
+          kind: 'warning',
+          message: `could not write ${store.location}: ${messageOf(error)} (a restarted watch will not know how long checks have failed)`,
+        });
       saveWarned = true;
     }
   };
@@ -130,7 +171,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       rolledBack = appliedRollbacks(state.rollbacks ?? {});
       inactive = inactiveTriggers(triggers, session.resolved.checks, state.steps);
     } catch (error) {
-      if (!stateWarned) emit({ kind: 'warning', message: `could not read the state to tell what each rollback would undo: ${messageOf(error)}` });
+      if (!stateWarned)
+        emit({ kind: 'warning', message: `could not read the state to tell what each rollback would undo: ${messageOf(error)}` });
       stateWarned = true;
     }
   };
@@ -169,13 +211,20 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     timeScale: scale,
     autoRollback,
     forMs: options.forMs,
-    checks: checkNames.map((name) => ({ name, description: session.resolved.checks[name]?.description, intervalMs: session.resolved.checks[name]?.intervalMs ?? 0 })),
+    checks: checkNames.map((name) => ({
+      name,
+      description: session.resolved.checks[name]?.description,
+      intervalMs: session.resolved.checks[name]?.intervalMs ?? 0,
+    })),
     view: view(),
     warnings,
     costs,
     maxAutoRollbacks: maxAuto,
   });
-  await audit({ event: 'watch-start', detail: `${checkNames.length} checks; triggers: ${triggers.map((t) => `rollback ${t.rollback} after ${t.check} fails ${formatDuration(t.failingForMs)}`).join(', ') || 'none'}${autoRollback ? '; auto-rollback' : ''}${scale !== 1 ? `; time scale ${scale}` : ''}` });
+  await audit({
+    event: 'watch-start',
+    detail: `${checkNames.length} checks; triggers: ${triggers.map((t) => `rollback ${t.rollback} after ${t.check} fails ${formatDuration(t.failingForMs)}`).join(', ') || 'none'}${autoRollback ? '; auto-rollback' : ''}${scale !== 1 ? `; time scale ${scale}` : ''}`,
+  });
 
   const poll = async (name: string) => {
     const intervalMs = Math.max(MIN_POLL_GAP_MS, (session.resolved.checks[name]?.intervalMs ?? 30_000) / scale);
@@ -188,7 +237,12 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         records = next.records;
         if (next.changed) {
           dirty = true;
-          void audit({ event: 'check-changed', step: `check.${name}`, result: 'inactive', detail: `outside ${check.activeAfter ?? 'the start'}..${check.activeUntil ?? 'the end'}` });
+          void audit({
+            event: 'check-changed',
+            step: `check.${name}`,
+            result: 'inactive',
+            detail: `outside ${check.activeAfter ?? 'the start'}..${check.activeUntil ?? 'the end'}`,
+          });
         }
         await delay(Math.max(MIN_POLL_GAP_MS, Math.min(intervalMs, 500)), signal).catch(() => undefined);
         continue;
@@ -202,14 +256,26 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         break;
       }
       if (signal.aborted) break;
-      const next = recordResult(records, name, result, { resumeWithinMs: RESUME_WITHIN_PLAN_MS / scale, judge: warmupUntil === undefined || result.at >= warmupUntil, warmupUntil });
+      const next = recordResult(records, name, result, {
+        resumeWithinMs: RESUME_WITHIN_PLAN_MS / scale,
+        judge: warmupUntil === undefined || result.at >= warmupUntil,
+        warmupUntil,
+      });
       records = next.records;
       if (next.change) {
         dirty = true;
         const change = next.change;
         emit({ kind: 'check-changed', change, view: view() });
-        const since = change.failingSince === null ? '' : ` since ${new Date(change.failingSince).toISOString()}${change.resumed ? ' (recorded before a restart)' : ''}`;
-        void audit({ event: 'check-changed', step: `check.${name}`, result: change.to ? 'ok' : change.outcome === 'error' || change.outcome === 'missing' ? change.outcome : 'failing', detail: `${change.from === null ? 'first result' : change.from ? 'was ok' : 'was failing'}${since}${change.detail ? `: ${change.detail}` : ''}` });
+        const since =
+          change.failingSince === null
+            ? ''
+            : ` since ${new Date(change.failingSince).toISOString()}${change.resumed ? ' (recorded before a restart)' : ''}`;
+        void audit({
+          event: 'check-changed',
+          step: `check.${name}`,
+          result: change.to ? 'ok' : change.outcome === 'error' || change.outcome === 'missing' ? change.outcome : 'failing',
+          detail: `${change.from === null ? 'first result' : change.from ? 'was ok' : 'was failing'}${since}${change.detail ? `: ${change.detail}` : ''}`,
+        });
       }
       await delay(Math.max(MIN_POLL_GAP_MS, intervalMs - (now() - started)), signal).catch(() => undefined);
     }
@@ -226,11 +292,23 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     const attemptAt = now();
     let started = false;
     const finish = async (result: FireResult, error?: RunbookError) => {
-      records = started ? settleFired(records, id, result, error?.message) : markFired(records, id, episode, attemptAt, result, error?.message);
+      records = started
+        ? settleFired(records, id, result, error?.message)
+        : markFired(records, id, episode, attemptAt, result, error?.message);
       dirty = true;
-      const done: FiredRollback = { rollback: id, check: trigger.check, failingSince: episode, startedAt: attemptAt, endedAt: now(), result, how, error: error && { code: error.code, message: error.message } };
+      const done: FiredRollback = {
+        rollback: id,
+        check: trigger.check,
+        failingSince: episode,
+        startedAt: attemptAt,
+        endedAt: now(),
+        result,
+        how,
+        error: error && { code: error.code, message: error.message },
+      };
       fired.push(done);
-      if (!started) await audit({ event: 'trigger-fired', step: `rollback.${id}`, result, detail: `could not start: ${error?.message ?? ''}` });
+      if (!started)
+        await audit({ event: 'trigger-fired', step: `rollback.${id}`, result, detail: `could not start: ${error?.message ?? ''}` });
       emit({ kind: 'rollback-end', trigger, fired: done, error, command });
       await persist(true);
       await options.onRollbackEnd?.(done);
@@ -246,11 +324,22 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
           records = markFired(records, id, episode, attemptAt);
           dirty = true;
           await persist(true);
-          await audit({ event: 'trigger-fired', step: `rollback.${id}`, result: how === 'auto' ? 'auto-rollback' : 'confirmed', detail: `${trigger.check} failing since ${new Date(episode).toISOString()}: running ${command}` });
+          await audit({
+            event: 'trigger-fired',
+            step: `rollback.${id}`,
+            result: how === 'auto' ? 'auto-rollback' : 'confirmed',
+            detail: `${trigger.check} failing since ${new Date(episode).toISOString()}: running ${command}`,
+          });
           emit({ kind: 'rollback-start', trigger, how });
         },
       });
-      const outcome: FireResult = result.ok ? 'ok' : result.error?.code === 'DRIFT' ? 'drift' : result.summary.aborted ? 'aborted' : 'failed';
+      const outcome: FireResult = result.ok
+        ? 'ok'
+        : result.error?.code === 'DRIFT'
+          ? 'drift'
+          : result.summary.aborted
+            ? 'aborted'
+            : 'failed';
       await finish(outcome, result.error);
     } catch (thrown) {
       const error = thrown instanceof RunbookError ? thrown : new RunbookError('STEP_FAILED', messageOf(thrown), { cause: thrown });
@@ -294,8 +383,10 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       // The point of no return and the auto-rollback budget are judged when the trigger comes due.
       const cost = entry?.cost ? await costOf(id) : undefined;
       let held: string | undefined;
-      if (autoRollback && overCost(cost ?? null, entry?.maxCost)) held = `${cost?.value === null ? 'its cost could not be counted' : cost ? describeCost(id, cost) : ''}, past its point of no return (maxCost ${entry?.maxCost})`;
-      else if (autoRollback && autoStarted >= maxAuto) held = `this watch has already run ${autoStarted} automatic rollback${autoStarted === 1 ? '' : 's'} (--max-auto-rollbacks ${maxAuto})`;
+      if (autoRollback && overCost(cost ?? null, entry?.maxCost))
+        held = `${cost?.value === null ? 'its cost could not be counted' : cost ? describeCost(id, cost) : ''}, past its point of no return (maxCost ${entry?.maxCost})`;
+      else if (autoRollback && autoStarted >= maxAuto)
+        held = `this watch has already run ${autoStarted} automatic rollback${autoStarted === 1 ? '' : 's'} (--max-auto-rollbacks ${maxAuto})`;
       heldFor.set(id, held);
       const auto = autoRollback && held === undefined;
       dueLog.push({ rollback: id, check: trigger.check, failingSince: episode, at: now(), ...(held ? { held } : {}) });
@@ -354,11 +445,14 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     await Promise.allSettled(pollers);
     watcher.stoppedAt = new Date(now()).toISOString();
     await persist(true);
-    await audit({ event: 'watch-end', result: reason, detail: fired.length ? `fired: ${fired.map((f) => `rollback ${f.rollback} (${f.result})`).join(', ')}` : undefined });
+    await audit({
+      event: 'watch-end',
+      result: reason,
+      detail: fired.length ? `fired: ${fired.map((f) => `rollback ${f.rollback} (${f.result})`).join(', ')}` : undefined,
+    });
     await auditChain;
   }
   const outcome: WatchOutcome = { reason, fired, due: dueLog, inconclusive: inconclusiveLog, view: view() };
   emit({ kind: 'watch-end', outcome });
   return outcome;
 }
-

@@ -57,7 +57,13 @@ export function triggerReport(
   const running = file ? watcherRunning(file.watcher, now, HEARTBEAT_STALE_MS) : false;
   const records = file?.records ?? emptyRecords();
   const triggers = triggersOf(runbook.rollback);
-  const statuses = evaluateTriggers(records, triggers, { now, scale, armed: armedRollbacks(runbook, steps), inactive: inactiveTriggers(triggers, runbook.checks, steps), rolledBack: appliedRollbacks(rollbacks) });
+  const statuses = evaluateTriggers(records, triggers, {
+    now,
+    scale,
+    armed: armedRollbacks(runbook, steps),
+    inactive: inactiveTriggers(triggers, runbook.checks, steps),
+    rolledBack: appliedRollbacks(rollbacks),
+  });
   const rows = statuses.map((t): TriggerRow => {
     const record = records.checks[t.check];
     return {

@@ -89,11 +89,17 @@ export class WatchStore {
 }
 
 function fromStored(doc: StoredFile): WatchFile {
-  if (!doc || typeof doc !== 'object' || typeof doc.version !== 'number' || typeof doc.checks !== 'object' || doc.checks === null) throw new Error('not a migrate watch file');
+  if (!doc || typeof doc !== 'object' || typeof doc.version !== 'number' || typeof doc.checks !== 'object' || doc.checks === null)
+    throw new Error('not a migrate watch file');
   if (doc.version > WATCH_FILE_VERSION) throw new Error(`written by a newer migrate (version ${doc.version})`);
   const checks: Record<string, CheckRecord> = {};
   for (const [name, c] of Object.entries(doc.checks)) {
-    checks[name] = { ok: typeof c.ok === 'boolean' ? c.ok : null, failingSince: ms(c.failingSince), lastCheckedAt: ms(c.lastCheckedAt), detail: c.detail };
+    checks[name] = {
+      ok: typeof c.ok === 'boolean' ? c.ok : null,
+      failingSince: ms(c.failingSince),
+      lastCheckedAt: ms(c.lastCheckedAt),
+      detail: c.detail,
+    };
   }
   const fired: Record<string, FiredMark> = {};
   for (const [id, f] of Object.entries(doc.fired ?? {})) {
@@ -101,19 +107,44 @@ function fromStored(doc: StoredFile): WatchFile {
     const at = ms(f.at);
     if (episode !== null && at !== null) fired[id] = { episode, at, result: f.result, detail: f.detail };
   }
-  return { version: doc.version, runbook: doc.runbook, env: doc.env, timeScale: doc.timeScale > 0 ? doc.timeScale : 1, watcher: doc.watcher ?? null, records: { checks, fired } };
+  return {
+    version: doc.version,
+    runbook: doc.runbook,
+    env: doc.env,
+    timeScale: doc.timeScale > 0 ? doc.timeScale : 1,
+    watcher: doc.watcher ?? null,
+    records: { checks, fired },
+  };
 }
 
 function toStored(file: WatchFile): StoredFile {
   const checks: Record<string, StoredCheck> = {};
   for (const [name, c] of Object.entries(file.records.checks)) {
-    checks[name] = { ok: c.ok, failingSince: iso(c.failingSince), lastCheckedAt: iso(c.lastCheckedAt), ...(c.detail !== undefined ? { detail: c.detail } : {}) };
+    checks[name] = {
+      ok: c.ok,
+      failingSince: iso(c.failingSince),
+      lastCheckedAt: iso(c.lastCheckedAt),
+      ...(c.detail !== undefined ? { detail: c.detail } : {}),
+    };
   }
   const fired: Record<string, StoredFired> = {};
   for (const [id, f] of Object.entries(file.records.fired)) {
-    fired[id] = { episode: iso(f.episode) as string, at: iso(f.at) as string, result: f.result, ...(f.detail !== undefined ? { detail: f.detail } : {}) };
+    fired[id] = {
+      episode: iso(f.episode) as string,
+      at: iso(f.at) as string,
+      result: f.result,
+      ...(f.detail !== undefined ? { detail: f.detail } : {}),
+    };
   }
-  return { version: WATCH_FILE_VERSION, runbook: file.runbook, env: file.env, timeScale: file.timeScale, watcher: file.watcher, checks, fired };
+  return {
+    version: WATCH_FILE_VERSION,
+    runbook: file.runbook,
+    env: file.env,
+    timeScale: file.timeScale,
+    watcher: file.watcher,
+    checks,
+    fired,
+  };
 }
 
 /**

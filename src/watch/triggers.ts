@@ -133,7 +133,8 @@ export function triggersOf(rollback: Pick<RollbackDef, 'id' | 'title' | 'trigger
     const t = entry.trigger;
     if (!t) continue;
     const spec: TriggerSpec = { rollback: entry.id, title: entry.title, check: t.check, failingForMs: t.failingForMs };
-    for (const key of ['failures', 'errorLimit', 'missingData', 'activeAfter', 'activeUntil'] as const) if (t[key] !== undefined) Object.assign(spec, { [key]: t[key] });
+    for (const key of ['failures', 'errorLimit', 'missingData', 'activeAfter', 'activeUntil'] as const)
+      if (t[key] !== undefined) Object.assign(spec, { [key]: t[key] });
     out.push(spec);
   }
   return out;
@@ -154,7 +155,12 @@ export interface RecordOptions {
  * neither starts nor ends it (nobody knows how the service is). `judge: false` (warmup) shows the
  * result without keeping it for the triggers.
  */
-export function recordResult(records: WatchRecords, check: string, result: CheckResult, options: RecordOptions & { judge?: boolean; warmupUntil?: number }): { records: WatchRecords; change?: CheckChange } {
+export function recordResult(
+  records: WatchRecords,
+  check: string,
+  result: CheckResult,
+  options: RecordOptions & { judge?: boolean; warmupUntil?: number },
+): { records: WatchRecords; change?: CheckChange } {
   const prev = records.checks[check];
   const outcome: Outcome = result.outcome ?? (result.ok ? 'success' : 'failure');
   const judge = options.judge !== false;
@@ -175,19 +181,49 @@ export function recordResult(records: WatchRecords, check: string, result: Check
     failingSince = gap ? null : (prev?.failingSince ?? null);
   }
   const ok = outcome === 'success' ? true : outcome === 'failure' ? false : (prev?.ok ?? null);
-  const next: CheckRecord = { ok, failingSince, lastCheckedAt: result.at, detail: result.detail, outcome, history, warmupUntil: options.warmupUntil };
+  const next: CheckRecord = {
+    ok,
+    failingSince,
+    lastCheckedAt: result.at,
+    detail: result.detail,
+    outcome,
+    history,
+    warmupUntil: options.warmupUntil,
+  };
   const out: WatchRecords = { ...records, checks: { ...records.checks, [check]: next } };
   const from = prev?.ok ?? null;
-  const changed = from !== ok || (prev?.failingSince ?? null) !== failingSince || (prev?.outcome !== outcome && (outcome === 'error' || prev?.outcome === 'error' || prev?.outcome === 'inactive'));
+  const changed =
+    from !== ok ||
+    (prev?.failingSince ?? null) !== failingSince ||
+    (prev?.outcome !== outcome && (outcome === 'error' || prev?.outcome === 'error' || prev?.outcome === 'inactive'));
   if (!changed) return { records: out };
-  return { records: out, change: { check, from, to: outcome === 'success', outcome, failingSince, resumed, detail: result.detail, at: result.at } };
+  return {
+    records: out,
+    change: { check, from, to: outcome === 'success', outcome, failingSince, resumed, detail: result.detail, at: result.at },
+  };
 }
 
 /** A check outside its activeAfter..activeUntil window: nothing it saw before counts afterwards. */
 export function recordInactive(records: WatchRecords, check: string, _at: number): { records: WatchRecords; changed: boolean } {
   const prev = records.checks[check];
   if (prev?.outcome === 'inactive') return { records, changed: false };
-  return { records: { ...records, checks: { ...records.checks, [check]: { ok: null, failingSince: null, lastCheckedAt: prev?.lastCheckedAt ?? null, outcome: 'inactive', history: [], detail: undefined } } }, changed: true };
+  return {
+    records: {
+      ...records,
+      checks: {
+        ...records.checks,
+        [check]: {
+          ok: null,
+          failingSince: null,
+          lastCheckedAt: prev?.lastCheckedAt ?? null,
+          outcome: 'inactive',
+          history: [],
+          detail: undefined,
+        },
+      },
+    },
+    changed: true,
+  };
 }
 
 /**
@@ -201,7 +237,8 @@ export function restartedRecords(saved: WatchRecords, checks: string[]): WatchRe
     if (!prev) continue;
     // What the saved episode says, as results: enough for a continuous trigger to go on counting.
     const history: HistoryEntry[] = prev.failingSince === null ? [] : [{ at: prev.failingSince, outcome: 'failure' }];
-    if (prev.failingSince !== null && prev.lastCheckedAt !== null && prev.lastCheckedAt > prev.failingSince) history.push({ at: prev.lastCheckedAt, outcome: 'failure' });
+    if (prev.failingSince !== null && prev.lastCheckedAt !== null && prev.lastCheckedAt > prev.failingSince)
+      history.push({ at: prev.lastCheckedAt, outcome: 'failure' });
     out.checks[name] = { ...prev, ok: null, history };
   }
   return out;
@@ -226,7 +263,8 @@ type Mark = 'F' | 'S' | 'E' | null;
 function historyOf(record: CheckRecord): HistoryEntry[] {
   if (record.failingSince !== null) {
     const out: HistoryEntry[] = [{ at: record.failingSince, outcome: 'failure' }];
-    if (record.lastCheckedAt !== null && record.lastCheckedAt > record.failingSince) out.push({ at: record.lastCheckedAt, outcome: 'failure' });
+    if (record.lastCheckedAt !== null && record.lastCheckedAt > record.failingSince)
+      out.push({ at: record.lastCheckedAt, outcome: 'failure' });
     return out;
   }
   return record.ok === true && record.lastCheckedAt !== null ? [{ at: record.lastCheckedAt, outcome: 'success' }] : [];
@@ -269,7 +307,14 @@ function judge(history: HistoryEntry[], trigger: TriggerSpec, now: number, scale
   const { count, of, withinMs } = trigger.failures;
   const window = of !== undefined ? results.slice(-of) : results.filter((h) => h.at > now - (withinMs ?? 0) / scale);
   const failures = window.filter((h) => h.m === 'F');
-  return { failingSince, errorsInARow, inconclusiveSince, last, failuresSeen: failures.length, episode: failures.length >= count ? failures[0]!.at : null };
+  return {
+    failingSince,
+    errorsInARow,
+    inconclusiveSince,
+    last,
+    failuresSeen: failures.length,
+    episode: failures.length >= count ? failures[0]!.at : null,
+  };
 }
 
 /** Per trigger: is its check failing, since when, when is its rollback due, is it due now. */
@@ -296,9 +341,20 @@ export function evaluateTriggers(records: WatchRecords, triggers: TriggerSpec[],
       ...(rolledBackAt ? { rolledBackAt } : {}),
     };
     const idle = { dueAt: null, remainingMs: null, due: false, firedAt: null };
-    if (options.inactive?.has(trigger.rollback) || record?.outcome === 'inactive') return { ...base, ...idle, failingSince: null, state: 'inactive' as const };
+    if (options.inactive?.has(trigger.rollback) || record?.outcome === 'inactive')
+      return { ...base, ...idle, failingSince: null, state: 'inactive' as const };
     if (failingSince === null) {
-      const state: TriggerState = !armed ? (rolledBackAt ? 'rolled-back' : 'not-armed') : judged.inconclusiveSince !== null ? 'inconclusive' : trigger.failures && (judged.failuresSeen ?? 0) > 0 ? 'counting' : judged.last === 'S' || (judged.last === null && record?.ok === true) ? 'ok' : 'unknown';
+      const state: TriggerState = !armed
+        ? rolledBackAt
+          ? 'rolled-back'
+          : 'not-armed'
+        : judged.inconclusiveSince !== null
+          ? 'inconclusive'
+          : trigger.failures && (judged.failuresSeen ?? 0) > 0
+            ? 'counting'
+            : judged.last === 'S' || (judged.last === null && record?.ok === true)
+              ? 'ok'
+              : 'unknown';
       return { ...base, ...idle, state };
     }
     const dueAt = trigger.failures ? failingSince : failingSince + windowMs;
@@ -307,13 +363,31 @@ export function evaluateTriggers(records: WatchRecords, triggers: TriggerSpec[],
     const firedAt = lastFired && (lastFired.episode === failingSince || lastFired.at >= failingSince) ? lastFired.at : null;
     const inconclusive = judged.inconclusiveSince !== null;
     const due = remainingMs === 0 && armed && firedAt === null && !inconclusive;
-    const state: TriggerState = firedAt !== null ? 'fired' : !armed ? (rolledBackAt ? 'rolled-back' : 'not-armed') : inconclusive ? 'inconclusive' : due ? 'due' : 'counting';
+    const state: TriggerState =
+      firedAt !== null
+        ? 'fired'
+        : !armed
+          ? rolledBackAt
+            ? 'rolled-back'
+            : 'not-armed'
+          : inconclusive
+            ? 'inconclusive'
+            : due
+              ? 'due'
+              : 'counting';
     return { ...base, dueAt, remainingMs, due, firedAt, state };
   });
 }
 
 /** Records that rollback `rollback` was started for the episode that began at `episode`. */
-export function markFired(records: WatchRecords, rollback: string, episode: number, at: number, result: FireResult = 'running', detail?: string): WatchRecords {
+export function markFired(
+  records: WatchRecords,
+  rollback: string,
+  episode: number,
+  at: number,
+  result: FireResult = 'running',
+  detail?: string,
+): WatchRecords {
   return { ...records, fired: { ...records.fired, [rollback]: { episode, at, result, detail } } };
 }
 

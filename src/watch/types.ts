@@ -42,7 +42,10 @@ export interface WatchSession {
    * releases the lock. Throws a RunbookError LOCKED / LOCK_STALE when another run holds it.
    * `onStart` runs once the lock is held, before anything is read or written.
    */
-  rollback(id: string, io: { prompter: Prompter; emit: EventSink; signal?: AbortSignal | undefined; onStart?: () => Promise<void> }): Promise<PhaseResult>;
+  rollback(
+    id: string,
+    io: { prompter: Prompter; emit: EventSink; signal?: AbortSignal | undefined; onStart?: () => Promise<void> },
+  ): Promise<PhaseResult>;
   /** What rollback `id` would strand now (its runbook `cost:`), or null where none is declared. */
   rollbackCost?(id: string): Promise<RollbackCost | null>;
   close(): Promise<void>;

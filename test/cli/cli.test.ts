@@ -45,7 +45,8 @@ describe('the CLI', () => {
   it('--help teaches: commands, an example flow and the exit codes', () => {
     const r = migrate(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['validate', 'plan', 'run', 'rollback', 'status', 'log', 'unlock', 'rehearse', 'sandbox', 'Exit codes']) expect(r.out).toContain(word);
+    for (const word of ['validate', 'plan', 'run', 'rollback', 'status', 'log', 'unlock', 'rehearse', 'sandbox', 'Exit codes'])
+      expect(r.out).toContain(word);
     const run = migrate(['run', '--help']);
     expect(run.out).toContain('--from <id>');
     expect(run.out).toContain('migrate run mid --env prod --from 4');
@@ -67,7 +68,10 @@ describe('the CLI', () => {
   it('a malformed runbook is exit 2 with file:line:col and no stack trace', () => {
     const { dir } = workspace();
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'version: 1\nname: x\nenvironments:\n  sandbox: { region: eu-west-2, account: "000000000000" }\nphases:\n  mid:\n    - { id: 1, title: T, type: manul, with: { instructions: x } }\n');
+    writeFileSync(
+      bad,
+      'version: 1\nname: x\nenvironments:\n  sandbox: { region: eu-west-2, account: "000000000000" }\nphases:\n  mid:\n    - { id: 1, title: T, type: manul, with: { instructions: x } }\n',
+    );
     const r = migrate(['validate', '--runbook', bad]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${bad}:7:`);
@@ -108,9 +112,20 @@ describe('the CLI', () => {
     expect(doc.ok).toBe(true);
     expect(doc.summary.applied).toEqual(['mid.1', 'mid.2', 'mid.3']);
 
-    const status = JSON.parse(migrate(['status', '--runbook', rb, '--env', 'sandbox', '--json']).out) as { runbook: string; env: string; lock: unknown; steps: { ref: string; status: string; phase: string }[] };
+    const status = JSON.parse(migrate(['status', '--runbook', rb, '--env', 'sandbox', '--json']).out) as {
+      runbook: string;
+      env: string;
+      lock: unknown;
+      steps: { ref: string; status: string; phase: string }[];
+    };
     expect(status).toMatchObject({ runbook: 'demo', env: 'sandbox', lock: null });
-    expect(status.steps.map((s) => `${s.ref}:${s.status}`)).toEqual(['mid.1:applied', 'mid.2:applied', 'mid.3:applied', 'rollback.3:pending', 'rollback.2:pending']);
+    expect(status.steps.map((s) => `${s.ref}:${s.status}`)).toEqual([
+      'mid.1:applied',
+      'mid.2:applied',
+      'mid.3:applied',
+      'rollback.3:pending',
+      'rollback.2:pending',
+    ]);
 
     const back = migrate(['rollback', '3', '--runbook', rb, '--env', 'sandbox', '--yes']);
     expect(back.code).toBe(0);
@@ -121,7 +136,9 @@ describe('the CLI', () => {
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/mid\.3 already undone/);
 
-    const log = JSON.parse(migrate(['log', '--runbook', rb, '--env', 'sandbox', '--json']).out) as { events: { event: string; step?: string; user: string }[] };
+    const log = JSON.parse(migrate(['log', '--runbook', rb, '--env', 'sandbox', '--json']).out) as {
+      events: { event: string; step?: string; user: string }[];
+    };
     expect(log.events.filter((e) => e.event === 'apply-end').map((e) => e.step)).toEqual(['mid.1', 'mid.2', 'mid.3']);
     expect(log.events.filter((e) => e.event === 'undo-end').map((e) => e.step)).toEqual(['mid.3', 'mid.2']);
     expect(log.events[0]?.user).toMatch(/@/);

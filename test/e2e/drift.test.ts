@@ -45,7 +45,15 @@ describe('drift on rollback', () => {
             Comment: 'by hand',
             Changes: [
               { Action: 'DELETE', ResourceRecordSet: aliasRecord },
-              { Action: 'UPSERT', ResourceRecordSet: { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'hand-made.example.net' }] } },
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: 'apps.tis.nhs.uk.',
+                  Type: 'CNAME',
+                  TTL: 60,
+                  ResourceRecords: [{ Value: 'hand-made.example.net' }],
+                },
+              },
             ],
           },
         }),
@@ -63,8 +71,12 @@ describe('drift on rollback', () => {
     // The three-way view, field by field: what was there, what migrate left, what is there now.
     const view = refused.stderr;
     expect(view).toMatch(/^ {2}mid\.3 \(Switch Admins-UI DNS .*\):$/m);
-    expect(view).toMatch(/^ {4}ResourceRecords\[0\]\.Value:\n {8}before \(checkpoint\): "admins-ui-origin\.tis\.nhs\.uk"\n {8}after {2}\(checkpoint\): \(none\)\n {8}live {3}\(now\): {8}"hand-made\.example\.net"$/m);
-    expect(view).toMatch(/^ {4}Type:\n {8}before \(checkpoint\): "CNAME"\n {8}after {2}\(checkpoint\): "A"\n {8}live {3}\(now\): {8}"CNAME"$/m);
+    expect(view).toMatch(
+      /^ {4}ResourceRecords\[0\]\.Value:\n {8}before \(checkpoint\): "admins-ui-origin\.tis\.nhs\.uk"\n {8}after {2}\(checkpoint\): \(none\)\n {8}live {3}\(now\): {8}"hand-made\.example\.net"$/m,
+    );
+    expect(view).toMatch(
+      /^ {4}Type:\n {8}before \(checkpoint\): "CNAME"\n {8}after {2}\(checkpoint\): "A"\n {8}live {3}\(now\): {8}"CNAME"$/m,
+    );
     expect(view).toMatch(/^ {4}TTL:\n {8}before \(checkpoint\): 300\n {8}after {2}\(checkpoint\): .*\n {8}live {3}\(now\): {8}60$/m);
     expect(view).toMatch(/^hint: .*migrate rollback 3 --env sandbox --force$/m);
     expect(readFileSync(statePath(state.path, 'sandbox')).equals(stateBefore)).toBe(true);

@@ -47,7 +47,11 @@ describe('usage and environment errors', () => {
   it('a runbook with a YAML syntax error: exit 2, file:line:col, no stack trace', async () => {
     const sub = join(dir.path, 'syntax');
     mkdirSync(sub);
-    const file = writeRunbook(sub, 'broken.yaml', 'version: 1\nname: broken\nenvironments:\n  local: { region: eu-west-2, account: "000000000000"\nphases:\n  mid: []\n');
+    const file = writeRunbook(
+      sub,
+      'broken.yaml',
+      'version: 1\nname: broken\nenvironments:\n  local: { region: eu-west-2, account: "000000000000"\nphases:\n  mid: []\n',
+    );
     const result = await cli(['--runbook', file, 'run', 'mid', '--yes'], localEnv(join(sub, 'state')));
     expect(result.code).toBe(2);
     expectCleanError(result.stderr);

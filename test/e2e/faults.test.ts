@@ -58,7 +58,9 @@ describe('faults', () => {
     expect(injected.some((r) => r.injected === '5xx')).toBe(true);
     // Writes were faulted too, and retried: the SDK retries a throttled or 5xx write only because AWS refused it before acting.
     expect(injected.some((r) => r.write)).toBe(true);
-    expect(withIdsNamed(sandbox.ids)(await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url }))).toEqual(expected);
+    expect(withIdsNamed(sandbox.ids)(await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url }))).toEqual(
+      expected,
+    );
     expect(Object.values(readState(state).steps).map((s) => s.status)).not.toContain('failed');
 
     // Put DNS back for the next test (mid.3 has to find the CNAME again).
@@ -76,7 +78,10 @@ describe('faults', () => {
     sandbox.proxy.setFaults({ slowInsyncMs: 600 * 60_000 });
     let failed: Awaited<ReturnType<typeof cli>>;
     try {
-      failed = await cli(['--runbook', runbook, 'run', 'mid', '--yes', '--from', '3'], sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '1' }));
+      failed = await cli(
+        ['--runbook', runbook, 'run', 'mid', '--yes', '--from', '3'],
+        sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '1' }),
+      );
     } finally {
       sandbox.proxy.setFaults({});
     }
@@ -99,7 +104,9 @@ describe('faults', () => {
     expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
     expect(back.stdout).toMatch(/↺ mid\.3 rolled back/);
     const live = await snapshotEstate(sandbox.moto.url, sandbox.ids);
-    expect(live.appsRecordSets).toEqual([{ Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] }]);
+    expect(live.appsRecordSets).toEqual([
+      { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] },
+    ]);
   }, 60_000);
 
   it('a health gate that fails stops the run; resuming runs the gate again, and rollback still undoes the step', async () => {
@@ -109,7 +116,7 @@ describe('faults', () => {
     sandbox.proxy.setFaults({ incidents: ['admins-ui-down'] });
     try {
       const failed = await migrate('run', 'mid', '--yes', '--only', '3');
-    expect(failed.code, `${failed.stdout}\n${failed.stderr}`).toBe(1);
+      expect(failed.code, `${failed.stdout}\n${failed.stderr}`).toBe(1);
       expect(failed.stderr).toMatch(/gate "admins-ui" failed after mid\.3/);
       expect(readState(state).steps['mid.3']?.status).toBe('failed');
 
@@ -133,6 +140,8 @@ describe('faults', () => {
     expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
     expect(back.stdout).toMatch(/↺ mid\.3 rolled back/);
     const live = await snapshotEstate(sandbox.moto.url, sandbox.ids);
-    expect(live.appsRecordSets).toEqual([{ Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] }]);
+    expect(live.appsRecordSets).toEqual([
+      { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] },
+    ]);
   }, 60_000);
 });

@@ -81,7 +81,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?
       const seen = out.split('\n').find((line) => pattern.test(line));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs}ms; stdout so far:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${pattern} within ${timeoutMs}ms; stdout so far:\n${out}\nstderr:\n${err}`)),
+          timeoutMs,
+        );
         waiters.push({
           pattern,
           resolve: (line) => {
@@ -207,7 +210,13 @@ ${steps}
 
 /** The environment for a run of a local runbook: the json-file plugin loaded, no AWS, no sandbox. */
 export function localEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = baseEnv({ MIGRATE_STEP_PLUGINS: JSON_FILE_PLUGIN, MIGRATE_STATE_DIR: stateDir, MIGRATE_ENV: 'local', MIGRATE_TIME_SCALE: '1', ...extra });
+  const env = baseEnv({
+    MIGRATE_STEP_PLUGINS: JSON_FILE_PLUGIN,
+    MIGRATE_STATE_DIR: stateDir,
+    MIGRATE_ENV: 'local',
+    MIGRATE_TIME_SCALE: '1',
+    ...extra,
+  });
   delete env.AWS_ENDPOINT_URL;
   return env;
 }
@@ -225,14 +234,31 @@ export interface PtyResult {
  * What the pty driver does when `expect` shows: type `send`, send the process `signal`, or close
  * the terminal (`hangup`, as a lost SSH session does).
  */
-export type PtyAction = { expect: string; delay?: number } & ({ send: string } | { signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' } | { hangup: true });
+export type PtyAction = { expect: string; delay?: number } & (
+  | { send: string }
+  | { signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' }
+  | { hangup: true }
+);
 
 /**
  * Runs migrate in a real pseudo-terminal (40x120) and acts on `script` as its output shows.
  * `argv` replaces `node dist/bin.js ARGS` (e.g. a shell that pipes migrate's stdout into tee).
  */
-export async function inTerminal(args: string[], env: NodeJS.ProcessEnv, script: PtyAction[], options: { argv?: string[]; timeout?: number; cwd?: string } = {}): Promise<PtyResult> {
-  const spec = { argv: options.argv ?? [process.execPath, BIN, ...args], env: { ...env, TERM: 'xterm-256color', CI: '' }, cwd: options.cwd ?? ROOT, timeout: options.timeout ?? 25, script };
-  const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/e2e/fixtures/pty_driver.py'), JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
+export async function inTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  script: PtyAction[],
+  options: { argv?: string[]; timeout?: number; cwd?: string } = {},
+): Promise<PtyResult> {
+  const spec = {
+    argv: options.argv ?? [process.execPath, BIN, ...args],
+    env: { ...env, TERM: 'xterm-256color', CI: '' },
+    cwd: options.cwd ?? ROOT,
+    timeout: options.timeout ?? 25,
+    script,
+  };
+  const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/e2e/fixtures/pty_driver.py'), JSON.stringify(spec)], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as PtyResult;
 }

@@ -24,7 +24,9 @@ describe('Ctrl-C during a step', () => {
     expect(stopped.signal).toBeNull();
     expect(stopped.code).toBe(4);
     expect(stopped.stderr).toMatch(/^error: interrupted during mid\.2$/m);
-    expect(stopped.stderr).toContain(`\nhint: The state was saved and the lock released. To resume: migrate run mid --runbook ${book.file} --env local --from 2\n`);
+    expect(stopped.stderr).toContain(
+      `\nhint: The state was saved and the lock released. To resume: migrate run mid --runbook ${book.file} --env local --from 2\n`,
+    );
     expect(stopped.stdout).toContain(`\nto resume: migrate run mid --runbook ${book.file} --env local --from 2\n`);
     // Not "skipped": the step was stopped in the middle, and the line says so.
     expect(stopped.stdout).toMatch(/^ {2}■ mid\.2 interrupted \(\d+m?s\): interrupted during mid\.2$/m);

@@ -66,7 +66,8 @@ function normaliser(ids: EstateIds, deployments: Record<string, string>): (value
   const byName = withIdsNamed(ids);
   return (value) => {
     let text = JSON.stringify(byName(value));
-    for (const [api, id] of Object.entries(deployments)) text = text.split(`"deploymentId":"${id}"`).join(`"deploymentId":"<seeded ${api}>"`);
+    for (const [api, id] of Object.entries(deployments))
+      text = text.split(`"deploymentId":"${id}"`).join(`"deploymentId":"<seeded ${api}>"`);
     text = text.replace(/"deploymentId":"[a-z0-9]+"/g, '"deploymentId":"<new deployment>"');
     return JSON.parse(text) as unknown;
   };
@@ -75,7 +76,9 @@ function normaliser(ids: EstateIds, deployments: Record<string, string>): (value
 async function outcome(sandbox: Sandbox, stateDir: string, deployments: Record<string, string>): Promise<Outcome> {
   const normal = normaliser(sandbox.ids, deployments);
   const state = readState(stateDir);
-  const checkpoints = Object.fromEntries(MID.map((ref) => [ref, { status: state.steps[ref]?.status ?? 'pending', before: normal(state.steps[ref]?.before ?? null) }]));
+  const checkpoints = Object.fromEntries(
+    MID.map((ref) => [ref, { status: state.steps[ref]?.status ?? 'pending', before: normal(state.steps[ref]?.before ?? null) }]),
+  );
   return {
     estate: normal(await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url })),
     checkpoints,
@@ -96,12 +99,16 @@ interface KillPoint {
 const KILL_POINTS: KillPoint[] = [
   { name: 'at the boundary before mid.2', line: /^▸ mid\.2 / },
   { name: 'at the boundary before mid.3', line: /^▸ mid\.3 / },
-  { name: "inside mid.3's wait for the old TTL to run out", line: /^\s+… old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire: 4m left/, timeScale: 60 },
+  {
+    name: "inside mid.3's wait for the old TTL to run out",
+    line: /^\s+… old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire: 4m left/,
+    timeScale: 60,
+  },
   { name: 'at the boundary before mid.4', line: /^▸ mid\.4 / },
   { name: 'at the boundary before mid.5a', line: /^▸ mid\.5a / },
   { name: 'at the boundary before mid.5b', line: /^▸ mid\.5b / },
-  { name: "inside mid.2, its UpdateRestApi sent but not answered", write: { operation: 'UpdateRestApi', nth: 1 } },
-  { name: "inside mid.3, its switch sent but not answered", write: { operation: 'ChangeResourceRecordSets', nth: 2 } },
+  { name: 'inside mid.2, its UpdateRestApi sent but not answered', write: { operation: 'UpdateRestApi', nth: 1 } },
+  { name: 'inside mid.3, its switch sent but not answered', write: { operation: 'ChangeResourceRecordSets', nth: 2 } },
   { name: 'inside mid.4, its UpdateAuthorizer sent but not answered', write: { operation: 'UpdateAuthorizer', nth: 1 } },
   { name: 'inside mid.5a, its UpdateStage sent but not answered', write: { operation: 'UpdateStage', nth: 1 } },
 ];
@@ -142,62 +149,72 @@ describe('kill -9 of run mid, then resume', () => {
   });
 
   it('an uninterrupted run makes each change once', () => {
-    expect(reference.writes).toEqual({ ChangeResourceRecordSets: 2, UpdateAuthorizer: 1, UpdateRestApi: 2, UpdateStage: 1, CreateDeployment: 4 });
+    expect(reference.writes).toEqual({
+      ChangeResourceRecordSets: 2,
+      UpdateAuthorizer: 1,
+      UpdateRestApi: 2,
+      UpdateStage: 1,
+      CreateDeployment: 4,
+    });
     expect(Object.values(reference.checkpoints).map((c) => c.status)).toEqual(MID.map(() => 'applied'));
   });
 
-  it.each(KILL_POINTS)('killed $name: resumes to the same estate and checkpoints, no write sent twice', async (point) => {
-    const { sandbox, state, deployments } = await fresh();
-    try {
-      const extra = point.timeScale ? { MIGRATE_TIME_SCALE: String(point.timeScale) } : {};
-      const env = sandboxEnv(sandbox, state, extra);
-      const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
+  it.each(KILL_POINTS)(
+    'killed $name: resumes to the same estate and checkpoints, no write sent twice',
+    async (point) => {
+      const { sandbox, state, deployments } = await fresh();
+      try {
+        const extra = point.timeScale ? { MIGRATE_TIME_SCALE: String(point.timeScale) } : {};
+        const env = sandboxEnv(sandbox, state, extra);
+        const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
 
-      const victim = spawnCli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], env);
-      if (point.write) {
-        const { operation, nth } = point.write;
-        let seen = 0;
-        watchRequests(sandbox, (entry) => {
-          if (entry.operation === operation && entry.write && ++seen === nth) victim.child.kill('SIGKILL');
-        });
-      } else if (point.line) {
-        await victim.waitForLine(point.line);
-        victim.child.kill('SIGKILL');
+        const victim = spawnCli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], env);
+        if (point.write) {
+          const { operation, nth } = point.write;
+          let seen = 0;
+          watchRequests(sandbox, (entry) => {
+            if (entry.operation === operation && entry.write && ++seen === nth) victim.child.kill('SIGKILL');
+          });
+        } else if (point.line) {
+          await victim.waitForLine(point.line);
+          victim.child.kill('SIGKILL');
+        }
+        const killed = await victim.done;
+        expect(killed.signal, `the run ended by itself:\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
+        // The dead run's lock is still there: the next run reports it and says how to release it.
+        expect(lockExists(state)).toBe(true);
+        const refused = await migrate('run', 'mid', '--yes');
+        expect(refused.code).toBe(3);
+        expect(refused.stderr).toMatch(/stale lock: pid \d+ on .*running "run mid".*that process is gone/);
+        expect(refused.stderr).toMatch(/hint: .*migrate status --env sandbox.*migrate unlock --env sandbox/);
+        const status = await migrate('status', '--json');
+        expect(JSON.parse(status.stdout).lock).toMatchObject({ pid: victim.child.pid, command: 'run mid', stale: true });
+
+        const unlock = await migrate('unlock');
+        expect(unlock.code, unlock.stderr).toBe(0);
+        expect(unlock.stdout).toMatch(/released the lock on "sandbox"/);
+
+        const resumed = await migrate('run', 'mid', '--yes');
+        expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+        expect(lockExists(state)).toBe(false);
+        if (point.timeScale) {
+          // The lowered TTL does not mean the old one has run out: the resumed run waits it out again.
+          expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);
+        }
+
+        const after = await outcome(sandbox, state, deployments);
+        expect(after.estate).toEqual(reference.estate);
+        // Before-states name deployments too: a step stopped between its change and its deploy is
+        // deployed when resumed, so the next step finds the stage on a new deployment, as it would have.
+        expect(after.checkpoints).toEqual(reference.checkpoints);
+        // Across the killed run and the resumed one, each change reached AWS exactly once.
+        expect(after.writes).toEqual(reference.writes);
+      } finally {
+        await sandbox.stop();
       }
-      const killed = await victim.done;
-      expect(killed.signal, `the run ended by itself:\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
-      // The dead run's lock is still there: the next run reports it and says how to release it.
-      expect(lockExists(state)).toBe(true);
-      const refused = await migrate('run', 'mid', '--yes');
-      expect(refused.code).toBe(3);
-      expect(refused.stderr).toMatch(/stale lock: pid \d+ on .*running "run mid".*that process is gone/);
-      expect(refused.stderr).toMatch(/hint: .*migrate status --env sandbox.*migrate unlock --env sandbox/);
-      const status = await migrate('status', '--json');
-      expect(JSON.parse(status.stdout).lock).toMatchObject({ pid: victim.child.pid, command: 'run mid', stale: true });
-
-      const unlock = await migrate('unlock');
-      expect(unlock.code, unlock.stderr).toBe(0);
-      expect(unlock.stdout).toMatch(/released the lock on "sandbox"/);
-
-      const resumed = await migrate('run', 'mid', '--yes');
-      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
-      expect(lockExists(state)).toBe(false);
-      if (point.timeScale) {
-        // The lowered TTL does not mean the old one has run out: the resumed run waits it out again.
-        expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);
-      }
-
-      const after = await outcome(sandbox, state, deployments);
-      expect(after.estate).toEqual(reference.estate);
-      // Before-states name deployments too: a step stopped between its change and its deploy is
-      // deployed when resumed, so the next step finds the stage on a new deployment, as it would have.
-      expect(after.checkpoints).toEqual(reference.checkpoints);
-      // Across the killed run and the resumed one, each change reached AWS exactly once.
-      expect(after.writes).toEqual(reference.writes);
-    } finally {
-      await sandbox.stop();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });
 
 describe('kill -9 of rollback 4, then resume', () => {
@@ -227,9 +244,20 @@ describe('kill -9 of rollback 4, then resume', () => {
       expect(live.revalProviderArns).toEqual(seeded.revalProviderArns);
       expect(live.appsRecordSets).toEqual(seeded.appsRecordSets);
       const state = readState(dir.path);
-      expect([state.steps['mid.4']?.status, state.steps['mid.3']?.status, state.rollbacks['4']?.status, state.rollbacks['3']?.status]).toEqual(['rolled-back', 'rolled-back', 'applied', 'applied']);
+      expect([
+        state.steps['mid.4']?.status,
+        state.steps['mid.3']?.status,
+        state.rollbacks['4']?.status,
+        state.rollbacks['3']?.status,
+      ]).toEqual(['rolled-back', 'rolled-back', 'applied', 'applied']);
       const rollbackWrites = appliedWrites(sandbox.proxy.requests.slice(mark));
-      expect(countWrites(rollbackWrites)).toEqual({ ChangeResourceRecordSets: 1, UpdateAuthorizer: 1, UpdateRestApi: 0, UpdateStage: 0, CreateDeployment: 1 });
+      expect(countWrites(rollbackWrites)).toEqual({
+        ChangeResourceRecordSets: 1,
+        UpdateAuthorizer: 1,
+        UpdateRestApi: 0,
+        UpdateStage: 0,
+        CreateDeployment: 1,
+      });
       // The authorizer's way back takes effect only once the stage is deployed: after the
       // interrupted UpdateAuthorizer, a deployment of reval-api must follow.
       const revalDeploys = rollbackWrites.filter((r) => r.operation === 'CreateDeployment' && r.path.includes(sandbox.ids.revalApiId));

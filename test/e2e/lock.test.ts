@@ -22,7 +22,12 @@ describe('two runs at once', () => {
     expect(second.code).toBe(3);
     expect(second.stdout).toBe('');
     const pid = first.child.pid;
-    expect(second.stderr).toMatch(new RegExp(`^error: environment "local" is locked by pid ${pid} on ${hostname()}, running "run mid" since \\d{4}-\\d\\d-\\d\\dT`, 'm'));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^error: environment "local" is locked by pid ${pid} on ${hostname()}, running "run mid" since \\d{4}-\\d\\d-\\d\\dT`,
+        'm',
+      ),
+    );
     expect(second.stderr).toMatch(/^hint: Wait for it to finish\./m);
     expect(second.stderr).not.toMatch(/\n\s+at /);
 

@@ -68,7 +68,11 @@ describe('commands that must not write', () => {
     expect(await snapshotEstate(sandbox.moto.url, sandbox.ids)).toEqual(estate);
     expect(lockExists(state.path)).toBe(false);
 
-    const doc = JSON.parse(json.result.stdout) as { dryRun: boolean; summary: { wouldChange: string[]; noop: string[] }; events: EngineEvent[] };
+    const doc = JSON.parse(json.result.stdout) as {
+      dryRun: boolean;
+      summary: { wouldChange: string[]; noop: string[] };
+      events: EngineEvent[];
+    };
     expect(doc.dryRun).toBe(true);
     // mid 5b lifts the restriction mid 2 would add: the whole-phase plan shows it as the run does it
     // (issue 10; it was "noop" when each step was planned against today's live state alone).
@@ -104,7 +108,14 @@ describe('commands that must not write', () => {
     }
     // The audit log records that dry runs happened, and nothing else.
     const audit = auditLines(state.path).filter((l) => l.command === 'plan mid');
-    expect(audit.map((l) => l.event)).toEqual(['dry-run-start', 'dry-run-end', 'dry-run-start', 'dry-run-end', 'dry-run-start', 'dry-run-end']);
+    expect(audit.map((l) => l.event)).toEqual([
+      'dry-run-start',
+      'dry-run-end',
+      'dry-run-start',
+      'dry-run-end',
+      'dry-run-start',
+      'dry-run-end',
+    ]);
     expect(audit.every((l) => l.dryRun === true)).toBe(true);
   });
 

@@ -50,7 +50,11 @@ describe('in a terminal', () => {
     expect(audit.at(-1)).toMatchObject({ event: 'run-end', result: 'aborted', detail: 'aborted by the operator at mid.3' });
 
     // The last frame tells the three apart: applied, skipped, aborted (never a tick for the last two).
-    const lastFrame = (ref: string) => result.output.split('\n').filter((line) => line.startsWith(`${line.split(' ')[0]} ${ref}  Set`)).at(-1) ?? '';
+    const lastFrame = (ref: string) =>
+      result.output
+        .split('\n')
+        .filter((line) => line.startsWith(`${line.split(' ')[0]} ${ref}  Set`))
+        .at(-1) ?? '';
     expect(lastFrame('mid.1')).toMatch(/^✔ mid\.1 {2}Set a — applied/);
     expect(lastFrame('mid.2')).toMatch(/^\S+ mid\.2 {2}Set b — skipped by the operator/);
     expect(lastFrame('mid.2')).not.toMatch(/^✔/);
@@ -97,10 +101,15 @@ describe('in a terminal', () => {
     const state = join(sub, 'state');
     const transcript = join(sub, 'cutover.log');
     const shell = `"${process.execPath}" "${BIN}" --runbook "${book.file}" run mid | tee "${transcript}"`;
-    const result = await inTerminal([], localEnv(state), [
-      { expect: String.raw`Apply mid\.1 \(Set a\)\?`, send: ENTER },
-      { expect: String.raw`Apply mid\.2 \(Set b\)\?`, send: DOWN + ENTER },
-    ], { argv: ['/bin/sh', '-c', shell] });
+    const result = await inTerminal(
+      [],
+      localEnv(state),
+      [
+        { expect: String.raw`Apply mid\.1 \(Set a\)\?`, send: ENTER },
+        { expect: String.raw`Apply mid\.2 \(Set b\)\?`, send: DOWN + ENTER },
+      ],
+      { argv: ['/bin/sh', '-c', shell] },
+    );
     expect(result.error, result.output).toBeNull();
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).not.toMatch(/no terminal to confirm/);

@@ -43,9 +43,17 @@ describe('the whole plan via the CLI', () => {
     expect(live.appsRecordSets).toHaveLength(1);
     // moto answers an alias with "TTL": 0 (AWS sends none); an alias takes its target's TTL either way.
     const { TTL: _ttl, ...apps } = live.appsRecordSets[0] as Record<string, unknown>;
-    expect(apps).toEqual({ Name: 'apps.tis.nhs.uk.', Type: 'A', AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName: ids.adminsDistributionDomain, EvaluateTargetHealth: false } });
+    expect(apps).toEqual({
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'A',
+      AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName: ids.adminsDistributionDomain, EvaluateTargetHealth: false },
+    });
     expect(live.revalProviderArns).toEqual([ids.newPoolArn]);
-    expect(live.userManagementStageVariables).toEqual({ authenticationProvider: 'cognito', keycloakRealm: 'lin', cognitoUserPoolId: ids.newPoolId });
+    expect(live.userManagementStageVariables).toEqual({
+      authenticationProvider: 'cognito',
+      keycloakRealm: 'lin',
+      cognitoUserPoolId: ids.newPoolId,
+    });
     // mid 5b lifted the restriction of mid 2: no resource policy is left.
     expect(live.userManagementPolicy).toBeNull();
     expect(live.health).toEqual({ adminsUi: 200, reval: 200, userManagementRead: 200, userManagementWrite: 201 });
@@ -58,7 +66,9 @@ describe('the whole plan via the CLI', () => {
     expect(rb.stdout).toMatch(/↺ mid\.3 rolled back/);
 
     const live = await snapshotEstate(sandbox.moto.url, sandbox.ids);
-    expect(live.appsRecordSets).toEqual([{ Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] }]);
+    expect(live.appsRecordSets).toEqual([
+      { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] },
+    ]);
     expect(live.appsRecordSets).toEqual(seeded.appsRecordSets);
     // Only DNS moved back.
     expect(live.revalProviderArns).toEqual([sandbox.ids.newPoolArn]);
@@ -83,7 +93,12 @@ describe('the whole plan via the CLI', () => {
     const st = await migrate('status', '--json');
     expect(st.code).toBe(0);
     expect(st.stderr).toBe('');
-    const doc = JSON.parse(st.stdout) as { runbook: string; env: string; lock: unknown; steps: { ref: string; status: string; at: string | null }[] };
+    const doc = JSON.parse(st.stdout) as {
+      runbook: string;
+      env: string;
+      lock: unknown;
+      steps: { ref: string; status: string; at: string | null }[];
+    };
     expect(doc).toMatchObject({ runbook: 'keycloak-to-cognito', env: 'sandbox', lock: null });
     const status = Object.fromEntries(doc.steps.map((s) => [s.ref, s.status]));
     expect(status).toEqual({

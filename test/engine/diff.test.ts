@@ -8,7 +8,10 @@ describe('diffLines', () => {
   });
 
   it('shows a JSON document held in a string field by field, and says where one appears', () => {
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Deny', Effect: 'Deny', Resource: ['execute-api:/prod/POST/*'] }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Deny', Effect: 'Deny', Resource: ['execute-api:/prod/POST/*'] }],
+    });
     const lines = diffLines({ policy: null }, { policy });
     expect(lines[0]).toBe('policy: null -> (JSON document)');
     expect(lines).toContain('policy.Statement[0].Effect: (none) -> "Deny"');

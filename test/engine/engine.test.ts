@@ -52,7 +52,10 @@ describe('runPhase', () => {
     expect(first.error?.message).toContain('mid.2');
     expect(first.summary.resume).toBe('migrate run mid --from 2');
     expect(ends(h.events)).toEqual(['mid.1:applied', 'mid.2:failed']);
-    expect((await h.store.load()).steps['mid.2']).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('cannot set b') } });
+    expect((await h.store.load()).steps['mid.2']).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringContaining('cannot set b') },
+    });
 
     const again = harness(world, { state: await h.store.load() });
     const second = await runPhase(again.deps, steps, resume);
@@ -66,7 +69,16 @@ describe('runPhase', () => {
     world.data.a = 'original';
     const h = harness(world);
     // A first attempt that changed the value and then failed verification would leave "partial".
-    h.deps.state.steps['mid.1'] = { ref: 'mid.1', type: 'test.kv', title: 't', status: 'failed', params: { key: 'a', value: 'one' }, before: { value: 'original' }, digest: 'd1', at: '' };
+    h.deps.state.steps['mid.1'] = {
+      ref: 'mid.1',
+      type: 'test.kv',
+      title: 't',
+      status: 'failed',
+      params: { key: 'a', value: 'one' },
+      before: { value: 'original' },
+      digest: 'd1',
+      at: '',
+    };
     world.data.a = 'partial';
     await runPhase(h.deps, [kv('1', 'a', 'one')], resume);
     expect(h.deps.state.steps['mid.1']).toMatchObject({ status: 'applied', before: { value: 'original' }, after: { value: 'one' } });
@@ -128,10 +140,12 @@ describe('runPhase', () => {
     await runPhase(h.deps, [kv('1', 'a', 'one')], resume);
     const edited = { ...kv('1', 'a', 'one'), digest: 'changed' };
     await runPhase(h.deps, [edited], resume);
-    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'step-warning', ref: 'mid.1', message: expect.stringContaining('edited') }));
+    expect(h.events).toContainEqual(
+      expect.objectContaining({ kind: 'step-warning', ref: 'mid.1', message: expect.stringContaining('edited') }),
+    );
   });
 
-  it('asks for a protected environment\'s name once, and stops when it is not given', async () => {
+  it("asks for a protected environment's name once, and stops when it is not given", async () => {
     const world = new FakeWorld();
     const refusing = new ScriptedPrompter(['apply'], false);
     const h = harness(world, { prompter: refusing, protectedEnv: true });
@@ -166,7 +180,7 @@ describe('runPhase', () => {
 });
 
 describe('step timeouts and the prompt', () => {
-  it('time spent reading the preview at the prompt does not count against the step\'s timeout', async () => {
+  it("time spent reading the preview at the prompt does not count against the step's timeout", async () => {
     const world = new FakeWorld();
     const slowOperator = {
       async confirmStep() {
@@ -181,10 +195,13 @@ describe('step timeouts and the prompt', () => {
     // The change itself takes 10 ms of real time; the timeout (20 s of plan time at scale 1000) is
     // 20 ms, far less than the operator's 150 ms at the prompt.
     const kvType = h.deps.stepType('test.kv');
-    const slowKv = { ...kvType, apply: async (...args: Parameters<typeof kvType.apply>) => {
-      await new Promise((r) => setTimeout(r, 10));
-      return kvType.apply(...args);
-    } };
+    const slowKv = {
+      ...kvType,
+      apply: async (...args: Parameters<typeof kvType.apply>) => {
+        await new Promise((r) => setTimeout(r, 10));
+        return kvType.apply(...args);
+      },
+    };
     h.deps.stepType = (name) => (name === 'test.kv' ? slowKv : kvType);
     const result = await runPhase(h.deps, [{ ...kv('1', 'a', 'one'), timeoutMs: 20_000 }], resume);
     expect(result.error).toBeUndefined();
@@ -193,7 +210,12 @@ describe('step timeouts and the prompt', () => {
 });
 
 describe('selectSteps', () => {
-  const steps = [step('pre', '1a', 'wait', {}, { groupId: '1' }), step('pre', '1b', 'wait', {}, { groupId: '1' }), step('pre', '2', 'wait', {}), step('pre', '3', 'wait', {})];
+  const steps = [
+    step('pre', '1a', 'wait', {}, { groupId: '1' }),
+    step('pre', '1b', 'wait', {}, { groupId: '1' }),
+    step('pre', '2', 'wait', {}),
+    step('pre', '3', 'wait', {}),
+  ];
   it('--from and --only by id, group id or phase.id', () => {
     expect(selectSteps(steps, { from: '2' }, 'pre').map((s) => s.id)).toEqual(['2', '3']);
     expect(selectSteps(steps, { from: 'pre.1b' }, 'pre').map((s) => s.id)).toEqual(['1b', '2', '3']);

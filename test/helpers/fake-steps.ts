@@ -70,7 +70,13 @@ export function types(world: FakeWorld): Map<string, StepType> {
 }
 
 let _seq = 0;
-export function step(phase: 'pre' | 'mid' | 'post' | 'rollback', id: string, type: string, params: unknown, extra: Partial<ResolvedStep> = {}): ResolvedStep {
+export function step(
+  phase: 'pre' | 'mid' | 'post' | 'rollback',
+  id: string,
+  type: string,
+  params: unknown,
+  extra: Partial<ResolvedStep> = {},
+): ResolvedStep {
   return { ref: `${phase}.${id}`, phase, id, title: `step ${id}`, type, with: {}, params, verify: [], digest: `d${id}`, ...extra };
 }
 
@@ -87,7 +93,17 @@ export interface Harness {
   world: FakeWorld;
 }
 
-export function harness(world: FakeWorld, options: { answers?: StepDecision[]; prompter?: Prompter; dryRun?: boolean; state?: StateFile; protectedEnv?: boolean; signal?: AbortSignal } = {}): Harness {
+export function harness(
+  world: FakeWorld,
+  options: {
+    answers?: StepDecision[];
+    prompter?: Prompter;
+    dryRun?: boolean;
+    state?: StateFile;
+    protectedEnv?: boolean;
+    signal?: AbortSignal;
+  } = {},
+): Harness {
   const events: EngineEvent[] = [];
   const audit: Array<Record<string, unknown>> = [];
   const state = options.state ?? emptyState('test', 'sandbox');
@@ -104,7 +120,11 @@ export function harness(world: FakeWorld, options: { answers?: StepDecision[]; p
     },
     contextFor: (_step, previous, sig): StepContext => ({
       env: { name: 'sandbox', region: 'eu-west-2', account: '000000000000', protected: false },
-      aws: { client: async () => { throw new Error('no AWS in engine tests'); } },
+      aws: {
+        client: async () => {
+          throw new Error('no AWS in engine tests');
+        },
+      },
       dryRun: !!options.dryRun,
       clock: { scale: 1000, now: () => Date.now(), sleep: async (ms) => new Promise((r) => setTimeout(r, ms / 1000)) },
       signal: sig,
@@ -126,7 +146,10 @@ export function harness(world: FakeWorld, options: { answers?: StepDecision[]; p
   return { deps, events, store, audit, world };
 }
 
-export function resolvedWith(phases: Partial<Record<'pre' | 'mid' | 'post', ResolvedStep[]>>, rollback: ResolvedRunbook['rollback']): ResolvedRunbook {
+export function resolvedWith(
+  phases: Partial<Record<'pre' | 'mid' | 'post', ResolvedStep[]>>,
+  rollback: ResolvedRunbook['rollback'],
+): ResolvedRunbook {
   return {
     runbook: {} as ResolvedRunbook['runbook'],
     env: { name: 'sandbox', region: 'eu-west-2', account: '000000000000', protected: false, vars: {} },

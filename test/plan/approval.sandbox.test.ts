@@ -8,7 +8,10 @@ async function secondIdentity(motoUrl: string, name: string): Promise<{ accessKe
   const call = async (params: Record<string, string>) => {
     const res = await fetch(motoUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      },
       body: new URLSearchParams({ Version: '2010-05-08', ...params }),
     });
     const text = await res.text();
@@ -35,7 +38,9 @@ describe('approvals of saved plans', () => {
     env = sandboxEnv(sandbox, state.path);
     const key = await secondIdentity(sandbox.moto.url, 'approver');
     approverEnv = { ...env, AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey };
-    runbook = runbookCopy(state.path, [['    description: The built-in sandbox', '    approvals: { required: 1 }\n    description: The built-in sandbox']]);
+    runbook = runbookCopy(state.path, [
+      ['    description: The built-in sandbox', '    approvals: { required: 1 }\n    description: The built-in sandbox'],
+    ]);
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -72,9 +77,14 @@ describe('approvals of saved plans', () => {
     expect(ok.stdout).toMatch(/^approved .*mid\.plan .* as arn:aws:iam::000000000000:user\/approver: "CAB-1234: go for 19:00"$/m);
 
     const status = await as(env, 'status', '--json');
-    const doc = JSON.parse(status.stdout) as { approvals: { required: number; plans: { state: string; approvals: { identity: string; comment: string }[] }[] } };
+    const doc = JSON.parse(status.stdout) as {
+      approvals: { required: number; plans: { state: string; approvals: { identity: string; comment: string }[] }[] };
+    };
     expect(doc.approvals.required).toBe(1);
-    expect(doc.approvals.plans[0]).toMatchObject({ state: 'approved', approvals: [{ identity: 'arn:aws:iam::000000000000:user/approver', comment: 'CAB-1234: go for 19:00' }] });
+    expect(doc.approvals.plans[0]).toMatchObject({
+      state: 'approved',
+      approvals: [{ identity: 'arn:aws:iam::000000000000:user/approver', comment: 'CAB-1234: go for 19:00' }],
+    });
 
     const byApprover = await as(approverEnv, 'run', 'mid', '--plan', plan(), '--yes');
     expect(byApprover.code, byApprover.stderr).toBe(4);
@@ -91,11 +101,15 @@ describe('approvals of saved plans', () => {
     expect(log.stdout).toMatch(/approve-refused phase\.mid refused/);
     expect(log.stdout).toMatch(/approved phase\.mid approved .*arn:aws:iam::000000000000:user\/approver/);
     const events = auditLines(state.path).map((l) => l.event);
-    expect(events).toEqual(expect.arrayContaining(['plan-saved', 'run-refused', 'approve-refused', 'approved', 'approval-checked', 'run-plan']));
+    expect(events).toEqual(
+      expect.arrayContaining(['plan-saved', 'run-refused', 'approve-refused', 'approved', 'approval-checked', 'run-plan']),
+    );
 
     // The change record carries the plan, its approval and the refusals before it.
     const record = await as(env, 'report', '--format', 'md');
-    expect(record.stdout).toMatch(/^\| .* \| mid \| [0-9a-f]{12} \| mid\.1 mid\.2 mid\.3 mid\.4 mid\.5a mid\.5b \| .*arn:aws:iam::000000000000:user\/approver.*: "CAB-1234: go for 19:00" \|$/m);
+    expect(record.stdout).toMatch(
+      /^\| .* \| mid \| [0-9a-f]{12} \| mid\.1 mid\.2 mid\.3 mid\.4 mid\.5a mid\.5b \| .*arn:aws:iam::000000000000:user\/approver.*: "CAB-1234: go for 19:00" \|$/m,
+    );
     for (const event of ['run-refused', 'approve-refused', 'run-plan']) expect(record.stdout).toContain(`| ${event} |`);
   });
 });

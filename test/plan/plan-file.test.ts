@@ -6,7 +6,15 @@ import { expectedMs } from '../../src/plan/evidence.js';
 
 describe('plan files', () => {
   it('redacts secret-looking string values and keeps the fields steps compare', () => {
-    expect(redact({ ClientSecret: 's3cr3t', accessToken: 'eyJ', preTokenGeneration: true, authorizationType: 'COGNITO_USER_POOLS', nested: [{ password: 'x' }] })).toEqual({
+    expect(
+      redact({
+        ClientSecret: 's3cr3t',
+        accessToken: 'eyJ',
+        preTokenGeneration: true,
+        authorizationType: 'COGNITO_USER_POOLS',
+        nested: [{ password: 'x' }],
+      }),
+    ).toEqual({
       ClientSecret: '(redacted)',
       accessToken: '(redacted)',
       preTokenGeneration: true,
@@ -22,7 +30,14 @@ describe('plan files', () => {
       env: { name: 'prod', account: '123456789012', region: 'eu-west-2' },
       phase: 'mid',
       planned: [
-        { ref: 'mid.1', id: '1', title: 'a', type: 'manual', mutates: true, change: { noop: false, before: { confirmed: false }, after: { confirmed: true }, summary: 'do it' } },
+        {
+          ref: 'mid.1',
+          id: '1',
+          title: 'a',
+          type: 'manual',
+          mutates: true,
+          change: { noop: false, before: { confirmed: false }, after: { confirmed: true }, summary: 'do it' },
+        },
         { ref: 'mid.2', id: '2', title: 'b', type: 'wait', mutates: false, change: { noop: true } },
       ],
       author: { user: 'jane', identity: 'arn:a' },
@@ -37,10 +52,18 @@ describe('plan files', () => {
     expect(expectedMs(700, 300_000, 600)).toBe(300_200);
   });
 
-  it('counts one approval per identity, never the author\'s or the runner\'s', () => {
+  it("counts one approval per identity, never the author's or the runner's", () => {
     const a = (identity: string): GivenApproval => ({ time: 't', user: 'u', identity, comment: '' });
-    const { counted, ignored } = countApprovals([a('author'), a('bob'), a('bob'), a('runner'), a('carol')], { author: { user: 'x', identity: 'author' } }, 'runner');
+    const { counted, ignored } = countApprovals(
+      [a('author'), a('bob'), a('bob'), a('runner'), a('carol')],
+      { author: { user: 'x', identity: 'author' } },
+      'runner',
+    );
     expect(counted.map((x) => x.identity)).toEqual(['bob', 'carol']);
-    expect(ignored.map((x) => `${x.approval.identity}: ${x.why}`)).toEqual(["author: the plan's author", 'bob: already counted', 'runner: the runner']);
+    expect(ignored.map((x) => `${x.approval.identity}: ${x.why}`)).toEqual([
+      "author: the plan's author",
+      'bob: already counted',
+      'runner: the runner',
+    ]);
   });
 });

@@ -17,10 +17,19 @@ describe('saved plans on the sandbox', () => {
     const r53 = await import('@aws-sdk/client-route-53');
     const client = new r53.Route53Client(sandboxClientConfig(sandbox.proxy.url));
     try {
-      await client.send(new r53.ChangeResourceRecordSetsCommand({
-        HostedZoneId: sandbox.ids.zoneId,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: target }] } }] },
-      }));
+      await client.send(
+        new r53.ChangeResourceRecordSetsCommand({
+          HostedZoneId: sandbox.ids.zoneId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: target }] },
+              },
+            ],
+          },
+        }),
+      );
     } finally {
       client.destroy();
     }
@@ -45,7 +54,14 @@ describe('saved plans on the sandbox', () => {
     expect(saved.stdout).toMatch(/^ {2}~ mid\.3 would change/m);
     expect(saved.stdout).toMatch(/^plan saved to .*mid\.plan$/m);
 
-    const doc = JSON.parse(readFileSync(planFile('mid.plan'), 'utf8')) as { format: string; env: { name: string }; phase: string; runbook: { digest: string }; author: { identity: string }; steps: { ref: string; outcome: string; fingerprint?: { sha256: string } }[] };
+    const doc = JSON.parse(readFileSync(planFile('mid.plan'), 'utf8')) as {
+      format: string;
+      env: { name: string };
+      phase: string;
+      runbook: { digest: string };
+      author: { identity: string };
+      steps: { ref: string; outcome: string; fingerprint?: { sha256: string } }[];
+    };
     expect(doc).toMatchObject({ format: 'migrate-plan/1', env: { name: 'sandbox' }, phase: 'mid' });
     expect(doc.author.identity).toMatch(/^arn:aws:/);
     expect(doc.steps.map((s) => s.ref)).toEqual(['mid.1', 'mid.2', 'mid.3', 'mid.4', 'mid.5a', 'mid.5b']);
@@ -76,7 +92,9 @@ describe('saved plans on the sandbox', () => {
   });
 
   it('an edited runbook: run --plan exits 5 before any AWS call', async () => {
-    const copy = runbookCopy(state.path, [['title: Give notice to users that the migration starts', 'title: Give notice to users that the cutover starts']]);
+    const copy = runbookCopy(state.path, [
+      ['title: Give notice to users that the migration starts', 'title: Give notice to users that the cutover starts'],
+    ]);
     const mark = sandbox.proxy.requests.length;
     const refused = await cli(['--runbook', copy, 'run', 'mid', '--plan', planFile('mid.plan'), '--yes'], env);
     expect(refused.code, refused.stderr).toBe(5);
@@ -84,7 +102,7 @@ describe('saved plans on the sandbox', () => {
     expect(sandbox.proxy.requests.slice(mark)).toEqual([]);
   });
 
-  it('run --plan --yes applies exactly the plan\'s steps and no other', async () => {
+  it("run --plan --yes applies exactly the plan's steps and no other", async () => {
     const only = await migrate('plan', 'mid', '--only', '2', '--out', planFile('mid2.plan'));
     expect(only.code, only.stderr).toBe(0);
     const run = await migrate('run', 'mid', '--plan', planFile('mid2.plan'), '--yes');
@@ -100,7 +118,10 @@ describe('saved plans on the sandbox', () => {
     expect(rest.stdout).toMatch(/^done: 5 applied, 1 already applied$/m);
     const audit = auditLines(state.path);
     expect(audit.filter((l) => l.event === 'run-plan').map((l) => l.detail)).toEqual(['mid.2', 'mid.1 mid.2 mid.3 mid.4 mid.5a mid.5b']);
-    expect(audit.filter((l) => l.event === 'run-start' && l.command === 'run mid').map((l) => l.detail)).toEqual(['mid.2', 'mid.1 mid.2 mid.3 mid.4 mid.5a mid.5b']);
+    expect(audit.filter((l) => l.event === 'run-start' && l.command === 'run mid').map((l) => l.detail)).toEqual([
+      'mid.2',
+      'mid.1 mid.2 mid.3 mid.4 mid.5a mid.5b',
+    ]);
     // Both plans were made against the state their run met: every change is the one planned.
     expect(audit.filter((l) => l.event === 'plan-deviation')).toEqual([]);
   });
@@ -139,6 +160,10 @@ describe('a saved plan whose run failed part-way', () => {
     const resumed = await migrate('run', 'mid', '--plan', file, '--yes');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/✔ mid\.3 already applied/);
-    expect(Object.fromEntries(Object.entries(readState(state.path).steps).map(([ref, cp]) => [ref, cp.status]))).toMatchObject({ 'mid.3': 'applied', 'mid.4': 'applied', 'mid.5b': 'applied' });
+    expect(Object.fromEntries(Object.entries(readState(state.path).steps).map(([ref, cp]) => [ref, cp.status]))).toMatchObject({
+      'mid.3': 'applied',
+      'mid.4': 'applied',
+      'mid.5b': 'applied',
+    });
   });
 });

@@ -19,7 +19,11 @@ const SANDBOX_VARS = `    vars:
 
 function rehearse(runbook: string, stateDir: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'rehearse', '--runbook', runbook], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1', MIGRATE_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'rehearse', '--runbook', runbook], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', MIGRATE_STATE_DIR: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -39,7 +43,9 @@ describe('rehearsal evidence in plans', () => {
 
   beforeAll(async () => {
     // A second environment ("stage") on the same sandbox estate stands in for preprod or prod.
-    runbook = runbookCopy(dir.path, [['  preprod:\n', `  stage:\n    region: eu-west-2\n    account: "000000000000"\n${SANDBOX_VARS}  preprod:\n`]]);
+    runbook = runbookCopy(dir.path, [
+      ['  preprod:\n', `  stage:\n    region: eu-west-2\n    account: "000000000000"\n${SANDBOX_VARS}  preprod:\n`],
+    ]);
     const r = await rehearse(runbook, stateDir);
     if (r.code !== 0) throw new Error(`rehearse exited ${r.code}:\n${r.out.slice(-3000)}`);
     expect(r.out).toMatch(/Step timings of this rehearsal .* recorded in .*rehearsal\.keycloak-to-cognito\.json/);
@@ -54,7 +60,12 @@ describe('rehearsal evidence in plans', () => {
   it('rehearse records per step its measured time, its waits and the runbook digest', () => {
     const file = join(stateDir, 'rehearsal.keycloak-to-cognito.json');
     expect(existsSync(file)).toBe(true);
-    const ev = JSON.parse(readFileSync(file, 'utf8')) as { ok: boolean; timeScale: number; runbookDigest: string; steps: Record<string, { measuredMs: number; waitedMs: number; expectedMs: number }> };
+    const ev = JSON.parse(readFileSync(file, 'utf8')) as {
+      ok: boolean;
+      timeScale: number;
+      runbookDigest: string;
+      steps: Record<string, { measuredMs: number; waitedMs: number; expectedMs: number }>;
+    };
     expect(ev).toMatchObject({ ok: true, timeScale: 600, runbookDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // mid.3 lowers the TTL first and waits the old one (300s) out: at real length in the expectation.
     expect(ev.steps['mid.3']!.waitedMs).toBeGreaterThanOrEqual(300_000);
@@ -68,8 +79,13 @@ describe('rehearsal evidence in plans', () => {
     expect(saved.stdout).toMatch(/^plan mid · env stage · 6 steps/m);
     expect(saved.stdout).toMatch(/~ mid\.3 would change \(expected 5m(\d+s)?\)/);
     expect(saved.stdout).toMatch(/^last rehearsal passed at .* \(time scale 600\), of this runbook byte for byte$/m);
-    expect(saved.stdout).toMatch(/^expected duration \d+m(\d+s)? \(waits at their real length, calls as rehearsed; prompts not counted\): if started now, finishes about \d\d:\d\d UTC$/m);
-    const plan = JSON.parse(readFileSync(join(dir.path, 'stage.plan'), 'utf8')) as { timing: { totalMs: number; unknown: string[] }; steps: { ref: string; expectedMs?: number }[] };
+    expect(saved.stdout).toMatch(
+      /^expected duration \d+m(\d+s)? \(waits at their real length, calls as rehearsed; prompts not counted\): if started now, finishes about \d\d:\d\d UTC$/m,
+    );
+    const plan = JSON.parse(readFileSync(join(dir.path, 'stage.plan'), 'utf8')) as {
+      timing: { totalMs: number; unknown: string[] };
+      steps: { ref: string; expectedMs?: number }[];
+    };
     expect(plan.timing.unknown).toEqual([]);
     expect(plan.timing.totalMs).toBe(plan.steps.reduce((sum, s) => sum + s.expectedMs!, 0));
 
@@ -80,7 +96,13 @@ describe('rehearsal evidence in plans', () => {
   });
 
   it('says so when the runbook changed since the last passing rehearsal', async () => {
-    writeFileSync(runbook, readFileSync(runbook, 'utf8').replace('title: Give notice to users that the migration starts', 'title: Give notice to users that the cutover starts'));
+    writeFileSync(
+      runbook,
+      readFileSync(runbook, 'utf8').replace(
+        'title: Give notice to users that the migration starts',
+        'title: Give notice to users that the cutover starts',
+      ),
+    );
     const printed = await migrate('plan', 'mid', '--env', 'stage');
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/^! the runbook changed since the last rehearsal passed at .*: rehearse again before the change$/m);

@@ -17,12 +17,40 @@ describe('migrate report of a full sandbox rehearsal', () => {
   const state = tempDir('migrate-report-');
   let env: NodeJS.ProcessEnv;
   const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
-  const stepRefs = ['pre.1a', 'pre.1b', 'pre.1c', 'pre.1d', 'pre.2', 'pre.3', 'pre.4a', 'pre.4b', 'pre.5', 'pre.6', 'mid.1', 'mid.2', 'mid.3', 'mid.4', 'mid.5a', 'mid.5b', 'post.1a', 'post.1b', 'post.1c', 'post.2', 'post.3'];
+  const stepRefs = [
+    'pre.1a',
+    'pre.1b',
+    'pre.1c',
+    'pre.1d',
+    'pre.2',
+    'pre.3',
+    'pre.4a',
+    'pre.4b',
+    'pre.5',
+    'pre.6',
+    'mid.1',
+    'mid.2',
+    'mid.3',
+    'mid.4',
+    'mid.5a',
+    'mid.5b',
+    'post.1a',
+    'post.1b',
+    'post.1c',
+    'post.2',
+    'post.3',
+  ];
 
   beforeAll(async () => {
     sandbox = await startSandbox({ timeScale: 600 });
     env = sandboxEnv(sandbox, state.path);
-    for (const args of [['run', 'pre', '--yes'], ['run', 'mid', '--yes'], ['rollback', '4', '--yes'], ['run', 'mid', '--yes'], ['run', 'post', '--yes']]) {
+    for (const args of [
+      ['run', 'pre', '--yes'],
+      ['run', 'mid', '--yes'],
+      ['rollback', '4', '--yes'],
+      ['run', 'mid', '--yes'],
+      ['run', 'post', '--yes'],
+    ]) {
       const r = await migrate(...args);
       if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     }
@@ -35,7 +63,16 @@ describe('migrate report of a full sandbox rehearsal', () => {
   it('--format json: every run, both rollback entries, every step with how long it took', async () => {
     const r = await migrate('report', '--format', 'json');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { runs: { kind: string; label: string; entries: string[]; steps: { ref: string; durationMs: number; undo: boolean; gates: { name: string; ok: boolean | null }[] }[] }[]; manual: { ref: string; by: string }[]; rollbacks: { label: string; restored: { ref: string; restored: string[] }[] }[] };
+    const doc = JSON.parse(r.stdout) as {
+      runs: {
+        kind: string;
+        label: string;
+        entries: string[];
+        steps: { ref: string; durationMs: number; undo: boolean; gates: { name: string; ok: boolean | null }[] }[];
+      }[];
+      manual: { ref: string; by: string }[];
+      rollbacks: { label: string; restored: { ref: string; restored: string[] }[] }[];
+    };
     expect(doc.runs.map((x) => x.label)).toEqual(['run pre', 'run mid', 'rollback 4 → 3', 'run mid', 'run post']);
     expect(doc.runs[2]!.entries).toEqual(['4', '3']);
     expect(doc.runs[2]!.steps.filter((s) => s.undo).map((s) => s.ref)).toEqual(['mid.4', 'mid.3']);
@@ -63,7 +100,10 @@ describe('migrate report of a full sandbox rehearsal', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script|<link|@import|url\(|src=/i);
 
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const problems: string[] = [];
@@ -84,7 +124,8 @@ describe('migrate report of a full sandbox rehearsal', () => {
         const label = svg.locator(`g.row[data-ref="${ref}"] text.label`).first();
         expect(await label.isVisible(), ref).toBe(true);
       }
-      for (const entry of ['rollback.4', 'rollback.3']) expect(await svg.locator(`g.row.entry[data-ref="${entry}"]`).isVisible(), entry).toBe(true);
+      for (const entry of ['rollback.4', 'rollback.3'])
+        expect(await svg.locator(`g.row.entry[data-ref="${entry}"]`).isVisible(), entry).toBe(true);
       expect(await svg.locator('g.row.rollback text.label').textContent()).toBe('rollback 4 → 3');
       expect(await svg.locator('g.row.undo').count()).toBe(2);
 

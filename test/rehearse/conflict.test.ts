@@ -4,9 +4,19 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function rehearse(...args: string[]): Promise<{ code: number | null; doc: { stages: { name: string; ok: boolean }[]; finalEstate: unknown; injected: number }; stderr: string }> {
+function rehearse(
+  ...args: string[]
+): Promise<{
+  code: number | null;
+  doc: { stages: { name: string; ok: boolean }[]; finalEstate: unknown; injected: number };
+  stderr: string;
+}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -26,7 +36,10 @@ describe('migrate rehearse --faults conflict=0.3 (TIS plan, strict sandbox)', ()
   it('retries API Gateway ConflictException through and converges to the same estate as a clean rehearsal', async () => {
     const [clean, conflicted] = [await rehearse(), await rehearse('--faults', 'conflict=0.3')];
     expect(clean.code, clean.stderr.slice(-2000)).toBe(0);
-    expect(conflicted.doc.stages.filter((s) => !s.ok), conflicted.stderr.slice(-2000)).toEqual([]);
+    expect(
+      conflicted.doc.stages.filter((s) => !s.ok),
+      conflicted.stderr.slice(-2000),
+    ).toEqual([]);
     expect(conflicted.code).toBe(0);
     expect(conflicted.doc.injected).toBeGreaterThan(0);
     expect(conflicted.doc.finalEstate).toEqual(clean.doc.finalEstate);

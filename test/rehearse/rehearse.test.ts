@@ -6,13 +6,25 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Rehearsal {
   code: number | null;
-  doc: { ok: boolean; seed: number; stages: { name: string; ok: boolean; detail: string }[]; steps: { step: string; status: string }[]; finalEstate: unknown; injected: number; requests: number };
+  doc: {
+    ok: boolean;
+    seed: number;
+    stages: { name: string; ok: boolean; detail: string }[];
+    steps: { step: string; status: string }[];
+    finalEstate: unknown;
+    injected: number;
+    requests: number;
+  };
   stderr: string;
 }
 
 function rehearse(...args: string[]): Promise<Rehearsal> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -31,7 +43,10 @@ function rehearse(...args: string[]): Promise<Rehearsal> {
 describe('migrate rehearse', () => {
   it('rehearses the whole plan on a fresh sandbox and passes every gate', async () => {
     const run = await rehearse();
-    expect(run.doc.stages.filter((s) => !s.ok), run.stderr.slice(-2000)).toEqual([]);
+    expect(
+      run.doc.stages.filter((s) => !s.ok),
+      run.stderr.slice(-2000),
+    ).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.doc.stages.map((s) => s.name)).toEqual([
       'validate',
@@ -45,12 +60,22 @@ describe('migrate rehearse', () => {
       'run post',
     ]);
     const status = Object.fromEntries(run.doc.steps.map((s) => [s.step, s.status]));
-    expect(status).toMatchObject({ 'mid.2': 'applied', 'mid.3': 'applied', 'mid.4': 'applied', 'mid.5a': 'applied', 'mid.5b': 'applied', 'pre.1a': 'noop' });
+    expect(status).toMatchObject({
+      'mid.2': 'applied',
+      'mid.3': 'applied',
+      'mid.4': 'applied',
+      'mid.5a': 'applied',
+      'mid.5b': 'applied',
+      'pre.1a': 'noop',
+    });
     expect(run.stderr).toContain('Rehearsal passed');
 
     // With 30% throttling and 10% 5xx at the proxy the SDK retries through, to the same estate.
     const faulted = await rehearse('--faults', 'throttle=0.3,5xx=0.1');
-    expect(faulted.doc.stages.filter((s) => !s.ok), faulted.stderr.slice(-2000)).toEqual([]);
+    expect(
+      faulted.doc.stages.filter((s) => !s.ok),
+      faulted.stderr.slice(-2000),
+    ).toEqual([]);
     expect(faulted.code).toBe(0);
     expect(faulted.doc.injected).toBeGreaterThan(0);
     expect(faulted.doc.finalEstate).toEqual(run.doc.finalEstate);
@@ -62,22 +87,35 @@ describe('migrate rehearse', () => {
 
   it("the README's --faults insync=20s passes at the default time scale (the hold is scaled like every wait), with the seed given", async () => {
     const run = await rehearse('--faults', 'insync=20s,throttle=0.1', '--seed', '42');
-    expect(run.doc.stages.filter((s) => !s.ok), run.stderr.slice(-2000)).toEqual([]);
+    expect(
+      run.doc.stages.filter((s) => !s.ok),
+      run.stderr.slice(-2000),
+    ).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.doc.seed).toBe(42);
     expect(run.stderr).toMatch(/faults: insync=20s,throttle=0\.1, seed 42 \.\.\./);
   }, 120_000);
 
-  it('with the reval-down incident, mid stops at Reval\'s gate and the watch fires rollback 4 after the scaled hour', async () => {
+  it("with the reval-down incident, mid stops at Reval's gate and the watch fires rollback 4 after the scaled hour", async () => {
     const run = await rehearse('--faults', 'reval-down');
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const stage = (name: string) => run.doc.stages.find((s) => s.name.startsWith(name));
-    expect(stage('run mid with Reval down')).toMatchObject({ ok: true, detail: expect.stringContaining('gate "reval" failed after mid.4') });
-    expect(stage('migrate watch --auto-rollback fires rollback 4')).toMatchObject({ ok: true, detail: expect.stringMatching(/rollback 4 fired after 1h\S* of plan time \(chained 3\)/) });
+    expect(stage('run mid with Reval down')).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('gate "reval" failed after mid.4'),
+    });
+    expect(stage('migrate watch --auto-rollback fires rollback 4')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/rollback 4 fired after 1h\S* of plan time \(chained 3\)/),
+    });
   }, 120_000);
 
   it('says clearly when moto is missing', async () => {
-    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse'], { cwd: root, env: { ...process.env, MIGRATE_PYTHON: '/nonexistent/python3' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse'], {
+      cwd: root,
+      env: { ...process.env, MIGRATE_PYTHON: '/nonexistent/python3' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -25,8 +25,14 @@ describe('compareEstate', () => {
   });
 
   it('normalizes generated ids so two sandboxes compare', () => {
-    const a = normalizeSnapshot(snap({ revalProviderArns: ['arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_aaaa1111'] }), { newPoolArn: 'arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_aaaa1111', newPoolId: 'eu-west-2_aaaa1111' });
-    const b = normalizeSnapshot(snap({ revalProviderArns: ['arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_bbbb2222'] }), { newPoolArn: 'arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_bbbb2222', newPoolId: 'eu-west-2_bbbb2222' });
+    const a = normalizeSnapshot(snap({ revalProviderArns: ['arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_aaaa1111'] }), {
+      newPoolArn: 'arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_aaaa1111',
+      newPoolId: 'eu-west-2_aaaa1111',
+    });
+    const b = normalizeSnapshot(snap({ revalProviderArns: ['arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_bbbb2222'] }), {
+      newPoolArn: 'arn:aws:cognito-idp:eu-west-2:0:userpool/eu-west-2_bbbb2222',
+      newPoolId: 'eu-west-2_bbbb2222',
+    });
     expect(a).toEqual(b);
     expect(JSON.stringify(a)).toContain('<newPoolArn>');
   });
@@ -35,7 +41,17 @@ describe('compareEstate', () => {
 describe('summaryRows', () => {
   it('sums durations per step and shows the telling field of its checkpoint', () => {
     const state = emptyState('rb', 'sandbox');
-    state.steps['mid.4'] = { ref: 'mid.4', type: 't', title: 't', status: 'applied', params: {}, digest: 'd', at: '', before: { providerARNs: ['old'], deploymentId: 'a' }, after: { providerARNs: ['new'], deploymentId: 'b' } };
+    state.steps['mid.4'] = {
+      ref: 'mid.4',
+      type: 't',
+      title: 't',
+      status: 'applied',
+      params: {},
+      digest: 'd',
+      at: '',
+      before: { providerARNs: ['old'], deploymentId: 'a' },
+      after: { providerARNs: ['new'], deploymentId: 'b' },
+    };
     state.steps['pre.1a'] = { ref: 'pre.1a', type: 't', title: 't', status: 'noop', params: {}, digest: 'd', at: '' };
     const rows = summaryRows(
       [
@@ -49,6 +65,11 @@ describe('summaryRows', () => {
       { step: 'pre.1a', status: 'noop', duration: '20ms', checkpoint: 'in place already' },
       { step: 'mid.4', status: 'applied', duration: '1s', checkpoint: 'providerARNs: ["old"] -> ["new"]' },
     ]);
-    expect(renderTable(rows as unknown as Record<string, string>[], ['step', 'status'])).toEqual(['step    status', '------  -------', 'pre.1a  noop', 'mid.4   applied']);
+    expect(renderTable(rows as unknown as Record<string, string>[], ['step', 'status'])).toEqual([
+      'step    status',
+      '------  -------',
+      'pre.1a  noop',
+      'mid.4   applied',
+    ]);
   });
 });

@@ -13,11 +13,15 @@ interface Rehearsal {
 
 function rehearse(...args: string[]): Promise<Rehearsal> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', '--runbook', 'runbooks/examples/routed-records.yaml', '--time-scale', '6000', ...args], {
-      cwd: root,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['dist/bin.js', 'rehearse', '--json', '--runbook', 'runbooks/examples/routed-records.yaml', '--time-scale', '6000', ...args],
+      {
+        cwd: root,
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -36,7 +40,10 @@ function rehearse(...args: string[]): Promise<Rehearsal> {
 describe('migrate rehearse --runbook runbooks/examples/routed-records.yaml', () => {
   it('runs pre, mid, rollback 1 and comes back exactly, with no drift; conflict=0.3 converges to the same estate', async () => {
     const run = await rehearse();
-    expect(run.doc.stages.filter((s) => !s.ok), run.stderr.slice(-2000)).toEqual([]);
+    expect(
+      run.doc.stages.filter((s) => !s.ok),
+      run.stderr.slice(-2000),
+    ).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.doc.stages.map((s) => s.name)).toEqual([
       'validate',
@@ -51,7 +58,10 @@ describe('migrate rehearse --runbook runbooks/examples/routed-records.yaml', () 
     expect(run.doc.stages.find((s) => s.name === 'run mid')?.detail).toContain('both weighted sets of api at TTL 60');
 
     const conflicted = await rehearse('--faults', 'conflict=0.3');
-    expect(conflicted.doc.stages.filter((s) => !s.ok), conflicted.stderr.slice(-2000)).toEqual([]);
+    expect(
+      conflicted.doc.stages.filter((s) => !s.ok),
+      conflicted.stderr.slice(-2000),
+    ).toEqual([]);
     expect(conflicted.doc.injected).toBeGreaterThan(0);
     expect(conflicted.doc.finalEstate).toEqual(run.doc.finalEstate);
   }, 180_000);

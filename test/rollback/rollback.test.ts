@@ -12,7 +12,13 @@ function estate() {
   const resolved = resolvedWith({ mid }, [
     { id: '3', title: 'DNS back', undo: ['mid.3'], steps: [], then: [] },
     { id: '4', title: 'Reval back', undo: ['mid.4'], steps: [], then: ['3'] },
-    { id: '5', title: 'UM back', undo: ['mid.2', 'mid.4'], steps: [step('rollback', '1', 'manual', { instructions: 'fix within 2 days' }, { ref: 'rollback.5.1' })], then: [] },
+    {
+      id: '5',
+      title: 'UM back',
+      undo: ['mid.2', 'mid.4'],
+      steps: [step('rollback', '1', 'manual', { instructions: 'fix within 2 days' }, { ref: 'rollback.5.1' })],
+      then: [],
+    },
     { id: '6', title: 'cycle-safe', undo: [], steps: [], then: ['4', '3'] },
   ]);
   return { mid, resolved };
@@ -77,7 +83,9 @@ describe('runRollback', () => {
     const refused = await runRollback(h.deps, resolved, { id: '4', force: false, command: 'rollback 4' });
     expect(refused.error?.code).toBe('DRIFT');
     expect(refused.error?.exitCode).toBe(5);
-    expect(refused.error?.details.join('\n')).toMatch(/before \(checkpoint\): "old-origin"[\s\S]*after {2}\(checkpoint\): "cloudfront"[\s\S]*live {3}\(now\): {8}"edited-by-hand"/);
+    expect(refused.error?.details.join('\n')).toMatch(
+      /before \(checkpoint\): "old-origin"[\s\S]*after {2}\(checkpoint\): "cloudfront"[\s\S]*live {3}\(now\): {8}"edited-by-hand"/,
+    );
     // Drift in the chained entry stops the whole rollback before its first write.
     expect(world.writes).toEqual([]);
     const forced = harness(world, { state: h.deps.state });
@@ -106,7 +114,9 @@ describe('runRollback', () => {
     const result = await runRollback(h.deps, resolved, { id: '4', force: false, command: 'rollback 4 --dry-run' });
     expect(result.ok).toBe(true);
     expect(ends(h.events)).toEqual(['mid.4:would-change', 'mid.3:would-change']);
-    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'step-planned', ref: 'mid.4', diff: ['value: "new-pool" -> "old-pool"'] }));
+    expect(h.events).toContainEqual(
+      expect.objectContaining({ kind: 'step-planned', ref: 'mid.4', diff: ['value: "new-pool" -> "old-pool"'] }),
+    );
     expect(world.writes).toEqual([]);
     expect(h.deps.state.steps['mid.4']?.status).toBe('applied');
   });
@@ -125,7 +135,7 @@ describe('runRollback', () => {
     expect(ends(h.events)).toEqual(['mid.4:already-undone', 'mid.3:rolled-back']);
   });
 
-  it('runs the entry\'s own steps after its undo (rollback 5: manual fix deadline)', async () => {
+  it("runs the entry's own steps after its undo (rollback 5: manual fix deadline)", async () => {
     const world = new FakeWorld();
     const { resolved, state } = await applied(world);
     const h = harness(world, { state });

@@ -30,5 +30,8 @@ export function problems(text: string): string[] {
 export function expectProblem(details: string[], where: string, fragment: string): void {
   const matching = details.filter((d) => d.startsWith(`${where}  `));
   expect(matching, `no problem at "${where}" in:\n${details.join('\n')}`).not.toEqual([]);
-  expect(matching.some((d) => d.includes(fragment)), `"${fragment}" not in:\n${matching.join('\n')}`).toBe(true);
+  expect(
+    matching.some((d) => d.includes(fragment)),
+    `"${fragment}" not in:\n${matching.join('\n')}`,
+  ).toBe(true);
 }

@@ -9,7 +9,10 @@ type Json = Record<string, any>;
 describe('schema/runbook.schema.json', () => {
   it('is up to date with the zod schema and the step types', () => {
     const committed = readFileSync(SCHEMA_FILE, 'utf8');
-    expect(committed === runbookJsonSchemaText(), 'schema/runbook.schema.json is stale: run npm run schema (after npm run build) and commit it').toBe(true);
+    expect(
+      committed === runbookJsonSchemaText(),
+      'schema/runbook.schema.json is stale: run npm run schema (after npm run build) and commit it',
+    ).toBe(true);
   });
 
   it('describes itself and keeps defaulted keys optional', () => {

@@ -48,7 +48,10 @@ describe('with route53.switchRecord registered', () => {
   });
 
   it('accepts an undo of it, and keeps a number a number through ${vars.ttl}', () => {
-    const runbook = parseRunbookText(`${dns.replace('switchRecrod', 'switchRecord')}rollback:\n  - { id: 3, title: DNS back, undo: [mid.3] }\n`, 'rb.yaml');
+    const runbook = parseRunbookText(
+      `${dns.replace('switchRecrod', 'switchRecord')}rollback:\n  - { id: 3, title: DNS back, undo: [mid.3] }\n`,
+      'rb.yaml',
+    );
     expect(runbook.rollback[0]!.undo).toEqual(['mid.3']);
     const resolved = resolveRunbook(runbook, undefined, {});
     expect(resolved.phases.mid[0]!.params).toEqual({ zone: 'tis.nhs.uk', name: 'admin.tis.nhs.uk', maxTtl: 60 });

@@ -36,7 +36,12 @@ describe('resolveRunbook: choosing the environment', () => {
 
   it('takes the only environment when there is one', () => {
     const one = parseRunbookText(twoEnvs.replace(/^ {2}prod:.*\n/m, ''), 'rb.yaml');
-    expect(resolveRunbook(one, undefined, {}).env).toMatchObject({ name: 'sandbox', region: 'eu-west-2', account: '000000000000', protected: false });
+    expect(resolveRunbook(one, undefined, {}).env).toMatchObject({
+      name: 'sandbox',
+      region: 'eu-west-2',
+      account: '000000000000',
+      protected: false,
+    });
   });
 
   it('asks which one when there are several, listing them', () => {
@@ -56,7 +61,9 @@ describe('resolveRunbook: choosing the environment', () => {
   it('falls back to MIGRATE_ENV, and names it when it is wrong', () => {
     expect(resolveRunbook(runbook, undefined, { MIGRATE_ENV: 'prod' }).env.name).toBe('prod');
     expect(resolveRunbook(runbook, 'sandbox', { MIGRATE_ENV: 'prod' }).env.name).toBe('sandbox');
-    expect(usageError(() => resolveRunbook(runbook, undefined, { MIGRATE_ENV: 'staging' })).message).toContain('"staging" (from MIGRATE_ENV)');
+    expect(usageError(() => resolveRunbook(runbook, undefined, { MIGRATE_ENV: 'staging' })).message).toContain(
+      '"staging" (from MIGRATE_ENV)',
+    );
   });
 
   it('does not take inherited object keys for environments', () => {
@@ -94,7 +101,9 @@ describe('resolveRunbook: variables', () => {
   it('rejects a lone reference whose type does not fit, saying where the value came from', () => {
     const text = twoEnvs.replace('contains: "strict=${vars.strict}"', 'contains: "${vars.strict}"');
     const error = usageError(() => parseRunbookText(text, 'rb.yaml'));
-    expect(error.details).toEqual(['rb.yaml:17:101  phases.post[0].with.contains  expected a string, got true (from ${vars.strict} = true)']);
+    expect(error.details).toEqual([
+      'rb.yaml:17:101  phases.post[0].with.contains  expected a string, got true (from ${vars.strict} = true)',
+    ]);
   });
 
   it('fills in ${env.X} from the process environment', () => {

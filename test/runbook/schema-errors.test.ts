@@ -29,7 +29,11 @@ describe('schema errors, located', () => {
 
   it('lists the allowed keys when nothing is close', () => {
     const details = problems(`${HEAD}phases: {}\nbanana: 1\n`);
-    expectProblem(details, 'rb.yaml:6:1  banana', 'allowed here: version, name, description, environments, vars, checks, users, phases, rollback');
+    expectProblem(
+      details,
+      'rb.yaml:6:1  banana',
+      'allowed here: version, name, description, environments, vars, checks, users, phases, rollback',
+    );
   });
 
   it('suggests for an unknown key inside a step', () => {
@@ -40,7 +44,10 @@ describe('schema errors, located', () => {
       type: manual
       with: { instructions: x }
 `);
-    expect(details).toEqual(['rb.yaml:7:7  phases.pre[0].title  missing required key "title"', 'rb.yaml:8:7  phases.pre[0].titel  unknown key "titel"; did you mean "title"?']);
+    expect(details).toEqual([
+      'rb.yaml:7:7  phases.pre[0].title  missing required key "title"',
+      'rb.yaml:8:7  phases.pre[0].titel  unknown key "titel"; did you mean "title"?',
+    ]);
   });
 
   it('rejects a malformed duration', () => {
@@ -62,9 +69,9 @@ describe('schema errors, located', () => {
   });
 
   it('rejects names that are not allowed, pointing at the name', () => {
-    expect(problems('version: 1\nname: demo\nenvironments:\n  Prod: { region: eu-west-2, account: "000000000000" }\nphases: {}\n')).toEqual([
-      'rb.yaml:4:3  environments.Prod  invalid name "Prod": must match /^[a-z][a-z0-9-]*$/',
-    ]);
+    expect(problems('version: 1\nname: demo\nenvironments:\n  Prod: { region: eu-west-2, account: "000000000000" }\nphases: {}\n')).toEqual(
+      ['rb.yaml:4:3  environments.Prod  invalid name "Prod": must match /^[a-z][a-z0-9-]*$/'],
+    );
     expect(problems(`${HEAD}vars: { 1x: a, ok: [1] }\nphases: {}\n`)).toEqual([
       'rb.yaml:5:9  vars["1x"]  invalid name "1x": must match /^[A-Za-z_][A-Za-z0-9_]*$/',
       'rb.yaml:5:20  vars.ok  expected a string, a number or true/false, got a list',

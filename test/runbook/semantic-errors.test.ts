@@ -18,7 +18,9 @@ describe('semantic errors, located', () => {
         - { id: 1a, title: Password policy, type: wait, with: { duration: 1s } }
         - { id: 1a, title: Lambdas, type: wait, with: { duration: 1s } }
 `);
-    expect(details).toEqual(['rb.yaml:11:17  phases.pre[0].steps[1].id  duplicate step id "1a" in phase pre (first used at phases.pre[0].steps[0])']);
+    expect(details).toEqual([
+      'rb.yaml:11:17  phases.pre[0].steps[1].id  duplicate step id "1a" in phase pre (first used at phases.pre[0].steps[0])',
+    ]);
   });
 
   it('treats id 3 and id "3" as the same id', () => {
@@ -48,7 +50,9 @@ describe('semantic errors, located', () => {
       steps:
         - { id: 1a, title: a, type: wait, with: { duration: 1s } }
 `);
-    expect(details).toEqual(['rb.yaml:9:7  phases.pre[0].type  a step has either "type" (one action) or "steps" (a group of sub-steps), not both']);
+    expect(details).toEqual([
+      'rb.yaml:9:7  phases.pre[0].type  a step has either "type" (one action) or "steps" (a group of sub-steps), not both',
+    ]);
   });
 
   it('rejects a step with neither type nor steps, and a group with `with`', () => {
@@ -89,7 +93,9 @@ phases:
   post:
     - { id: 1, title: Admins-UI up, type: http.check, with: { url: "\${vars.base}/health" } }
 `);
-    expect(details).toEqual(['rb.yaml:8:68  phases.post[0].with.url  Invalid URL, got "localhost:8080/health" (from ${vars.base}/health) (in environment sandbox)']);
+    expect(details).toEqual([
+      'rb.yaml:8:68  phases.post[0].with.url  Invalid URL, got "localhost:8080/health" (from ${vars.base}/health) (in environment sandbox)',
+    ]);
   });
 
   describe('rollback references', () => {
@@ -125,7 +131,11 @@ phases:
 
     it('rejects undo of a group, naming its sub-steps', () => {
       const details = problems(`${HEAD}${steps}rollback:\n  - { id: 3, title: Back, undo: [pre.1] }\n`);
-      expectProblem(details, 'rb.yaml:15:34  rollback[0].undo[0]', '"pre.1" is a group of sub-steps; name the ones to undo (pre.1a, pre.1b)');
+      expectProblem(
+        details,
+        'rb.yaml:15:34  rollback[0].undo[0]',
+        '"pre.1" is a group of sub-steps; name the ones to undo (pre.1a, pre.1b)',
+      );
     });
 
     it('shows a `then` cycle', () => {
@@ -165,7 +175,9 @@ phases:
 `;
 
     it('rejects an unknown check in verify, with a suggestion', () => {
-      const details = problems(`${HEAD}${checks}phases:\n  mid:\n    - { id: 3, title: x, type: wait, with: { duration: 1s }, verify: [admin] }\n`);
+      const details = problems(
+        `${HEAD}${checks}phases:\n  mid:\n    - { id: 3, title: x, type: wait, with: { duration: 1s }, verify: [admin] }\n`,
+      );
       expect(details).toEqual(['rb.yaml:9:71  phases.mid[0].verify[0]  unknown check "admin"; did you mean "admins"? (checks: admins)']);
     });
 
@@ -271,7 +283,9 @@ phases:
 
     it('rejects a reference that is neither vars nor env', () => {
       const details = problems(`${HEAD}phases:\n  mid: [ { id: 3, title: x, type: manual, with: { instructions: "\${zone}" } } ]\n`);
-      expect(details).toEqual(['rb.yaml:6:65  phases.mid[0].with.instructions  "${zone}" is not a reference: write ${vars.name}, ${env.NAME} or ${tf.output_name}']);
+      expect(details).toEqual([
+        'rb.yaml:6:65  phases.mid[0].with.instructions  "${zone}" is not a reference: write ${vars.name}, ${env.NAME} or ${tf.output_name}',
+      ]);
     });
 
     it('does not require ${env.X} to be set when validating', () => {

@@ -49,7 +49,7 @@ describe('loadRunbookSummary', () => {
     expect(() => readdirSync(join(cache, 'migrate'))).toThrow();
   });
 
-  it('a missing file is the loader\'s clear error', async () => {
+  it("a missing file is the loader's clear error", async () => {
     await expect(loadRunbookSummary(join(tmpdir(), 'no-such-runbook.yaml'))).rejects.toMatchObject({ code: 'RUNBOOK_NOT_FOUND' });
   });
 });

@@ -32,11 +32,19 @@ async function client(retry: boolean, maxAttempts = 8) {
 }
 
 describe('API Gateway ConflictException', () => {
-  it('is injected on writes only, in API Gateway\'s shape (409), and the SDK alone does not retry it', async () => {
+  it("is injected on writes only, in API Gateway's shape (409), and the SDK alone does not retry it", async () => {
     const { ag, c } = await client(false);
     proxy.setFaults({ conflict: 1 });
-    const refused = (await c.send(new ag.CreateRestApiCommand({ name: 'conflicted' })).catch((e: unknown) => e)) as { name: string; message: string; $metadata: { httpStatusCode: number; attempts: number } };
-    expect(refused).toMatchObject({ name: 'ConflictException', message: expect.stringContaining('concurrent modification'), $metadata: { httpStatusCode: 409, attempts: 1 } });
+    const refused = (await c.send(new ag.CreateRestApiCommand({ name: 'conflicted' })).catch((e: unknown) => e)) as {
+      name: string;
+      message: string;
+      $metadata: { httpStatusCode: number; attempts: number };
+    };
+    expect(refused).toMatchObject({
+      name: 'ConflictException',
+      message: expect.stringContaining('concurrent modification'),
+      $metadata: { httpStatusCode: 409, attempts: 1 },
+    });
     // Reads are never conflicted.
     await expect(c.send(new ag.GetRestApisCommand({}))).resolves.toBeDefined();
     proxy.setFaults({});
@@ -45,7 +53,10 @@ describe('API Gateway ConflictException', () => {
   it('is retried with back-off by the client migrate builds, and each write is applied once', async () => {
     const { ag, c } = await client(true);
     proxy.setFaults({ conflict: 1 });
-    const exhausted = (await c.send(new ag.CreateRestApiCommand({ name: 'never' })).catch((e: unknown) => e)) as { name: string; $metadata: { attempts: number } };
+    const exhausted = (await c.send(new ag.CreateRestApiCommand({ name: 'never' })).catch((e: unknown) => e)) as {
+      name: string;
+      $metadata: { attempts: number };
+    };
     expect(exhausted).toMatchObject({ name: 'ConflictException', $metadata: { attempts: 8 } });
 
     proxy.setFaults({ conflict: 0.5 });
@@ -54,7 +65,14 @@ describe('API Gateway ConflictException', () => {
     expect(proxy.requests.some((r) => r.injected === 'conflict')).toBe(true);
     proxy.setFaults({});
     const names = ((await c.send(new ag.GetRestApisCommand({ limit: 500 }))).items ?? []).map((a) => a.name);
-    expect(names.filter((n) => n?.startsWith('retried-')).sort()).toEqual(['retried-0', 'retried-1', 'retried-2', 'retried-3', 'retried-4', 'retried-5']);
+    expect(names.filter((n) => n?.startsWith('retried-')).sort()).toEqual([
+      'retried-0',
+      'retried-1',
+      'retried-2',
+      'retried-3',
+      'retried-4',
+      'retried-5',
+    ]);
     expect(names).not.toContain('never');
   });
 });

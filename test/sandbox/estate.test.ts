@@ -36,12 +36,15 @@ describe('seedEstate', () => {
     const zone = await client.send(new r53.GetHostedZoneCommand({ Id: ids.zoneId }));
     expect(zone.HostedZone).toMatchObject({ Name: 'tis.nhs.uk.', Config: { PrivateZone: false } });
     const sets = (await client.send(new r53.ListResourceRecordSetsCommand({ HostedZoneId: ids.zoneId }))).ResourceRecordSets ?? [];
-    const byName = (name: string) => sets.filter((s) => s.Name === name).map(({ Type, TTL, ResourceRecords }) => ({ Type, TTL, ResourceRecords }));
+    const byName = (name: string) =>
+      sets.filter((s) => s.Name === name).map(({ Type, TTL, ResourceRecords }) => ({ Type, TTL, ResourceRecords }));
     const cf = await import('@aws-sdk/client-cloudfront');
     const reval = await new cf.CloudFrontClient(config()).send(new cf.GetDistributionCommand({ Id: ids.revalDistributionId }));
     expect(byName('apps.tis.nhs.uk.')).toEqual([{ Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] }]);
     expect(byName('admins-ui-origin.tis.nhs.uk.')).toEqual([{ Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.10' }] }]);
-    expect(byName('revalidation.tis.nhs.uk.')).toEqual([{ Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: reval.Distribution?.DomainName }] }]);
+    expect(byName('revalidation.tis.nhs.uk.')).toEqual([
+      { Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: reval.Distribution?.DomainName }] },
+    ]);
   });
 
   it('creates the Admins-UI and Reval distributions, which moto reports as Deployed', async () => {
@@ -56,7 +59,11 @@ describe('seedEstate', () => {
       Origins: { Quantity: 1, Items: [{ DomainName: 'tis-admins-ui-sandbox.s3.eu-west-2.amazonaws.com' }] },
     });
     const reval = (await client.send(new cf.GetDistributionCommand({ Id: ids.revalDistributionId }))).Distribution;
-    expect(reval?.DistributionConfig).toMatchObject({ Comment: 'Reval UI', Enabled: true, Aliases: { Items: ['revalidation.tis.nhs.uk'] } });
+    expect(reval?.DistributionConfig).toMatchObject({
+      Comment: 'Reval UI',
+      Enabled: true,
+      Aliases: { Items: ['revalidation.tis.nhs.uk'] },
+    });
   });
 
   it('creates the new TIS pool as terraformed: password policy, triggers, sender, email usernames, optional TOTP, clients, groups', async () => {
@@ -67,19 +74,31 @@ describe('seedEstate', () => {
       Name: 'tis-sandbox',
       Arn: ids.newPoolArn,
       Policies: {
-        PasswordPolicy: { MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 7 },
+        PasswordPolicy: {
+          MinimumLength: 8,
+          RequireUppercase: true,
+          RequireLowercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+          TemporaryPasswordValidityDays: 7,
+        },
       },
       LambdaConfig: {
         UserMigration: `arn:aws:lambda:eu-west-2:${ACCOUNT}:function:tis-cognito-user-migration`,
         PreTokenGeneration: `arn:aws:lambda:eu-west-2:${ACCOUNT}:function:tis-cognito-pre-token-generation`,
       },
-      EmailConfiguration: { From: 'TIS <no-reply@tis.nhs.uk>', EmailSendingAccount: 'DEVELOPER', SourceArn: `arn:aws:ses:eu-west-2:${ACCOUNT}:identity/no-reply@tis.nhs.uk` },
+      EmailConfiguration: {
+        From: 'TIS <no-reply@tis.nhs.uk>',
+        EmailSendingAccount: 'DEVELOPER',
+        SourceArn: `arn:aws:ses:eu-west-2:${ACCOUNT}:identity/no-reply@tis.nhs.uk`,
+      },
       UsernameAttributes: ['email'],
       MfaConfiguration: 'OPTIONAL',
     });
     const mfa = await client.send(new idp.GetUserPoolMfaConfigCommand({ UserPoolId: ids.newPoolId }));
     expect(mfa).toMatchObject({ MfaConfiguration: 'OPTIONAL', SoftwareTokenMfaConfiguration: { Enabled: true } });
-    const clients = (await client.send(new idp.ListUserPoolClientsCommand({ UserPoolId: ids.newPoolId, MaxResults: 60 }))).UserPoolClients ?? [];
+    const clients =
+      (await client.send(new idp.ListUserPoolClientsCommand({ UserPoolId: ids.newPoolId, MaxResults: 60 }))).UserPoolClients ?? [];
     expect(clients.map((c) => c.ClientName).sort()).toEqual(['admins-ui', 'reval']);
     const groups = (await client.send(new idp.ListGroupsCommand({ UserPoolId: ids.newPoolId }))).Groups ?? [];
     expect(groups.map((g) => g.GroupName).sort()).toEqual(['HEE Admin', 'RevalAdmin', 'RevalApprover']);
@@ -111,7 +130,10 @@ describe('seedEstate', () => {
 
     expect(await routes(ids.adminsApiId)).toEqual({ '/api/users': ['GET'] });
     expect(await routes(ids.revalApiId)).toEqual({ '/api/v1/doctors': ['GET'], '/api/recommendation': ['GET', 'POST'] });
-    expect(await routes(ids.userManagementApiId)).toEqual({ '/api/users': ['GET', 'POST'], '/api/users/{username}': ['DELETE', 'GET', 'PUT'] });
+    expect(await routes(ids.userManagementApiId)).toEqual({
+      '/api/users': ['GET', 'POST'],
+      '/api/users/{username}': ['DELETE', 'GET', 'PUT'],
+    });
 
     for (const id of [ids.adminsApiId, ids.revalApiId, ids.userManagementApiId]) {
       const deployments = (await client.send(new ag.GetDeploymentsCommand({ restApiId: id }))).items ?? [];
@@ -122,8 +144,12 @@ describe('seedEstate', () => {
 
     const authorizer = await client.send(new ag.GetAuthorizerCommand({ restApiId: ids.revalApiId, authorizerId: ids.revalAuthorizerId }));
     expect(authorizer).toMatchObject({ name: 'reval-cognito', type: 'COGNITO_USER_POOLS', providerARNs: [ids.oldPoolArn] });
-    const doctors = (await client.send(new ag.GetResourcesCommand({ restApiId: ids.revalApiId, limit: 500 }))).items?.find((r) => r.path === '/api/v1/doctors');
-    const method = await client.send(new ag.GetMethodCommand({ restApiId: ids.revalApiId, resourceId: doctors?.id ?? '', httpMethod: 'GET' }));
+    const doctors = (await client.send(new ag.GetResourcesCommand({ restApiId: ids.revalApiId, limit: 500 }))).items?.find(
+      (r) => r.path === '/api/v1/doctors',
+    );
+    const method = await client.send(
+      new ag.GetMethodCommand({ restApiId: ids.revalApiId, resourceId: doctors?.id ?? '', httpMethod: 'GET' }),
+    );
     expect(method).toMatchObject({ authorizationType: 'COGNITO_USER_POOLS', authorizerId: ids.revalAuthorizerId });
 
     const um = await client.send(new ag.GetRestApiCommand({ restApiId: ids.userManagementApiId }));
@@ -144,17 +170,39 @@ describe('snapshotEstate', () => {
 
     const ag = await import('@aws-sdk/client-api-gateway');
     const client = new ag.APIGatewayClient(config());
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/POST/*' }] });
-    await client.send(new ag.UpdateRestApiCommand({ restApiId: ids.userManagementApiId, patchOperations: [{ op: 'replace', path: '/policy', value: policy }] }));
-    await client.send(new ag.UpdateStageCommand({ restApiId: ids.userManagementApiId, stageName: 'sandbox', patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value: 'cognito' }] }));
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/POST/*' }],
+    });
+    await client.send(
+      new ag.UpdateRestApiCommand({
+        restApiId: ids.userManagementApiId,
+        patchOperations: [{ op: 'replace', path: '/policy', value: policy }],
+      }),
+    );
+    await client.send(
+      new ag.UpdateStageCommand({
+        restApiId: ids.userManagementApiId,
+        stageName: 'sandbox',
+        patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value: 'cognito' }],
+      }),
+    );
     const during = await snapshotEstate(moto.url, ids);
     expect(during.userManagementPolicy).toBe(normalizePolicy(policy));
     expect(during.userManagementStageVariables.authenticationProvider).toBe('cognito');
     expect(during).not.toEqual(before);
 
     // moto keeps a cleared policy as "" (and ignores `remove` on /policy): both read as "no policy".
-    await client.send(new ag.UpdateRestApiCommand({ restApiId: ids.userManagementApiId, patchOperations: [{ op: 'replace', path: '/policy', value: '' }] }));
-    await client.send(new ag.UpdateStageCommand({ restApiId: ids.userManagementApiId, stageName: 'sandbox', patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value: 'keycloak' }] }));
+    await client.send(
+      new ag.UpdateRestApiCommand({ restApiId: ids.userManagementApiId, patchOperations: [{ op: 'replace', path: '/policy', value: '' }] }),
+    );
+    await client.send(
+      new ag.UpdateStageCommand({
+        restApiId: ids.userManagementApiId,
+        stageName: 'sandbox',
+        patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value: 'keycloak' }],
+      }),
+    );
     expect(await snapshotEstate(moto.url, ids)).toEqual(before);
   });
 });

@@ -25,7 +25,10 @@ function config() {
 }
 
 async function get(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${health.url}${path}`, { method, ...(method === 'POST' || method === 'PUT' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });
+  const response = await fetch(`${health.url}${path}`, {
+    method,
+    ...(method === 'POST' || method === 'PUT' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}),
+  });
   return { status: response.status, body: await response.text() };
 }
 
@@ -48,8 +51,17 @@ async function route53() {
     if (next) Changes.push({ Action: 'UPSERT', ResourceRecordSet: next });
     await client.send(new r53.ChangeResourceRecordSetsCommand({ HostedZoneId: ids.zoneId, ChangeBatch: { Changes } }));
   };
-  const alias = (DNSName: string) => ({ Name: 'apps.tis.nhs.uk', Type: 'A' as const, AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName, EvaluateTargetHealth: false } });
-  const oldOrigin = { Name: 'apps.tis.nhs.uk', Type: 'CNAME' as const, TTL: 300, ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] };
+  const alias = (DNSName: string) => ({
+    Name: 'apps.tis.nhs.uk',
+    Type: 'A' as const,
+    AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName, EvaluateTargetHealth: false },
+  });
+  const oldOrigin = {
+    Name: 'apps.tis.nhs.uk',
+    Type: 'CNAME' as const,
+    TTL: 300,
+    ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }],
+  };
   return { replaceApps, alias, oldOrigin };
 }
 
@@ -58,13 +70,18 @@ async function apigateway() {
   const client = new ag.APIGatewayClient(config());
   /** Swaps the authorizer's pools the way Terraform's provider does: add first, then remove. */
   const pointAuthorizerAt = async (arn: string) => {
-    const current = (await client.send(new ag.GetAuthorizerCommand({ restApiId: ids.revalApiId, authorizerId: ids.revalAuthorizerId }))).providerARNs ?? [];
+    const current =
+      (await client.send(new ag.GetAuthorizerCommand({ restApiId: ids.revalApiId, authorizerId: ids.revalAuthorizerId }))).providerARNs ??
+      [];
     if (current.length === 1 && current[0] === arn) return;
     await client.send(
       new ag.UpdateAuthorizerCommand({
         restApiId: ids.revalApiId,
         authorizerId: ids.revalAuthorizerId,
-        patchOperations: [{ op: 'add', path: '/providerARNs', value: arn }, ...current.filter((a) => a !== arn).map((value) => ({ op: 'remove' as const, path: '/providerARNs', value }))],
+        patchOperations: [
+          { op: 'add', path: '/providerARNs', value: arn },
+          ...current.filter((a) => a !== arn).map((value) => ({ op: 'remove' as const, path: '/providerARNs', value })),
+        ],
       }),
     );
     await client.send(new ag.CreateDeploymentCommand({ restApiId: ids.revalApiId, stageName: 'sandbox' }));
@@ -77,7 +94,13 @@ async function apigateway() {
       }),
     );
   const setProvider = (value: string) =>
-    client.send(new ag.UpdateStageCommand({ restApiId: ids.userManagementApiId, stageName: 'sandbox', patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value }] }));
+    client.send(
+      new ag.UpdateStageCommand({
+        restApiId: ids.userManagementApiId,
+        stageName: 'sandbox',
+        patchOperations: [{ op: 'replace', path: '/variables/authenticationProvider', value }],
+      }),
+    );
   return { pointAuthorizerAt, setPolicy, setProvider };
 }
 
@@ -100,7 +123,12 @@ describe('health endpoints on the seeded estate', () => {
     expect(index.status).toBe(200);
     expect(index.body).toContain('/admins-ui/');
     expect((await get('/nowhere')).status).toBe(404);
-    expect((await snapshotEstate(moto.url, ids, { healthUrl: health.url })).health).toEqual({ adminsUi: 200, reval: 200, userManagementRead: 200, userManagementWrite: 201 });
+    expect((await snapshotEstate(moto.url, ids, { healthUrl: health.url })).health).toEqual({
+      adminsUi: 200,
+      reval: 200,
+      userManagementRead: 200,
+      userManagementWrite: 201,
+    });
   });
 });
 
@@ -116,7 +144,12 @@ describe('Admins-UI follows apps.tis.nhs.uk', () => {
       incidents = [];
 
       // A CNAME to the distribution serves as well as an alias.
-      await dns.replaceApps({ Name: 'apps.tis.nhs.uk', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: ids.adminsDistributionDomain }] });
+      await dns.replaceApps({
+        Name: 'apps.tis.nhs.uk',
+        Type: 'CNAME',
+        TTL: 60,
+        ResourceRecords: [{ Value: ids.adminsDistributionDomain }],
+      });
       expect(await get('/admins-ui/')).toEqual({ status: 200, body: `Admins-UI (CloudFront ${ids.adminsDistributionId})\n` });
 
       await dns.replaceApps(dns.alias('d0000000000000.cloudfront.net'));
@@ -148,7 +181,13 @@ describe('Admins-UI follows apps.tis.nhs.uk', () => {
       const current = await client.send(new cf.GetDistributionConfigCommand({ Id: ids.adminsDistributionId }));
       const DistributionConfig = current.DistributionConfig;
       if (!DistributionConfig) throw new Error('no distribution config');
-      await client.send(new cf.UpdateDistributionCommand({ Id: ids.adminsDistributionId, IfMatch: current.ETag, DistributionConfig: { ...DistributionConfig, Enabled } }));
+      await client.send(
+        new cf.UpdateDistributionCommand({
+          Id: ids.adminsDistributionId,
+          IfMatch: current.ETag,
+          DistributionConfig: { ...DistributionConfig, Enabled },
+        }),
+      );
     };
     try {
       await dns.replaceApps(dns.alias(reval?.DomainName ?? ''));
@@ -230,7 +269,11 @@ describe('UserManagement follows the usermanagement-api policy and stage variabl
             Effect: 'Deny',
             Principal: '*',
             Action: 'execute-api:Invoke',
-            Resource: ['execute-api:/sandbox/POST/*', 'execute-api:/sandbox/PUT/*', `arn:aws:execute-api:eu-west-2:${ids.accountId}:${ids.userManagementApiId}/sandbox/DELETE/*`],
+            Resource: [
+              'execute-api:/sandbox/POST/*',
+              'execute-api:/sandbox/PUT/*',
+              `arn:aws:execute-api:eu-west-2:${ids.accountId}:${ids.userManagementApiId}/sandbox/DELETE/*`,
+            ],
           },
         ],
       });
@@ -252,10 +295,15 @@ describe('UserManagement follows the usermanagement-api policy and stage variabl
     const api = await apigateway();
     try {
       // Deny-only: nothing is explicitly allowed, so reads are denied too (implicit deny).
-      await api.setPolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/POST/*' }] });
+      await api.setPolicy({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/POST/*' }],
+      });
       const read = await get('/usermanagement/api/users');
       expect(read.status).toBe(403);
-      expect(JSON.parse(read.body)).toEqual({ Message: expect.stringContaining('User: anonymous is not authorized to perform: execute-api:Invoke') });
+      expect(JSON.parse(read.body)).toEqual({
+        Message: expect.stringContaining('User: anonymous is not authorized to perform: execute-api:Invoke'),
+      });
       expect((await get('/usermanagement/api/users', 'POST')).body).toContain(READ_ONLY_MESSAGE);
     } finally {
       await api.setPolicy(null);
@@ -297,10 +345,13 @@ describe('evaluateApiPolicy', () => {
   });
 
   it('lets an explicit Deny win over an Allow, and matches short, full and wildcard resources', () => {
-    const deny = (Resource: unknown) => policy(allowAll, { Effect: 'Deny', Principal: { AWS: '*' }, Action: ['execute-api:Invoke'], Resource });
+    const deny = (Resource: unknown) =>
+      policy(allowAll, { Effect: 'Deny', Principal: { AWS: '*' }, Action: ['execute-api:Invoke'], Resource });
     expect(evaluateApiPolicy(deny('execute-api:/sandbox/POST/*'), arn('POST'), api)).toBe('explicit-deny');
     expect(evaluateApiPolicy(deny('execute-api:/sandbox/POST/*'), arn('GET'), api)).toBe('allow');
-    expect(evaluateApiPolicy(deny('arn:aws:execute-api:eu-west-2:000000000000:abc123/sandbox/PUT/*'), arn('PUT', 'api/users/bob'), api)).toBe('explicit-deny');
+    expect(
+      evaluateApiPolicy(deny('arn:aws:execute-api:eu-west-2:000000000000:abc123/sandbox/PUT/*'), arn('PUT', 'api/users/bob'), api),
+    ).toBe('explicit-deny');
     expect(evaluateApiPolicy(deny('arn:aws:execute-api:*:*:*/*/DELETE/*'), arn('DELETE', 'api/users/bob'), api)).toBe('explicit-deny');
     expect(evaluateApiPolicy(deny('*'), arn('GET'), api)).toBe('explicit-deny');
     // Another API's ARN or another stage does not apply.
@@ -308,19 +359,34 @@ describe('evaluateApiPolicy', () => {
     expect(evaluateApiPolicy(deny('execute-api:/prod/POST/*'), arn('POST'), api)).toBe('allow');
   });
 
-  it('treats a policy without a matching Allow as an implicit deny, and reads API Gateway\'s escaped form', () => {
-    expect(evaluateApiPolicy(policy({ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/GET/*' }), arn('POST'), api)).toBe('implicit-deny');
-    expect(evaluateApiPolicy(policy({ Effect: 'Allow', Principal: '*', Action: 'execute-api:*', Resource: 'execute-api:/sandbox/GET/*' }), arn('GET'), api)).toBe('allow');
+  it("treats a policy without a matching Allow as an implicit deny, and reads API Gateway's escaped form", () => {
+    expect(
+      evaluateApiPolicy(
+        policy({ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/sandbox/GET/*' }),
+        arn('POST'),
+        api,
+      ),
+    ).toBe('implicit-deny');
+    expect(
+      evaluateApiPolicy(
+        policy({ Effect: 'Allow', Principal: '*', Action: 'execute-api:*', Resource: 'execute-api:/sandbox/GET/*' }),
+        arn('GET'),
+        api,
+      ),
+    ).toBe('allow');
     const escaped = policy(allowAll).replace(/"/g, '\\"');
     expect(evaluateApiPolicy(escaped, arn('GET'), api)).toBe('allow');
     expect(evaluateApiPolicy('not json', arn('GET'), api)).toBe('implicit-deny');
   });
 
   it('skips statements for other principals and other actions', () => {
-    const denyFor = (extra: Record<string, unknown>) => policy(allowAll, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: '*', ...extra });
+    const denyFor = (extra: Record<string, unknown>) =>
+      policy(allowAll, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: '*', ...extra });
     expect(evaluateApiPolicy(denyFor({ Principal: { AWS: 'arn:aws:iam::111111111111:root' } }), arn('POST'), api)).toBe('allow');
     expect(evaluateApiPolicy(denyFor({ Principal: '*', Action: 'execute-api:ManageConnections' }), arn('POST'), api)).toBe('allow');
     expect(evaluateApiPolicy(denyFor({ Principal: '*', NotResource: 'execute-api:/sandbox/GET/*' }), arn('GET'), api)).toBe('allow');
-    expect(evaluateApiPolicy(denyFor({ Principal: '*', NotResource: 'execute-api:/sandbox/GET/*' }), arn('PUT'), api)).toBe('explicit-deny');
+    expect(evaluateApiPolicy(denyFor({ Principal: '*', NotResource: 'execute-api:/sandbox/GET/*' }), arn('PUT'), api)).toBe(
+      'explicit-deny',
+    );
   });
 });

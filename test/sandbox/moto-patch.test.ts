@@ -51,7 +51,13 @@ describe('moto patch: API Gateway UpdateAuthorizer on /providerARNs', () => {
     expect(got.providerARNs).toEqual([poolB]);
 
     const emptied = await api
-      .send(new apigw.UpdateAuthorizerCommand({ restApiId, authorizerId, patchOperations: [{ op: 'remove', path: '/providerARNs', value: poolB }] }))
+      .send(
+        new apigw.UpdateAuthorizerCommand({
+          restApiId,
+          authorizerId,
+          patchOperations: [{ op: 'remove', path: '/providerARNs', value: poolB }],
+        }),
+      )
       .catch((e: unknown) => e);
     expect(emptied).toBeInstanceOf(apigw.BadRequestException);
     // The rejected request changed nothing, not even the operations before the bad one.
@@ -97,8 +103,24 @@ describe('moto patch: Route 53 TestDNSAnswer', () => {
         HostedZoneId,
         ChangeBatch: {
           Changes: [
-            { Action: 'CREATE', ResourceRecordSet: { Name: 'api.tis.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.10' }, { Value: '192.0.2.11' }] } },
-            { Action: 'CREATE', ResourceRecordSet: { Name: 'www.tis.example.org', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'api.tis.example.org' }] } },
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: 'api.tis.example.org',
+                Type: 'A',
+                TTL: 60,
+                ResourceRecords: [{ Value: '192.0.2.10' }, { Value: '192.0.2.11' }],
+              },
+            },
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: 'www.tis.example.org',
+                Type: 'CNAME',
+                TTL: 60,
+                ResourceRecords: [{ Value: 'api.tis.example.org' }],
+              },
+            },
             {
               Action: 'CREATE',
               ResourceRecordSet: {
@@ -109,17 +131,28 @@ describe('moto patch: Route 53 TestDNSAnswer', () => {
             },
             {
               Action: 'CREATE',
-              ResourceRecordSet: { Name: 'inner.tis.example.org', Type: 'A', AliasTarget: { HostedZoneId, DNSName: 'api.tis.example.org', EvaluateTargetHealth: false } },
+              ResourceRecordSet: {
+                Name: 'inner.tis.example.org',
+                Type: 'A',
+                AliasTarget: { HostedZoneId, DNSName: 'api.tis.example.org', EvaluateTargetHealth: false },
+              },
             },
           ],
         },
       }),
     );
 
-    const ask = (RecordName: string, RecordType: 'A' | 'CNAME') => client.send(new r53.TestDNSAnswerCommand({ HostedZoneId, RecordName, RecordType }));
+    const ask = (RecordName: string, RecordType: 'A' | 'CNAME') =>
+      client.send(new r53.TestDNSAnswerCommand({ HostedZoneId, RecordName, RecordType }));
 
     const a = await ask('api.tis.example.org', 'A');
-    expect(a).toMatchObject({ RecordName: 'api.tis.example.org', RecordType: 'A', ResponseCode: 'NOERROR', Protocol: 'UDP', RecordData: ['192.0.2.10', '192.0.2.11'] });
+    expect(a).toMatchObject({
+      RecordName: 'api.tis.example.org',
+      RecordType: 'A',
+      ResponseCode: 'NOERROR',
+      Protocol: 'UDP',
+      RecordData: ['192.0.2.10', '192.0.2.11'],
+    });
     expect(a.Nameserver).toMatch(/awsdns/);
     expect((await ask('www.tis.example.org', 'CNAME')).RecordData).toEqual(['api.tis.example.org']);
     expect((await ask('admin.tis.example.org.', 'A')).RecordData).toEqual(['d111111abcdef8.cloudfront.net']);
@@ -129,7 +162,9 @@ describe('moto patch: Route 53 TestDNSAnswer', () => {
     expect(missing.ResponseCode).toBe('NXDOMAIN');
     expect(missing.RecordData ?? []).toEqual([]);
 
-    const noZone = await client.send(new r53.TestDNSAnswerCommand({ HostedZoneId: 'ZNOTAZONE', RecordName: 'a.b', RecordType: 'A' })).catch((e: unknown) => e);
+    const noZone = await client
+      .send(new r53.TestDNSAnswerCommand({ HostedZoneId: 'ZNOTAZONE', RecordName: 'a.b', RecordType: 'A' }))
+      .catch((e: unknown) => e);
     expect(noZone).toBeInstanceOf(r53.NoSuchHostedZone);
   });
 });

@@ -19,7 +19,6 @@ function fakePython(name: string, body: string): string {
   return path;
 }
 
-
 describe('startMoto', () => {
   it('starts moto on a free port and stops it, twice safely', async () => {
     const moto = await startMoto();
@@ -36,7 +35,11 @@ describe('startMoto', () => {
     const moto = await startMoto({ accountId: '000000000000' });
     try {
       const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-      const sts = new STSClient({ endpoint: moto.url, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+      const sts = new STSClient({
+        endpoint: moto.url,
+        region: 'eu-west-2',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      });
       expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe('000000000000');
     } finally {
       await moto.stop();

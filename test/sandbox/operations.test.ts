@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/sandbox/operations.js';
 
-const auth = (service: string) => `AWS4-HMAC-SHA256 Credential=testing/20250101/eu-west-2/${service}/aws4_request, SignedHeaders=host, Signature=abc`;
+const auth = (service: string) =>
+  `AWS4-HMAC-SHA256 Credential=testing/20250101/eu-west-2/${service}/aws4_request, SignedHeaders=host, Signature=abc`;
 const rest = (service: string, method: string, url: string) => {
   const op = classify({ method, url, headers: { authorization: auth(service) } });
   return `${op.operation} ${op.write ? 'write' : 'read'}`;
@@ -37,14 +38,34 @@ describe('classify', () => {
   });
 
   it('reads JSON targets, query actions and form bodies', () => {
-    expect(classify({ method: 'POST', url: '/', headers: { authorization: auth('cognito-idp'), 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminDisableUser' } })).toEqual({
+    expect(
+      classify({
+        method: 'POST',
+        url: '/',
+        headers: { authorization: auth('cognito-idp'), 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminDisableUser' },
+      }),
+    ).toEqual({
       service: 'cognito-idp',
       operation: 'AdminDisableUser',
       write: true,
     });
-    expect(classify({ method: 'POST', url: '/', headers: { authorization: auth('cognito-idp'), 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminGetUser' } }).write).toBe(false);
-    expect(classify({ method: 'GET', url: '/?Action=GetCallerIdentity&Version=2011-06-15', headers: { authorization: auth('sts') } })).toEqual({ service: 'sts', operation: 'GetCallerIdentity', write: false });
-    expect(classify({ method: 'POST', url: '/', headers: { authorization: auth('sts') } }, 'Action=AssumeRole&Version=2011-06-15')).toEqual({ service: 'sts', operation: 'AssumeRole', write: true });
-    expect(classify({ method: 'GET', url: '/moto-api/data.json', headers: {} })).toEqual({ service: 'unknown', operation: 'GET /moto-api/data.json', write: false });
+    expect(
+      classify({
+        method: 'POST',
+        url: '/',
+        headers: { authorization: auth('cognito-idp'), 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminGetUser' },
+      }).write,
+    ).toBe(false);
+    expect(
+      classify({ method: 'GET', url: '/?Action=GetCallerIdentity&Version=2011-06-15', headers: { authorization: auth('sts') } }),
+    ).toEqual({ service: 'sts', operation: 'GetCallerIdentity', write: false });
+    expect(classify({ method: 'POST', url: '/', headers: { authorization: auth('sts') } }, 'Action=AssumeRole&Version=2011-06-15')).toEqual(
+      { service: 'sts', operation: 'AssumeRole', write: true },
+    );
+    expect(classify({ method: 'GET', url: '/moto-api/data.json', headers: {} })).toEqual({
+      service: 'unknown',
+      operation: 'GET /moto-api/data.json',
+      write: false,
+    });
   });
 });

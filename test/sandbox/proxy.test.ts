@@ -57,7 +57,14 @@ describe('front proxy request log', () => {
     const change = await route53.send(
       new r53.ChangeResourceRecordSetsCommand({
         HostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'a.log.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: { Name: 'a.log.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] },
+            },
+          ],
+        },
       }),
     );
     await route53.send(new r53.GetChangeCommand({ Id: change.ChangeInfo!.Id! }));
@@ -70,7 +77,13 @@ describe('front proxy request log', () => {
     await api.send(new apigw.PutMethodCommand({ restApiId, resourceId: root.id!, httpMethod: 'GET', authorizationType: 'NONE' }));
     await api.send(new apigw.PutIntegrationCommand({ restApiId, resourceId: root.id!, httpMethod: 'GET', type: 'MOCK' }));
     await api.send(new apigw.CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
-    await api.send(new apigw.UpdateStageCommand({ restApiId, stageName: 'prod', patchOperations: [{ op: 'replace', path: '/description', value: 'x' }] }));
+    await api.send(
+      new apigw.UpdateStageCommand({
+        restApiId,
+        stageName: 'prod',
+        patchOperations: [{ op: 'replace', path: '/description', value: 'x' }],
+      }),
+    );
     await api.send(new apigw.UpdateRestApiCommand({ restApiId, patchOperations: [{ op: 'replace', path: '/description', value: 'y' }] }));
     await api.send(new apigw.GetStageCommand({ restApiId, stageName: 'prod' }));
 
@@ -156,7 +169,14 @@ describe('front proxy fault injection', () => {
     const runOnce = async (): Promise<string[]> => {
       const p = await startProxy({ target: moto.url, seed: 99, faults: { throttle: 0.4, error5xx: 0.3 } });
       try {
-        for (let i = 0; i < 12; i++) await fetch(`${p.url}/`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=testing/20250101/eu-west-2/sts/aws4_request, SignedHeaders=host, Signature=x' }, method: 'POST', body: 'Action=GetCallerIdentity&Version=2011-06-15', }).then((r) => r.arrayBuffer());
+        for (let i = 0; i < 12; i++)
+          await fetch(`${p.url}/`, {
+            headers: {
+              authorization: 'AWS4-HMAC-SHA256 Credential=testing/20250101/eu-west-2/sts/aws4_request, SignedHeaders=host, Signature=x',
+            },
+            method: 'POST',
+            body: 'Action=GetCallerIdentity&Version=2011-06-15',
+          }).then((r) => r.arrayBuffer());
         return p.requests.map((e) => e.injected ?? 'ok');
       } finally {
         await p.stop();
@@ -188,10 +208,15 @@ describe('front proxy fault injection', () => {
     ] as const) {
       proxy.setFaults(spec);
       for (const [service, call] of calls) {
-        const error = (await call().catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode: number; attempts: number; requestId?: string } };
+        const error = (await call().catch((e: unknown) => e)) as {
+          name: string;
+          $metadata: { httpStatusCode: number; attempts: number; requestId?: string };
+        };
         // attempts 2 of maxAttempts 2: the SDK retried, so it took the error for throttling or transient.
         seen[service] ??= [];
-        seen[service].push(`${fault}: ${error.name} ${error.$metadata.httpStatusCode} attempts=${error.$metadata.attempts} id=${Boolean(error.$metadata.requestId)}`);
+        seen[service].push(
+          `${fault}: ${error.name} ${error.$metadata.httpStatusCode} attempts=${error.$metadata.attempts} id=${Boolean(error.$metadata.requestId)}`,
+        );
       }
     }
     expect(seen).toEqual({
@@ -213,7 +238,14 @@ describe('front proxy fault injection', () => {
       const change = await route53.send(
         new r53.ChangeResourceRecordSetsCommand({
           HostedZoneId: zone.HostedZone!.Id!,
-          ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'a.scaled.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.9' }] } }] },
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: { Name: 'a.scaled.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.9' }] },
+              },
+            ],
+          },
         }),
       );
       expect(change.ChangeInfo?.Status).toBe('PENDING');
@@ -235,7 +267,14 @@ describe('front proxy fault injection', () => {
       route53.send(
         new r53.ChangeResourceRecordSetsCommand({
           HostedZoneId: zone.HostedZone!.Id!,
-          ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'a.slow.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: value }] } }] },
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: { Name: 'a.slow.example.org', Type: 'A', TTL: 60, ResourceRecords: [{ Value: value }] },
+              },
+            ],
+          },
         }),
       );
     const first = await upsert('192.0.2.1');

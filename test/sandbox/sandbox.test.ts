@@ -33,7 +33,6 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_TERRAFORM_OUTPUTS',
 ];
 
-
 describe('startSandbox', () => {
   let sandbox: Sandbox;
   const listenersBefore = { SIGINT: 0, SIGTERM: 0 };
@@ -71,25 +70,36 @@ describe('startSandbox', () => {
     });
     expect(ids.accountId).toBe('000000000000');
     // What `terraform output -json` would print for this estate: the runbook reads ${tf.…} from it.
-    const outputs = JSON.parse(readFileSync(exports.MIGRATE_SANDBOX_TERRAFORM_OUTPUTS!, 'utf8')) as Record<string, { value: string; sensitive: boolean }>;
+    const outputs = JSON.parse(readFileSync(exports.MIGRATE_SANDBOX_TERRAFORM_OUTPUTS!, 'utf8')) as Record<
+      string,
+      { value: string; sensitive: boolean }
+    >;
     expect(outputs.cognito_user_pool_id).toEqual({ sensitive: false, type: 'string', value: ids.newPoolId });
     expect(outputs.admins_ui_distribution_domain?.value).toBe(ids.adminsDistributionDomain);
   });
 
-  it('seeds behind the proxy: the request log starts empty and sees the runbook\'s calls', async () => {
+  it("seeds behind the proxy: the request log starts empty and sees the runbook's calls", async () => {
     expect(sandbox.proxy.requests).toEqual([]);
     const r53 = await import('@aws-sdk/client-route-53');
-    const client = new r53.Route53Client({ endpoint: sandbox.exports.AWS_ENDPOINT_URL, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const client = new r53.Route53Client({
+      endpoint: sandbox.exports.AWS_ENDPOINT_URL,
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const zones = (await client.send(new r53.ListHostedZonesCommand({}))).HostedZones ?? [];
     expect(zones.map((z) => z.Name)).toEqual(['tis.nhs.uk.']);
     expect(sandbox.proxy.requests.map((r) => `${r.service} ${r.operation}`)).toEqual(['route53 ListHostedZones']);
     sandbox.proxy.clearLog();
   });
 
-  it('serves the health endpoints, with the incidents of the proxy\'s current faults', async () => {
+  it("serves the health endpoints, with the incidents of the proxy's current faults", async () => {
     expect((await fetch(`${sandbox.health.url}/admins-ui/`)).status).toBe(200);
     const ag = await import('@aws-sdk/client-api-gateway');
-    const client = new ag.APIGatewayClient({ endpoint: sandbox.moto.url, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const client = new ag.APIGatewayClient({
+      endpoint: sandbox.moto.url,
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const { ids } = sandbox;
     await client.send(
       new ag.UpdateAuthorizerCommand({
@@ -128,7 +138,9 @@ describe('migrate sandbox (the command)', () => {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
       expect(await waitFor(() => stdout.includes('# ready\n') || child.exitCode !== null, 45_000), stderr).toBe(true);
       const lines = stdout.trimEnd().split('\n');
@@ -155,7 +167,11 @@ describe('migrate sandbox (the command)', () => {
       ].join('\n');
       const { AWS_PROFILE: _profile, ...inherited } = process.env;
       const answer = await new Promise<string>((resolve, reject) => {
-        const run = spawn(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, env: { ...inherited, ...exports }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const run = spawn(process.execPath, ['--input-type=module', '-e', probe], {
+          cwd: root,
+          env: { ...inherited, ...exports },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         run.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -185,7 +201,9 @@ describe('migrate sandbox (the command)', () => {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
       expect(await waitFor(() => /moto \d+\n/.test(stdout) || child.exitCode !== null, 45_000), stderr).toBe(true);
       const motoPid = Number(/moto (\d+)/.exec(stdout)?.[1]);
@@ -215,7 +233,9 @@ describe('migrate sandbox (the command)', () => {
 
   it('quotes export values only when the shell needs it', () => {
     expect(shellQuote('http://127.0.0.1:4566')).toBe('http://127.0.0.1:4566');
-    expect(shellQuote('arn:aws:cognito-idp:eu-west-2:000000000000:userpool/eu-west-2_abc')).toBe('arn:aws:cognito-idp:eu-west-2:000000000000:userpool/eu-west-2_abc');
+    expect(shellQuote('arn:aws:cognito-idp:eu-west-2:000000000000:userpool/eu-west-2_abc')).toBe(
+      'arn:aws:cognito-idp:eu-west-2:000000000000:userpool/eu-west-2_abc',
+    );
     expect(shellQuote('')).toBe("''");
     expect(shellQuote('TIS <no-reply@tis.nhs.uk>')).toBe("'TIS <no-reply@tis.nhs.uk>'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");

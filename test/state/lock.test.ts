@@ -93,5 +93,4 @@ describe('unlock racing five starters', () => {
       await rm(base, { recursive: true });
     }
   });
-
 });

@@ -19,7 +19,17 @@ describe('FileStateStore', () => {
     const envDir = join(base, 'prod');
     const store = new FileStateStore(envDir, 'rb', 'prod');
     const state = emptyState('rb', 'prod');
-    state.steps['mid.3'] = { ref: 'mid.3', type: 't', title: 'x', status: 'applied', params: {}, before: { a: 1 }, after: { a: 2 }, digest: 'd', at: 'now' };
+    state.steps['mid.3'] = {
+      ref: 'mid.3',
+      type: 't',
+      title: 'x',
+      status: 'applied',
+      params: {},
+      before: { a: 1 },
+      after: { a: 2 },
+      digest: 'd',
+      at: 'now',
+    };
     await store.save(state);
     expect((await store.load()).steps['mid.3']?.after).toEqual({ a: 2 });
     expect((await stat(envDir)).mode & 0o777).toBe(0o700);
@@ -80,7 +90,11 @@ describe('lock', () => {
   it('a second holder is refused with exit 3 naming the first', async () => {
     const base = await dir();
     const held = await acquireLock(base, 'run mid', 'prod');
-    await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({ code: 'LOCKED', exitCode: 3, message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({
+      code: 'LOCKED',
+      exitCode: 3,
+      message: expect.stringContaining(`pid ${process.pid}`),
+    });
     await held.release();
     const again = await acquireLock(base, 'run mid', 'prod');
     await again.release();
@@ -92,9 +106,16 @@ describe('lock', () => {
     const child = spawn(process.execPath, ['-e', '0']);
     const pid = child.pid!;
     await new Promise((r) => child.on('exit', r));
-    await writeFile(join(base, 'lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'then', command: 'run mid' }));
+    await writeFile(
+      join(base, 'lock'),
+      JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'then', command: 'run mid' }),
+    );
     expect(await readLock(base)).toMatchObject({ held: true, stale: true });
-    await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({ code: 'LOCK_STALE', exitCode: 3, hint: expect.stringContaining('migrate unlock') });
+    await expect(acquireLock(base, 'run mid', 'prod')).rejects.toMatchObject({
+      code: 'LOCK_STALE',
+      exitCode: 3,
+      hint: expect.stringContaining('migrate unlock'),
+    });
     expect(await releaseLock(base, 'prod', false)).toMatchObject({ info: { pid } });
     expect(await readLock(base)).toEqual({ held: false });
   });
@@ -134,7 +155,14 @@ describe('AuditLog', () => {
     await log.append({ event: 'run-end', result: 'ok' });
     const events = await AuditLog.read(base);
     expect(events).toHaveLength(2);
-    expect(events[0]).toMatchObject({ user: 'ops@host', identity: 'arn:aws:iam::1:user/ops', command: 'run mid', env: 'prod', event: 'apply-end', step: 'mid.3' });
+    expect(events[0]).toMatchObject({
+      user: 'ops@host',
+      identity: 'arn:aws:iam::1:user/ops',
+      command: 'run mid',
+      env: 'prod',
+      event: 'apply-end',
+      step: 'mid.3',
+    });
     const raw = await readFile(log.file, 'utf8');
     expect(raw).not.toContain('hunter2');
     expect(raw).not.toContain('"token"');

@@ -49,11 +49,19 @@ describe('apigateway.assertApi against moto (plan pre 2)', () => {
 
   it('fails for an API without a Cognito authorizer', async () => {
     const api = await seedRestApi(testContext());
-    expect(await judge({ restApiId: api.id, stage: 'prod', authorizer: {} })).toEqual(['  authorizers: expected a COGNITO_USER_POOLS authorizer, found (none)']);
+    expect(await judge({ restApiId: api.id, stage: 'prod', authorizer: {} })).toEqual([
+      '  authorizers: expected a COGNITO_USER_POOLS authorizer, found (none)',
+    ]);
   });
 
   it('fails clearly for an API that does not exist', async () => {
-    await expect(judge({ restApiName: 'no-such-api' })).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: 'no REST API named "no-such-api" in eu-west-2' });
-    await expect(judge({ restApiId: 'nosuchapi' })).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: 'REST API nosuchapi does not exist in eu-west-2' });
+    await expect(judge({ restApiName: 'no-such-api' })).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'no REST API named "no-such-api" in eu-west-2',
+    });
+    await expect(judge({ restApiId: 'nosuchapi' })).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'REST API nosuchapi does not exist in eu-west-2',
+    });
   });
 });

@@ -1,7 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { APIGatewayClient, GetAuthorizersCommand, GetRestApiCommand, GetRestApisCommand, GetStageCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  GetAuthorizersCommand,
+  GetRestApiCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+  NotFoundException,
+} from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { assertApi, type ApiState } from '../../src/steps/apigateway.assertApi.js';
 import { RunbookError } from '../../src/errors.js';
@@ -43,13 +50,25 @@ describe('apigateway.assertApi', () => {
   });
 
   it('lists what differs', () => {
-    expect(details(() => assertApi.plan({ ...good, stage: null }, params()))).toEqual(['  stage: expected a stage named "prod", found no such stage']);
-    expect(details(() => assertApi.plan({ ...good, stage: { name: 'prod', deploymentId: null } }, params()))).toEqual(['  stage.prod.deploymentId: expected a deployment, found (not set)']);
-    expect(details(() => assertApi.plan({ ...good, userPoolArn: OLD }, params({ authorizer: { name: 'cognito', userPoolArn: OLD } })))).toEqual([`  authorizer.cognito.providerARNs: expected to include ${OLD}, found ${TIS}`]);
-    expect(details(() => assertApi.plan(good, params({ authorizer: { name: 'jwt' } })))).toEqual(['  authorizers: expected one named "jwt", found cognito']);
+    expect(details(() => assertApi.plan({ ...good, stage: null }, params()))).toEqual([
+      '  stage: expected a stage named "prod", found no such stage',
+    ]);
+    expect(details(() => assertApi.plan({ ...good, stage: { name: 'prod', deploymentId: null } }, params()))).toEqual([
+      '  stage.prod.deploymentId: expected a deployment, found (not set)',
+    ]);
+    expect(
+      details(() => assertApi.plan({ ...good, userPoolArn: OLD }, params({ authorizer: { name: 'cognito', userPoolArn: OLD } }))),
+    ).toEqual([`  authorizer.cognito.providerARNs: expected to include ${OLD}, found ${TIS}`]);
+    expect(details(() => assertApi.plan(good, params({ authorizer: { name: 'jwt' } })))).toEqual([
+      '  authorizers: expected one named "jwt", found cognito',
+    ]);
     const lambdaOnly = { ...good, authorizers: [{ id: 'a2', name: 'lambda', type: 'TOKEN', providerARNs: [] }] };
-    expect(details(() => assertApi.plan(lambdaOnly, params({ authorizer: {} })))).toEqual(['  authorizers: expected a COGNITO_USER_POOLS authorizer, found lambda (TOKEN)']);
-    expect(details(() => assertApi.plan(lambdaOnly, params({ authorizer: { name: 'lambda' } })))).toEqual(['  authorizer.lambda.type: expected COGNITO_USER_POOLS, found TOKEN']);
+    expect(details(() => assertApi.plan(lambdaOnly, params({ authorizer: {} })))).toEqual([
+      '  authorizers: expected a COGNITO_USER_POOLS authorizer, found lambda (TOKEN)',
+    ]);
+    expect(details(() => assertApi.plan(lambdaOnly, params({ authorizer: { name: 'lambda' } })))).toEqual([
+      '  authorizer.lambda.type: expected COGNITO_USER_POOLS, found TOKEN',
+    ]);
   });
 
   it('reads the API by name, the stage, the authorizers and the pool ARN', async () => {
@@ -63,13 +82,18 @@ describe('apigateway.assertApi', () => {
 
   it('reads a missing stage as null, for plan to report', async () => {
     gw.on(GetRestApiCommand).resolves({ id: 'adm1', name: 'admins' });
-    gw.on(GetStageCommand).rejects(new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: { httpStatusCode: 404 } }));
+    gw.on(GetStageCommand).rejects(
+      new NotFoundException({ message: 'Invalid stage identifier specified', $metadata: { httpStatusCode: 404 } }),
+    );
     const state = await assertApi.read(mockedContext(), assertApi.params.parse({ restApiId: 'adm1', stage: 'prod' }));
     expect(state.stage).toBeNull();
   });
 
   it('lets other SDK errors through as they are', async () => {
-    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403, requestId: 'r9' } });
+    const denied = Object.assign(new Error('User is not authorized'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403, requestId: 'r9' },
+    });
     gw.on(GetRestApiCommand).rejects(denied);
     await expect(assertApi.read(mockedContext(), assertApi.params.parse({ restApiId: 'adm1' }))).rejects.toBe(denied);
   });

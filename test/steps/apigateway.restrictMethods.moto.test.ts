@@ -25,7 +25,12 @@ describe('apigateway.restrictMethods against moto', () => {
     expect(trip.before.policy).toBeNull();
     const policy = parsePolicy(trip.applied.policy ?? '') as { Statement: Record<string, unknown>[] };
     // GetRestApi answers with execute-api:/ expanded to the API's ARN, as AWS does.
-    expect(policy.Statement[1]).toMatchObject({ Effect: 'Deny', Resource: ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) => expect.stringMatching(new RegExp(`^arn:aws:execute-api:eu-west-2:\\d{12}:${api.id}/prod/${m}/\\*$`))) });
+    expect(policy.Statement[1]).toMatchObject({
+      Effect: 'Deny',
+      Resource: ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) =>
+        expect.stringMatching(new RegExp(`^arn:aws:execute-api:eu-west-2:\\d{12}:${api.id}/prod/${m}/\\*$`)),
+      ),
+    });
     expect(trip.applied.deploymentId).not.toBe(trip.before.deploymentId);
     expect(trip.final.policy).toBeNull();
     expect(trip.final.deploymentId).not.toBe(trip.applied.deploymentId);
@@ -36,7 +41,8 @@ describe('apigateway.restrictMethods against moto', () => {
     const ctx = testContext();
     // Spacing and key order as a person (or Terraform's jsonencode) wrote them. AWS answers in its own
     // form (compact, quotes escaped, ARNs expanded); undo must give that same answer back.
-    const original = '{\n  "Version" : "2012-10-17",\n  "Statement" : [ { "Effect" : "Allow", "Principal" : "*", "Action" : "execute-api:Invoke", "Resource" : "execute-api:/*", "Condition" : { "IpAddress" : { "aws:SourceIp" : [ "10.0.0.0/8" ] } } } ]\n}';
+    const original =
+      '{\n  "Version" : "2012-10-17",\n  "Statement" : [ { "Effect" : "Allow", "Principal" : "*", "Action" : "execute-api:Invoke", "Resource" : "execute-api:/*", "Condition" : { "IpAddress" : { "aws:SourceIp" : [ "10.0.0.0/8" ] } } } ]\n}';
     const api = await seedRestApi(ctx, { policy: original });
     const p = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod', allow: ['GET'] });
     const trip = await roundTrip(restrictMethods, ctx, p);
@@ -56,7 +62,10 @@ describe('apigateway.restrictMethods against moto', () => {
     const change = restrictMethods.plan(await restrictMethods.read(ctx, p), p);
     if (change.noop) throw new Error('expected a change');
     await restrictMethods.apply(ctx, change, p);
-    expect(restrictMethods.plan(await restrictMethods.read(ctx, p), p)).toMatchObject({ noop: true, summary: `REST API "${api.name}" stage prod already allows only GET, HEAD, OPTIONS` });
+    expect(restrictMethods.plan(await restrictMethods.read(ctx, p), p)).toMatchObject({
+      noop: true,
+      summary: `REST API "${api.name}" stage prod already allows only GET, HEAD, OPTIONS`,
+    });
   });
 
   it('lifts its own restriction when every method is allowed, and undo of the lift restricts again', async () => {
@@ -66,7 +75,11 @@ describe('apigateway.restrictMethods against moto', () => {
     const change = restrictMethods.plan(await restrictMethods.read(ctx, restrict), restrict);
     if (change.noop) throw new Error('expected a change');
     const restricted = await restrictMethods.apply(ctx, change, restrict);
-    const lift = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod', allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    const lift = restrictMethods.params.parse({
+      restApiId: api.id,
+      stage: 'prod',
+      allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    });
     const trip = await roundTrip(restrictMethods, ctx, lift);
     expect(trip.before.policy).toBe(restricted.policy);
     expect(trip.applied.policy).toBeNull();
@@ -76,6 +89,9 @@ describe('apigateway.restrictMethods against moto', () => {
   it('fails clearly on a stage that does not exist', async () => {
     const ctx = testContext();
     const api = await seedRestApi(ctx);
-    await expect(restrictMethods.read(ctx, restrictMethods.params.parse({ restApiId: api.id, stage: 'nope' }))).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: `REST API ${api.id} has no stage "nope"` });
+    await expect(restrictMethods.read(ctx, restrictMethods.params.parse({ restApiId: api.id, stage: 'nope' }))).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: `REST API ${api.id} has no stage "nope"`,
+    });
   });
 });

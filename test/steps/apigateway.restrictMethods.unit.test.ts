@@ -1,17 +1,30 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { APIGatewayClient, CreateDeploymentCommand, GetRestApiCommand, GetRestApisCommand, GetStageCommand, UpdateRestApiCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  GetRestApiCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+  UpdateRestApiCommand,
+} from '@aws-sdk/client-api-gateway';
 import { restrictMethods, type RestrictMethodsState } from '../../src/steps/apigateway.restrictMethods.js';
 import { normalizePolicy, parsePolicy, policyToSend } from '../../src/steps/support/policy.js';
 import type { Checkpoint } from '../../src/steps/types.js';
 import { mockedContext } from './helpers/context.js';
 
 const gw = mockClient(APIGatewayClient);
-const params = (extra: Record<string, unknown> = {}) => restrictMethods.params.parse({ restApiName: 'usermanagement', stage: 'prod', ...extra });
+const params = (extra: Record<string, unknown> = {}) =>
+  restrictMethods.params.parse({ restApiName: 'usermanagement', stage: 'prod', ...extra });
 
 function api(policy?: string): void {
-  gw.on(GetRestApisCommand).resolves({ items: [{ id: 'um1', name: 'usermanagement' }, { id: 'other', name: 'reval' }] });
+  gw.on(GetRestApisCommand).resolves({
+    items: [
+      { id: 'um1', name: 'usermanagement' },
+      { id: 'other', name: 'reval' },
+    ],
+  });
   gw.on(GetRestApiCommand, { restApiId: 'um1' }).resolves({ id: 'um1', name: 'usermanagement', policy });
   gw.on(GetStageCommand).resolves({ stageName: 'prod', deploymentId: 'dep1' });
   gw.on(UpdateRestApiCommand).resolves({ id: 'um1' });
@@ -34,20 +47,46 @@ describe('apigateway.restrictMethods plan', () => {
       Version: '2012-10-17',
       Statement: [
         { Sid: 'MigrateAllowInvoke', Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
-        { Sid: 'MigrateDenyMethods', Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/prod/POST/*', 'execute-api:/prod/PUT/*', 'execute-api:/prod/PATCH/*', 'execute-api:/prod/DELETE/*'] },
+        {
+          Sid: 'MigrateDenyMethods',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: ['execute-api:/prod/POST/*', 'execute-api:/prod/PUT/*', 'execute-api:/prod/PATCH/*', 'execute-api:/prod/DELETE/*'],
+        },
       ],
     });
-    expect(change.summary).toBe('REST API "usermanagement" stage prod: allow only GET, HEAD, OPTIONS; POST, PUT, PATCH, DELETE answer 403 (resource policy, then deploy)');
+    expect(change.summary).toBe(
+      'REST API "usermanagement" stage prod: allow only GET, HEAD, OPTIONS; POST, PUT, PATCH, DELETE answer 403 (resource policy, then deploy)',
+    );
   });
 
-  it('keeps an existing policy\'s statements and adds only the Deny', () => {
-    const existing = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } } }] });
+  it("keeps an existing policy's statements and adds only the Deny", () => {
+    const existing = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*',
+          Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } },
+        },
+      ],
+    });
     const change = restrictMethods.plan({ policy: existing, deploymentId: 'dep1' }, params({ allow: ['GET'] }));
     if (change.noop) throw new Error('expected a change');
     const doc = JSON.parse(change.after.policy ?? '');
     expect(doc.Statement).toHaveLength(2);
     expect(doc.Statement[0].Condition).toEqual({ IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } });
-    expect(doc.Statement[1].Resource).toEqual(['execute-api:/prod/HEAD/*', 'execute-api:/prod/OPTIONS/*', 'execute-api:/prod/POST/*', 'execute-api:/prod/PUT/*', 'execute-api:/prod/PATCH/*', 'execute-api:/prod/DELETE/*']);
+    expect(doc.Statement[1].Resource).toEqual([
+      'execute-api:/prod/HEAD/*',
+      'execute-api:/prod/OPTIONS/*',
+      'execute-api:/prod/POST/*',
+      'execute-api:/prod/PUT/*',
+      'execute-api:/prod/PATCH/*',
+      'execute-api:/prod/DELETE/*',
+    ]);
   });
 
   it('is a noop when the live policy already says the same, even escaped and with full ARNs as AWS returns it', () => {
@@ -70,13 +109,18 @@ describe('apigateway.restrictMethods plan', () => {
   });
 
   it('allowing every method lifts the restriction: its statements go, and an empty policy is removed', () => {
-    const all = restrictMethods.params.parse({ restApiId: 'um1', stage: 'prod', allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    const all = restrictMethods.params.parse({
+      restApiId: 'um1',
+      stage: 'prod',
+      allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    });
     const restricted = restrictMethods.plan({ policy: null, deploymentId: 'dep1' }, params());
     if (restricted.noop) throw new Error('expected a change');
     const lift = restrictMethods.plan({ policy: restricted.after.policy, deploymentId: 'dep2' }, all);
     expect(lift).toMatchObject({ noop: false, after: { policy: null }, summary: expect.stringContaining('lift the restriction') });
     expect(restrictMethods.plan({ policy: null, deploymentId: 'dep1' }, all)).toMatchObject({ noop: true });
-    const theirs = '{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}';
+    const theirs =
+      '{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}';
     const restrictedTheirs = restrictMethods.plan({ policy: theirs, deploymentId: 'dep1' }, params());
     if (restrictedTheirs.noop) throw new Error('expected a change');
     const liftTheirs = restrictMethods.plan({ policy: restrictedTheirs.after.policy, deploymentId: 'dep2' }, all);
@@ -87,7 +131,10 @@ describe('apigateway.restrictMethods plan', () => {
 describe('apigateway.restrictMethods apply and undo', () => {
   it('reads the policy and the stage deployment', async () => {
     api('{"Version":"2012-10-17","Statement":[]}');
-    expect(await restrictMethods.read(mockedContext(), params())).toEqual({ policy: '{"Version":"2012-10-17","Statement":[]}', deploymentId: 'dep1' });
+    expect(await restrictMethods.read(mockedContext(), params())).toEqual({
+      policy: '{"Version":"2012-10-17","Statement":[]}',
+      deploymentId: 'dep1',
+    });
     gw.reset();
     api('');
     expect(await restrictMethods.read(mockedContext(), params())).toEqual({ policy: null, deploymentId: 'dep1' });
@@ -98,7 +145,10 @@ describe('apigateway.restrictMethods apply and undo', () => {
     const change = restrictMethods.plan({ policy: null, deploymentId: 'dep1' }, params());
     if (change.noop) throw new Error('expected a change');
     await restrictMethods.apply(mockedContext(), change, params());
-    expect(gw).toHaveReceivedCommandWith(UpdateRestApiCommand, { restApiId: 'um1', patchOperations: [{ op: 'replace', path: '/policy', value: change.after.policy ?? '' }] });
+    expect(gw).toHaveReceivedCommandWith(UpdateRestApiCommand, {
+      restApiId: 'um1',
+      patchOperations: [{ op: 'replace', path: '/policy', value: change.after.policy ?? '' }],
+    });
     expect(gw).toHaveReceivedCommandWith(CreateDeploymentCommand, { restApiId: 'um1', stageName: 'prod' });
     const order = gw.calls().map((c) => c.args[0].constructor.name);
     expect(order.indexOf('UpdateRestApiCommand')).toBeLessThan(order.indexOf('CreateDeploymentCommand'));
@@ -118,7 +168,8 @@ describe('apigateway.restrictMethods apply and undo', () => {
 
   it('undo puts back the previous policy byte for byte and deploys', async () => {
     api(undefined);
-    const original = '{ "Version": "2012-10-17",\n  "Statement": [ {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"} ] }';
+    const original =
+      '{ "Version": "2012-10-17",\n  "Statement": [ {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"} ] }';
     await restrictMethods.undo!(mockedContext(), checkpoint({ policy: original, deploymentId: 'dep1' }));
     expect(gw).toHaveReceivedCommandWith(UpdateRestApiCommand, { patchOperations: [{ op: 'replace', path: '/policy', value: original }] });
     expect(gw).toHaveReceivedCommand(CreateDeploymentCommand);
@@ -126,7 +177,8 @@ describe('apigateway.restrictMethods apply and undo', () => {
 
   it('undo sends an escaped policy (as AWS returns it) unescaped, so AWS stores the same document again', async () => {
     api(undefined);
-    const plain = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:eu-west-2:123456789012:um1/*"}]}';
+    const plain =
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:eu-west-2:123456789012:um1/*"}]}';
     await restrictMethods.undo!(mockedContext(), checkpoint({ policy: plain.replace(/"/g, '\\"'), deploymentId: 'dep1' }));
     expect(gw).toHaveReceivedCommandWith(UpdateRestApiCommand, { patchOperations: [{ op: 'replace', path: '/policy', value: plain }] });
   });
@@ -138,8 +190,10 @@ describe('apigateway.restrictMethods apply and undo', () => {
   });
 
   it('same compares only the policy, by meaning', () => {
-    const doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":["execute-api:/prod/PUT/*","execute-api:/prod/POST/*"]}]}';
-    const spelt = '{"Statement":[{"Resource":["arn:aws:execute-api:eu-west-2:123456789012:um1/prod/POST/*","arn:aws:execute-api:eu-west-2:123456789012:um1/prod/PUT/*"],"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke"}],"Version":"2012-10-17"}';
+    const doc =
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":["execute-api:/prod/PUT/*","execute-api:/prod/POST/*"]}]}';
+    const spelt =
+      '{"Statement":[{"Resource":["arn:aws:execute-api:eu-west-2:123456789012:um1/prod/POST/*","arn:aws:execute-api:eu-west-2:123456789012:um1/prod/PUT/*"],"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke"}],"Version":"2012-10-17"}';
     expect(restrictMethods.same!({ policy: doc, deploymentId: 'a' }, { policy: spelt.replace(/"/g, '\\"'), deploymentId: 'b' })).toBe(true);
     expect(restrictMethods.same!({ policy: doc, deploymentId: 'a' }, { policy: null, deploymentId: 'a' })).toBe(false);
   });

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('apigateway.setAuthorizerPool against moto', () => {
-  it('repoints Reval\'s authorizer to the TIS pool by name, deploys, and undo points it back', async () => {
+  it("repoints Reval's authorizer to the TIS pool by name, deploys, and undo points it back", async () => {
     const ctx = testContext();
     const oldPool = await seedUserPool(ctx);
     const tisPool = await seedUserPool(ctx);
@@ -23,7 +23,12 @@ describe('apigateway.setAuthorizerPool against moto', () => {
     const p = setAuthorizerPool.params.parse({ restApiName: api.name, userPoolName: tisPool.name, stage: 'prod' });
     const trip = await roundTrip(setAuthorizerPool, ctx, p);
 
-    expect(trip.before).toMatchObject({ authorizerId: api.authorizerId, authorizerName: 'cognito', providerARNs: [oldPool.arn], targetPoolArn: tisPool.arn });
+    expect(trip.before).toMatchObject({
+      authorizerId: api.authorizerId,
+      authorizerName: 'cognito',
+      providerARNs: [oldPool.arn],
+      targetPoolArn: tisPool.arn,
+    });
     expect(trip.applied.providerARNs).toEqual([tisPool.arn]);
     expect(trip.applied.deploymentId).not.toBe(trip.before.deploymentId);
     const { deploymentId: _b, ...beforeOwned } = trip.before;

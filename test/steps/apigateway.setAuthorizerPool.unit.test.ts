@@ -1,7 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { APIGatewayClient, type AuthorizerType, CreateDeploymentCommand, GetAuthorizersCommand, GetRestApiCommand, GetStageCommand, UpdateAuthorizerCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  type AuthorizerType,
+  CreateDeploymentCommand,
+  GetAuthorizersCommand,
+  GetRestApiCommand,
+  GetStageCommand,
+  UpdateAuthorizerCommand,
+} from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { providerArnOps, setAuthorizerPool, type AuthorizerPoolState } from '../../src/steps/apigateway.setAuthorizerPool.js';
 import type { Checkpoint } from '../../src/steps/types.js';
@@ -12,17 +20,29 @@ const idp = mockClient(CognitoIdentityProviderClient);
 
 const OLD = 'arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_OldReval';
 const NEW = 'arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_NewTis';
-const params = (extra: Record<string, unknown> = {}) => setAuthorizerPool.params.parse({ restApiId: 'reval1', userPoolName: 'tis', stage: 'prod', ...extra });
+const params = (extra: Record<string, unknown> = {}) =>
+  setAuthorizerPool.params.parse({ restApiId: 'reval1', userPoolName: 'tis', stage: 'prod', ...extra });
 
 function estate(providerARNs: string[], more: { name: string; type: AuthorizerType }[] = []): void {
   gw.on(GetRestApiCommand).resolves({ id: 'reval1', name: 'reval' });
-  gw.on(GetAuthorizersCommand).resolves({ items: [{ id: 'auth1', name: 'cognito', type: 'COGNITO_USER_POOLS', providerARNs }, ...more.map((m, i) => ({ id: `x${i}`, ...m }))] });
+  gw.on(GetAuthorizersCommand).resolves({
+    items: [{ id: 'auth1', name: 'cognito', type: 'COGNITO_USER_POOLS', providerARNs }, ...more.map((m, i) => ({ id: `x${i}`, ...m }))],
+  });
   gw.on(GetStageCommand).resolves({ stageName: 'prod', deploymentId: 'dep1' });
   gw.on(UpdateAuthorizerCommand).resolves({});
   gw.on(CreateDeploymentCommand).resolves({ id: 'dep2' });
-  idp.on(ListUserPoolsCommand).resolves({ UserPools: [{ Id: 'eu-west-2_NewTis', Name: 'tis' }, { Id: 'eu-west-2_OldReval', Name: 'reval' }] });
-  idp.on(DescribeUserPoolCommand, { UserPoolId: 'eu-west-2_NewTis' }).resolves({ UserPool: { Id: 'eu-west-2_NewTis', Name: 'tis', Arn: NEW } });
-  idp.on(DescribeUserPoolCommand, { UserPoolId: 'eu-west-2_OldReval' }).resolves({ UserPool: { Id: 'eu-west-2_OldReval', Name: 'reval', Arn: OLD } });
+  idp.on(ListUserPoolsCommand).resolves({
+    UserPools: [
+      { Id: 'eu-west-2_NewTis', Name: 'tis' },
+      { Id: 'eu-west-2_OldReval', Name: 'reval' },
+    ],
+  });
+  idp
+    .on(DescribeUserPoolCommand, { UserPoolId: 'eu-west-2_NewTis' })
+    .resolves({ UserPool: { Id: 'eu-west-2_NewTis', Name: 'tis', Arn: NEW } });
+  idp
+    .on(DescribeUserPoolCommand, { UserPoolId: 'eu-west-2_OldReval' })
+    .resolves({ UserPool: { Id: 'eu-west-2_OldReval', Name: 'reval', Arn: OLD } });
 }
 
 beforeEach(() => {
@@ -42,14 +62,28 @@ describe('apigateway.setAuthorizerPool', () => {
 
   it('reads the authorizer, the stage and the target pool resolved by name', async () => {
     estate([OLD]);
-    expect(await setAuthorizerPool.read(mockedContext(), params())).toEqual({ authorizerId: 'auth1', authorizerName: 'cognito', providerARNs: [OLD], deploymentId: 'dep1', targetPoolArn: NEW });
+    expect(await setAuthorizerPool.read(mockedContext(), params())).toEqual({
+      authorizerId: 'auth1',
+      authorizerName: 'cognito',
+      providerARNs: [OLD],
+      deploymentId: 'dep1',
+      targetPoolArn: NEW,
+    });
   });
 
   it('plans the switch, and is a noop once the authorizer names only the target', () => {
-    const current: AuthorizerPoolState = { authorizerId: 'auth1', authorizerName: 'cognito', providerARNs: [OLD], deploymentId: 'dep1', targetPoolArn: NEW };
+    const current: AuthorizerPoolState = {
+      authorizerId: 'auth1',
+      authorizerName: 'cognito',
+      providerARNs: [OLD],
+      deploymentId: 'dep1',
+      targetPoolArn: NEW,
+    };
     const change = setAuthorizerPool.plan(current, params());
     expect(change.noop === false && change.after.providerARNs).toEqual([NEW]);
-    expect(change.noop === false && change.summary).toBe(`authorizer "cognito" of REST API reval1: user pool ${OLD} -> ${NEW}, then deploy prod`);
+    expect(change.noop === false && change.summary).toBe(
+      `authorizer "cognito" of REST API reval1: user pool ${OLD} -> ${NEW}, then deploy prod`,
+    );
     expect(setAuthorizerPool.plan({ ...current, providerARNs: [NEW] }, params()).noop).toBe(true);
     expect(setAuthorizerPool.plan({ ...current, providerARNs: [NEW, OLD] }, params()).noop).toBe(false);
   });
@@ -105,17 +139,29 @@ describe('apigateway.setAuthorizerPool', () => {
 
   it('needs the authorizer named when the API has several Cognito authorizers', async () => {
     estate([OLD], [{ name: 'second', type: 'COGNITO_USER_POOLS' }]);
-    await expect(setAuthorizerPool.read(mockedContext(), params())).rejects.toThrow(/does not have exactly one COGNITO_USER_POOLS authorizer/);
-    await expect(setAuthorizerPool.read(mockedContext(), params({ authorizerName: 'cognito' }))).resolves.toMatchObject({ authorizerId: 'auth1' });
+    await expect(setAuthorizerPool.read(mockedContext(), params())).rejects.toThrow(
+      /does not have exactly one COGNITO_USER_POOLS authorizer/,
+    );
+    await expect(setAuthorizerPool.read(mockedContext(), params({ authorizerName: 'cognito' }))).resolves.toMatchObject({
+      authorizerId: 'auth1',
+    });
   });
 
   it('refuses an authorizer that is not a Cognito one', async () => {
     estate([OLD], [{ name: 'lambda', type: 'TOKEN' }]);
-    await expect(setAuthorizerPool.read(mockedContext(), params({ authorizerName: 'lambda' }))).rejects.toThrow(/is of type TOKEN, not COGNITO_USER_POOLS/);
+    await expect(setAuthorizerPool.read(mockedContext(), params({ authorizerName: 'lambda' }))).rejects.toThrow(
+      /is of type TOKEN, not COGNITO_USER_POOLS/,
+    );
   });
 
   it('same compares only the pools', () => {
-    const a: AuthorizerPoolState = { authorizerId: 'auth1', authorizerName: 'cognito', providerARNs: [OLD, NEW], deploymentId: 'dep1', targetPoolArn: NEW };
+    const a: AuthorizerPoolState = {
+      authorizerId: 'auth1',
+      authorizerName: 'cognito',
+      providerARNs: [OLD, NEW],
+      deploymentId: 'dep1',
+      targetPoolArn: NEW,
+    };
     expect(setAuthorizerPool.same!(a, { ...a, providerARNs: [NEW, OLD], deploymentId: 'dep9', targetPoolArn: null })).toBe(true);
     expect(setAuthorizerPool.same!(a, { ...a, providerARNs: [NEW] })).toBe(false);
   });

@@ -24,7 +24,11 @@ describe('apigateway.setStageVariables against moto', () => {
   it('sets, adds and removes variables; undo restores the old values and removes the new ones', async () => {
     const ctx = testContext();
     const api = await seedRestApi(ctx, { variables: { authProvider: 'KEYCLOAK', maintenance: 'on', untouched: 'yes' } });
-    const p = setStageVariables.params.parse({ restApiName: api.name, stage: 'prod', variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_Tis', maintenance: null } });
+    const p = setStageVariables.params.parse({
+      restApiName: api.name,
+      stage: 'prod',
+      variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_Tis', maintenance: null },
+    });
     const trip = await roundTrip(setStageVariables, ctx, p);
 
     expect(trip.before).toEqual({ variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' } });

@@ -1,14 +1,25 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { APIGatewayClient, CreateDeploymentCommand, GetRestApiCommand, GetStageCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  GetRestApiCommand,
+  GetStageCommand,
+  UpdateStageCommand,
+} from '@aws-sdk/client-api-gateway';
 import { setStageVariables, variableOps, type StageVariablesState } from '../../src/steps/apigateway.setStageVariables.js';
 import type { Checkpoint } from '../../src/steps/types.js';
 import { mockedContext } from './helpers/context.js';
 
 const gw = mockClient(APIGatewayClient);
 const params = (extra: Record<string, unknown> = {}) =>
-  setStageVariables.params.parse({ restApiId: 'um1', stage: 'prod', variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_NewTis', maintenance: null }, ...extra });
+  setStageVariables.params.parse({
+    restApiId: 'um1',
+    stage: 'prod',
+    variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_NewTis', maintenance: null },
+    ...extra,
+  });
 
 function stage(variables: Record<string, string>): void {
   gw.on(GetRestApiCommand).resolves({ id: 'um1', name: 'usermanagement' });
@@ -21,7 +32,12 @@ beforeEach(() => gw.reset());
 
 describe('apigateway.setStageVariables', () => {
   it('patches only what differs: replace to set, remove to delete', () => {
-    expect(variableOps({ authProvider: 'KEYCLOAK', maintenance: 'on', other: 'x' }, { authProvider: 'COGNITO', userPoolId: 'p', maintenance: null })).toEqual([
+    expect(
+      variableOps(
+        { authProvider: 'KEYCLOAK', maintenance: 'on', other: 'x' },
+        { authProvider: 'COGNITO', userPoolId: 'p', maintenance: null },
+      ),
+    ).toEqual([
       { op: 'replace', path: '/variables/authProvider', value: 'COGNITO' },
       { op: 'replace', path: '/variables/userPoolId', value: 'p' },
       { op: 'remove', path: '/variables/maintenance' },
@@ -31,15 +47,24 @@ describe('apigateway.setStageVariables', () => {
 
   it('reads only the variables it names, null for missing ones', async () => {
     stage({ authProvider: 'KEYCLOAK', maintenance: 'on', unrelated: 'x' });
-    expect(await setStageVariables.read(mockedContext(), params())).toEqual({ variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' } });
-    expect(await setStageVariables.read(mockedContext(), params({ deploy: true }))).toEqual({ variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' }, deploymentId: 'dep1' });
+    expect(await setStageVariables.read(mockedContext(), params())).toEqual({
+      variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' },
+    });
+    expect(await setStageVariables.read(mockedContext(), params({ deploy: true }))).toEqual({
+      variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' },
+      deploymentId: 'dep1',
+    });
   });
 
   it('plans the change and is a noop when the stage already has the values', () => {
     const current: StageVariablesState = { variables: { authProvider: 'KEYCLOAK', userPoolId: null, maintenance: 'on' } };
     const change = setStageVariables.plan(current, params());
-    expect(change.noop === false && change.summary).toBe('REST API um1 stage prod: authProvider: KEYCLOAK -> COGNITO, userPoolId: (not set) -> eu-west-2_NewTis, maintenance: on -> (removed)');
-    expect(setStageVariables.plan({ variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_NewTis', maintenance: null } }, params()).noop).toBe(true);
+    expect(change.noop === false && change.summary).toBe(
+      'REST API um1 stage prod: authProvider: KEYCLOAK -> COGNITO, userPoolId: (not set) -> eu-west-2_NewTis, maintenance: on -> (removed)',
+    );
+    expect(
+      setStageVariables.plan({ variables: { authProvider: 'COGNITO', userPoolId: 'eu-west-2_NewTis', maintenance: null } }, params()).noop,
+    ).toBe(true);
   });
 
   it('apply sends one UpdateStage, and deploys only when asked', async () => {

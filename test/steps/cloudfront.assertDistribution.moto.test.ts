@@ -31,7 +31,9 @@ describe('cloudfront.assertDistribution against moto', () => {
     const host = `${unique('apps')}.tis.nhs.uk`;
     const dist = await seedDistribution(testContext(), { aliases: [host] });
     // moto answers CreateDistribution with InProgress and every later read with Deployed.
-    expect(await judge(assertDistribution.params.parse({ distributionId: dist.id, alias: host, domainName: dist.domainName }))).toBe('pass');
+    expect(await judge(assertDistribution.params.parse({ distributionId: dist.id, alias: host, domainName: dist.domainName }))).toBe(
+      'pass',
+    );
   });
 
   it('passes when found by alias through ListDistributions', async () => {
@@ -43,7 +45,11 @@ describe('cloudfront.assertDistribution against moto', () => {
 
   it('fails for a disabled distribution, a missing alias, another domain name', async () => {
     const dist = await seedDistribution(testContext(), { aliases: ['stage-apps.tis.nhs.uk'], enabled: false });
-    expect(await judge(assertDistribution.params.parse({ distributionId: dist.id, alias: 'apps.tis.nhs.uk', domainName: 'd000.cloudfront.net' }))).toEqual([
+    expect(
+      await judge(
+        assertDistribution.params.parse({ distributionId: dist.id, alias: 'apps.tis.nhs.uk', domainName: 'd000.cloudfront.net' }),
+      ),
+    ).toEqual([
       '  enabled: expected true, found false',
       '  aliases: expected to include apps.tis.nhs.uk, found stage-apps.tis.nhs.uk',
       `  domainName: expected d000.cloudfront.net, found ${dist.domainName}`,
@@ -51,6 +57,8 @@ describe('cloudfront.assertDistribution against moto', () => {
   });
 
   it('fails clearly for a distribution that does not exist', async () => {
-    await expect(assertDistribution.read(testContext(), assertDistribution.params.parse({ distributionId: 'ENOTHERE' }))).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: expect.stringMatching(/ENOTHERE does not exist/) });
+    await expect(
+      assertDistribution.read(testContext(), assertDistribution.params.parse({ distributionId: 'ENOTHERE' })),
+    ).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: expect.stringMatching(/ENOTHERE does not exist/) });
   });
 });

@@ -9,7 +9,14 @@ import { mockedContext } from './helpers/context.js';
 const cf = mockClient(CloudFrontClient);
 const params = (extra: Record<string, unknown> = {}) => assertDistribution.params.parse({ alias: 'apps.tis.nhs.uk', ...extra });
 
-const state: DistributionState = { id: 'EADMINS', arn: 'arn:aws:cloudfront::123456789012:distribution/EADMINS', domainName: 'd111.cloudfront.net', status: 'Deployed', enabled: true, aliases: ['apps.tis.nhs.uk'] };
+const state: DistributionState = {
+  id: 'EADMINS',
+  arn: 'arn:aws:cloudfront::123456789012:distribution/EADMINS',
+  domainName: 'd111.cloudfront.net',
+  status: 'Deployed',
+  enabled: true,
+  aliases: ['apps.tis.nhs.uk'],
+};
 
 function distribution(status: string, enabled = true): { Distribution: Distribution } {
   return {
@@ -36,7 +43,10 @@ describe('cloudfront.assertDistribution', () => {
   it('lists what differs, and says to wait when the only problem is InProgress', () => {
     const error = (() => {
       try {
-        assertDistribution.plan({ ...state, status: 'InProgress', enabled: false, aliases: ['stage-apps.tis.nhs.uk'] }, params({ domainName: 'd222.cloudfront.net' }));
+        assertDistribution.plan(
+          { ...state, status: 'InProgress', enabled: false, aliases: ['stage-apps.tis.nhs.uk'] },
+          params({ domainName: 'd222.cloudfront.net' }),
+        );
       } catch (e) {
         return e as RunbookError;
       }
@@ -48,13 +58,32 @@ describe('cloudfront.assertDistribution', () => {
       '  aliases: expected to include apps.tis.nhs.uk, found stage-apps.tis.nhs.uk',
       '  domainName: expected d222.cloudfront.net, found d111.cloudfront.net',
     ]);
-    expect(() => assertDistribution.plan({ ...state, status: 'InProgress' }, params())).toThrow(expect.objectContaining({ hint: expect.stringMatching(/still deploying/) }));
+    expect(() => assertDistribution.plan({ ...state, status: 'InProgress' }, params())).toThrow(
+      expect.objectContaining({ hint: expect.stringMatching(/still deploying/) }),
+    );
   });
 
   it('finds the distribution by alias through ListDistributions', async () => {
     cf.on(ListDistributionsCommand)
-      .resolvesOnce({ DistributionList: { Marker: '', MaxItems: 1, IsTruncated: true, NextMarker: 'm1', Quantity: 1, Items: [{ Id: 'EOTHER', Aliases: { Quantity: 1, Items: ['revalidation.tis.nhs.uk'] } } as never] } })
-      .resolves({ DistributionList: { Marker: 'm1', MaxItems: 1, IsTruncated: false, Quantity: 1, Items: [{ Id: 'EADMINS', Aliases: { Quantity: 1, Items: ['APPS.tis.nhs.uk'] } } as never] } });
+      .resolvesOnce({
+        DistributionList: {
+          Marker: '',
+          MaxItems: 1,
+          IsTruncated: true,
+          NextMarker: 'm1',
+          Quantity: 1,
+          Items: [{ Id: 'EOTHER', Aliases: { Quantity: 1, Items: ['revalidation.tis.nhs.uk'] } } as never],
+        },
+      })
+      .resolves({
+        DistributionList: {
+          Marker: 'm1',
+          MaxItems: 1,
+          IsTruncated: false,
+          Quantity: 1,
+          Items: [{ Id: 'EADMINS', Aliases: { Quantity: 1, Items: ['APPS.tis.nhs.uk'] } } as never],
+        },
+      });
     cf.on(GetDistributionCommand).resolves(distribution('Deployed'));
     expect(await assertDistribution.read(mockedContext(), params())).toEqual(state);
     expect(cf).toHaveReceivedCommandWith(GetDistributionCommand, { Id: 'EADMINS' });
@@ -62,11 +91,17 @@ describe('cloudfront.assertDistribution', () => {
 
   it('fails clearly when no distribution has the alias', async () => {
     cf.on(ListDistributionsCommand).resolves({ DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 0 } });
-    await expect(assertDistribution.read(mockedContext(), params())).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: 'no CloudFront distribution has the alias apps.tis.nhs.uk' });
+    await expect(assertDistribution.read(mockedContext(), params())).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'no CloudFront distribution has the alias apps.tis.nhs.uk',
+    });
   });
 
   it('with waitDeployed, waits for Deployed with the SDK waiter before judging', async () => {
-    cf.on(GetDistributionCommand).resolvesOnce(distribution('InProgress')).resolvesOnce(distribution('InProgress')).resolves(distribution('Deployed'));
+    cf.on(GetDistributionCommand)
+      .resolvesOnce(distribution('InProgress'))
+      .resolvesOnce(distribution('InProgress'))
+      .resolves(distribution('Deployed'));
     const ctx = mockedContext({ scale: 1000 });
     const read = await assertDistribution.read(ctx, params({ distributionId: 'EADMINS', waitDeployed: '20m' }));
     expect(read.status).toBe('Deployed');

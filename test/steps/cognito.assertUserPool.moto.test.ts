@@ -31,8 +31,17 @@ async function judge(raw: Record<string, unknown>): Promise<string[] | 'pass'> {
 
 describe('cognito.assertUserPool against moto (plan pre 1a-1d)', () => {
   it('passes for a pool configured as the plan says', async () => {
-    const pool = await seedUserPool(testContext(), { triggers: { UserMigration: MIG, PreTokenGeneration: PRE }, from: 'TIS <no-reply@tis.nhs.uk>', clients: ['admins-ui', 'reval'] });
-    const all = { passwordPolicy: 'default', triggers: { userMigration: true, preTokenGeneration: PRE }, appClients: ['admins-ui'], emailFrom: 'no-reply@tis.nhs.uk' };
+    const pool = await seedUserPool(testContext(), {
+      triggers: { UserMigration: MIG, PreTokenGeneration: PRE },
+      from: 'TIS <no-reply@tis.nhs.uk>',
+      clients: ['admins-ui', 'reval'],
+    });
+    const all = {
+      passwordPolicy: 'default',
+      triggers: { userMigration: true, preTokenGeneration: PRE },
+      appClients: ['admins-ui'],
+      emailFrom: 'no-reply@tis.nhs.uk',
+    };
     expect(await judge({ userPoolName: pool.name, ...all })).toBe('pass');
     expect(await judge({ userPoolId: pool.id, ...all })).toBe('pass');
   });
@@ -40,7 +49,13 @@ describe('cognito.assertUserPool against moto (plan pre 1a-1d)', () => {
   it('fails field by field for a pool that is not', async () => {
     const pool = await seedUserPool(testContext(), { minLength: 6, triggers: { PreTokenGeneration: PRE }, clients: ['reval'] });
     expect(
-      await judge({ userPoolName: pool.name, passwordPolicy: 'default', triggers: { userMigration: MIG, preTokenGeneration: true }, appClients: ['admins-ui'], emailFrom: 'no-reply@tis.nhs.uk' }),
+      await judge({
+        userPoolName: pool.name,
+        passwordPolicy: 'default',
+        triggers: { userMigration: MIG, preTokenGeneration: true },
+        appClients: ['admins-ui'],
+        emailFrom: 'no-reply@tis.nhs.uk',
+      }),
     ).toEqual([
       '  passwordPolicy.minimumLength: expected 8, found 6',
       `  triggers.userMigration: expected ${MIG}, found (not set)`,
@@ -50,7 +65,13 @@ describe('cognito.assertUserPool against moto (plan pre 1a-1d)', () => {
   });
 
   it('fails clearly for a pool that does not exist', async () => {
-    await expect(judge({ userPoolName: 'no-such-pool' })).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: 'no Cognito user pool named "no-such-pool" in eu-west-2' });
-    await expect(judge({ userPoolId: 'eu-west-2_nosuchpool' })).rejects.toMatchObject({ code: 'ASSERTION_FAILED', message: 'Cognito user pool eu-west-2_nosuchpool does not exist in eu-west-2' });
+    await expect(judge({ userPoolName: 'no-such-pool' })).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'no Cognito user pool named "no-such-pool" in eu-west-2',
+    });
+    await expect(judge({ userPoolId: 'eu-west-2_nosuchpool' })).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'Cognito user pool eu-west-2_nosuchpool does not exist in eu-west-2',
+    });
   });
 });

@@ -52,14 +52,30 @@ describe('dry run: every mutating AWS step reads, and is refused at its first wr
 
   it('apigateway.setStageVariables', async () => {
     const api = await seedRestApi(testContext(), { variables: { authProvider: 'KEYCLOAK' } });
-    await dryRun('apigateway.setStageVariables', { restApiId: api.id, stage: 'prod', variables: { authProvider: 'COGNITO' }, deploy: true });
+    await dryRun('apigateway.setStageVariables', {
+      restApiId: api.id,
+      stage: 'prod',
+      variables: { authProvider: 'COGNITO' },
+      deploy: true,
+    });
   });
 
   it('route53.switchRecord, also with lowerTtlFirst', async () => {
     const ctx = testContext();
     const zone = await seedZone(ctx);
-    await seedRecord(ctx, zone.id, { Name: `apps.${zone.name}.`, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old.example.net' }] });
-    await dryRun('route53.switchRecord', { zone: zone.name, name: `apps.${zone.name}`, alias: { cloudfront: 'd111.cloudfront.net' }, maxTtl: 60, lowerTtlFirst: true });
+    await seedRecord(ctx, zone.id, {
+      Name: `apps.${zone.name}.`,
+      Type: 'CNAME',
+      TTL: 300,
+      ResourceRecords: [{ Value: 'old.example.net' }],
+    });
+    await dryRun('route53.switchRecord', {
+      zone: zone.name,
+      name: `apps.${zone.name}`,
+      alias: { cloudfront: 'd111.cloudfront.net' },
+      maxTtl: 60,
+      lowerTtlFirst: true,
+    });
     await dryRun('route53.switchRecord', { zone: zone.name, name: `apps.${zone.name}`, values: ['new.example.net'], ttl: 300 });
   });
 });

@@ -20,9 +20,9 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-describe('steps under the sandbox\'s faults', () => {
+describe("steps under the sandbox's faults", () => {
   // The SDK's adaptive retry backs off (and slows its send rate) after each throttle: give it time.
-  it('ride out throttling and 5xx with the SDK\'s own retries, and still restore exactly', { timeout: 120_000 }, async () => {
+  it("ride out throttling and 5xx with the SDK's own retries, and still restore exactly", { timeout: 120_000 }, async () => {
     const seeding = testContext();
     const api = await seedRestApi(seeding);
     proxy.clearLog();
@@ -33,7 +33,10 @@ describe('steps under the sandbox\'s faults', () => {
       expect(trip.final.policy).toBeNull();
       expect(proxy.requests.some((r) => r.injected)).toBe(true);
       // Each write reached moto once: the SDK retried only the answers the proxy made up.
-      const applied = proxy.writes().filter((w) => !w.injected).map((w) => w.operation);
+      const applied = proxy
+        .writes()
+        .filter((w) => !w.injected)
+        .map((w) => w.operation);
       expect(applied).toEqual(['UpdateRestApi', 'CreateDeployment', 'UpdateRestApi', 'CreateDeployment']);
     } finally {
       proxy.setFaults({});
@@ -49,7 +52,11 @@ describe('steps under the sandbox\'s faults', () => {
     try {
       // At scale 100 the default insyncTimeout of 15m is 9 s, well above the 1.5 s Route 53 is held PENDING.
       const ctx = testContext({ scale: 100 });
-      const trip = await roundTrip(switchRecord, ctx, switchRecord.params.parse({ zone: zone.name, name: `apps.${zone.name}`, alias: { cloudfront: 'd111.cloudfront.net' }, maxTtl: 60 }));
+      const trip = await roundTrip(
+        switchRecord,
+        ctx,
+        switchRecord.params.parse({ zone: zone.name, name: `apps.${zone.name}`, alias: { cloudfront: 'd111.cloudfront.net' }, maxTtl: 60 }),
+      );
       expect(trip.final).toEqual(old);
       expect(proxy.requests.filter((r) => r.operation === 'GetChange' && r.rewritten).length).toBeGreaterThan(0);
       expect(ctx.messages.some((m) => /waiting for Route 53 change \S+ to be INSYNC/.test(m))).toBe(true);

@@ -17,14 +17,31 @@ import { mockedContext } from './helpers/context.js';
 
 const r53 = mockClient(Route53Client);
 
-const OLD_CNAME: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-admins.eu-west-2.elb.amazonaws.com' }] };
-const CF_ALIAS: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'A', AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName: 'd111111abcdef8.cloudfront.net.', EvaluateTargetHealth: false } };
+const OLD_CNAME: ResourceRecordSet = {
+  Name: 'apps.tis.nhs.uk.',
+  Type: 'CNAME',
+  TTL: 300,
+  ResourceRecords: [{ Value: 'old-admins.eu-west-2.elb.amazonaws.com' }],
+};
+const CF_ALIAS: ResourceRecordSet = {
+  Name: 'apps.tis.nhs.uk.',
+  Type: 'A',
+  AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName: 'd111111abcdef8.cloudfront.net.', EvaluateTargetHealth: false },
+};
 
 const params = (extra: Record<string, unknown> = {}) =>
-  switchRecord.params.parse({ zone: 'tis.nhs.uk', name: 'apps.tis.nhs.uk', alias: { cloudfront: 'd111111abcdef8.cloudfront.net' }, maxTtl: 60, ...extra });
+  switchRecord.params.parse({
+    zone: 'tis.nhs.uk',
+    name: 'apps.tis.nhs.uk',
+    alias: { cloudfront: 'd111111abcdef8.cloudfront.net' },
+    maxTtl: 60,
+    ...extra,
+  });
 
 function zoneWith(records: ResourceRecordSet[]): void {
-  r53.on(ListHostedZonesByNameCommand).resolves({ HostedZones: [{ Id: '/hostedzone/ZTIS', Name: 'tis.nhs.uk.', CallerReference: 'x', Config: { PrivateZone: false } }] });
+  r53
+    .on(ListHostedZonesByNameCommand)
+    .resolves({ HostedZones: [{ Id: '/hostedzone/ZTIS', Name: 'tis.nhs.uk.', CallerReference: 'x', Config: { PrivateZone: false } }] });
   r53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: records, IsTruncated: false, MaxItems: 100 });
   r53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() } });
   r53.on(GetChangeCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() } });
@@ -46,13 +63,26 @@ describe('route53.switchRecord params', () => {
       AliasTarget: { HostedZoneId: 'Z2FDTNDATAQYW2', DNSName: 'd111111abcdef8.cloudfront.net', EvaluateTargetHealth: false },
     });
     const values = switchRecord.plan(null, params({ alias: undefined, values: ['old.example.net'], ttl: 60 }));
-    expect(values.noop === false && values.after).toEqual({ Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'old.example.net' }] });
+    expect(values.noop === false && values.after).toEqual({
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'CNAME',
+      TTL: 60,
+      ResourceRecords: [{ Value: 'old.example.net' }],
+    });
   });
 
   it('refuses nonsense: both alias and values, a TTL on an alias, a ttl above maxTtl, two zones', () => {
-    expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', alias: { cloudfront: 'd1.cloudfront.net' }, values: ['x'] }).success).toBe(false);
-    expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', alias: { cloudfront: 'd1.cloudfront.net' }, ttl: 60 }).success).toBe(false);
-    expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', values: ['x'], ttl: 300, maxTtl: 60 }).success).toBe(false);
+    expect(
+      switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', alias: { cloudfront: 'd1.cloudfront.net' }, values: ['x'] })
+        .success,
+    ).toBe(false);
+    expect(
+      switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', alias: { cloudfront: 'd1.cloudfront.net' }, ttl: 60 })
+        .success,
+    ).toBe(false);
+    expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', values: ['x'], ttl: 300, maxTtl: 60 }).success).toBe(
+      false,
+    );
     expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', zoneId: 'Z1', name: 'a.tis.nhs.uk', values: ['x'] }).success).toBe(false);
     expect(switchRecord.params.safeParse({ zone: 'tis.nhs.uk', name: 'a.tis.nhs.uk', values: ['x', 'y'] }).success).toBe(false);
   });
@@ -60,7 +90,12 @@ describe('route53.switchRecord params', () => {
 
 describe('route53.switchRecord plan', () => {
   it('is a noop when the record already points there, whatever the case, trailing dot or alias TTL', () => {
-    const live: ResourceRecordSet = { ...CF_ALIAS, Name: 'APPS.tis.nhs.uk', TTL: 0, AliasTarget: { ...CF_ALIAS.AliasTarget!, DNSName: 'D111111ABCDEF8.cloudfront.net' } };
+    const live: ResourceRecordSet = {
+      ...CF_ALIAS,
+      Name: 'APPS.tis.nhs.uk',
+      TTL: 0,
+      AliasTarget: { ...CF_ALIAS.AliasTarget!, DNSName: 'D111111ABCDEF8.cloudfront.net' },
+    };
     const change = switchRecord.plan(live, params());
     expect(change.noop).toBe(true);
   });
@@ -77,9 +112,20 @@ describe('route53.switchRecord plan', () => {
   });
 
   it('keeps routing fields of a weighted record set and switches only the target', () => {
-    const weighted: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'A', SetIdentifier: 'blue', Weight: 10, TTL: 60, ResourceRecords: [{ Value: '10.0.0.1' }] };
+    const weighted: ResourceRecordSet = {
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'A',
+      SetIdentifier: 'blue',
+      Weight: 10,
+      TTL: 60,
+      ResourceRecords: [{ Value: '10.0.0.1' }],
+    };
     const change = switchRecord.plan(weighted, params({ setIdentifier: 'blue' }));
-    expect(change.noop === false && change.after).toMatchObject({ SetIdentifier: 'blue', Weight: 10, AliasTarget: { DNSName: 'd111111abcdef8.cloudfront.net' } });
+    expect(change.noop === false && change.after).toMatchObject({
+      SetIdentifier: 'blue',
+      Weight: 10,
+      AliasTarget: { DNSName: 'd111111abcdef8.cloudfront.net' },
+    });
   });
 });
 
@@ -92,7 +138,14 @@ describe('route53.switchRecord read', () => {
   });
 
   it('asks for setIdentifier when the name has routed record sets', () => {
-    const weighted: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'A', SetIdentifier: 'blue', Weight: 10, TTL: 60, ResourceRecords: [{ Value: '10.0.0.1' }] };
+    const weighted: ResourceRecordSet = {
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'A',
+      SetIdentifier: 'blue',
+      Weight: 10,
+      TTL: 60,
+      ResourceRecords: [{ Value: '10.0.0.1' }],
+    };
     expect(() => pickRecord([weighted], params())).toThrow(/name the one to switch with setIdentifier/);
   });
 
@@ -105,7 +158,9 @@ describe('route53.switchRecord read', () => {
 
   it('refuses a record outside the zone', async () => {
     zoneWith([]);
-    await expect(switchRecord.read(mockedContext(), params({ name: 'apps.example.org' }))).rejects.toThrow(/not in the hosted zone tis.nhs.uk./);
+    await expect(switchRecord.read(mockedContext(), params({ name: 'apps.example.org' }))).rejects.toThrow(
+      /not in the hosted zone tis.nhs.uk./,
+    );
   });
 });
 
@@ -153,7 +208,14 @@ describe('route53.switchRecord apply', () => {
     const change = switchRecord.plan(low, p);
     if (change.noop) throw new Error('expected a change');
     await switchRecord.apply(ctx, change, p);
-    expect(changeBatches()).toEqual([[{ Action: 'UPSERT', ResourceRecordSet: { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'new-admins.example.net' }] } }]]);
+    expect(changeBatches()).toEqual([
+      [
+        {
+          Action: 'UPSERT',
+          ResourceRecordSet: { Name: 'apps.tis.nhs.uk.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'new-admins.example.net' }] },
+        },
+      ],
+    ]);
     expect(ctx.clock.sleeps).toEqual([]);
   });
 
@@ -179,7 +241,10 @@ describe('route53.switchRecord apply', () => {
     const change = switchRecord.plan(null, p);
     if (change.noop) throw new Error('expected a change');
     const ctx = mockedContext({ scale: 10 });
-    await expect(switchRecord.apply(ctx, change, p)).rejects.toMatchObject({ code: 'STEP_TIMEOUT', message: expect.stringMatching(/INSYNC: not done after 20s/) });
+    await expect(switchRecord.apply(ctx, change, p)).rejects.toMatchObject({
+      code: 'STEP_TIMEOUT',
+      message: expect.stringMatching(/INSYNC: not done after 20s/),
+    });
   });
 });
 
@@ -197,19 +262,60 @@ describe('route53.switchRecord verify', () => {
 
   it('asks TestDNSAnswer and fails with what Route 53 answered', async () => {
     zoneWith([CF_ALIAS]);
-    r53.on(TestDNSAnswerCommand).resolves({ ResponseCode: 'NOERROR', RecordData: ['old-admins.eu-west-2.elb.amazonaws.com'], Nameserver: 'ns', RecordName: 'apps.tis.nhs.uk', RecordType: 'A', Protocol: 'UDP' });
-    await expect(switchRecord.verify!(mockedContext(), params(), CF_ALIAS)).rejects.toThrow(/answers apps.tis.nhs.uk. A with NOERROR old-admins/);
+    r53
+      .on(TestDNSAnswerCommand)
+      .resolves({
+        ResponseCode: 'NOERROR',
+        RecordData: ['old-admins.eu-west-2.elb.amazonaws.com'],
+        Nameserver: 'ns',
+        RecordName: 'apps.tis.nhs.uk',
+        RecordType: 'A',
+        Protocol: 'UDP',
+      });
+    await expect(switchRecord.verify!(mockedContext(), params(), CF_ALIAS)).rejects.toThrow(
+      /answers apps.tis.nhs.uk. A with NOERROR old-admins/,
+    );
     expect(r53).toHaveReceivedCommandWith(TestDNSAnswerCommand, { HostedZoneId: 'ZTIS', RecordName: 'apps.tis.nhs.uk.', RecordType: 'A' });
-    r53.on(TestDNSAnswerCommand).resolves({ ResponseCode: 'NOERROR', RecordData: ['d111111abcdef8.cloudfront.net'], Nameserver: 'ns', RecordName: 'apps.tis.nhs.uk', RecordType: 'A', Protocol: 'UDP' });
+    r53
+      .on(TestDNSAnswerCommand)
+      .resolves({
+        ResponseCode: 'NOERROR',
+        RecordData: ['d111111abcdef8.cloudfront.net'],
+        Nameserver: 'ns',
+        RecordName: 'apps.tis.nhs.uk',
+        RecordType: 'A',
+        Protocol: 'UDP',
+      });
     await expect(switchRecord.verify!(mockedContext(), params(), CF_ALIAS)).resolves.toBeUndefined();
   });
 });
 
 describe('route53.switchRecord undo', () => {
-  function checkpoint(before: ResourceRecordSet | null, after: ResourceRecordSet | null, p = params()): Checkpoint<ResourceRecordSet | null, ReturnType<typeof params>> {
-    return { ref: 'mid.3', type: 'route53.switchRecord', title: 'Switch DNS', status: 'applied', params: p, before, after, digest: 'd', at: '2026-01-01T00:00:00Z' };
+  function checkpoint(
+    before: ResourceRecordSet | null,
+    after: ResourceRecordSet | null,
+    p = params(),
+  ): Checkpoint<ResourceRecordSet | null, ReturnType<typeof params>> {
+    return {
+      ref: 'mid.3',
+      type: 'route53.switchRecord',
+      title: 'Switch DNS',
+      status: 'applied',
+      params: p,
+      before,
+      after,
+      digest: 'd',
+      at: '2026-01-01T00:00:00Z',
+    };
   }
-  const answer = (data: string[]) => ({ ResponseCode: 'NOERROR', RecordData: data, Nameserver: 'ns', RecordName: 'apps.tis.nhs.uk', RecordType: 'A' as const, Protocol: 'UDP' });
+  const answer = (data: string[]) => ({
+    ResponseCode: 'NOERROR',
+    RecordData: data,
+    Nameserver: 'ns',
+    RecordName: 'apps.tis.nhs.uk',
+    RecordType: 'A' as const,
+    Protocol: 'UDP',
+  });
 
   it('deletes the alias and recreates the old CNAME in one batch when the type changed', async () => {
     zoneWith([{ ...CF_ALIAS, TTL: 0 }]);
@@ -226,8 +332,21 @@ describe('route53.switchRecord undo', () => {
   });
 
   it('upserts the exact previous record set when the type is the same', async () => {
-    const before: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'A', SetIdentifier: 'blue', Weight: 10, TTL: 120, ResourceRecords: [{ Value: '10.0.0.1' }] };
-    const after: ResourceRecordSet = { Name: 'apps.tis.nhs.uk.', Type: 'A', SetIdentifier: 'blue', Weight: 10, AliasTarget: CF_ALIAS.AliasTarget! };
+    const before: ResourceRecordSet = {
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'A',
+      SetIdentifier: 'blue',
+      Weight: 10,
+      TTL: 120,
+      ResourceRecords: [{ Value: '10.0.0.1' }],
+    };
+    const after: ResourceRecordSet = {
+      Name: 'apps.tis.nhs.uk.',
+      Type: 'A',
+      SetIdentifier: 'blue',
+      Weight: 10,
+      AliasTarget: CF_ALIAS.AliasTarget!,
+    };
     zoneWith([after]);
     r53.on(TestDNSAnswerCommand).resolves(answer(['10.0.0.1']));
     await switchRecord.undo!(mockedContext(), checkpoint(before, after, params({ setIdentifier: 'blue', maxTtl: 300 })));

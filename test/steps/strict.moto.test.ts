@@ -23,12 +23,19 @@ afterAll(async () => {
 async function seedSets(ctx: ReturnType<typeof testContext>, zoneId: string, sets: ResourceRecordSet[]): Promise<void> {
   const r53 = await import('@aws-sdk/client-route-53');
   const client = await ctx.aws.client(r53.Route53Client);
-  await client.send(new r53.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: sets.map((ResourceRecordSet) => ({ Action: 'CREATE', ResourceRecordSet })) } }));
+  await client.send(
+    new r53.ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: sets.map((ResourceRecordSet) => ({ Action: 'CREATE', ResourceRecordSet })) },
+    }),
+  );
 }
 async function listAt(ctx: ReturnType<typeof testContext>, zoneId: string, name: string): Promise<ResourceRecordSet[]> {
   const r53 = await import('@aws-sdk/client-route-53');
   const client = await ctx.aws.client(r53.Route53Client);
-  return ((await client.send(new r53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? []).filter((r) => r.Name === name);
+  return ((await client.send(new r53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? []).filter(
+    (r) => r.Name === name,
+  );
 }
 
 describe('route53.switchRecord on the strict sandbox', () => {
@@ -36,10 +43,31 @@ describe('route53.switchRecord on the strict sandbox', () => {
     const ctx = testContext();
     const zone = await seedZone(ctx);
     const name = `api.${zone.name}.`;
-    const blue: ResourceRecordSet = { Name: name, Type: 'CNAME', SetIdentifier: 'blue', Weight: 90, TTL: 3600, ResourceRecords: [{ Value: 'blue.example.net' }] };
-    const green: ResourceRecordSet = { Name: name, Type: 'CNAME', SetIdentifier: 'green', Weight: 10, TTL: 3600, ResourceRecords: [{ Value: 'green.example.net' }] };
+    const blue: ResourceRecordSet = {
+      Name: name,
+      Type: 'CNAME',
+      SetIdentifier: 'blue',
+      Weight: 90,
+      TTL: 3600,
+      ResourceRecords: [{ Value: 'blue.example.net' }],
+    };
+    const green: ResourceRecordSet = {
+      Name: name,
+      Type: 'CNAME',
+      SetIdentifier: 'green',
+      Weight: 10,
+      TTL: 3600,
+      ResourceRecords: [{ Value: 'green.example.net' }],
+    };
     await seedSets(ctx, zone.id, [blue, green]);
-    const p = switchRecord.params.parse({ zone: zone.name, name, setIdentifier: 'blue', values: ['new.example.net'], maxTtl: 60, lowerTtlFirst: true });
+    const p = switchRecord.params.parse({
+      zone: zone.name,
+      name,
+      setIdentifier: 'blue',
+      values: ['new.example.net'],
+      maxTtl: 60,
+      lowerTtlFirst: true,
+    });
     const trip = await roundTrip(switchRecord, ctx, p);
     expect(trip.applied).toEqual({ ...blue, TTL: 60, ResourceRecords: [{ Value: 'new.example.net' }] });
     expect(ctx.messages.some((m) => m.includes('(2 routed record sets)'))).toBe(true);
@@ -55,7 +83,12 @@ describe('route53.switchRecord on the strict sandbox', () => {
       { Name: name, Type: 'CNAME', SetIdentifier: 'blue', Weight: 50, TTL: 60, ResourceRecords: [{ Value: 'blue.example.net' }] },
       { Name: name, Type: 'CNAME', SetIdentifier: 'green', Weight: 50, TTL: 60, ResourceRecords: [{ Value: 'green.example.net' }] },
     ]);
-    const toAlias = switchRecord.params.parse({ zone: zone.name, name, setIdentifier: 'blue', alias: { cloudfront: 'd111111abcdef8.cloudfront.net' } });
+    const toAlias = switchRecord.params.parse({
+      zone: zone.name,
+      name,
+      setIdentifier: 'blue',
+      alias: { cloudfront: 'd111111abcdef8.cloudfront.net' },
+    });
     await expect(switchRecord.read(ctx, toAlias)).rejects.toMatchObject({ code: 'RUNBOOK_INVALID' });
     const apex = switchRecord.params.parse({ zone: zone.name, name: zone.name, values: ['elsewhere.example.net'] });
     await expect(switchRecord.read(ctx, apex)).rejects.toMatchObject({ code: 'RUNBOOK_INVALID', message: expect.stringContaining('apex') });
@@ -65,12 +98,22 @@ describe('route53.switchRecord on the strict sandbox', () => {
     const ctx = testContext();
     const zone = await seedZone(ctx);
     const name = `api.${zone.name}.`;
-    const green: ResourceRecordSet = { Name: name, Type: 'CNAME', SetIdentifier: 'green', Weight: 10, TTL: 60, ResourceRecords: [{ Value: 'green.example.net' }] };
+    const green: ResourceRecordSet = {
+      Name: name,
+      Type: 'CNAME',
+      SetIdentifier: 'green',
+      Weight: 10,
+      TTL: 60,
+      ResourceRecords: [{ Value: 'green.example.net' }],
+    };
     await seedSets(ctx, zone.id, [green]);
     const p = switchRecord.params.parse({ zone: zone.name, name, setIdentifier: 'blue', values: ['new.example.net'], ttl: 60 });
     const change = switchRecord.plan(await switchRecord.read(ctx, p), p);
     if (change.noop) throw new Error('expected a change');
-    await expect(switchRecord.apply(ctx, change, p)).rejects.toMatchObject({ code: 'STEP_FAILED', message: expect.stringContaining('routing') });
+    await expect(switchRecord.apply(ctx, change, p)).rejects.toMatchObject({
+      code: 'STEP_FAILED',
+      message: expect.stringContaining('routing'),
+    });
     const previous = { before: { ...green, SetIdentifier: 'blue', Weight: 90 }, status: 'failed' } as unknown as Checkpoint;
     const applied = await switchRecord.apply({ ...ctx, previous }, change, p);
     expect(applied).toMatchObject({ SetIdentifier: 'blue', Weight: 90, ResourceRecords: [{ Value: 'new.example.net' }] });
@@ -81,7 +124,14 @@ describe('route53.switchRecord on the strict sandbox', () => {
     const r53 = await import('@aws-sdk/client-route-53');
     const client = await ctx.aws.client(r53.Route53Client);
     const zoneName = `${unique('private')}.internal`;
-    await client.send(new r53.CreateHostedZoneCommand({ Name: zoneName, CallerReference: unique('ref'), HostedZoneConfig: { PrivateZone: true }, VPC: { VPCRegion: 'eu-west-2', VPCId: 'vpc-12345678' } }));
+    await client.send(
+      new r53.CreateHostedZoneCommand({
+        Name: zoneName,
+        CallerReference: unique('ref'),
+        HostedZoneConfig: { PrivateZone: true },
+        VPC: { VPCRegion: 'eu-west-2', VPCId: 'vpc-12345678' },
+      }),
+    );
     const p = switchRecord.params.parse({ zone: zoneName, privateZone: true, name: `db.${zoneName}`, values: ['db.example.net'], ttl: 60 });
     const trip = await roundTrip(switchRecord, ctx, p);
     expect(trip.applied).toMatchObject({ Type: 'CNAME', ResourceRecords: [{ Value: 'db.example.net' }] });
@@ -96,21 +146,38 @@ describe('API Gateway steps on the strict sandbox', () => {
     // An existing conditioned statement just under the limit (about 8,050 characters): the Deny tips it over.
     const ranges: string[] = [];
     const policyWith = (sourceIps: string[]) =>
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'OfficeOnly', Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': sourceIps } } }] });
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'OfficeOnly',
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: 'execute-api:/*',
+            Condition: { IpAddress: { 'aws:SourceIp': sourceIps } },
+          },
+        ],
+      });
     while (policyWith(ranges).length < 8050) ranges.push(`10.${ranges.length >> 8}.${ranges.length & 255}.0/24`);
     const policy = policyWith(ranges);
     expect(policy.length).toBeLessThan(8192);
     const api = await seedRestApi(ctx, { policy });
     const p = restrictMethods.params.parse({ restApiId: api.id, stage: 'prod' });
     const current = await restrictMethods.read(ctx, p);
-    expect(() => restrictMethods.plan(current, p)).toThrow(expect.objectContaining({ code: 'RUNBOOK_INVALID', message: expect.stringContaining('8192') }));
+    expect(() => restrictMethods.plan(current, p)).toThrow(
+      expect.objectContaining({ code: 'RUNBOOK_INVALID', message: expect.stringContaining('8192') }),
+    );
   });
 
   it('setStageVariables refuses at plan what would leave more than 100 variables on the stage', async () => {
     const ctx = testContext();
     const api = await seedRestApi(ctx, { variables: Object.fromEntries(Array.from({ length: 99 }, (_, i) => [`v${i}`, 'x'])) });
     const p = setStageVariables.params.parse({ restApiId: api.id, stage: 'prod', variables: { a: '1', b: '2' } });
-    await expect(setStageVariables.read(ctx, p)).rejects.toMatchObject({ code: 'RUNBOOK_INVALID', message: expect.stringContaining('101 stage variables') });
+    await expect(setStageVariables.read(ctx, p)).rejects.toMatchObject({
+      code: 'RUNBOOK_INVALID',
+      message: expect.stringContaining('101 stage variables'),
+    });
     const fits = setStageVariables.params.parse({ restApiId: api.id, stage: 'prod', variables: { a: '1', v0: null } });
     await roundTrip(setStageVariables, ctx, fits);
   });

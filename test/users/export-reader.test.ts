@@ -71,7 +71,7 @@ describe('Keycloak export reader', () => {
     expect(records[0]!.user).toMatchObject({
       email: 'a@b.uk',
       firstName: 'Smith, Jo',
-      lastName: "O\"Brien",
+      lastName: 'O"Brien',
       enabled: true,
       emailVerified: true,
       attributes: { DBC: ['1-1RUZV1D,1-AIIDR8'] },
@@ -125,7 +125,9 @@ describe('Keycloak export reader', () => {
     const reader = new URL('../../dist/users/export-reader.js', import.meta.url).href;
     const script = `const { readExport } = await import(${JSON.stringify(reader)}); let n = 0; for await (const r of readExport(process.argv[1])) n++; console.log(n);`;
     // A 16 MB old space cannot hold the file's text, let alone its parse: only streaming fits.
-    const { stdout } = await run(process.execPath, ['--max-old-space-size=16', '--input-type=module', '-e', script, file], { maxBuffer: 1 << 20 });
+    const { stdout } = await run(process.execPath, ['--max-old-space-size=16', '--input-type=module', '-e', script, file], {
+      maxBuffer: 1 << 20,
+    });
     expect(Number(stdout.trim())).toBe(100_000);
   }, 120_000);
 });

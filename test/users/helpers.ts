@@ -55,7 +55,10 @@ export function cognitoClient(endpoint: string, extra: Record<string, unknown> =
   });
 }
 
-export async function createPool(client: CognitoIdentityProviderClient, opts: { name?: string; groups?: string[]; custom?: string[] } = {}): Promise<string> {
+export async function createPool(
+  client: CognitoIdentityProviderClient,
+  opts: { name?: string; groups?: string[]; custom?: string[] } = {},
+): Promise<string> {
   const out = await client.send(
     new CreateUserPoolCommand({
       PoolName: opts.name ?? `pool-${Math.random().toString(36).slice(2, 8)}`,
@@ -116,19 +119,31 @@ export function kcUser(i: number, extra: Record<string, unknown> = {}): Record<s
 }
 
 /** A `same_file` realm export, written as a stream so even 100k users never sit in memory. */
-export async function writeRealmExport(file: string, count: number, make: (i: number) => Record<string, unknown> = kcUser, pretty = false): Promise<void> {
+export async function writeRealmExport(
+  file: string,
+  count: number,
+  make: (i: number) => Record<string, unknown> = kcUser,
+  pretty = false,
+): Promise<void> {
   const out = createWriteStream(file);
   const write = async (text: string): Promise<void> => {
     if (!out.write(text)) await once(out, 'drain');
   };
-  await write(`{"id":"lin","realm":"lin","roles":{"realm":[{"name":"RevalAdmin"}]},"groups":[{"name":"RevalAdmin","path":"/RevalAdmin"}],"users":[`);
-  for (let i = 0; i < count; i++) await write(`${i ? ',' : ''}${pretty ? '\n    ' : ''}${JSON.stringify(make(i), null, pretty ? 2 : undefined)}`);
+  await write(
+    `{"id":"lin","realm":"lin","roles":{"realm":[{"name":"RevalAdmin"}]},"groups":[{"name":"RevalAdmin","path":"/RevalAdmin"}],"users":[`,
+  );
+  for (let i = 0; i < count; i++)
+    await write(`${i ? ',' : ''}${pretty ? '\n    ' : ''}${JSON.stringify(make(i), null, pretty ? 2 : undefined)}`);
   await write(`],"clients":[{"clientId":"admins-ui","secret":"client-secret"}],"smtpServer":{"password":"smtp"}}`);
   out.end();
   await once(out, 'finish');
 }
 
-export async function writeDifferentFiles(dir: string, perFile: number[], make: (i: number) => Record<string, unknown> = kcUser): Promise<void> {
+export async function writeDifferentFiles(
+  dir: string,
+  perFile: number[],
+  make: (i: number) => Record<string, unknown> = kcUser,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'lin-realm.json'), JSON.stringify({ realm: 'lin', users: [make(-1)] }));
   let i = 0;

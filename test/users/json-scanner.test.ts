@@ -32,7 +32,10 @@ describe('UsersArrayScanner', () => {
   it('yields exactly the elements of the top-level users array, at any chunk size', () => {
     const expected = (JSON.parse(doc) as { users: unknown[] }).users;
     for (const size of [1, 2, 3, 7, 64, doc.length]) {
-      expect(scan(doc, size).map((t) => JSON.parse(t) as unknown), `chunk size ${size}`).toEqual(expected);
+      expect(
+        scan(doc, size).map((t) => JSON.parse(t) as unknown),
+        `chunk size ${size}`,
+      ).toEqual(expected);
     }
   });
 

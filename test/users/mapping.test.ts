@@ -4,7 +4,11 @@ import type { ExportRecord, KeycloakUser } from '../../src/users/types.js';
 import { mapping } from './helpers.js';
 
 function rec(position: string, user: Partial<KeycloakUser>, problem?: string): ExportRecord {
-  return { position, user: { enabled: true, emailVerified: false, attributes: {}, groups: [], realmRoles: [], ...user }, ...(problem ? { problem } : {}) };
+  return {
+    position,
+    user: { enabled: true, emailVerified: false, attributes: {}, groups: [], realmRoles: [], ...user },
+    ...(problem ? { problem } : {}),
+  };
 }
 
 describe('UserMapper', () => {
@@ -37,7 +41,8 @@ describe('UserMapper', () => {
         groups: ['reval-admins', 'hee-admins'],
       },
     });
-    if (r.ok) expect(userAttributes(r.user).map((a) => a.Name)).toEqual(['custom:dbc', 'email', 'email_verified', 'family_name', 'given_name']);
+    if (r.ok)
+      expect(userAttributes(r.user).map((a) => a.Name)).toEqual(['custom:dbc', 'email', 'email_verified', 'family_name', 'given_name']);
     expect(comparedAttributes(mapping())).toEqual(['email', 'email_verified', 'given_name', 'family_name', 'custom:dbc']);
   });
 
@@ -83,7 +88,12 @@ describe('UserMapper', () => {
       'r13: enabled is not true or false',
     ]);
     const dup = results[6]!;
-    expect(dup.ok ? undefined : dup.invalid).toEqual({ position: 'r6', email: ' first@x.UK ', reason: 'duplicate email (first at r5)', firstPosition: 'r5' });
+    expect(dup.ok ? undefined : dup.invalid).toEqual({
+      position: 'r6',
+      email: ' first@x.UK ',
+      reason: 'duplicate email (first at r5)',
+      firstPosition: 'r5',
+    });
   });
 
   it('rejects usernames Cognito cannot hold', () => {

@@ -3,21 +3,41 @@ import { createProgressRenderer, formatProgress } from '../../src/users/progress
 import type { SyncProgress } from '../../src/users/types.js';
 
 function p(done: number, total = 200, extra: Partial<SyncProgress> = {}): SyncProgress {
-  return { done, total, created: done, existed: 0, failed: 0, usersPerSecond: 39.84, requestsPerSecond: 60, elapsedSeconds: done / 40, etaSeconds: (total - done) / 40, ...extra };
+  return {
+    done,
+    total,
+    created: done,
+    existed: 0,
+    failed: 0,
+    usersPerSecond: 39.84,
+    requestsPerSecond: 60,
+    elapsedSeconds: done / 40,
+    etaSeconds: (total - done) / 40,
+    ...extra,
+  };
 }
 
 function sink(isTTY: boolean): { text: string; write(t: string): void; isTTY: boolean; columns: number } {
-  const s = { text: '', isTTY, columns: 100, write: (t: string) => {
-    s.text += t;
-  } };
+  const s = {
+    text: '',
+    isTTY,
+    columns: 100,
+    write: (t: string) => {
+      s.text += t;
+    },
+  };
   return s;
 }
 
 describe('progress', () => {
   it('formats done/total, percent, rate, ETA and failures', () => {
     expect(formatProgress(p(80, 200, { failed: 3 }))).toBe('[########------------] 80/200  40%  39.8 users/s  ETA 3s  (3 failed)');
-    expect(formatProgress(p(0, 200, { etaSeconds: undefined, usersPerSecond: 0 }))).toBe('[--------------------] 0/200  0%  0.0 users/s  ETA -');
-    expect(formatProgress(p(20000, 20000, { elapsedSeconds: 502 }))).toBe('[####################] 20000/20000  100%  39.8 users/s  took 8m22s');
+    expect(formatProgress(p(0, 200, { etaSeconds: undefined, usersPerSecond: 0 }))).toBe(
+      '[--------------------] 0/200  0%  0.0 users/s  ETA -',
+    );
+    expect(formatProgress(p(20000, 20000, { elapsedSeconds: 502 }))).toBe(
+      '[####################] 20000/20000  100%  39.8 users/s  took 8m22s',
+    );
   });
 
   it('redraws one line on a TTY, no more often than asked, and ends it', () => {
@@ -41,7 +61,12 @@ describe('progress', () => {
     const r = createProgressRenderer({ stream: out, everyPercent: 25 });
     for (let i = 0; i <= 200; i++) r.update(p(i));
     r.done();
-    expect(out.text.split('\n').filter(Boolean).map((l) => l.split('  ')[0])).toEqual([
+    expect(
+      out.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('  ')[0]),
+    ).toEqual([
       '[--------------------] 0/200',
       '[#####---------------] 50/200',
       '[##########----------] 100/200',

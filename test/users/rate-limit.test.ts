@@ -173,7 +173,13 @@ describe('syncUsers with a mocked Cognito client', () => {
             await new Promise((r) => setTimeout(r, 1));
             inFlight--;
           }
-          return { response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]) }) };
+          return {
+            response: new HttpResponse({
+              statusCode: 200,
+              headers: { 'content-type': 'application/x-amz-json-1.1' },
+              body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]),
+            }),
+          };
         },
       },
     });
@@ -190,13 +196,19 @@ describe('syncUsers with a mocked Cognito client', () => {
   });
 
   it('counts UsernameExists as already done and still finishes the disable and group calls', async () => {
-    mock.on(AdminCreateUserCommand, { Username: 'user15@example.nhs.uk' }).rejects(new UsernameExistsException({ message: 'User account already exists', $metadata: {} }));
+    mock
+      .on(AdminCreateUserCommand, { Username: 'user15@example.nhs.uk' })
+      .rejects(new UsernameExistsException({ message: 'User account already exists', $metadata: {} }));
     const i = await input(new TokenBucket(1e6));
     const result = await syncUsers(i);
     expect(result).toMatchObject({ created: 29, existed: 1, failed: [] });
     expect(mock.commandCalls(AdminDisableUserCommand, { Username: 'user15@example.nhs.uk' })).toHaveLength(1);
     expect(mock.commandCalls(AdminAddUserToGroupCommand, { Username: 'user15@example.nhs.uk', GroupName: 'reval-admins' })).toHaveLength(1);
-    expect(i.c.events.filter((e) => e.username === 'user15@example.nhs.uk').map((e) => e.event)).toEqual(['users.exists', 'users.disable', 'users.addToGroup']);
+    expect(i.c.events.filter((e) => e.username === 'user15@example.nhs.uk').map((e) => e.event)).toEqual([
+      'users.exists',
+      'users.disable',
+      'users.addToGroup',
+    ]);
   });
 
   it('suppresses the invitation unless asked, and never invites a disabled user', async () => {
@@ -218,7 +230,10 @@ describe('syncUsers with a mocked Cognito client', () => {
   });
 
   it('stops after a run of failures instead of failing every user, and keeps the checkpoint', async () => {
-    const denied = Object.assign(new Error('User is not authorized to perform: cognito-idp:AdminCreateUser'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    const denied = Object.assign(new Error('User is not authorized to perform: cognito-idp:AdminCreateUser'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
     mock.on(AdminCreateUserCommand).rejects(denied);
     const i = await input(new TokenBucket(1e6), { batchSize: 10 });
     let error: unknown;
@@ -228,7 +243,9 @@ describe('syncUsers with a mocked Cognito client', () => {
       error = e;
     }
     expect(isRunbookError(error) && error.code).toBe('USERS');
-    expect(String((error as Error).message)).toMatch(/stopped after 25 failures in a row; the last: AccessDeniedException \(HTTP 400\): User is not authorized/);
+    expect(String((error as Error).message)).toMatch(
+      /stopped after 25 failures in a row; the last: AccessDeniedException \(HTTP 400\): User is not authorized/,
+    );
     expect(mock.commandCalls(AdminCreateUserCommand).length).toBeLessThan(30);
     expect(i.c.events.at(-1)).toMatchObject({ event: 'users.sync', created: 0 });
   });
@@ -248,7 +265,7 @@ describe('syncUsers with a mocked Cognito client', () => {
   });
 });
 
-describe('the SDK\'s own retries', () => {
+describe("the SDK's own retries", () => {
   it('take a token each, so the bucket bounds what Cognito receives, not only first attempts', async () => {
     let received = 0;
     const server = createServer((req, res) => {
@@ -267,7 +284,12 @@ describe('the SDK\'s own retries', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const real = new CognitoIdentityProviderClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 5 });
+      const real = new CognitoIdentityProviderClient({
+        endpoint,
+        region: 'eu-west-2',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        maxAttempts: 5,
+      });
       const bucket = new TokenBucket(1e6);
       const api = await CognitoUsers.open(real, 'eu-west-2_test', bucket);
       await api.disableUser('a@b.uk');

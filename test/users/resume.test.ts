@@ -57,7 +57,10 @@ async function checkFollowUps(poolId: string): Promise<void> {
   }
   for (let i = 0; i < TOTAL; i += 3) {
     const g = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: poolId, Username: `user${i}@example.nhs.uk` }));
-    expect(g.Groups?.map((x) => x.GroupName), `user${i} groups`).toEqual(['reval-admins']);
+    expect(
+      g.Groups?.map((x) => x.GroupName),
+      `user${i} groups`,
+    ).toEqual(['reval-admins']);
   }
 }
 
@@ -133,7 +136,10 @@ describe('users sync resumes after a crash', () => {
     expect(cp.completed.length).toBeLessThan(200);
 
     const c2 = capture();
-    const r = await usersSync({ ...deps, audit: c2.audit, out: c2.out, signal: new AbortController().signal }, { exportFile, dryRun: false, invite: false, passwordOk: true });
+    const r = await usersSync(
+      { ...deps, audit: c2.audit, out: c2.out, signal: new AbortController().signal },
+      { exportFile, dryRun: false, invite: false, passwordOk: true },
+    );
     expect(r.checkpointed + r.created + r.existed).toBe(200);
     const users = await listAll(client, pool);
     expect(users).toHaveLength(200);

@@ -12,7 +12,9 @@ useMotoCognito();
 
 /** Every place the secret could leak to, in one string. */
 function everything(...parts: unknown[]): string {
-  return JSON.stringify(parts, (_k, v: unknown) => (v instanceof Error ? { message: v.message, hint: (v as { hint?: string }).hint, details: (v as { details?: string[] }).details } : v));
+  return JSON.stringify(parts, (_k, v: unknown) =>
+    v instanceof Error ? { message: v.message, hint: (v as { hint?: string }).hint, details: (v as { details?: string[] }).details } : v,
+  );
 }
 
 describe('a password in the export never leaves the reader', () => {
@@ -44,7 +46,9 @@ describe('a password in the export never leaves the reader', () => {
     await usersSync(deps, { exportFile, dryRun: true, invite: false });
     await usersSync(deps, { exportFile, dryRun: true, invite: false, json: true });
     await usersEnsure(deps, { exportFile, email: 'user1@example.nhs.uk', dryRun: false, invite: false });
-    await usersEnsure(deps, { exportFile, email: 'user4@example.nhs.uk', dryRun: false, invite: false }).catch((e: unknown) => errors.push(e));
+    await usersEnsure(deps, { exportFile, email: 'user4@example.nhs.uk', dryRun: false, invite: false }).catch((e: unknown) =>
+      errors.push(e),
+    );
     await usersSync(deps, { exportFile, dryRun: false, invite: false, passwordOk: true });
     await usersSync(deps, { exportFile, dryRun: false, invite: false, passwordOk: true, json: true });
     const checkpoint = await readFile(deps.checkpointFile, 'utf8');
@@ -70,10 +74,22 @@ describe('a password in the export never leaves the reader', () => {
     await writeFile(csv, `email,password,enabled\na@b.uk,${SECRET},nope\n"c@d.uk,${SECRET}\n`);
     const pool = await createPool(client);
     const c = capture();
-    const deps: UsersDeps = { cognito: client, mapping: mapping(), userPoolId: pool, checkpointFile: join(tmp.dir, 'x.json'), audit: c.audit, out: c.out, signal: new AbortController().signal };
+    const deps: UsersDeps = {
+      cognito: client,
+      mapping: mapping(),
+      userPoolId: pool,
+      checkpointFile: join(tmp.dir, 'x.json'),
+      audit: c.audit,
+      out: c.out,
+      signal: new AbortController().signal,
+    };
     const results: unknown[] = [];
     for (const exportFile of [malformed, cut, csv]) {
-      for (const json of [false, true]) await usersDiff(deps, { exportFile, json }).then((r) => results.push(r), (e: unknown) => results.push(e));
+      for (const json of [false, true])
+        await usersDiff(deps, { exportFile, json }).then(
+          (r) => results.push(r),
+          (e: unknown) => results.push(e),
+        );
     }
     const all = everything(results, c.lines, c.docs);
     expect(all).toContain('malformed JSON');

@@ -51,11 +51,31 @@ function fakeSession(envDir: string): Fake {
   const resolved = {
     runbook: { name: 'loop-test' },
     env: { name: 'sandbox', region: 'eu-west-2', account: '000000000000', protected: false, vars: {} },
-    phases: { pre: [], mid: [{ ref: 'mid.4', phase: 'mid', id: '4', title: 'Reval to the new pool', type: 'x', with: {}, verify: [], digest: '', params: {} }], post: [] },
-    rollback: [{ id: '4', title: 'Roll back Reval', undo: ['mid.4'], steps: [], then: [], trigger: { check: 'reval', failingForMs: HOUR } }],
+    phases: {
+      pre: [],
+      mid: [
+        { ref: 'mid.4', phase: 'mid', id: '4', title: 'Reval to the new pool', type: 'x', with: {}, verify: [], digest: '', params: {} },
+      ],
+      post: [],
+    },
+    rollback: [
+      { id: '4', title: 'Roll back Reval', undo: ['mid.4'], steps: [], then: [], trigger: { check: 'reval', failingForMs: HOUR } },
+    ],
     checks: { reval: { name: 'reval', type: 'test.flag', with: {}, intervalMs: 60_000, params: { flag: 'reval' } } },
   } as unknown as ResolvedRunbook;
-  const steps: StateFile['steps'] = { 'mid.4': { ref: 'mid.4', type: 'x', title: 'Reval', status: 'failed', params: {}, before: 'old-pool', after: 'new-pool', digest: '', at: '' } };
+  const steps: StateFile['steps'] = {
+    'mid.4': {
+      ref: 'mid.4',
+      type: 'x',
+      title: 'Reval',
+      status: 'failed',
+      params: {},
+      before: 'old-pool',
+      after: 'new-pool',
+      digest: '',
+      at: '',
+    },
+  };
   const fake: Fake = {
     world,
     steps,
@@ -76,7 +96,8 @@ function fakeSession(envDir: string): Fake {
       const behaviour = fake.behaviours.shift() ?? 'ok';
       if (behaviour === 'locked') throw new RunbookError('LOCKED', 'environment "sandbox" is locked by pid 1');
       await io.onStart?.();
-      if (behaviour === 'drift') return { ok: false, summary: emptySummary(), error: new RunbookError('DRIFT', 'mid.4 changed since migrate applied it') };
+      if (behaviour === 'drift')
+        return { ok: false, summary: emptySummary(), error: new RunbookError('DRIFT', 'mid.4 changed since migrate applied it') };
       world.reval = true;
       fake.steps = { ...fake.steps, 'mid.4': { ...fake.steps['mid.4']!, status: 'rolled-back' } };
       return { ok: true, summary: { ...emptySummary(), rolledBack: ['mid.4'] } };
@@ -97,7 +118,13 @@ describe('runWatch with a fake session', () => {
     const session = fakeSession(dir);
     session.behaviours = ['locked', 'locked', 'ok'];
     const events: WatchEvent[] = [];
-    const outcome = await watchUntil({ session, autoRollback: true, until: rolledBackAndHealthy('4', ['reval']), forMs: 5 * HOUR, emit: (e) => events.push(e) });
+    const outcome = await watchUntil({
+      session,
+      autoRollback: true,
+      until: rolledBackAndHealthy('4', ['reval']),
+      forMs: 5 * HOUR,
+      emit: (e) => events.push(e),
+    });
     expect(outcome.reason).toBe('until');
     expect(session.attempts).toEqual(['4', '4', '4']);
     expect(events.filter((e) => e.kind === 'rollback-locked').map((e) => e.kind === 'rollback-locked' && e.first)).toEqual([true, false]);
@@ -160,8 +187,17 @@ describe('runWatch with a fake session', () => {
 
   it('refuses to start beside another running watch of the same environment', async () => {
     const session = fakeSession(dir);
-    const other = { pid: process.ppid, host: hostname(), since: new Date().toISOString(), autoRollback: true, heartbeat: new Date().toISOString() };
-    writeFileSync(join(dir, 'watch.json'), JSON.stringify({ version: 1, runbook: 'loop-test', env: 'sandbox', timeScale: SCALE, watcher: other, checks: {}, fired: {} }));
+    const other = {
+      pid: process.ppid,
+      host: hostname(),
+      since: new Date().toISOString(),
+      autoRollback: true,
+      heartbeat: new Date().toISOString(),
+    };
+    writeFileSync(
+      join(dir, 'watch.json'),
+      JSON.stringify({ version: 1, runbook: 'loop-test', env: 'sandbox', timeScale: SCALE, watcher: other, checks: {}, fired: {} }),
+    );
     await expect(runWatch({ session, autoRollback: false, forMs: HOUR })).rejects.toMatchObject({ code: 'LOCKED' });
   });
 
@@ -179,9 +215,20 @@ describe('runWatch with a fake session', () => {
     const session = fakeSession(dir);
     (session.resolved.rollback[0] as { cost?: unknown; maxCost?: number }).cost = { counter: 'cognito.usersCreatedSince', since: 'mid.4' };
     (session.resolved.rollback[0] as { maxCost?: number }).maxCost = 2;
-    session.rollbackCost = async () => ({ value: 3, counter: 'cognito.usersCreatedSince', since: 'mid.4', sinceAt: new Date().toISOString(), first: new Date().toISOString() });
+    session.rollbackCost = async () => ({
+      value: 3,
+      counter: 'cognito.usersCreatedSince',
+      since: 'mid.4',
+      sinceAt: new Date().toISOString(),
+      first: new Date().toISOString(),
+    });
     const asked: (string | undefined)[] = [];
-    const outcome = await runWatch({ session, autoRollback: true, forMs: 1.5 * HOUR, onDue: async (_t, context) => void asked.push(context.held) });
+    const outcome = await runWatch({
+      session,
+      autoRollback: true,
+      forMs: 1.5 * HOUR,
+      onDue: async (_t, context) => void asked.push(context.held),
+    });
     expect(session.attempts).toEqual([]);
     expect(asked).toEqual([expect.stringContaining('would strand 3 users')]);
     expect(outcome.due[0]?.held).toContain('point of no return (maxCost 2)');
@@ -192,7 +239,12 @@ describe('runWatch with a fake session', () => {
     const type = session.stepType('test.flag');
     session.stepType = () => ({ ...type, read: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:443')) });
     const told: string[] = [];
-    const outcome = await runWatch({ session, autoRollback: true, forMs: 1.5 * HOUR, onInconclusive: async (t) => void told.push(t.rollback) });
+    const outcome = await runWatch({
+      session,
+      autoRollback: true,
+      forMs: 1.5 * HOUR,
+      onInconclusive: async (t) => void told.push(t.rollback),
+    });
     expect(told).toEqual(['4']);
     expect(session.attempts).toEqual([]);
     expect(outcome.inconclusive).toEqual([expect.objectContaining({ rollback: '4', check: 'reval' })]);

@@ -20,7 +20,8 @@ const resume = { resumeWithinMs: HOUR };
 /** Feeds results (offset from T0 in real ms, ok?) for one check, as a watch would. */
 function feed(results: [number, boolean][], check = 'reval', start: WatchRecords = emptyRecords(), options = resume): WatchRecords {
   let records = start;
-  for (const [offset, ok] of results) records = recordResult(records, check, { ok, at: T0 + offset, detail: ok ? 'answered 200' : 'answered 503' }, options).records;
+  for (const [offset, ok] of results)
+    records = recordResult(records, check, { ok, at: T0 + offset, detail: ok ? 'answered 200' : 'answered 503' }, options).records;
   return records;
 }
 
@@ -37,7 +38,12 @@ describe('recordResult', () => {
       [120_000, false],
       [180_000, false],
     ]);
-    expect(records.checks.reval).toMatchObject({ ok: false, failingSince: T0 + 60_000, lastCheckedAt: T0 + 180_000, detail: 'answered 503' });
+    expect(records.checks.reval).toMatchObject({
+      ok: false,
+      failingSince: T0 + 60_000,
+      lastCheckedAt: T0 + 180_000,
+      detail: 'answered 503',
+    });
   });
 
   it('reports changes only: first result, ok -> failing, failing -> ok', () => {
@@ -52,7 +58,8 @@ describe('recordResult', () => {
     ] as [number, boolean][]) {
       const next = recordResult(records, 'reval', { ok, at: T0 + offset }, resume);
       records = next.records;
-      if (next.change) changes.push([next.change.from, next.change.to, next.change.failingSince === null ? null : next.change.failingSince - T0]);
+      if (next.change)
+        changes.push([next.change.from, next.change.to, next.change.failingSince === null ? null : next.change.failingSince - T0]);
     }
     expect(changes).toEqual([
       [null, true, null],
@@ -83,7 +90,14 @@ describe('evaluateTriggers', () => {
       [0, false],
       [30 * 60_000, false],
     ]);
-    expect(statusAt(records, 30 * 60_000)).toMatchObject({ ok: false, failingSince: T0, dueAt: T0 + HOUR, remainingMs: 30 * 60_000, due: false, state: 'counting' });
+    expect(statusAt(records, 30 * 60_000)).toMatchObject({
+      ok: false,
+      failingSince: T0,
+      dueAt: T0 + HOUR,
+      remainingMs: 30 * 60_000,
+      due: false,
+      state: 'counting',
+    });
     expect(statusAt(records, HOUR)).toMatchObject({ remainingMs: 0, due: true, state: 'due' });
     expect(statusAt(records, 2 * HOUR)).toMatchObject({ remainingMs: 0, due: true });
   });
@@ -113,7 +127,12 @@ describe('evaluateTriggers', () => {
 
   it('is never due while the rollback has nothing to undo (not armed)', () => {
     const records = feed([[0, false]]);
-    expect(statusAt(records, 2 * HOUR, 1, reval, new Set())).toMatchObject({ due: false, armed: false, state: 'not-armed', remainingMs: 0 });
+    expect(statusAt(records, 2 * HOUR, 1, reval, new Set())).toMatchObject({
+      due: false,
+      armed: false,
+      state: 'not-armed',
+      remainingMs: 0,
+    });
     expect(statusAt(records, 2 * HOUR, 1, reval, new Set(['4']))).toMatchObject({ due: true, armed: true });
   });
 
@@ -142,7 +161,12 @@ describe('firing once per episode', () => {
     records = markFired(records, '4', T0, T0 + HOUR);
     records = settleFired(records, '4', 'ok');
     records = feed([[HOUR + 60_000, false]], 'reval', records);
-    expect(statusAt(records, 3 * HOUR)).toMatchObject({ due: false, state: 'fired', firedAt: T0 + HOUR, lastFired: { episode: T0, result: 'ok' } });
+    expect(statusAt(records, 3 * HOUR)).toMatchObject({
+      due: false,
+      state: 'fired',
+      firedAt: T0 + HOUR,
+      lastFired: { episode: T0, result: 'ok' },
+    });
   });
 
   it('a new episode (after a recovery) may fire again', () => {
@@ -163,7 +187,11 @@ describe('firing once per episode', () => {
   it('a failed or drifted rollback also counts as fired: the watch does not hammer it', () => {
     let records = feed([[0, false]]);
     records = markFired(records, '4', T0, T0 + HOUR, 'drift', 'mid.4 changed since');
-    expect(statusAt(records, 2 * HOUR)).toMatchObject({ due: false, state: 'fired', lastFired: { result: 'drift', detail: 'mid.4 changed since' } });
+    expect(statusAt(records, 2 * HOUR)).toMatchObject({
+      due: false,
+      state: 'fired',
+      lastFired: { result: 'drift', detail: 'mid.4 changed since' },
+    });
   });
 });
 
@@ -219,7 +247,8 @@ describe('judgement: probe errors, "N of M", missing data, windows', () => {
   type O = 'success' | 'failure' | 'error' | 'missing';
   function feedOutcomes(results: [number, O][], check = 'reval'): WatchRecords {
     let records = emptyRecords();
-    for (const [offset, outcome] of results) records = recordResult(records, check, { ok: outcome === 'success', outcome, at: T0 + offset }, resume).records;
+    for (const [offset, outcome] of results)
+      records = recordResult(records, check, { ok: outcome === 'success', outcome, at: T0 + offset }, resume).records;
     return records;
   }
 
@@ -277,13 +306,23 @@ describe('judgement: probe errors, "N of M", missing data, windows', () => {
     const records = feed([[0, false]]);
     const [inactive] = evaluateTriggers(records, [reval], { now: T0 + 2 * HOUR, scale: 1, inactive: new Set(['4']) });
     expect(inactive).toMatchObject({ state: 'inactive', due: false });
-    const [back] = evaluateTriggers(feed([[0, true]]), [reval], { now: T0, scale: 1, armed: new Set(), rolledBack: { '4': '2026-03-01T09:00:00.000Z' } });
+    const [back] = evaluateTriggers(feed([[0, true]]), [reval], {
+      now: T0,
+      scale: 1,
+      armed: new Set(),
+      rolledBack: { '4': '2026-03-01T09:00:00.000Z' },
+    });
     expect(back).toMatchObject({ state: 'rolled-back', rolledBackAt: '2026-03-01T09:00:00.000Z' });
   });
 
   it('a result during warmup is shown but not judged', () => {
     let records = emptyRecords();
-    records = recordResult(records, 'reval', { ok: false, outcome: 'failure', at: T0 }, { ...resume, judge: false, warmupUntil: T0 + 1 }).records;
+    records = recordResult(
+      records,
+      'reval',
+      { ok: false, outcome: 'failure', at: T0 },
+      { ...resume, judge: false, warmupUntil: T0 + 1 },
+    ).records;
     expect(records.checks.reval).toMatchObject({ ok: false, failingSince: null, history: [] });
     expect(statusAt(records, 2 * HOUR).due).toBe(false);
   });

@@ -81,7 +81,17 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     await waitFor('reval failing in watch.json', () => (readWatch().checks.reval?.failingSince ? true : undefined));
     const status = await cli(['status', '--json'], env);
     expect(status.code).toBe(0);
-    const doc = JSON.parse(status.stdout) as { watch: { running: boolean; autoRollback: boolean }; triggers: { rollback: string; check: string; ok: boolean | null; failingSince: string | null; dueInMs: number | null; state: string }[] };
+    const doc = JSON.parse(status.stdout) as {
+      watch: { running: boolean; autoRollback: boolean };
+      triggers: {
+        rollback: string;
+        check: string;
+        ok: boolean | null;
+        failingSince: string | null;
+        dueInMs: number | null;
+        state: string;
+      }[];
+    };
     expect(doc.watch).toMatchObject({ running: true, autoRollback: false });
     const reval = doc.triggers.find((t) => t.rollback === '4');
     expect(reval).toMatchObject({ check: 'reval', ok: false, failingSince: readWatch().checks.reval?.failingSince });
@@ -116,7 +126,9 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     const events = watchAudit(started);
     expect(events.filter((e) => e.event === 'trigger-due')).toEqual([expect.objectContaining({ step: 'rollback.4', result: 'alert' })]);
     expect(events.filter((e) => e.event === 'trigger-fired')).toEqual([]);
-    expect(events.filter((e) => e.event === 'check-changed' && e.step === 'check.reval')).toEqual([expect.objectContaining({ result: 'failing' })]);
+    expect(events.filter((e) => e.event === 'check-changed' && e.step === 'check.reval')).toEqual([
+      expect.objectContaining({ result: 'failing' }),
+    ]);
     expect(lockExists(state.path)).toBe(false);
 
     const after = JSON.parse((await cli(['status', '--json'], env)).stdout) as typeof doc;
@@ -154,7 +166,9 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     sandbox.proxy.setFaults({});
     const result = await watch.done;
     expect(result.code, result.stderr).toBe(0);
-    const reval = watchAudit(started).filter((e) => e.event === 'check-changed' && e.step === 'check.reval').map((e) => e.result);
+    const reval = watchAudit(started)
+      .filter((e) => e.event === 'check-changed' && e.step === 'check.reval')
+      .map((e) => e.result);
     expect(reval.slice(0, 4)).toEqual(['failing', 'ok', 'failing', 'ok']);
     expect(watchAudit(started).filter((e) => e.event === 'trigger-due' || e.event === 'trigger-fired')).toEqual([]);
     expect(result.stdout).toContain('no rollback was run');
@@ -179,7 +193,10 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     expect(before.revalProviderArns).toEqual([sandbox.ids.newPoolArn]);
     // Another run holds the lock when the trigger comes due: the watch says so and tries again.
     const lock = join(envDir, 'lock');
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'run mid (another operator)' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'run mid (another operator)' }),
+    );
     const watch = spawnCli(['watch', '--auto-rollback', '--yes', '--for', '120m'], env);
     await watch.waitForLine(/rollback 4 is due but cannot start: environment "sandbox" is locked by pid/, 30_000);
     await sleep(500);
@@ -201,12 +218,16 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
     expect(checkpoints.steps['mid.3']?.status).toBe('rolled-back');
     expect(checkpoints.rollbacks).toMatchObject({ '4': { status: 'applied' }, '3': { status: 'applied' } });
     const events = watchAudit(started);
-    expect(events.filter((e) => e.event === 'trigger-fired')).toEqual([expect.objectContaining({ step: 'rollback.4', result: 'auto-rollback' })]);
+    expect(events.filter((e) => e.event === 'trigger-fired')).toEqual([
+      expect.objectContaining({ step: 'rollback.4', result: 'auto-rollback' }),
+    ]);
     expect(events.some((e) => e.event === 'rollback-end' && e.result === 'ok')).toBe(true);
 
     const after = await snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
     expect(after.revalProviderArns).toEqual([sandbox.ids.oldPoolArn]);
-    expect(after.appsRecordSets).toEqual([expect.objectContaining({ Type: 'CNAME', ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] })]);
+    expect(after.appsRecordSets).toEqual([
+      expect.objectContaining({ Type: 'CNAME', ResourceRecords: [{ Value: 'admins-ui-origin.tis.nhs.uk' }] }),
+    ]);
     expect(after.health).toMatchObject({ adminsUi: 200, reval: 200 });
     expect(lockExists(state.path)).toBe(false);
     // Back to healthy, the watch saw Reval recover after the rollback.
@@ -220,7 +241,10 @@ describe('migrate watch refuses to arm auto-rollback unsafely', () => {
     const book = runbookCopy(state.path, []);
     mkdirSync(join(state.path, 'terraform'), { recursive: true });
     const str = (value: string) => ({ sensitive: false, type: 'string', value });
-    writeFileSync(join(state.path, 'terraform', 'prod.outputs.json'), JSON.stringify({ admins_ui_distribution_domain: str('d111111abcdef8.cloudfront.net'), cognito_user_pool_id: str('eu-west-2_abc') }));
+    writeFileSync(
+      join(state.path, 'terraform', 'prod.outputs.json'),
+      JSON.stringify({ admins_ui_distribution_domain: str('d111111abcdef8.cloudfront.net'), cognito_user_pool_id: str('eu-west-2_abc') }),
+    );
     const prod = { ...env, MIGRATE_ENV: 'prod', MIGRATE_RUNBOOK: book };
     const protectedEnv = await cli(['watch', '--auto-rollback', '--yes', '--for', '1m'], prod);
     expect(protectedEnv.code).toBe(2);

@@ -61,7 +61,9 @@ describe('migrate watch in a terminal', () => {
     const checkpoints = readState(state.path);
     expect(checkpoints.steps['mid.4']?.status).toBe('rolled-back');
     expect(checkpoints.rollbacks).toMatchObject({ '4': { status: 'applied' }, '3': { status: 'applied' } });
-    expect(auditLines(state.path).filter((e) => e.event === 'trigger-fired')).toEqual([expect.objectContaining({ step: 'rollback.4', result: 'confirmed' })]);
+    expect(auditLines(state.path).filter((e) => e.event === 'trigger-fired')).toEqual([
+      expect.objectContaining({ step: 'rollback.4', result: 'confirmed' }),
+    ]);
     const estate = await snapshotEstate(sandbox.moto.url, sandbox.ids);
     expect(estate.revalProviderArns).toEqual([sandbox.ids.oldPoolArn]);
     expect(lockExists(state.path)).toBe(false);

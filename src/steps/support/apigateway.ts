@@ -6,7 +6,11 @@ import { errorName } from './assert.js';
 
 /** Fields a step spreads into its params to name a REST API. */
 export const restApiRefFields = {
-  restApiId: z.string().regex(/^[a-z0-9]+$/, { message: 'expected a REST API id such as "a1b2c3d4e5"' }).optional().describe('The REST API id. Give this or restApiName.'),
+  restApiId: z
+    .string()
+    .regex(/^[a-z0-9]+$/, { message: 'expected a REST API id such as "a1b2c3d4e5"' })
+    .optional()
+    .describe('The REST API id. Give this or restApiName.'),
   restApiName: z.string().min(1).optional().describe('The REST API name; it must be unique in the region. Give this or restApiId.'),
 };
 
@@ -63,9 +67,13 @@ export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<Re
     });
   }
   if (found.length > 1) {
-    throw new RunbookError('STEP_FAILED', `${found.length} REST APIs are named "${name}" in ${ctx.env.region}: ${found.map((a) => a.id).join(', ')}`, {
-      hint: 'Name the API by restApiId instead.',
-    });
+    throw new RunbookError(
+      'STEP_FAILED',
+      `${found.length} REST APIs are named "${name}" in ${ctx.env.region}: ${found.map((a) => a.id).join(', ')}`,
+      {
+        hint: 'Name the API by restApiId instead.',
+      },
+    );
   }
   // The listing is a summary; GetRestApi is the API's own answer (its resource policy included).
   return findRestApi(ctx, { restApiId: (found[0] as RestApi & { id: string }).id });
@@ -122,7 +130,12 @@ export async function deployStage(ctx: StepContext, restApiId: string, stageName
  * would call the step done. When the checkpoint of that stopped run shows the stage still on the
  * deployment it had before the change, deploy now (a step's verify, so it runs on reconciliation).
  */
-export async function deployIfInterrupted(ctx: StepContext, ref: RestApiRef, stage: string | undefined, live: { deploymentId?: string | null | undefined }): Promise<void> {
+export async function deployIfInterrupted(
+  ctx: StepContext,
+  ref: RestApiRef,
+  stage: string | undefined,
+  live: { deploymentId?: string | null | undefined },
+): Promise<void> {
   const prev = ctx.previous;
   if (!stage || !prev || (prev.status !== 'applying' && prev.status !== 'failed' && prev.status !== 'interrupted')) return;
   const before = prev.before as { deploymentId?: string | null } | null | undefined;

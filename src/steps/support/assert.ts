@@ -18,7 +18,10 @@ export function diffLine(path: string, expected: unknown, found: unknown): strin
  */
 export function assertionFailed(subject: string, lines: string[], hint: string): RunbookError {
   const n = lines.length;
-  return new RunbookError('ASSERTION_FAILED', `${subject} does not match the runbook (${n} difference${n === 1 ? '' : 's'})`, { details: lines, hint });
+  return new RunbookError('ASSERTION_FAILED', `${subject} does not match the runbook (${n} difference${n === 1 ? '' : 's'})`, {
+    details: lines,
+    hint,
+  });
 }
 
 /** The SDK's error name, without depending on the service's exception classes. */

@@ -18,7 +18,9 @@ const POOL_ARN = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/([\w-
 
 export const userPoolArnField = z
   .string()
-  .regex(POOL_ARN, { message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"' });
+  .regex(POOL_ARN, {
+    message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
+  });
 
 export interface UserPoolRef {
   userPoolId?: string | undefined;
@@ -39,7 +41,9 @@ export function describeRef(ref: UserPoolRef): string {
 
 /** The pool a step names, through DescribeUserPool; a pool named by name is found with ListUserPools. */
 export async function describeUserPool(ctx: StepContext, ref: UserPoolRef): Promise<UserPoolType> {
-  const { CognitoIdentityProviderClient, DescribeUserPoolCommand, paginateListUserPools } = await import('@aws-sdk/client-cognito-identity-provider');
+  const { CognitoIdentityProviderClient, DescribeUserPoolCommand, paginateListUserPools } = await import(
+    '@aws-sdk/client-cognito-identity-provider'
+  );
   const client = await ctx.aws.client(CognitoIdentityProviderClient);
   let id = ref.userPoolId ?? (ref.userPoolArn ? poolIdFromArn(ref.userPoolArn) : undefined);
   if (!id) {
@@ -54,9 +58,13 @@ export async function describeUserPool(ctx: StepContext, ref: UserPoolRef): Prom
       });
     }
     if (ids.length > 1) {
-      throw new RunbookError('STEP_FAILED', `${ids.length} Cognito user pools are named "${name}" in ${ctx.env.region}: ${ids.join(', ')}`, {
-        hint: 'Name the pool by userPoolId instead.',
-      });
+      throw new RunbookError(
+        'STEP_FAILED',
+        `${ids.length} Cognito user pools are named "${name}" in ${ctx.env.region}: ${ids.join(', ')}`,
+        {
+          hint: 'Name the pool by userPoolId instead.',
+        },
+      );
     }
     id = ids[0] as string;
   }

@@ -17,6 +17,11 @@ export function exactlyOne<T extends object>(...keys: (keyof T & string)[]) {
 export function atMostOne<T extends object>(...keys: (keyof T & string)[]) {
   return (value: T, ctx: z.RefinementCtx): void => {
     const given = keys.filter((k) => value[k] !== undefined);
-    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `give only one of ${keys.join(', ')} (found ${given.join(' and ')})`, path: [given[1] as string] });
+    if (given.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `give only one of ${keys.join(', ')} (found ${given.join(' and ')})`,
+        path: [given[1] as string],
+      });
   };
 }

@@ -93,7 +93,7 @@ export function restrictedPolicy(current: string | null, stage: string, deny: re
   if (current !== null && current !== '') {
     const parsed = parsePolicy(current);
     if (!parsed) {
-      throw new RunbookError('STEP_FAILED', 'the REST API\'s resource policy is not a JSON document, so a Deny cannot be added to it', {
+      throw new RunbookError('STEP_FAILED', "the REST API's resource policy is not a JSON document, so a Deny cannot be added to it", {
         hint: 'Look at the policy in the console (API Gateway > Resource policy) and fix or remove it, then run again.',
       });
     }
@@ -105,7 +105,14 @@ export function restrictedPolicy(current: string | null, stage: string, deny: re
   }) as Statement[];
   if (deny.length === 0) return kept.length === 0 ? null : JSON.stringify({ ...doc, Statement: kept });
   const statements: Statement[] = [...kept];
-  if (kept.length === 0) statements.push({ Sid: ALLOW_SID, Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' });
-  statements.push({ Sid: DENY_SID, Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: deny.map((m) => `execute-api:/${stage}/${m}/*`) });
+  if (kept.length === 0)
+    statements.push({ Sid: ALLOW_SID, Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' });
+  statements.push({
+    Sid: DENY_SID,
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 'execute-api:Invoke',
+    Resource: deny.map((m) => `execute-api:/${stage}/${m}/*`),
+  });
   return JSON.stringify({ ...doc, Version: doc.Version ?? '2012-10-17', Statement: statements });
 }

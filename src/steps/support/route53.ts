@@ -38,10 +38,17 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   if (ref.zoneId) {
     try {
       const out = await client.send(new GetHostedZoneCommand({ Id: ref.zoneId }));
-      return { id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId), name: fqdn(out.HostedZone?.Name ?? ''), privateZone: out.HostedZone?.Config?.PrivateZone ?? ref.privateZone };
+      return {
+        id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId),
+        name: fqdn(out.HostedZone?.Name ?? ''),
+        privateZone: out.HostedZone?.Config?.PrivateZone ?? ref.privateZone,
+      };
     } catch (error) {
       if (errorName(error) === 'NoSuchHostedZone') {
-        throw new RunbookError('ASSERTION_FAILED', `hosted zone ${ref.zoneId} does not exist`, { cause: error, hint: 'Check zoneId and the environment (--env), or name the zone by zone.' });
+        throw new RunbookError('ASSERTION_FAILED', `hosted zone ${ref.zoneId} does not exist`, {
+          cause: error,
+          hint: 'Check zoneId and the environment (--env), or name the zone by zone.',
+        });
       }
       throw error;
     }
@@ -51,10 +58,16 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   const zones = (out.HostedZones ?? []).filter((z) => fqdn(z.Name ?? '') === name && (z.Config?.PrivateZone ?? false) === ref.privateZone);
   const kind = ref.privateZone ? 'private' : 'public';
   if (zones.length === 0) {
-    throw new RunbookError('ASSERTION_FAILED', `no ${kind} hosted zone named ${name}`, { hint: `Check the zone name and the environment (--env)${ref.privateZone ? '' : ', or set privateZone: true'}.` });
+    throw new RunbookError('ASSERTION_FAILED', `no ${kind} hosted zone named ${name}`, {
+      hint: `Check the zone name and the environment (--env)${ref.privateZone ? '' : ', or set privateZone: true'}.`,
+    });
   }
   if (zones.length > 1) {
-    throw new RunbookError('STEP_FAILED', `${zones.length} ${kind} hosted zones are named ${name}: ${zones.map((z) => bareZoneId(z.Id ?? '')).join(', ')}`, { hint: 'Name the zone by zoneId.' });
+    throw new RunbookError(
+      'STEP_FAILED',
+      `${zones.length} ${kind} hosted zones are named ${name}: ${zones.map((z) => bareZoneId(z.Id ?? '')).join(', ')}`,
+      { hint: 'Name the zone by zoneId.' },
+    );
   }
   return { id: bareZoneId(zones[0]?.Id ?? ''), name, privateZone: ref.privateZone };
 }
@@ -86,7 +99,10 @@ export async function changeRecords(ctx: StepContext, zoneId: string, changes: C
   const out = await client.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: zoneId,
-      ChangeBatch: { Comment: options.comment.slice(0, 256), Changes: changes.map((c) => ({ Action: c.Action, ResourceRecordSet: toChangeRecord(c.ResourceRecordSet as ResourceRecordSet) })) },
+      ChangeBatch: {
+        Comment: options.comment.slice(0, 256),
+        Changes: changes.map((c) => ({ Action: c.Action, ResourceRecordSet: toChangeRecord(c.ResourceRecordSet as ResourceRecordSet) })),
+      },
     }),
   );
   const id = out.ChangeInfo?.Id ?? '';

@@ -27,23 +27,37 @@ export function waiterTiming(ctx: StepContext, maxWaitMs: number, minDelaySecond
  * Runs an SDK waiter, saying what it waits for and how long is left (in plan time), and turns the
  * waiter's own errors into RunbookErrors that say what did not happen.
  */
-export async function waitWithProgress<T>(ctx: StepContext, what: string, maxWaitMs: number, run: () => Promise<T>, hint?: string): Promise<T> {
+export async function waitWithProgress<T>(
+  ctx: StepContext,
+  what: string,
+  maxWaitMs: number,
+  run: () => Promise<T>,
+  hint?: string,
+): Promise<T> {
   const scale = ctx.clock.scale > 0 ? ctx.clock.scale : 1;
   const started = Date.now();
   ctx.progress(`waiting for ${what} (up to ${formatDuration(maxWaitMs)})`);
-  const timer = setInterval(() => {
-    const left = maxWaitMs - (Date.now() - started) * scale;
-    ctx.progress(`waiting for ${what}, ${formatDuration(Math.max(0, left))} left`);
-  }, Math.max(1000, 10_000 / scale));
+  const timer = setInterval(
+    () => {
+      const left = maxWaitMs - (Date.now() - started) * scale;
+      ctx.progress(`waiting for ${what}, ${formatDuration(Math.max(0, left))} left`);
+    },
+    Math.max(1000, 10_000 / scale),
+  );
   timer.unref();
   try {
     return await run();
   } catch (error) {
     const name = error instanceof Error ? error.name : '';
     if (name === 'TimeoutError') {
-      throw new RunbookError('STEP_TIMEOUT', `${what}: not done after ${formatDuration(maxWaitMs)}`, { hint, cause: error, details: observed(error) });
+      throw new RunbookError('STEP_TIMEOUT', `${what}: not done after ${formatDuration(maxWaitMs)}`, {
+        hint,
+        cause: error,
+        details: observed(error),
+      });
     }
-    if (name === 'AbortError' || ctx.signal.aborted) throw new RunbookError('ABORTED', `stopped while waiting for ${what}`, { cause: error });
+    if (name === 'AbortError' || ctx.signal.aborted)
+      throw new RunbookError('ABORTED', `stopped while waiting for ${what}`, { cause: error });
     throw error;
   } finally {
     clearInterval(timer);

@@ -57,7 +57,11 @@ export function mockedContext(options: { dryRun?: boolean; scale?: number } = {}
     env: SANDBOX_ENV,
     aws: {
       async client(ctor) {
-        return new ctor({ region: SANDBOX_ENV.region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+        return new ctor({
+          region: SANDBOX_ENV.region,
+          credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+          maxAttempts: 1,
+        });
       },
     },
     dryRun: options.dryRun ?? false,

@@ -21,4 +21,3 @@ export async function startTestMoto(): Promise<MotoServer> {
 export function unique(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
-

@@ -28,7 +28,17 @@ export async function roundTrip<P, S>(step: StepType<P, S>, ctx: StepContext, p:
 
   // The checkpoint goes through JSON, as the state file does.
   const checkpoint = JSON.parse(
-    JSON.stringify({ ref: 'mid.x', type: step.name, title: step.name, status: 'applied', params: p, before, after: applied, digest: 'd', at: new Date().toISOString() }),
+    JSON.stringify({
+      ref: 'mid.x',
+      type: step.name,
+      title: step.name,
+      status: 'applied',
+      params: p,
+      before,
+      after: applied,
+      digest: 'd',
+      at: new Date().toISOString(),
+    }),
   ) as Checkpoint<S, P>;
   if (!step.undo) throw new Error(`${step.name} has no undo`);
   const undone = await step.undo(ctx, checkpoint);

@@ -9,7 +9,10 @@ export interface SeededPool {
   arn: string;
 }
 
-export async function seedUserPool(ctx: StepContext, options: { name?: string; minLength?: number; triggers?: Record<string, string>; from?: string; clients?: string[] } = {}): Promise<SeededPool> {
+export async function seedUserPool(
+  ctx: StepContext,
+  options: { name?: string; minLength?: number; triggers?: Record<string, string>; from?: string; clients?: string[] } = {},
+): Promise<SeededPool> {
   const idp = await import('@aws-sdk/client-cognito-identity-provider');
   const client = await ctx.aws.client(idp.CognitoIdentityProviderClient);
   const name = options.name ?? unique('pool');
@@ -17,7 +20,14 @@ export async function seedUserPool(ctx: StepContext, options: { name?: string; m
     new idp.CreateUserPoolCommand({
       PoolName: name,
       Policies: {
-        PasswordPolicy: { MinimumLength: options.minLength ?? 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 7 },
+        PasswordPolicy: {
+          MinimumLength: options.minLength ?? 8,
+          RequireUppercase: true,
+          RequireLowercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+          TemporaryPasswordValidityDays: 7,
+        },
       },
       LambdaConfig: options.triggers,
       EmailConfiguration: options.from
@@ -26,7 +36,8 @@ export async function seedUserPool(ctx: StepContext, options: { name?: string; m
     }),
   );
   const pool = out.UserPool!;
-  for (const clientName of options.clients ?? []) await client.send(new idp.CreateUserPoolClientCommand({ UserPoolId: pool.Id!, ClientName: clientName }));
+  for (const clientName of options.clients ?? [])
+    await client.send(new idp.CreateUserPoolClientCommand({ UserPoolId: pool.Id!, ClientName: clientName }));
   return { id: pool.Id!, name, arn: pool.Arn! };
 }
 
@@ -40,7 +51,13 @@ export interface SeededApi {
 /** A REST API with GET and POST on /api/users (mock integrations), deployed to a stage. */
 export async function seedRestApi(
   ctx: StepContext,
-  options: { name?: string; policy?: string; stage?: string; authorizer?: { name: string; poolArns: string[] }; variables?: Record<string, string> } = {},
+  options: {
+    name?: string;
+    policy?: string;
+    stage?: string;
+    authorizer?: { name: string; poolArns: string[] };
+    variables?: Record<string, string>;
+  } = {},
 ): Promise<SeededApi> {
   const gw = await import('@aws-sdk/client-api-gateway');
   const client = await ctx.aws.client(gw.APIGatewayClient);
@@ -53,13 +70,25 @@ export async function seedRestApi(
   let authorizerId: string | undefined;
   if (options.authorizer) {
     const auth = await client.send(
-      new gw.CreateAuthorizerCommand({ restApiId, name: options.authorizer.name, type: 'COGNITO_USER_POOLS', providerARNs: options.authorizer.poolArns, identitySource: 'method.request.header.Authorization' }),
+      new gw.CreateAuthorizerCommand({
+        restApiId,
+        name: options.authorizer.name,
+        type: 'COGNITO_USER_POOLS',
+        providerARNs: options.authorizer.poolArns,
+        identitySource: 'method.request.header.Authorization',
+      }),
     );
     authorizerId = auth.id!;
   }
   for (const httpMethod of ['GET', 'POST']) {
     await client.send(
-      new gw.PutMethodCommand({ restApiId, resourceId: users.id!, httpMethod, authorizationType: authorizerId ? 'COGNITO_USER_POOLS' : 'NONE', authorizerId }),
+      new gw.PutMethodCommand({
+        restApiId,
+        resourceId: users.id!,
+        httpMethod,
+        authorizationType: authorizerId ? 'COGNITO_USER_POOLS' : 'NONE',
+        authorizerId,
+      }),
     );
     await client.send(new gw.PutIntegrationCommand({ restApiId, resourceId: users.id!, httpMethod, type: 'MOCK' }));
   }
@@ -80,10 +109,19 @@ export async function seedZone(ctx: StepContext, name: string = `${unique('tis')
   return { id: out.HostedZone!.Id!.replace('/hostedzone/', ''), name };
 }
 
-export async function seedRecord(ctx: StepContext, zoneId: string, record: import('@aws-sdk/client-route-53').ResourceRecordSet): Promise<void> {
+export async function seedRecord(
+  ctx: StepContext,
+  zoneId: string,
+  record: import('@aws-sdk/client-route-53').ResourceRecordSet,
+): Promise<void> {
   const r53 = await import('@aws-sdk/client-route-53');
   const client = await ctx.aws.client(r53.Route53Client);
-  await client.send(new r53.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: record }] } }));
+  await client.send(
+    new r53.ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: record }] },
+    }),
+  );
 }
 
 export interface SeededDistribution {
@@ -91,7 +129,10 @@ export interface SeededDistribution {
   domainName: string;
 }
 
-export async function seedDistribution(ctx: StepContext, options: { aliases?: string[]; enabled?: boolean } = {}): Promise<SeededDistribution> {
+export async function seedDistribution(
+  ctx: StepContext,
+  options: { aliases?: string[]; enabled?: boolean } = {},
+): Promise<SeededDistribution> {
   const cf = await import('@aws-sdk/client-cloudfront');
   const client = await ctx.aws.client(cf.CloudFrontClient);
   const aliases = options.aliases ?? [];
@@ -102,8 +143,17 @@ export async function seedDistribution(ctx: StepContext, options: { aliases?: st
         Comment: 'Admins-UI',
         Enabled: options.enabled ?? true,
         Aliases: { Quantity: aliases.length, Items: aliases },
-        Origins: { Quantity: 1, Items: [{ Id: 's3', DomainName: 'admins-ui.s3.eu-west-2.amazonaws.com', S3OriginConfig: { OriginAccessIdentity: '' } }] },
-        DefaultCacheBehavior: { TargetOriginId: 's3', ViewerProtocolPolicy: 'redirect-to-https', ForwardedValues: { QueryString: false, Cookies: { Forward: 'none' } }, MinTTL: 0, TrustedSigners: { Enabled: false, Quantity: 0 } },
+        Origins: {
+          Quantity: 1,
+          Items: [{ Id: 's3', DomainName: 'admins-ui.s3.eu-west-2.amazonaws.com', S3OriginConfig: { OriginAccessIdentity: '' } }],
+        },
+        DefaultCacheBehavior: {
+          TargetOriginId: 's3',
+          ViewerProtocolPolicy: 'redirect-to-https',
+          ForwardedValues: { QueryString: false, Cookies: { Forward: 'none' } },
+          MinTTL: 0,
+          TrustedSigners: { Enabled: false, Quantity: 0 },
+        },
       },
     }),
   );
