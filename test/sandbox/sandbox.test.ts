@@ -27,10 +27,10 @@ const EXPORT_NAMES = [
   'MIGRATE_SANDBOX_NEW_POOL_ARN',
   'MIGRATE_SANDBOX_OLD_POOL_ARN',
   'MIGRATE_SANDBOX_ACCOUNT_ID',
-  'MIGRATE_SANDBOX_WEBHOOK_URL',
   // The versioned state bucket, for --state; not MIGRATE_STATE, so the local backend stays the default.
   'MIGRATE_SANDBOX_STATE_URL',
   'MIGRATE_SANDBOX_TERRAFORM_OUTPUTS',
+  'MIGRATE_SANDBOX_WEBHOOK_URL',
 ];
 
 describe('startSandbox', () => {
