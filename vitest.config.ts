@@ -20,6 +20,9 @@ export default defineConfig({
     // The CLI tests run the compiled bin, so build once before any test file loads.
     globalSetup: ['test/setup/build.ts'],
     testTimeout: 30_000,
+    // Most tests wait on moto, the sandbox or a child CLI rather than on this process's CPU: two
+    // workers on a 2-core machine (vitest's default would be one) keep npm test well inside ten minutes.
+    maxWorkers: 2,
     hookTimeout: 60_000,
     // The runbook summary cache goes to a folder of the tests' own, never the developer's ~/.cache.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1', XDG_CACHE_HOME: join(tmpdir(), 'migrate-test-cache') },

@@ -45,7 +45,7 @@ export class AuditTrail {
         this.keep(stamped);
         this.failure = new RunbookError(
           'USERS',
-          `the audit log ${this.logFile} could not be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); users sync stopped`,
+          `the audit log ${this.logFile} could not be written (${errnoOf(error)}); users sync stopped`,
           {
             hint: `Make ${this.logFile} writable again (free space, permissions), then run the same command: it resumes, and first writes the audit lines kept in ${this.pendingFile}.`,
             cause: error,
@@ -88,7 +88,7 @@ export class AuditTrail {
     } catch (error) {
       throw new RunbookError(
         'USERS',
-        `the audit log ${this.logFile} still cannot be written (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); nothing was changed`,
+        `the audit log ${this.logFile} still cannot be written (${errnoOf(error)}); nothing was changed`,
         {
           hint: `Make it writable; ${lines.length} audit lines of an earlier sync wait in ${this.pendingFile}.`,
           cause: error,
@@ -98,4 +98,10 @@ export class AuditTrail {
     await this.docs.write(PENDING, '');
     return lines.length;
   }
+}
+
+/** ENOSPC, EISDIR …: the errno itself, also when the state layer already wrapped it in a located error. */
+function errnoOf(error: unknown): string {
+  const cause = error instanceof RunbookError ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+  return cause?.code ?? (error as NodeJS.ErrnoException).code ?? messageOf(error);
 }

@@ -323,7 +323,7 @@ describe('team state in the sandbox S3 bucket', () => {
       groups: [],
     });
     writeFileSync(exportFile, JSON.stringify({ realm: 'lin', users: [user(1), user(2), user(3)] }));
-    const sync = await b.migrate('users', 'users', 'sync', '--export', exportFile, '--yes');
+    const sync = await b.migrate('users', 'users', 'sync', '--export', exportFile, '--yes', '--no-password-ok');
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toContain('checkpoint s3://migrate-sandbox-state/cutover-users/sandbox/users-sync.json');
     const s3 = await import('@aws-sdk/client-s3');

@@ -163,8 +163,10 @@ describe('tampered state files', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stderr).toContain(`warning: ${envDir} was open to other users (mode 0755); made it 0700`);
     expect(status.stderr).toContain(`warning: ${join(envDir, 'state.json')} was readable by other users (mode 0666); made it 0600`);
+    // status reads the audit trail too (the saved plans' approvals), so it is the one that mends it.
+    expect(status.stderr).toContain(`warning: ${join(envDir, 'audit.jsonl')} was readable by other users (mode 0644); made it 0600`);
     const log = await migrate(env, 'log');
-    expect(log.stderr).toContain(`warning: ${join(envDir, 'audit.jsonl')} was readable by other users (mode 0644); made it 0600`);
+    expect(log.code, log.stderr).toBe(0);
     for (const f of ['state.json', 'audit.jsonl']) expect(statSync(join(envDir, f)).mode & 0o777).toBe(0o600);
     expect(statSync(envDir).mode & 0o777).toBe(0o700);
     // Once private, nothing more is said.
