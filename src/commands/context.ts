@@ -1,5 +1,4 @@
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { RunbookError } from '../errors.js';
 import { createAwsSession, type AwsSession } from '../aws/clients.js';
 import { createClock, timeScaleFromEnv } from '../engine/clock.js';
@@ -9,7 +8,7 @@ import type { Prompter } from '../engine/prompter.js';
 import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
 import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
-import { chooseState, openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
+import { openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
 import type { HeldLock } from '../state/lock.js';
 import type { StateFile, StateStore } from '../state/types.js';
 import { onOutputClosed } from '../output/streams.js';
@@ -18,7 +17,7 @@ import { loadStepPlugins } from '../steps/plugins.js';
 import type { Checkpoint, EnvironmentInfo, StepContext, StepType } from '../steps/types.js';
 import type { GlobalOptions } from './options.js';
 import { isInteractive } from './render.js';
-import { runbookPath, stateRoot } from './locate.js';
+import { placeEnvironment, runbookPath } from './locate.js';
 
 export { runbookPath, stateRoot } from './locate.js';
 
@@ -44,16 +43,7 @@ export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnviro
   await loadStepPlugins();
   const runbook = await loadRunbook(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
-  const def = runbook.environments[name]!;
-  const env: EnvironmentInfo = {
-    name,
-    region: def.region,
-    account: def.account,
-    protected: def.protected ?? false,
-    profile: opts.profile ?? def.profile,
-    profileFromFlag: !!opts.profile,
-  };
-  return { file, runbook, env, envDir: join(stateRoot(opts, file), name), stateChoice: chooseState(opts, def) };
+  return { file, runbook, ...placeEnvironment(opts, file, name, runbook.environments[name]!) };
 }
 
 /** The environment's state backend (opened lazily: S3's SDK loads only when it is used). */

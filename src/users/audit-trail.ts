@@ -86,14 +86,10 @@ export class AuditTrail {
     try {
       for (const line of lines) await this.log.append(JSON.parse(line) as { event: string });
     } catch (error) {
-      throw new RunbookError(
-        'USERS',
-        `the audit log ${this.logFile} still cannot be written (${errnoOf(error)}); nothing was changed`,
-        {
-          hint: `Make it writable; ${lines.length} audit lines of an earlier sync wait in ${this.pendingFile}.`,
-          cause: error,
-        },
-      );
+      throw new RunbookError('USERS', `the audit log ${this.logFile} still cannot be written (${errnoOf(error)}); nothing was changed`, {
+        hint: `Make it writable; ${lines.length} audit lines of an earlier sync wait in ${this.pendingFile}.`,
+        cause: error,
+      });
     }
     await this.docs.write(PENDING, '');
     return lines.length;

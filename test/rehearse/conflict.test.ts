@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function rehearse(
-  ...args: string[]
-): Promise<{
+function rehearse(...args: string[]): Promise<{
   code: number | null;
   doc: { stages: { name: string; ok: boolean }[]; finalEstate: unknown; injected: number };
   stderr: string;

@@ -39,11 +39,9 @@ const params = (extra: Record<string, unknown> = {}) =>
   switchRecord.params.parse({ zone: 'tis.nhs.uk', name: 'api.tis.nhs.uk', setIdentifier: 'blue', values: ['new.example.net'], ...extra });
 
 function zoneWith(records: ResourceRecordSet[], privateZone = false): void {
-  r53
-    .on(ListHostedZonesByNameCommand)
-    .resolves({
-      HostedZones: [{ Id: '/hostedzone/ZTIS', Name: 'tis.nhs.uk.', CallerReference: 'x', Config: { PrivateZone: privateZone } }],
-    });
+  r53.on(ListHostedZonesByNameCommand).resolves({
+    HostedZones: [{ Id: '/hostedzone/ZTIS', Name: 'tis.nhs.uk.', CallerReference: 'x', Config: { PrivateZone: privateZone } }],
+  });
   r53
     .on(GetHostedZoneCommand)
     .resolves({ HostedZone: { Id: '/hostedzone/ZTIS', Name: 'tis.nhs.uk.', CallerReference: 'x', Config: { PrivateZone: privateZone } } });
@@ -70,16 +68,14 @@ describe('routed record sets share one TTL', () => {
 
   it('with lowerTtlFirst lowers every set of the name and type in one batch, then switches keeping them at that TTL', async () => {
     zoneWith([BLUE, GREEN]);
-    r53
-      .on(TestDNSAnswerCommand)
-      .resolves({
-        ResponseCode: 'NOERROR',
-        RecordData: ['new.example.net'],
-        Nameserver: 'ns',
-        RecordName: 'api.tis.nhs.uk',
-        RecordType: 'CNAME',
-        Protocol: 'UDP',
-      });
+    r53.on(TestDNSAnswerCommand).resolves({
+      ResponseCode: 'NOERROR',
+      RecordData: ['new.example.net'],
+      Nameserver: 'ns',
+      RecordName: 'api.tis.nhs.uk',
+      RecordType: 'CNAME',
+      Protocol: 'UDP',
+    });
     const p = params({ maxTtl: 60, lowerTtlFirst: true });
     const change = switchRecord.plan(BLUE, p);
     if (change.noop) throw new Error('expected a change');
@@ -99,16 +95,14 @@ describe('routed record sets share one TTL', () => {
 
   it('undo restores the siblings to the TTL they shared with the set before', async () => {
     zoneWith([set('blue', 'new.example.net', 60), set('green', 'green.example.net', 60)]);
-    r53
-      .on(TestDNSAnswerCommand)
-      .resolves({
-        ResponseCode: 'NOERROR',
-        RecordData: ['blue.example.net'],
-        Nameserver: 'ns',
-        RecordName: 'api.tis.nhs.uk',
-        RecordType: 'CNAME',
-        Protocol: 'UDP',
-      });
+    r53.on(TestDNSAnswerCommand).resolves({
+      ResponseCode: 'NOERROR',
+      RecordData: ['blue.example.net'],
+      Nameserver: 'ns',
+      RecordName: 'api.tis.nhs.uk',
+      RecordType: 'CNAME',
+      Protocol: 'UDP',
+    });
     const checkpoint: Checkpoint<ResourceRecordSet | null, ReturnType<typeof params>> = {
       ref: 'x',
       type: 'route53.switchRecord',

@@ -262,30 +262,26 @@ describe('route53.switchRecord verify', () => {
 
   it('asks TestDNSAnswer and fails with what Route 53 answered', async () => {
     zoneWith([CF_ALIAS]);
-    r53
-      .on(TestDNSAnswerCommand)
-      .resolves({
-        ResponseCode: 'NOERROR',
-        RecordData: ['old-admins.eu-west-2.elb.amazonaws.com'],
-        Nameserver: 'ns',
-        RecordName: 'apps.tis.nhs.uk',
-        RecordType: 'A',
-        Protocol: 'UDP',
-      });
+    r53.on(TestDNSAnswerCommand).resolves({
+      ResponseCode: 'NOERROR',
+      RecordData: ['old-admins.eu-west-2.elb.amazonaws.com'],
+      Nameserver: 'ns',
+      RecordName: 'apps.tis.nhs.uk',
+      RecordType: 'A',
+      Protocol: 'UDP',
+    });
     await expect(switchRecord.verify!(mockedContext(), params(), CF_ALIAS)).rejects.toThrow(
       /answers apps.tis.nhs.uk. A with NOERROR old-admins/,
     );
     expect(r53).toHaveReceivedCommandWith(TestDNSAnswerCommand, { HostedZoneId: 'ZTIS', RecordName: 'apps.tis.nhs.uk.', RecordType: 'A' });
-    r53
-      .on(TestDNSAnswerCommand)
-      .resolves({
-        ResponseCode: 'NOERROR',
-        RecordData: ['d111111abcdef8.cloudfront.net'],
-        Nameserver: 'ns',
-        RecordName: 'apps.tis.nhs.uk',
-        RecordType: 'A',
-        Protocol: 'UDP',
-      });
+    r53.on(TestDNSAnswerCommand).resolves({
+      ResponseCode: 'NOERROR',
+      RecordData: ['d111111abcdef8.cloudfront.net'],
+      Nameserver: 'ns',
+      RecordName: 'apps.tis.nhs.uk',
+      RecordType: 'A',
+      Protocol: 'UDP',
+    });
     await expect(switchRecord.verify!(mockedContext(), params(), CF_ALIAS)).resolves.toBeUndefined();
   });
 });

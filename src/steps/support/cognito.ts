@@ -16,11 +16,9 @@ export const userPoolRefFields = {
 
 const POOL_ARN = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/([\w-]+_[0-9a-zA-Z]+)$/;
 
-export const userPoolArnField = z
-  .string()
-  .regex(POOL_ARN, {
-    message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
-  });
+export const userPoolArnField = z.string().regex(POOL_ARN, {
+  message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
+});
 
 export interface UserPoolRef {
   userPoolId?: string | undefined;
