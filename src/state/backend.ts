@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunbookError } from '../errors.js';
 import { AuditLog, type AuditEntry, type AuditEvent } from './audit.js';
@@ -12,6 +13,8 @@ import type { StateStore } from './types.js';
 export interface Documents {
   read(name: string): Promise<string | null>;
   write(name: string, text: string): Promise<void>;
+  /** Removes the document; nothing when it is not there. */
+  remove(name: string): Promise<void>;
   /** Where `name` lives, for messages. */
   locate(name: string): string;
 }
@@ -102,6 +105,9 @@ export function localDocuments(dir: string): Documents {
     async write(name, text) {
       await ensurePrivateDir(dir);
       await writeFileAtomic(join(dir, name), text, { what: name });
+    },
+    async remove(name) {
+      await rm(join(dir, name), { force: true });
     },
     locate: (name) => join(dir, name),
   };

@@ -51,6 +51,9 @@ export function s3Backend(
         const result = await io.put(`${root}${name}`, text);
         if (result === 'conflict') throw new Error(`could not write ${io.url(`${root}${name}`)}`);
       },
+      async remove(name) {
+        await io.delete(`${root}${name}`);
+      },
       locate: (name) => io.url(`${root}${name}`),
     },
     acquireLock: (command) => lock.acquire(command),

@@ -91,13 +91,14 @@ export class AuditTrail {
         cause: error,
       });
     }
-    await this.docs.write(PENDING, '');
+    await this.docs.remove(PENDING);
     return lines.length;
   }
 }
 
 /** ENOSPC, EISDIR …: the errno itself, also when the state layer already wrapped it in a located error. */
 function errnoOf(error: unknown): string {
-  const cause = error instanceof RunbookError ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
-  return cause?.code ?? (error as NodeJS.ErrnoException).code ?? messageOf(error);
+  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const located = /\((E[A-Z]+)\)$/.exec(messageOf(error))?.[1];
+  return cause?.code ?? located ?? (error as NodeJS.ErrnoException).code ?? messageOf(error);
 }
