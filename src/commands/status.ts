@@ -8,7 +8,7 @@ import { timeScaleFromEnv } from '../engine/clock.js';
 import { formatDuration } from '../util/duration.js';
 import { triggerReport, type TriggerReport } from '../watch/report.js';
 import { WatchStore } from '../watch/store.js';
-import { describeCost, overCost, type RollbackCost } from '../rollback/cost.js';
+import { describeCost, overCost, rollbackCost, sinceTime, type RollbackCost } from '../rollback/cost.js';
 import { locateEnvironment } from './locate.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -51,15 +51,22 @@ export async function statusCommand(opts: GlobalOptions): Promise<number> {
     backend.status(),
   ]);
   const triggers = triggerReport(loaded.runbook, loaded.env.name, watchFile, state.steps, Date.now(), timeScaleFromEnv(), state.rollbacks);
-  // Counted only where a cost is declared: status makes no AWS call for a runbook without one.
-  // (and it needs the whole runbook, for the variables that name the pool, only then).
-  const costs = loaded.runbook.rollback.some((r) => r.cost)
+  // Counted only where a cost is declared and its step is in effect: until then status makes no AWS
+  // call and loads neither the validator nor the whole runbook (needed for the pool's variables).
+  const costs = loaded.runbook.rollback.some((r) => r.cost && sinceTime(state.steps, r.cost.since) !== null)
     ? await (await import('./cost.js')).rollbackCosts(
         (await (await import('./context.js')).loadEnvironment(opts)).runbook,
         loaded.env,
         state.steps,
       )
-    : {};
+    : Object.fromEntries(
+        await Promise.all(
+          loaded.runbook.rollback.map(async (r) => [
+            r.id,
+            r.cost ? await rollbackCost(r.cost, { steps: state.steps, users: async () => [] }) : null,
+          ]),
+        ),
+      );
   const profile = profileOf(loaded.env);
   // The last AWS identity the audit saw (status itself asks AWS nothing); read from the local log's tail.
   const caller = backend.kind === 'local' ? await lastCaller(loaded.envDir) : undefined;
