@@ -3,7 +3,7 @@
 // (`aws route53 list-hosted-zones`, when an `aws` CLI is on PATH) measured in the same run, and
 // again with latency injected on every AWS call, against the goal "start-up + 3 round trips".
 // A benchmark, not a test: it prints the figures and exits 0 whatever they are.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,12 +22,21 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+// Asynchronous on purpose: the sandbox's proxy and health server live in this process, so a
+// synchronous spawn would stop them answering the very command being timed.
 function timed(cmd, args, env) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, cwd: root, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve(ms);
+    });
+  });
 }
 
 const sandbox = await startSandbox({ timeScale: 600 });
@@ -36,14 +45,15 @@ try {
   const plan = () => timed(process.execPath, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], env);
   const node = () => timed(process.execPath, ['-e', '0'], env);
   const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
-  const aws = () => timed('aws', ['route53', 'list-hosted-zones', '--output', 'json'], env);
+  // The AWS CLI reads AWS_DEFAULT_REGION, not the SDK's AWS_REGION.
+  const aws = () => timed('aws', ['route53', 'list-hosted-zones', '--output', 'json'], { ...env, AWS_DEFAULT_REGION: env.AWS_REGION });
 
-  plan(); // warm the file cache and the status cache
+  await plan(); // warm the file cache and the status cache
   const samples = { plan: [], node: [], aws: [] };
   for (let i = 0; i < runs; i++) {
-    samples.plan.push(plan());
-    samples.node.push(node());
-    if (hasAws) samples.aws.push(aws());
+    samples.plan.push(await plan());
+    samples.node.push(await node());
+    if (hasAws) samples.aws.push(await aws());
   }
   const planMs = median(samples.plan);
   console.log(`plan mid against the sandbox, median of ${runs} runs`);
@@ -59,7 +69,7 @@ try {
 
   sandbox.proxy.setFaults({ latencyMs });
   const slow = [];
-  for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) slow.push(plan());
+  for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) slow.push(await plan());
   const slowMs = median(slow);
   const goal = planMs + 3 * latencyMs;
   console.log(
