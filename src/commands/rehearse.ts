@@ -15,6 +15,7 @@ import { formatDuration } from '../util/duration.js';
 import { runbookPath } from './context.js';
 import { DEFAULT_TIME_SCALE, parseTimeScale, shellQuote } from './sandbox.js';
 import type { GlobalOptions } from './options.js';
+import { stageRunner } from '../rehearse/stage.js';
 
 interface Timing {
   ref: string;
@@ -120,20 +121,7 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const snapshot = (): Promise<EstateSnapshot> => snapshotEstate(sandbox.moto.url, sandbox.ids, { healthUrl: sandbox.health.url });
   const incidents = faults.incidents ?? [];
 
-  async function stage(name: string, work: () => Promise<string>): Promise<boolean> {
-    const started = Date.now();
-    say();
-    say(c().bold(`── ${name}`));
-    let result: StageResult;
-    try {
-      result = { name, ok: true, detail: await work(), durationMs: Date.now() - started };
-    } catch (error) {
-      result = { name, ok: false, detail: messageOf(error), durationMs: Date.now() - started };
-    }
-    stages.push(result);
-    say((result.ok ? c().green : c().red)(stageLine(result)));
-    return result.ok;
-  }
+  const stage = stageRunner(stages, say);
 
   const { executePhase } = await import('./run.js');
   const { executeRollback } = await import('./rollback.js');

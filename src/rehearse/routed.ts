@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineEvent } from '../engine/events.js';
-import { messageOf } from '../errors.js';
 import type { RunbookError } from '../errors.js';
 import { c } from '../output/style.js';
 import { loadRunbook } from '../runbook/index.js';
@@ -12,6 +11,7 @@ import type { Json } from '../steps/types.js';
 import { canonicalJson } from '../util/json.js';
 import { formatDuration } from '../util/duration.js';
 import { stageLine, type StageResult } from './report.js';
+import { stageRunner } from './stage.js';
 
 export interface RoutedRehearsalOptions {
   file: string;
@@ -56,20 +56,7 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
   const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, yes: true, color: opts.color, json: opts.json };
   const snapshot = () => snapshotRoutedEstate(sandbox.moto.url, routed);
 
-  async function stage(name: string, work: () => Promise<string>): Promise<boolean> {
-    const started = Date.now();
-    say();
-    say(c().bold(`── ${name}`));
-    let result: StageResult;
-    try {
-      result = { name, ok: true, detail: await work(), durationMs: Date.now() - started };
-    } catch (error) {
-      result = { name, ok: false, detail: messageOf(error), durationMs: Date.now() - started };
-    }
-    stages.push(result);
-    say((result.ok ? c().green : c().red)(stageLine(result)));
-    return result.ok;
-  }
+  const stage = stageRunner(stages, say);
   const { executePhase } = await import('../commands/run.js');
   const { executeRollback } = await import('../commands/rollback.js');
   const expectOk = (r: { ok: boolean; error?: RunbookError | undefined }, what: string) => {
