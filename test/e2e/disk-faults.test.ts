@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
@@ -16,6 +16,9 @@ describe('filesystem faults under the state directory', () => {
   let disk: SmallDisk;
   let book: LocalRunbook;
   let env: NodeJS.ProcessEnv;
+  // mid.2 holds its apply until this file exists, so the disk is full before its checkpoint
+  // whatever the machine's load (a fixed delay lost that race under CI on Node 22).
+  const gate = join(root.path, 'gate');
   const envDir = () => join(disk.path, 'local');
   const migrate = (...args: string[]) => cli(['--runbook', book.file, ...args], env);
   const leftovers = () => (existsSync(envDir()) ? readdirSync(envDir()).filter((f) => f.endsWith('.tmp') || f.endsWith('.removing')) : []);
@@ -34,7 +37,7 @@ describe('filesystem faults under the state directory', () => {
 
   beforeAll(() => {
     disk = smallDisk();
-    book = localRunbook(root.path, { steps: 2, slow: { 2: 1500 } });
+    book = localRunbook(root.path, { steps: 2, hold: { 2: gate } });
     env = localEnv(disk.path, disk.env);
   });
   afterAll(() => {
@@ -64,6 +67,7 @@ describe('filesystem faults under the state directory', () => {
     disk.fill();
     let done: CliResult;
     try {
+      writeFileSync(gate, '');
       done = await run.done;
     } finally {
       disk.free();

@@ -11,7 +11,8 @@ describe('Ctrl-C during a step', () => {
   afterAll(() => dir.remove());
 
   it('stops with exit 4 and a consistent state; the next run completes and writes each key once', async () => {
-    const book = localRunbook(dir.path, { steps: 3, slow: { 2: 2000 } });
+    // 10 s: the signal ends it long before, and a loaded machine still has time to send it mid-write.
+    const book = localRunbook(dir.path, { steps: 3, slow: { 2: 10_000 } });
     const state = `${dir.path}/state`;
     const env = localEnv(state);
     const args = ['--runbook', book.file, 'run', 'mid', '--yes'];

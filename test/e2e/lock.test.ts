@@ -10,8 +10,10 @@ describe('two runs at once', () => {
   afterAll(() => dir.remove());
 
   it('one proceeds; the other exits 3 naming the holder (pid, host, command) and changes nothing', async () => {
-    // The first step takes 2s to write, so the first run holds the lock while the second starts.
-    const book = localRunbook(dir.path, { steps: 2, slow: { 1: 2000 } });
+    // The first step holds its write until the gate opens, so the first run holds the lock while
+    // the second starts, however slowly a loaded machine starts it.
+    const gate = join(dir.path, 'gate');
+    const book = localRunbook(dir.path, { steps: 2, hold: { 1: gate } });
     const state = `${dir.path}/state`;
     const env = localEnv(state);
     const args = ['--runbook', book.file, 'run', 'mid', '--yes'];
@@ -31,6 +33,7 @@ describe('two runs at once', () => {
     expect(second.stderr).toMatch(/^hint: Wait for it to finish\./m);
     expect(second.stderr).not.toMatch(/\n\s+at /);
 
+    writeFileSync(gate, '');
     const done = await first.done;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/^done: 2 applied$/m);

@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('concurrent migrate processes on the S3 backend', () => {
   it('5 runs at once: one holds the lock and applies, 4 exit 3 naming it; 20 plans at once: every audit event kept', async () => {
-    const book = localRunbook(dir.path, { steps: 2, slow: { 1: 1500 } });
+    // The winner holds the lock 5 s: long enough that all five, however loaded the machine, try while it does.
+    const book = localRunbook(dir.path, { steps: 2, slow: { 1: 5000 } });
     const localState = join(dir.path, 'never');
     // localEnv drops AWS_ENDPOINT_URL (its runbooks call no AWS); the state backend needs it.
     const env = {
