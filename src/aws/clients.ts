@@ -2,6 +2,7 @@ import { RunbookError } from '../errors.js';
 import type { AwsClients, ClientCtor, EnvironmentInfo } from '../steps/types.js';
 import { configuredRegion, profileOf, type ProfileChoice } from './config.js';
 import { credentialsError } from './errors.js';
+import { LookupCache } from './lookups.js';
 
 /**
  * Read-only commands whose names do not start with Get/List/Describe/Test. Kept explicit and short:
@@ -40,6 +41,8 @@ export interface AwsSession extends AwsClients {
   ensureIdentity(): Promise<CallerIdentity>;
   /** The AWS config profile in effect, and where it was named. */
   readonly profile: ProfileChoice;
+  /** Answers the steps of one read pass share; cleared by every write these clients send. */
+  readonly lookups: LookupCache;
 }
 
 interface MiddlewareClient {
@@ -64,6 +67,22 @@ export function guardReadOnly(client: unknown): void {
       return next(args);
     },
     { step: 'initialize', name: 'migrateDryRunGuard', priority: 'high' },
+  );
+}
+
+/** A write makes every kept answer stale: the memo is dropped before it is sent and once it is answered. */
+export function forgetOnWrite(client: unknown, lookups: LookupCache): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (isReadOnlyCommand(context.commandName ?? 'UnknownCommand')) return next(args);
+      lookups.clear();
+      try {
+        return await next(args);
+      } finally {
+        lookups.clear();
+      }
+    },
+    { step: 'initialize', name: 'migrateForgetOnWrite', priority: 'high' },
   );
 }
 
@@ -110,6 +129,7 @@ export function retryConflicts(client: unknown): void {
 
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
   const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
+  const lookups = new LookupCache();
   let identity: CallerIdentity | undefined;
   let pending: Promise<CallerIdentity> | undefined;
   const maxAttempts = options.maxAttempts ?? Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10);
@@ -131,6 +151,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       ...config,
     });
     if (options.dryRun) guardReadOnly(client);
+    forgetOnWrite(client, lookups);
     explainCredentialFailures(client, profile);
     if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
@@ -188,6 +209,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
 
   const session: AwsSession = {
     profile,
+    lookups,
     get identity() {
       return identity;
     },

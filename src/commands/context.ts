@@ -208,6 +208,7 @@ export async function openSession(
           dryRun: options.dryRun,
           timeScale,
           signal,
+          readPass: (work) => aws.lookups.readPass(work),
           contextFor(step, previous, stepSignal): StepContext {
             const ctx = session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
             const sleep = ctx.clock.sleep.bind(ctx.clock);

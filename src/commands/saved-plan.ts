@@ -24,6 +24,7 @@ export function planSource(session: Session): PlanSource {
     previous: (ref) => session.state.steps[ref],
     context: (_step, previous) => session.stepContext(previous, session.signal, () => undefined),
     signal: session.signal,
+    readPass: (work) => session.aws.lookups.readPass(work),
   };
 }
 

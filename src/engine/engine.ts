@@ -1,6 +1,6 @@
 import { RunbookError } from '../errors.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import type { EngineDeps } from './deps.js';
+import { inReadPass, type EngineDeps } from './deps.js';
 import { emptySummary, type RunSummary } from './events.js';
 import { guarded } from './guard.js';
 import { Simulation } from './simulation.js';
@@ -73,7 +73,12 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
  * Runs the selected steps in order. Stops at the first failure (except in a dry run, which shows
  * everything), leaving state saved and the exact resume command in the summary.
  */
-export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
+export function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
+  // A dry run changes nothing, so the whole walk is one read pass: a listing one step made serves the next.
+  return deps.dryRun ? inReadPass(deps, () => walkPhase(deps, steps, options)) : walkPhase(deps, steps, options);
+}
+
+async function walkPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
   const summary = emptySummary();
   deps.emit({
     kind: 'run-start',

@@ -1,5 +1,6 @@
 import { RunbookError, messageOf } from '../errors.js';
 import { flatten } from '../engine/diff.js';
+import { inReadPass } from '../engine/deps.js';
 import { guarded } from '../engine/guard.js';
 import { sameState } from '../engine/step-runner.js';
 import type { ResolvedStep } from '../runbook/types.js';
@@ -14,6 +15,8 @@ export interface PlanSource {
   context(step: ResolvedStep, previous: Checkpoint | undefined): StepContext;
   previous(ref: string): Checkpoint | undefined;
   signal: AbortSignal;
+  /** One read pass (see EngineDeps.readPass): the steps' reads share the answers they have in common. */
+  readPass?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -92,9 +95,12 @@ export async function staleSteps(
   const byRef = new Map(steps.map((s) => [s.ref, s]));
   const stale: { ref: string; lines: string[] }[] = [];
   const targets = planned.filter((p) => p.fingerprint);
-  const live = await readLiveStates(
-    source,
-    targets.map((p) => byRef.get(p.ref)!),
+  // Nothing writes while the plan is checked: one read pass, over before the run's first step.
+  const live = await inReadPass(source, () =>
+    readLiveStates(
+      source,
+      targets.map((p) => byRef.get(p.ref)!),
+    ),
   );
   targets.forEach((p, i) => {
     const now = live[i]!;
