@@ -43,6 +43,13 @@ export interface AwsSession extends AwsClients {
   readonly profile: ProfileChoice;
   /** Answers the steps of one read pass share; cleared by every write these clients send. */
   readonly lookups: LookupCache;
+  /**
+   * The same clients, handed out while the account check is still in flight, for a session that
+   * only reads (a dry run): the reads go out with STS instead of after it, and each answer is held
+   * until the account is confirmed (replaced by the check's error if it is not). A write waits for
+   * the check before it is sent, whichever way its client was handed out.
+   */
+  readonly readAhead: AwsClients;
 }
 
 interface MiddlewareClient {
@@ -83,6 +90,26 @@ export function forgetOnWrite(client: unknown, lookups: LookupCache): void {
       }
     },
     { step: 'initialize', name: 'migrateForgetOnWrite', priority: 'high' },
+  );
+}
+
+/**
+ * Nothing AWS answers is used, and nothing is written, before the account check passes: a write
+ * waits for it before it is sent; a read is sent at once and its answer held until then.
+ */
+function accountFirst(client: unknown, confirmed: () => Promise<unknown>): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (!isReadOnlyCommand(context.commandName ?? 'UnknownCommand')) {
+        await confirmed();
+        return next(args);
+      }
+      const answer = next(args);
+      answer.catch(() => undefined);
+      await confirmed();
+      return answer;
+    },
+    { step: 'initialize', name: 'migrateAccountFirst', priority: 'high' },
   );
 }
 
@@ -128,7 +155,7 @@ export function retryConflicts(client: unknown): void {
 }
 
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
-  const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
+  const clients = new Map<ClientCtor<unknown>, Map<string, Promise<unknown>>>();
   const lookups = new LookupCache();
   let identity: CallerIdentity | undefined;
   let pending: Promise<CallerIdentity> | undefined;
@@ -143,7 +170,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   // token read and one role assumption per run, however many clients the steps build.
   let credentials: unknown;
 
-  function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): C {
+  function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>, role: 'account-check' | 'step' = 'step'): C {
     const client = new ctor({
       region: options.env.region,
       ...(profile.profile ? { profile: profile.profile } : {}),
@@ -151,13 +178,40 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       ...config,
     });
     if (options.dryRun) guardReadOnly(client);
-    forgetOnWrite(client, lookups);
+    if (role === 'step') {
+      forgetOnWrite(client, lookups);
+      accountFirst(client, () => session.ensureIdentity());
+    }
     explainCredentialFailures(client, profile);
     if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
   }
 
+  let stsClient: Promise<import('@aws-sdk/client-sts').STSClient> | undefined;
+  /** The account check's client; every other client takes its credential provider. */
+  function accountClient(): Promise<import('@aws-sdk/client-sts').STSClient> {
+    stsClient ??= (async () => {
+      const { STSClient } = await import('@aws-sdk/client-sts');
+      const sts = build(
+        STSClient,
+        {
+          ...(await retryConfig()),
+          ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+        },
+        'account-check',
+      );
+      // Shared from the start (the provider coalesces concurrent resolutions): clients built while
+      // STS is in flight resolve the same credentials, still once per run.
+      credentials = sts.config.credentials;
+      return sts;
+    })();
+    return stsClient;
+  }
+
   async function checkIdentity(): Promise<CallerIdentity> {
+    // The SDK loads while the configuration files are read.
+    const client = accountClient();
+    client.catch(() => undefined);
     const configured = await configuredRegion(profile.name);
     if (configured && configured.region !== options.env.region) {
       const fix = configured.source.startsWith('AWS_')
@@ -171,11 +225,8 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
         },
       );
     }
-    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = build(STSClient, {
-      ...(await retryConfig()),
-      ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
-    });
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const sts = await client;
     let out: import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput | undefined;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
@@ -191,7 +242,6 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
         })
       );
     }
-    credentials = sts.config.credentials;
     const found: CallerIdentity = { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
     if (options.checkAccount !== false && found.account !== options.env.account) {
       throw new RunbookError(
@@ -219,20 +269,33 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
     },
     async client<C>(ctor: ClientCtor<C>, config: Record<string, unknown> = {}): Promise<C> {
       await session.ensureIdentity();
-      const key = JSON.stringify(config);
-      let byConfig = clients.get(ctor);
-      if (!byConfig) {
-        byConfig = new Map();
-        clients.set(ctor, byConfig);
-      }
-      let client = byConfig.get(key) as C | undefined;
-      if (!client) {
-        client = build(ctor, { ...(await retryConfig()), ...config });
-        byConfig.set(key, client);
-      }
-      return client;
+      return clientFor(ctor, config);
+    },
+    readAhead: {
+      lookups,
+      async client<C>(ctor: ClientCtor<C>, config: Record<string, unknown> = {}): Promise<C> {
+        session.ensureIdentity().catch(() => undefined);
+        await accountClient();
+        return clientFor(ctor, config);
+      },
     },
   };
+
+  // The promise is kept, not the client: reads started together share one client per constructor.
+  function clientFor<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): Promise<C> {
+    const key = JSON.stringify(config);
+    let byConfig = clients.get(ctor);
+    if (!byConfig) {
+      byConfig = new Map();
+      clients.set(ctor, byConfig);
+    }
+    let client = byConfig.get(key) as Promise<C> | undefined;
+    if (!client) {
+      client = retryConfig().then((retry) => build(ctor, { ...retry, ...config }));
+      byConfig.set(key, client);
+    }
+    return client;
+  }
   return session;
 }
 

@@ -184,7 +184,8 @@ export async function openSession(
       stepContext(previous, stepSignal, progress) {
         return {
           env: loaded.env,
-          aws,
+          // A session that only reads reads alongside the account check (answers held until it passes).
+          aws: options.dryRun ? aws.readAhead : aws,
           dryRun: options.dryRun,
           clock: createClock(timeScale, stepSignal, progress),
           signal: stepSignal,

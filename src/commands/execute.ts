@@ -25,6 +25,16 @@ export async function checkAccountFirst(session: Session, types: string[]): Prom
   if (types.some((t) => getStepType(t)?.usesAws)) await session.aws.ensureIdentity();
 }
 
+/**
+ * The account check of a dry run, started now and awaited by the engine before its first step
+ * (`ready`): the phase's reads go out meanwhile, and nothing is shown or recorded before it passes.
+ */
+export function accountCheckInFlight(session: Session, types: string[]): Promise<void> {
+  const check = checkAccountFirst(session, types);
+  check.catch(() => undefined);
+  return check;
+}
+
 export interface ExecuteSpec {
   /** "run mid", "rollback 3 --dry-run": for the lock, the audit log and the header. */
   label: string;

@@ -12,7 +12,7 @@ import type { EngineDeps } from '../engine/deps.js';
 import { loadEnvironment } from './context.js';
 import type { PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import { checkAccountFirst } from './execute.js';
+import { accountCheckInFlight } from './execute.js';
 import { openSession, operatorName, stateRoot, stepTypeOf, type Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { printJson } from './print.js';
@@ -34,7 +34,7 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
   try {
     const steps: ResolvedStep[] = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
-    await checkAccountFirst(
+    const ready = accountCheckInFlight(
       session,
       steps.map((s) => s.type),
     );
@@ -48,6 +48,7 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
       command: `migrate plan ${phase}`,
       resumeCommand: () => '',
       runbookSteps: PHASES.flatMap((name) => session.resolved.phases[name]),
+      ready,
     });
     const planned = plannedFromEvents(events, (type) => stepTypeOf(type).mutates);
     const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);

@@ -17,6 +17,11 @@ export interface PhaseRunOptions {
   runbookSteps?: readonly ResolvedStep[] | undefined;
   /** --reapply: steps to write again although their checkpoint says applied. */
   reapply?: readonly string[] | undefined;
+  /**
+   * Awaited before the run is announced and its first step taken (the account check); a dry run's
+   * reads are already in flight meanwhile. If it fails, nothing is announced or recorded.
+   */
+  ready?: Promise<unknown> | undefined;
 }
 
 export interface PhaseResult {
@@ -80,6 +85,13 @@ export function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: Phase
 
 async function walkPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
   const summary = emptySummary();
+  const sim = new Simulation(
+    deps.stepType,
+    deps.state.steps,
+    (options.runbookSteps ?? steps).map((s) => s.ref),
+  );
+  const reads = deps.dryRun ? prefetchReads(deps, steps, sim) : new Map<string, Promise<unknown>>();
+  await options.ready;
   deps.emit({
     kind: 'run-start',
     command: options.command,
@@ -90,12 +102,6 @@ async function walkPhase(deps: EngineDeps, steps: ResolvedStep[], options: Phase
     timeScale: deps.timeScale,
   });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'run-start', detail: steps.map((s) => s.ref).join(' ') });
-  const sim = new Simulation(
-    deps.stepType,
-    deps.state.steps,
-    (options.runbookSteps ?? steps).map((s) => s.ref),
-  );
-  const reads = deps.dryRun ? prefetchReads(deps, steps, sim) : new Map<string, Promise<unknown>>();
   const reapply = new Set(options.reapply ?? []);
   let error: RunbookError | undefined;
   for (const step of steps) {
