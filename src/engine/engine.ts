@@ -52,8 +52,10 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
     const first = !keys.some((k) => seen.has(k));
     for (const k of keys) seen.add(k);
     // Reads that depend on what an earlier step did (a manual step's confirmation, a check after a
-    // change) are taken when the walk reaches them.
-    if (!first || !type.mutates || !type.resources) continue;
+    // change) are taken when the walk reaches them. A dry run changes nothing, so an assert on AWS
+    // (a check that changes nothing itself) reads the same live state now as when it is reached.
+    const ahead = type.mutates ? !!type.resources : !!type.usesAws;
+    if (!first || !ahead) continue;
     const read = new Promise<unknown>((resolve, reject) => {
       queue.push(() => {
         running += 1;
