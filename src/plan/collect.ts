@@ -64,22 +64,31 @@ export function plannedFromEvents(events: EngineEvent[], mutates: (type: string)
   return out;
 }
 
-/** Each given step's live state, read-only and in order (what its fingerprint is checked against). */
+/** Live reads at a time while a saved plan is checked: as many as a plan itself reads ahead. */
+const READ_CONCURRENCY = 4;
+
+/** Each given step's live state, read-only (a few at a time), in the order given. */
 export async function readLiveStates(
   source: PlanSource,
   steps: ResolvedStep[],
 ): Promise<{ ref: string; current?: unknown; error?: string }[]> {
-  const out: { ref: string; current?: unknown; error?: string }[] = [];
-  for (const step of steps) {
-    const type = source.stepType(step.type);
-    const ctx = source.context(step, source.previous(step.ref));
-    try {
-      out.push({ ref: step.ref, current: await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`) });
-    } catch (error) {
-      if (source.signal.aborted) throw error;
-      out.push({ ref: step.ref, error: messageOf(error) });
+  const out: { ref: string; current?: unknown; error?: string }[] = new Array(steps.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < steps.length) {
+      const i = next++;
+      const step = steps[i] as ResolvedStep;
+      const type = source.stepType(step.type);
+      const ctx = source.context(step, source.previous(step.ref));
+      try {
+        out[i] = { ref: step.ref, current: await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`) };
+      } catch (error) {
+        if (source.signal.aborted) throw error;
+        out[i] = { ref: step.ref, error: messageOf(error) };
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, steps.length) }, worker));
   return out;
 }
 
