@@ -14,6 +14,8 @@ export interface Executed {
   env: string;
   /** Plan time each step waited (see Session.waited). */
   waited: Map<string, number>;
+  /** The runbook and environment the run used, for what is printed after it (no second load). */
+  loaded?: Pick<Session, 'file' | 'runbook' | 'env'> | undefined;
 }
 
 /**
@@ -89,7 +91,13 @@ export async function execute(
           hint: `The state was saved and the lock released. To resume: ${result.summary.resume}`,
         });
       }
-      return { result, events: output.events, env: session.env.name, waited: session.waited };
+      return {
+        result,
+        events: output.events,
+        env: session.env.name,
+        waited: session.waited,
+        loaded: { file: session.file, runbook: session.runbook, env: session.env },
+      };
     } finally {
       await steps.flush();
       await hook?.flush();

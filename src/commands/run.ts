@@ -107,8 +107,8 @@ function planOf(events: EngineEvent[]): Array<Record<string, unknown>> {
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
   if (opts.dryRun && opts.out) return (await import('./saved-plan.js')).savePlanCommand(phaseOf(phaseName), { ...opts, out: opts.out });
-  const { result, events, env } = await executePhase(phaseName, opts);
-  if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events);
+  const { result, events, env, loaded } = await executePhase(phaseName, opts);
+  if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events, loaded);
   if (opts.json)
     printJson({
       command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`,

@@ -95,10 +95,15 @@ export async function showCommand(file: string, opts: { json?: boolean | undefin
 export type { PlanFile };
 
 /** After a printed plan: how long the phase should take, from the last rehearsal of this runbook. */
-export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): Promise<void> {
+export async function printPlanTiming(
+  opts: RunOptions,
+  events: EngineEvent[],
+  given?: Pick<Session, 'file' | 'runbook' | 'env'>,
+): Promise<void> {
   const start = events.find((e) => e.kind === 'run-start');
   if (start?.kind !== 'run-start') return;
-  const loaded = await loadEnvironment(opts);
+  // The plan's own runbook: parsing and validating it again cost as much as its reads.
+  const loaded = given ?? (await loadEnvironment(opts));
   const evidence = await readEvidence(stateRoot(opts, loaded.file), loaded.runbook.name);
   // Without a rehearsal the plan prints as it always has.
   if (!evidence) return;
