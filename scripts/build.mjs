@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REQUIRE_BANNER =
+  "import { createRequire as __migrateCreateRequire } from 'node:module'; const require = __migrateCreateRequire(import.meta.url);";
 
 /**
  * Modules that tests, benches and `npm run schema` import from dist/ by path, beside the CLI's
@@ -71,9 +73,7 @@ export async function buildDist(overrides = {}) {
     // split into its own chunk, exposes only `default` to the import() that loads it.
     mainFields: ['module', 'main'],
     // CommonJS code inside the bundle (commander, yaml, inquirer's helpers) calls require().
-    banner: {
-      js: "import { createRequire as __migrateCreateRequire } from 'node:module'; const require = __migrateCreateRequire(import.meta.url);",
-    },
+    banner: { js: REQUIRE_BANNER },
     // Stack traces map back to src/ (bin.ts turns source maps on for --debug); the sources are in
     // the repository, so the maps do not carry a copy. Minifying names made no measurable
     // difference to start-up and would break code that reads a class's name.
@@ -91,12 +91,18 @@ export async function buildDist(overrides = {}) {
   const wanted = new Set();
   for (const file of result.outputFiles) {
     wanted.add(file.path);
+    let contents = file.contents;
+    // A chunk that never calls require() need not build one (a few dozen chunks load at start-up);
+    // the banner's line stays, empty, so the source map's lines still match.
+    if (file.path.endsWith('.js') && !/\brequire\b/.test(file.text.replace(REQUIRE_BANNER, ''))) {
+      contents = Buffer.from(file.text.replace(REQUIRE_BANNER, ''));
+    }
     const old = existsSync(file.path) ? readFileSync(file.path) : undefined;
-    if (old?.equals(file.contents)) continue;
+    if (old?.equals(contents)) continue;
     mkdirSync(dirname(file.path), { recursive: true });
     const temp = `${file.path}.${process.pid}.tmp`;
     // bin.js keeps its #! line and is run as a command.
-    writeFileSync(temp, file.contents, { mode: file.text.startsWith('#!') ? 0o755 : 0o644 });
+    writeFileSync(temp, contents, { mode: file.text.startsWith('#!') ? 0o755 : 0o644 });
     renameSync(temp, file.path);
   }
   for (const file of filesUnder(outdir)) if (!wanted.has(file)) rmSync(file);
