@@ -72,6 +72,10 @@ export async function buildDist(overrides = {}) {
     // The packages' ESM builds (the AWS SDK's dist-es): a lazily imported CommonJS build, once
     // split into its own chunk, exposes only `default` to the import() that loads it.
     mainFields: ['module', 'main'],
+    // yaml's exports give Node its CommonJS build (state/validate.ts imports it lazily) and every
+    // other runtime the ESM one: the same code, whose only differences (warnings through
+    // process.emitWarning, Buffer for !!binary) this CLI never reaches (logLevel error or silent).
+    alias: { yaml: './node_modules/yaml/browser/index.js' },
     // CommonJS code inside the bundle (commander, yaml, inquirer's helpers) calls require().
     banner: { js: REQUIRE_BANNER },
     // Stack traces map back to src/ (bin.ts turns source maps on for --debug); the sources are in
@@ -88,6 +92,11 @@ export async function buildDist(overrides = {}) {
     logLevel: 'warning',
     ...overrides,
   });
+  // What the alias above avoids, for any package: a lazily imported CommonJS build would expose
+  // only `default` to its import(), and a named export read from it would be undefined at run time.
+  const { inputs, outputs } = result.metafile;
+  const lazyCjs = Object.values(outputs).flatMap((o) => (o.entryPoint && inputs[o.entryPoint]?.format === 'cjs' ? [o.entryPoint] : []));
+  if (lazyCjs.length) throw new Error(`import() of a CommonJS module, which exposes only default once split: ${lazyCjs.join(', ')}`);
   const wanted = new Set();
   for (const file of result.outputFiles) {
     wanted.add(file.path);
