@@ -32,6 +32,13 @@ export const DIST_ENTRIES = [
   'users/progress',
 ];
 
+/**
+ * The bundle's own copy of an AWS SDK client, for code that hands a dist/ module a client it built
+ * itself (test/users/fixtures/sync-child.mjs, bench/users.mjs): the SDK's paginators refuse a
+ * client of another copy of the SDK ("Invalid client, expected instance of ...").
+ */
+export const DIST_SDK_ENTRIES = ['client-cognito-identity-provider'];
+
 function filesUnder(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true })
@@ -60,8 +67,10 @@ export async function buildDist(overrides = {}) {
   const outdir = join(root, overrides.outdir ?? 'dist');
   const result = await build({
     absWorkingDir: root,
-    entryPoints: DIST_ENTRIES.map((e) => `src/${e}.ts`),
-    outbase: 'src',
+    entryPoints: [
+      ...DIST_ENTRIES.map((e) => ({ in: `src/${e}.ts`, out: e })),
+      ...DIST_SDK_ENTRIES.map((c) => ({ in: `@aws-sdk/${c}`, out: `sdk/${c}` })),
+    ],
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
