@@ -1,8 +1,7 @@
-import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
-import { loadTerraformOutputs } from '../runbook/terraform.js';
-import { PHASES } from '../runbook/schema.js';
+import { loadRunbook } from '../runbook/load.js';
+import { PHASES } from '../runbook/constants.js';
 import { c } from '../output/style.js';
-import { runbookPath } from './context.js';
+import { runbookPath } from './runbook-path.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -16,6 +15,11 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
   // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
   if (opts.env) {
+    // Only with --env: resolving loads every step type's parameters and the terraform reader.
+    const [{ pickEnvironment, resolveRunbook }, { loadTerraformOutputs }] = await Promise.all([
+      import('../runbook/resolve.js'),
+      import('../runbook/terraform.js'),
+    ]);
     const env = pickEnvironment(runbook, opts.env, process.env);
     const tf = await loadTerraformOutputs(runbook, env, { profile: opts.profile ?? runbook.environments[env]?.profile });
     resolveRunbook(runbook, env, process.env, tf);

@@ -3,3 +3,9 @@ export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 export const PHASES = ['pre', 'mid', 'post'] as const;
 export type PhaseName = (typeof PHASES)[number];
+
+/** A trigger's `failures:` ("3 of 5", "3 of 10m"). */
+export const FAILURES = /^(\d+) of (\d+|\d+(?:ms|s|m|h|d))$/;
+
+/** The type a check gets when it names none. */
+export const DEFAULT_CHECK_TYPE = 'http.check';
