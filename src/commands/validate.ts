@@ -1,4 +1,4 @@
-import { loadRunbook } from '../runbook/load.js';
+import { loadRunbookFast } from '../runbook/fast.js';
 import { PHASES } from '../runbook/constants.js';
 import { c } from '../output/style.js';
 import { runbookPath } from './runbook-path.js';
@@ -10,7 +10,7 @@ import { printJson } from './print.js';
 export async function validateCommand(opts: GlobalOptions): Promise<number> {
   const file = runbookPath(opts);
   await loadStepPlugins();
-  const runbook = await loadRunbook(file);
+  const runbook = await loadRunbookFast(file);
   // Every environment is checked by the loader; ${env.X} need not be set for that. Naming an
   // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);

@@ -3,7 +3,7 @@ import type { LambdaConfigType, UserPoolType } from '@aws-sdk/client-cognito-ide
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
 import { describeUserPool, userPoolRefFields } from './support/cognito.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 /** Cognito's password policy when a pool is created without one (and what "default" asserts). */
 export const DEFAULT_PASSWORD_POLICY = {
@@ -77,7 +77,7 @@ const params = z
       .optional()
       .describe('Text the pool\'s FROM email address must contain (case-insensitive), such as "no-reply@tis.nhs.uk".'),
   })
-  .superRefine(exactlyOne('userPoolId', 'userPoolName'));
+  .superRefine(...rule(exactlyOne('userPoolId', 'userPoolName')));
 export type AssertUserPoolParams = z.output<typeof params>;
 
 export interface UserPoolState {
