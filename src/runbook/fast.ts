@@ -2,8 +2,13 @@ import type { ZodType } from 'zod';
 import { sha256 } from '../util/json.js';
 import { buildRunbook } from './build.js';
 import { Wild, parseWith, runbook as compiledRunbook, stepTypes as compiledTypes } from './generated/validators.js';
-import { rememberLocator } from './locate.js';
-import { parseYaml, readRunbookBytes, type ParsedYaml } from './source.js';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { Locator, rememberLocator, type Problem } from './locate.js';
+import { pathKey, readPlainYaml } from './plain-yaml.js';
+import { readRunbookBytes } from './read.js';
+import type { ParsedYaml } from './source.js';
 import { validateRunbook } from './validate.js';
 import type { StepCatalogue, StepShape } from './catalogue.js';
 import type { Path } from './locate.js';
@@ -98,11 +103,65 @@ export function fastRunbook(yaml: ParsedYaml, file: string, digest: string): Run
   return runbook;
 }
 
-/** loadRunbook's result and errors, zod loaded only for a runbook the compiled checks do not accept. */
+/**
+ * Positions without yaml where the plain reader noted them (where each step starts), and through
+ * yaml's nodes, parsed on first need, for anything else (an error found later, by resolve).
+ */
+class PlainLocator extends Locator {
+  private full: Locator | undefined;
+  private lineStarts: number[] | undefined;
+
+  constructor(
+    file: string,
+    private readonly content: string,
+    private readonly starts: Map<string, number>,
+  ) {
+    super(file, undefined as unknown as Document, undefined as unknown as LineCounter, content);
+  }
+
+  private yaml(): Locator {
+    if (!this.full) {
+      const { LineCounter: Lines, parseDocument } = createRequire(import.meta.url)('yaml') as typeof Yaml;
+      const lines = new Lines();
+      const doc = parseDocument(this.content, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
+      this.full = new Locator(this.file, doc, lines, this.content);
+    }
+    return this.full;
+  }
+
+  override position(problem: Problem): { line: number; col: number } {
+    const offset = problem.pos || problem.at ? undefined : this.starts.get(pathKey(problem.path));
+    if (offset === undefined) return this.yaml().position(problem);
+    if (!this.lineStarts) {
+      this.lineStarts = [0];
+      for (let i = this.content.indexOf('\n'); i >= 0; i = this.content.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    }
+    let line = 0;
+    while (line + 1 < this.lineStarts.length && this.lineStarts[line + 1]! <= offset) line++;
+    return { line: line + 1, col: offset - this.lineStarts[line]! + 1 };
+  }
+
+  override source(path: Path): string | undefined {
+    return this.yaml().source(path);
+  }
+
+  override pathAt(offset: number): Path {
+    return this.yaml().pathAt(offset);
+  }
+}
+
+/** loadRunbook's result and errors; yaml and zod loaded only for a runbook the fast path does not accept. */
 export async function loadRunbookFast(file: string): Promise<Runbook> {
   const bytes = await readRunbookBytes(file);
   const digest = sha256(bytes);
-  const yaml = parseYaml(bytes.toString('utf8'), file);
+  const text = bytes.toString('utf8');
+  const plain = readPlainYaml(text);
+  if (plain) {
+    const runbook = fastRunbook({ data: plain.data, locator: new PlainLocator(file, text, plain.starts), problems: [] }, file, digest);
+    if (runbook) return runbook;
+  }
+  const { parseYaml } = await import('./source.js');
+  const yaml = parseYaml(text, file);
   const runbook = fastRunbook(yaml, file, digest);
   if (runbook) return runbook;
   const { checkRunbook } = await import('./load.js');

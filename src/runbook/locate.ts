@@ -1,8 +1,16 @@
-import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
 import type { SourceLocation } from './types.js';
 
 export type Path = readonly (string | number)[];
+
+/** yaml only when a position is looked up in its nodes: validate's fast path places steps without it. */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 /**
  * One thing wrong with the runbook. `at` says which part of the document the operator should look
@@ -30,7 +38,7 @@ export function formatPath(path: Path): string {
 }
 
 function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
+  return yaml().isScalar(key) ? String(key.value) : String(key);
 }
 
 interface Found {
@@ -55,17 +63,17 @@ export class Locator {
     let key: Node | null = null;
     let depth = 0;
     for (const seg of path) {
-      if (isAlias(node)) node = (node.resolve(this.doc) as Node | undefined) ?? null;
+      if (yaml().isAlias(node)) node = (node.resolve(this.doc) as Node | undefined) ?? null;
       let next: Node | null | undefined;
       let nextKey: Node | null = null;
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         const pair = node.items.find((p) => keyText(p.key) === String(seg));
         if (!pair) break;
-        nextKey = isNode(pair.key) ? pair.key : null;
+        nextKey = yaml().isNode(pair.key) ? pair.key : null;
         next = (pair.value as Node | null) ?? null;
         // `name:` with no value: point at the key, there is nothing else.
         if (next === null || !next.range) next = nextKey;
-      } else if (isSeq(node) && typeof seg === 'number') {
+      } else if (yaml().isSeq(node) && typeof seg === 'number') {
         next = (node.items[seg] as Node | undefined) ?? undefined;
         if (next === undefined) break;
       } else break;
@@ -114,13 +122,13 @@ export class Locator {
       (n as Node).range![0] <= offset &&
       offset < (n as Node).range![1];
     for (;;) {
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         const pair = node.items.find((p) => within(p.key) || within(p.value));
         if (!pair) break;
         path.push(keyText(pair.key));
         if (!within(pair.value)) break;
         node = pair.value as Node;
-      } else if (isSeq(node)) {
+      } else if (yaml().isSeq(node)) {
         const index = node.items.findIndex((item) => within(item));
         if (index < 0) break;
         path.push(index);

@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import type { Document, YAMLError } from 'yaml';
 import { RunbookError } from '../errors.js';
 import { Locator } from './locate.js';
-import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_RUNBOOK_BYTES, firstAlias, scanDocument, scanText } from './hostile.js';
+import { MAX_ALIAS_COUNT, MAX_DEPTH, firstAlias, scanDocument, scanText } from './hostile.js';
+
+export { readRunbookBytes, tooBig } from './read.js';
 import type { Problem } from './locate.js';
 
 /**
@@ -19,41 +20,6 @@ export interface ParsedYaml {
   data: unknown;
   locator: Locator;
   problems: Problem[];
-}
-
-export async function readRunbookBytes(file: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    // Refused before it is read: a 55 MB runbook once took minutes and gigabytes to reject.
-    const size = (await stat(file)).size;
-    if (size > MAX_RUNBOOK_BYTES) throw tooBig(file, size);
-    bytes = await readFile(file);
-  } catch (error) {
-    if (error instanceof RunbookError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'runbook not found'
-        : code === 'EISDIR'
-          ? 'runbook is a directory, not a file'
-          : 'cannot read the runbook';
-    throw new RunbookError('RUNBOOK_NOT_FOUND', `${why}: ${file}`, {
-      hint: 'Give the runbook with --runbook FILE or MIGRATE_RUNBOOK (default: runbooks/cognito-migration.yaml).',
-      cause: error,
-    });
-  }
-  return bytes;
-}
-
-export function tooBig(file: string, size: number): RunbookError {
-  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-  return new RunbookError(
-    'RUNBOOK_INVALID',
-    `${file}: the runbook is ${mb(size)}, over the limit of ${mb(MAX_RUNBOOK_BYTES)}; it was not read`,
-    {
-      hint: 'A runbook is a plan of steps, a few kB. Is this the right file?',
-    },
-  );
 }
 
 /** The YAML's data; throws the located problems that stop checking (syntax, hostile input, an empty file). */
