@@ -256,8 +256,47 @@ class Compiler {
   }
 
   module(exports: string[], fingerprint: string): string {
-    return `${HEADER}\nexport const FINGERPRINT = ${JSON.stringify(fingerprint)};\n\n${RUNTIME}\n${this.constants.join('\n')}\n\n${this.functions.join('\n\n')}\n\n${exports.join('\n')}\n`;
+    const { constants, functions, rename } = dedupe(this.constants, this.functions);
+    return `${HEADER}\nexport const FINGERPRINT = ${JSON.stringify(fingerprint)};\n\n${RUNTIME}\n${constants.join('\n')}\n\n${functions.join('\n\n')}\n\n${exports.map(rename).join('\n')}\n`;
   }
+}
+
+/**
+ * One function for each distinct body, one constant for each distinct value (every `.describe()`
+ * is a schema of its own, so most are repeated): less for V8 to compile on the first run.
+ */
+function dedupe(constants: string[], functions: string[]): { constants: string[]; functions: string[]; rename: (text: string) => string } {
+  const alias = new Map<string, string>();
+  const resolve = (name: string): string => {
+    let n = name;
+    while (alias.has(n)) n = alias.get(n)!;
+    return n;
+  };
+  const rename = (text: string) => text.replace(/\b[cf]\d+\b/g, (n) => resolve(n));
+  const named = [
+    ...constants.map((text) => ({ name: /^const (c\d+) =/.exec(text)![1]!, text })),
+    ...functions.map((text) => ({ name: /^function (f\d+)\(/.exec(text)![1]!, text })),
+  ];
+  for (let changed = true; changed; ) {
+    changed = false;
+    const seen = new Map<string, string>();
+    for (const { name, text } of named) {
+      if (alias.has(name)) continue;
+      const body = rename(text).replace(new RegExp(`\\b${name}\\b`, 'g'), 'SELF');
+      const first = seen.get(body);
+      if (first === undefined) seen.set(body, name);
+      else {
+        alias.set(name, first);
+        changed = true;
+      }
+    }
+  }
+  const kept = (list: { name: string; text: string }[]) => list.filter((x) => !alias.has(x.name)).map((x) => rename(x.text));
+  return {
+    constants: kept(named.filter((x) => x.name.startsWith('c'))),
+    functions: kept(named.filter((x) => x.name.startsWith('f'))),
+    rename,
+  };
 }
 
 const HEADER = `// @ts-nocheck

@@ -110,7 +110,7 @@ const c1 = /^[a-z][a-z0-9-]*$/;
 const c2 = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const c3 = /^\d{12}$/;
 const c4 = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const c5 = [f18, f19, f20];
+const c5 = [f4, f19, f11];
 const c6 = new Set(["text","teams-card"]);
 const c7 = new Set(["webhook","format","command"]);
 const c8 = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -120,7 +120,6 @@ const c11 = new Set(["required"]);
 const c12 = /^s3:\/\/[^/]+\/.+/;
 const c13 = new Set(["outputs","state"]);
 const c14 = new Set(["region","account","protected","description","vars","notify","state","approvals","terraform","profile"]);
-const c15 = /^[a-z][a-z0-9-]*$/;
 const c16 = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const c17 = /^(pre|mid|post)\.[A-Za-z0-9_-]+$/;
 const c18 = new Set(["type","with","interval","description","warmup","activeAfter","activeUntil"]);
@@ -129,12 +128,10 @@ const c20 = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const c21 = [f90, f91];
 const c22 = new Set(["id","title","description","type","with","steps","timeout","verify"]);
 const c23 = new Set(["pre","mid","post"]);
-const c24 = /^(pre|mid|post)\.[A-Za-z0-9_-]+$/;
 const c25 = /^(\d+) of (\d+|\d+(?:ms|s|m|h|d))$/;
 const c26 = new Set(["error","breaching","notBreaching","ignore"]);
 const c27 = new Set(["check","failingFor","failures","errorLimit","missingData","activeAfter","activeUntil"]);
 const c28 = new Set(["cognito.usersCreatedSince","cognito.usersChangedSince"]);
-const c29 = /^(pre|mid|post)\.[A-Za-z0-9_-]+$/;
 const c30 = new Set(["counter","since","userPool"]);
 const c31 = new Set(["id","title","when","undo","steps","then","trigger","cost","maxCost"]);
 const c32 = new Set(["version","name","description","environments","vars","checks","users","phases","rollback"]);
@@ -158,7 +155,7 @@ const c49 = new Set(["default"]);
 const c50 = new Set(["minimumLength","requireUppercase","requireLowercase","requireNumbers","requireSymbols","temporaryPasswordValidityDays"]);
 const c51 = [f192, f193];
 const c52 = new Set([true]);
-const c53 = [f210, f211];
+const c53 = [f210, f2];
 const c54 = new Set(["userMigration","preTokenGeneration","preSignUp","postConfirmation","preAuthentication","postAuthentication","customMessage","defineAuthChallenge","createAuthChallenge","verifyAuthChallengeResponse"]);
 const c55 = new Set(["userPoolId","userPoolName","passwordPolicy","triggers","appClients","emailFrom"]);
 const c56 = /^https?$/;
@@ -166,11 +163,8 @@ const c57 = new Set(["GET","HEAD","POST","PUT","DELETE","PATCH"]);
 const c58 = new Set(["url","method","body","status","contains","timeout","retries","retryDelay"]);
 const c59 = new Set(["instructions"]);
 const c60 = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/;
-const c61 = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/;
 const c62 = new Set(["A","AAAA","CNAME","TXT","MX","SRV","CAA"]);
-const c63 = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/;
 const c64 = new Set(["cloudfront"]);
-const c65 = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/;
 const c66 = new Set(["dnsName","hostedZoneId","evaluateTargetHealth"]);
 const c67 = [f256, f258];
 const c68 = new Set(["zone","zoneId","privateZone","name","type","setIdentifier","alias","values","ttl","maxTtl","lowerTtlFirst","insyncTimeout"]);
@@ -246,20 +240,6 @@ return f11(v);
 return o;
 }
 
-function f13(v) {
-if (v instanceof Wild) return wild(f13, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f12(v) {
-if (v instanceof Wild) return wild(f12, v);
-if (v === undefined) { return undefined; }
-return f13(v);
-return o;
-}
-
 function f16(v) {
 if (v instanceof Wild) return wild(f16, v);
 if (typeof v !== 'string') throw REJECT;
@@ -269,24 +249,10 @@ if (!c4.test(o)) throw REJECT;
 return o;
 }
 
-function f18(v) {
-if (v instanceof Wild) return wild(f18, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
 function f19(v) {
 if (v instanceof Wild) return wild(f19, v);
 let o = v;
 if (typeof o !== 'number' || Number.isNaN(o) || !Number.isFinite(o)) throw REJECT;
-return o;
-}
-
-function f20(v) {
-if (v instanceof Wild) return wild(f20, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
 return o;
 }
 
@@ -317,20 +283,6 @@ return f15(v);
 return o;
 }
 
-function f24(v) {
-if (v instanceof Wild) return wild(f24, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f23(v) {
-if (v instanceof Wild) return wild(f23, v);
-if (v === undefined) { return undefined; }
-return f24(v);
-return o;
-}
-
 function f26(v) {
 if (v instanceof Wild) return wild(f26, v);
 if (!c6.has(v)) throw REJECT;
@@ -346,27 +298,13 @@ return r === undefined ? "text" : r;
 return o;
 }
 
-function f28(v) {
-if (v instanceof Wild) return wild(f28, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f27(v) {
-if (v instanceof Wild) return wild(f27, v);
-if (v === undefined) { return undefined; }
-return f28(v);
-return o;
-}
-
 function f22(v) {
 if (v instanceof Wild) return wild(f22, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "webhook" in v;
 if (present) {
-let r; try { r = f23(v["webhook"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["webhook"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["webhook"] = undefined; } else if (r !== SKIP) o["webhook"] = r;
 }
 }
@@ -376,7 +314,7 @@ if (r === undefined) { if (present || true) o["format"] = undefined; } else if (
 }
 { const present = "command" in v;
 if (present) {
-let r; try { r = f27(v["command"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["command"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["command"] = undefined; } else if (r !== SKIP) o["command"] = r;
 }
 }
@@ -400,48 +338,6 @@ if (!c8.test(o)) throw REJECT;
 return o;
 }
 
-function f34(v) {
-if (v instanceof Wild) return wild(f34, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f33(v) {
-if (v instanceof Wild) return wild(f33, v);
-if (v === undefined) { return undefined; }
-return f34(v);
-return o;
-}
-
-function f36(v) {
-if (v instanceof Wild) return wild(f36, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f35(v) {
-if (v instanceof Wild) return wild(f35, v);
-if (v === undefined) { return undefined; }
-return f36(v);
-return o;
-}
-
-function f38(v) {
-if (v instanceof Wild) return wild(f38, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f37(v) {
-if (v instanceof Wild) return wild(f37, v);
-if (v === undefined) { return undefined; }
-return f38(v);
-return o;
-}
-
 function f31(v) {
 if (v instanceof Wild) return wild(f31, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -453,19 +349,19 @@ if (r === undefined) { if (present) o["bucket"] = undefined; } else if (r !== SK
 }
 { const present = "prefix" in v;
 if (present) {
-let r; try { r = f33(v["prefix"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["prefix"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["prefix"] = undefined; } else if (r !== SKIP) o["prefix"] = r;
 }
 }
 { const present = "region" in v;
 if (present) {
-let r; try { r = f35(v["region"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["region"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["region"] = undefined; } else if (r !== SKIP) o["region"] = r;
 }
 }
 { const present = "kmsKeyId" in v;
 if (present) {
-let r; try { r = f37(v["kmsKeyId"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["kmsKeyId"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["kmsKeyId"] = undefined; } else if (r !== SKIP) o["kmsKeyId"] = r;
 }
 }
@@ -523,18 +419,10 @@ return f40(v);
 return o;
 }
 
-function f45(v) {
-if (v instanceof Wild) return wild(f45, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
 function f44(v) {
 if (v instanceof Wild) return wild(f44, v);
 if (v === undefined) { return undefined; }
-return f45(v);
+return f2(v);
 return o;
 }
 
@@ -582,21 +470,6 @@ return f43(v);
 return o;
 }
 
-function f49(v) {
-if (v instanceof Wild) return wild(f49, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f48(v) {
-if (v instanceof Wild) return wild(f48, v);
-if (v === undefined) { return undefined; }
-return f49(v);
-return o;
-}
-
 function f7(v) {
 if (v instanceof Wild) return wild(f7, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -619,7 +492,7 @@ if (r === undefined) { if (present) o["protected"] = undefined; } else if (r !==
 }
 { const present = "description" in v;
 if (present) {
-let r; try { r = f12(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["description"] = undefined; } else if (r !== SKIP) o["description"] = r;
 }
 }
@@ -655,7 +528,7 @@ if (r === undefined) { if (present) o["terraform"] = undefined; } else if (r !==
 }
 { const present = "profile" in v;
 if (present) {
-let r; try { r = f48(v["profile"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["profile"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["profile"] = undefined; } else if (r !== SKIP) o["profile"] = r;
 }
 }
@@ -686,34 +559,11 @@ return r === undefined ? {} : r;
 return o;
 }
 
-function f53(v) {
-if (v instanceof Wild) return wild(f53, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c15.lastIndex = 0;
-if (!c15.test(o)) throw REJECT;
-return o;
-}
-
-function f56(v) {
-if (v instanceof Wild) return wild(f56, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
 function f55(v) {
 if (v instanceof Wild) return wild(f55, v);
 if (v === undefined) return "http.check";
-const r = f56(v);
+const r = f4(v);
 return r === undefined ? "http.check" : r;
-return o;
-}
-
-function f58(v) {
-if (v instanceof Wild) return wild(f58, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
 return o;
 }
 
@@ -730,7 +580,7 @@ const o = {};
 for (const k of Reflect.ownKeys(v)) {
   if (k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
   let out;
-  try { out = f58(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
+  try { out = f4(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
   if (out === '__proto__') continue;
   o[out] = f59(v[k]);
 }
@@ -751,20 +601,6 @@ if (v instanceof Wild) return wild(f60, v);
 if (v === undefined) return "30s";
 const r = f61(v);
 return r === undefined ? "30s" : r;
-return o;
-}
-
-function f63(v) {
-if (v instanceof Wild) return wild(f63, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f62(v) {
-if (v instanceof Wild) return wild(f62, v);
-if (v === undefined) { return undefined; }
-return f63(v);
 return o;
 }
 
@@ -791,13 +627,6 @@ return f66(v);
 return o;
 }
 
-function f67(v) {
-if (v instanceof Wild) return wild(f67, v);
-if (v === undefined) { return undefined; }
-return f66(v);
-return o;
-}
-
 function f54(v) {
 if (v instanceof Wild) return wild(f54, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -817,7 +646,7 @@ if (r === undefined) { if (present || true) o["interval"] = undefined; } else if
 }
 { const present = "description" in v;
 if (present) {
-let r; try { r = f62(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["description"] = undefined; } else if (r !== SKIP) o["description"] = r;
 }
 }
@@ -835,7 +664,7 @@ if (r === undefined) { if (present) o["activeAfter"] = undefined; } else if (r !
 }
 { const present = "activeUntil" in v;
 if (present) {
-let r; try { r = f67(v["activeUntil"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f65(v["activeUntil"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["activeUntil"] = undefined; } else if (r !== SKIP) o["activeUntil"] = r;
 }
 }
@@ -850,7 +679,7 @@ const o = {};
 for (const k of Reflect.ownKeys(v)) {
   if (k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
   let out;
-  try { out = f53(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
+  try { out = f6(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
   if (out === '__proto__') continue;
   o[out] = f54(v[k]);
 }
@@ -865,27 +694,6 @@ return r === undefined ? {} : r;
 return o;
 }
 
-function f70(v) {
-if (v instanceof Wild) return wild(f70, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f73(v) {
-if (v instanceof Wild) return wild(f73, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f74(v) {
-if (v instanceof Wild) return wild(f74, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
 function f72(v) {
 if (v instanceof Wild) return wild(f72, v);
 if (!plain(v)) throw REJECT;
@@ -893,9 +701,9 @@ const o = {};
 for (const k of Reflect.ownKeys(v)) {
   if (k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
   let out;
-  try { out = f73(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
+  try { out = f4(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
   if (out === '__proto__') continue;
-  o[out] = f74(v[k]);
+  o[out] = f4(v[k]);
 }
 return o;
 }
@@ -904,42 +712,6 @@ function f71(v) {
 if (v instanceof Wild) return wild(f71, v);
 if (v === undefined) return {};
 const r = f72(v);
-return r === undefined ? {} : r;
-return o;
-}
-
-function f77(v) {
-if (v instanceof Wild) return wild(f77, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f78(v) {
-if (v instanceof Wild) return wild(f78, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f76(v) {
-if (v instanceof Wild) return wild(f76, v);
-if (!plain(v)) throw REJECT;
-const o = {};
-for (const k of Reflect.ownKeys(v)) {
-  if (k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-  let out;
-  try { out = f77(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
-  if (out === '__proto__') continue;
-  o[out] = f78(v[k]);
-}
-return o;
-}
-
-function f75(v) {
-if (v instanceof Wild) return wild(f75, v);
-if (v === undefined) return {};
-const r = f76(v);
 return r === undefined ? {} : r;
 return o;
 }
@@ -983,7 +755,7 @@ if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "userPool" in v;
 if (!present) throw REJECT;
-const r = f70(v["userPool"]);
+const r = f4(v["userPool"]);
 if (r === undefined) { if (present) o["userPool"] = undefined; } else if (r !== SKIP) o["userPool"] = r;
 }
 { const present = "attributes" in v;
@@ -991,7 +763,7 @@ const r = f71(v["attributes"]);
 if (r === undefined) { if (present || true) o["attributes"] = undefined; } else if (r !== SKIP) o["attributes"] = r;
 }
 { const present = "groups" in v;
-const r = f75(v["groups"]);
+const r = f71(v["groups"]);
 if (r === undefined) { if (present || true) o["groups"] = undefined; } else if (r !== SKIP) o["groups"] = r;
 }
 { const present = "rate" in v;
@@ -1053,73 +825,10 @@ return TAINT === t ? f92(a) : a;
 return o;
 }
 
-function f93(v) {
-if (v instanceof Wild) return wild(f93, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f95(v) {
-if (v instanceof Wild) return wild(f95, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f94(v) {
-if (v instanceof Wild) return wild(f94, v);
-if (v === undefined) { return undefined; }
-return f95(v);
-return o;
-}
-
-function f97(v) {
-if (v instanceof Wild) return wild(f97, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f96(v) {
-if (v instanceof Wild) return wild(f96, v);
-if (v === undefined) { return undefined; }
-return f97(v);
-return o;
-}
-
-function f100(v) {
-if (v instanceof Wild) return wild(f100, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f101(v) {
-if (v instanceof Wild) return wild(f101, v);
-let o = v;
-return o;
-}
-
-function f99(v) {
-if (v instanceof Wild) return wild(f99, v);
-if (!plain(v)) throw REJECT;
-const o = {};
-for (const k of Reflect.ownKeys(v)) {
-  if (k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-  let out;
-  try { out = f100(k); } catch (e) { if (e === REJECT && typeof k === 'string' && NUMERIC.test(k)) throw UNSURE; throw e; }
-  if (out === '__proto__') continue;
-  o[out] = f101(v[k]);
-}
-return o;
-}
-
 function f98(v) {
 if (v instanceof Wild) return wild(f98, v);
 if (v === undefined) { return undefined; }
-return f99(v);
+return f57(v);
 return o;
 }
 
@@ -1139,25 +848,11 @@ return f103(v);
 return o;
 }
 
-function f104(v) {
-if (v instanceof Wild) return wild(f104, v);
-if (v === undefined) { return undefined; }
-return f61(v);
-return o;
-}
-
-function f107(v) {
-if (v instanceof Wild) return wild(f107, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
 function f106(v) {
 if (v instanceof Wild) return wild(f106, v);
 if (!Array.isArray(v)) throw REJECT;
 const o = [];
-for (let i = 0; i < v.length; i++) o.push(f107(v[i]));
+for (let i = 0; i < v.length; i++) o.push(f4(v[i]));
 return o;
 }
 
@@ -1179,18 +874,18 @@ if (r === undefined) { if (present) o["id"] = undefined; } else if (r !== SKIP) 
 }
 { const present = "title" in v;
 if (!present) throw REJECT;
-const r = f93(v["title"]);
+const r = f2(v["title"]);
 if (r === undefined) { if (present) o["title"] = undefined; } else if (r !== SKIP) o["title"] = r;
 }
 { const present = "description" in v;
 if (present) {
-let r; try { r = f94(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["description"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["description"] = undefined; } else if (r !== SKIP) o["description"] = r;
 }
 }
 { const present = "type" in v;
 if (present) {
-let r; try { r = f96(v["type"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["type"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["type"] = undefined; } else if (r !== SKIP) o["type"] = r;
 }
 }
@@ -1208,7 +903,7 @@ if (r === undefined) { if (present) o["steps"] = undefined; } else if (r !== SKI
 }
 { const present = "timeout" in v;
 if (present) {
-let r; try { r = f104(v["timeout"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f64(v["timeout"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["timeout"] = undefined; } else if (r !== SKIP) o["timeout"] = r;
 }
 }
@@ -1244,38 +939,6 @@ return r === undefined ? [] : r;
 return o;
 }
 
-function f109(v) {
-if (v instanceof Wild) return wild(f109, v);
-if (!Array.isArray(v)) throw REJECT;
-const o = [];
-for (let i = 0; i < v.length; i++) o.push(f86(v[i]));
-return o;
-}
-
-function f108(v) {
-if (v instanceof Wild) return wild(f108, v);
-if (v === undefined) return [];
-const r = f109(v);
-return r === undefined ? [] : r;
-return o;
-}
-
-function f111(v) {
-if (v instanceof Wild) return wild(f111, v);
-if (!Array.isArray(v)) throw REJECT;
-const o = [];
-for (let i = 0; i < v.length; i++) o.push(f86(v[i]));
-return o;
-}
-
-function f110(v) {
-if (v instanceof Wild) return wild(f110, v);
-if (v === undefined) return [];
-const r = f111(v);
-return r === undefined ? [] : r;
-return o;
-}
-
 function f83(v) {
 if (v instanceof Wild) return wild(f83, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -1285,45 +948,14 @@ const r = f84(v["pre"]);
 if (r === undefined) { if (present || true) o["pre"] = undefined; } else if (r !== SKIP) o["pre"] = r;
 }
 { const present = "mid" in v;
-const r = f108(v["mid"]);
+const r = f84(v["mid"]);
 if (r === undefined) { if (present || true) o["mid"] = undefined; } else if (r !== SKIP) o["mid"] = r;
 }
 { const present = "post" in v;
-const r = f110(v["post"]);
+const r = f84(v["post"]);
 if (r === undefined) { if (present || true) o["post"] = undefined; } else if (r !== SKIP) o["post"] = r;
 }
 for (const k in v) if (!c23.has(k)) throw REJECT;
-return o;
-}
-
-function f115(v) {
-if (v instanceof Wild) return wild(f115, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f117(v) {
-if (v instanceof Wild) return wild(f117, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f116(v) {
-if (v instanceof Wild) return wild(f116, v);
-if (v === undefined) { return undefined; }
-return f117(v);
-return o;
-}
-
-function f120(v) {
-if (v instanceof Wild) return wild(f120, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c24.lastIndex = 0;
-if (!c24.test(o)) throw REJECT;
 return o;
 }
 
@@ -1331,7 +963,7 @@ function f119(v) {
 if (v instanceof Wild) return wild(f119, v);
 if (!Array.isArray(v)) throw REJECT;
 const o = [];
-for (let i = 0; i < v.length; i++) o.push(f120(v[i]));
+for (let i = 0; i < v.length; i++) o.push(f66(v[i]));
 return o;
 }
 
@@ -1343,18 +975,10 @@ return r === undefined ? [] : r;
 return o;
 }
 
-function f122(v) {
-if (v instanceof Wild) return wild(f122, v);
-if (!Array.isArray(v)) throw REJECT;
-const o = [];
-for (let i = 0; i < v.length; i++) o.push(f86(v[i]));
-return o;
-}
-
 function f121(v) {
 if (v instanceof Wild) return wild(f121, v);
 if (v === undefined) { return undefined; }
-return f122(v);
+return f85(v);
 return o;
 }
 
@@ -1374,20 +998,6 @@ return r === undefined ? [] : r;
 return o;
 }
 
-function f127(v) {
-if (v instanceof Wild) return wild(f127, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f128(v) {
-if (v instanceof Wild) return wild(f128, v);
-if (v === undefined) { return undefined; }
-return f61(v);
-return o;
-}
-
 function f130(v) {
 if (v instanceof Wild) return wild(f130, v);
 if (typeof v !== 'string') throw REJECT;
@@ -1404,19 +1014,10 @@ return f130(v);
 return o;
 }
 
-function f132(v) {
-if (v instanceof Wild) return wild(f132, v);
-let o = v;
-if (typeof o !== 'number' || Number.isNaN(o) || !Number.isFinite(o)) throw REJECT;
-if (!Number.isSafeInteger(o)) throw REJECT;
-if (!(o >= 0)) throw REJECT;
-return o;
-}
-
 function f131(v) {
 if (v instanceof Wild) return wild(f131, v);
 if (v === undefined) return 4;
-const r = f132(v);
+const r = f91(v);
 return r === undefined ? 4 : r;
 return o;
 }
@@ -1436,32 +1037,18 @@ return r === undefined ? "error" : r;
 return o;
 }
 
-function f135(v) {
-if (v instanceof Wild) return wild(f135, v);
-if (v === undefined) { return undefined; }
-return f66(v);
-return o;
-}
-
-function f136(v) {
-if (v instanceof Wild) return wild(f136, v);
-if (v === undefined) { return undefined; }
-return f66(v);
-return o;
-}
-
 function f126(v) {
 if (v instanceof Wild) return wild(f126, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "check" in v;
 if (!present) throw REJECT;
-const r = f127(v["check"]);
+const r = f4(v["check"]);
 if (r === undefined) { if (present) o["check"] = undefined; } else if (r !== SKIP) o["check"] = r;
 }
 { const present = "failingFor" in v;
 if (present) {
-let r; try { r = f128(v["failingFor"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f64(v["failingFor"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["failingFor"] = undefined; } else if (r !== SKIP) o["failingFor"] = r;
 }
 }
@@ -1481,13 +1068,13 @@ if (r === undefined) { if (present || true) o["missingData"] = undefined; } else
 }
 { const present = "activeAfter" in v;
 if (present) {
-let r; try { r = f135(v["activeAfter"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f65(v["activeAfter"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["activeAfter"] = undefined; } else if (r !== SKIP) o["activeAfter"] = r;
 }
 }
 { const present = "activeUntil" in v;
 if (present) {
-let r; try { r = f136(v["activeUntil"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f65(v["activeUntil"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["activeUntil"] = undefined; } else if (r !== SKIP) o["activeUntil"] = r;
 }
 }
@@ -1510,29 +1097,6 @@ let o = v;
 return o;
 }
 
-function f140(v) {
-if (v instanceof Wild) return wild(f140, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c29.lastIndex = 0;
-if (!c29.test(o)) throw REJECT;
-return o;
-}
-
-function f142(v) {
-if (v instanceof Wild) return wild(f142, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f141(v) {
-if (v instanceof Wild) return wild(f141, v);
-if (v === undefined) { return undefined; }
-return f142(v);
-return o;
-}
-
 function f138(v) {
 if (v instanceof Wild) return wild(f138, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -1544,12 +1108,12 @@ if (r === undefined) { if (present) o["counter"] = undefined; } else if (r !== S
 }
 { const present = "since" in v;
 if (!present) throw REJECT;
-const r = f140(v["since"]);
+const r = f66(v["since"]);
 if (r === undefined) { if (present) o["since"] = undefined; } else if (r !== SKIP) o["since"] = r;
 }
 { const present = "userPool" in v;
 if (present) {
-let r; try { r = f141(v["userPool"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["userPool"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["userPool"] = undefined; } else if (r !== SKIP) o["userPool"] = r;
 }
 }
@@ -1564,19 +1128,10 @@ return f138(v);
 return o;
 }
 
-function f144(v) {
-if (v instanceof Wild) return wild(f144, v);
-let o = v;
-if (typeof o !== 'number' || Number.isNaN(o) || !Number.isFinite(o)) throw REJECT;
-if (!Number.isSafeInteger(o)) throw REJECT;
-if (!(o >= 0)) throw REJECT;
-return o;
-}
-
 function f143(v) {
 if (v instanceof Wild) return wild(f143, v);
 if (v === undefined) { return undefined; }
-return f144(v);
+return f91(v);
 return o;
 }
 
@@ -1591,12 +1146,12 @@ if (r === undefined) { if (present) o["id"] = undefined; } else if (r !== SKIP) 
 }
 { const present = "title" in v;
 if (!present) throw REJECT;
-const r = f115(v["title"]);
+const r = f2(v["title"]);
 if (r === undefined) { if (present) o["title"] = undefined; } else if (r !== SKIP) o["title"] = r;
 }
 { const present = "when" in v;
 if (present) {
-let r; try { r = f116(v["when"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["when"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["when"] = undefined; } else if (r !== SKIP) o["when"] = r;
 }
 }
@@ -1720,21 +1275,6 @@ return f147(v);
 return o;
 }
 
-function f149(v) {
-if (v instanceof Wild) return wild(f149, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f148(v) {
-if (v instanceof Wild) return wild(f148, v);
-if (v === undefined) { return undefined; }
-return f149(v);
-return o;
-}
-
 function f151(v) {
 if (v instanceof Wild) return wild(f151, v);
 if (typeof v !== 'string') throw REJECT;
@@ -1748,21 +1288,6 @@ function f150(v) {
 if (v instanceof Wild) return wild(f150, v);
 if (v === undefined) { return undefined; }
 return f151(v);
-return o;
-}
-
-function f155(v) {
-if (v instanceof Wild) return wild(f155, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f154(v) {
-if (v instanceof Wild) return wild(f154, v);
-if (v === undefined) { return undefined; }
-return f155(v);
 return o;
 }
 
@@ -1798,28 +1323,13 @@ return f159(v);
 return o;
 }
 
-function f161(v) {
-if (v instanceof Wild) return wild(f161, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f160(v) {
-if (v instanceof Wild) return wild(f160, v);
-if (v === undefined) { return undefined; }
-return f161(v);
-return o;
-}
-
 function f153(v) {
 if (v instanceof Wild) return wild(f153, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "name" in v;
 if (present) {
-let r; try { r = f154(v["name"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["name"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["name"] = undefined; } else if (r !== SKIP) o["name"] = r;
 }
 }
@@ -1837,7 +1347,7 @@ if (r === undefined) { if (present) o["userPoolId"] = undefined; } else if (r !=
 }
 { const present = "userPoolName" in v;
 if (present) {
-let r; try { r = f160(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["userPoolName"] = undefined; } else if (r !== SKIP) o["userPoolName"] = r;
 }
 }
@@ -1875,7 +1385,7 @@ if (r === undefined) { if (present) o["restApiId"] = undefined; } else if (r !==
 }
 { const present = "restApiName" in v;
 if (present) {
-let r; try { r = f148(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["restApiName"] = undefined; } else if (r !== SKIP) o["restApiName"] = r;
 }
 }
@@ -1943,7 +1453,7 @@ if (r === undefined) { if (present) o["restApiId"] = undefined; } else if (r !==
 }
 { const present = "restApiName" in v;
 if (present) {
-let r; try { r = f148(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["restApiName"] = undefined; } else if (r !== SKIP) o["restApiName"] = r;
 }
 }
@@ -1972,35 +1482,6 @@ for (const k in v) if (!c40.has(k)) throw REJECT;
 return o;
 }
 
-function f168(v) {
-if (v instanceof Wild) return wild(f168, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f167(v) {
-if (v instanceof Wild) return wild(f167, v);
-if (v === undefined) { return undefined; }
-return f168(v);
-return o;
-}
-
-function f169(v) {
-if (v instanceof Wild) return wild(f169, v);
-if (v === undefined) { return undefined; }
-return f157(v);
-return o;
-}
-
-function f170(v) {
-if (v instanceof Wild) return wild(f170, v);
-if (v === undefined) { return undefined; }
-return f151(v);
-return o;
-}
-
 function f166(v) {
 if (v instanceof Wild) return wild(f166, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -2013,19 +1494,19 @@ if (r === undefined) { if (present) o["restApiId"] = undefined; } else if (r !==
 }
 { const present = "restApiName" in v;
 if (present) {
-let r; try { r = f148(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["restApiName"] = undefined; } else if (r !== SKIP) o["restApiName"] = r;
 }
 }
 { const present = "authorizerName" in v;
 if (present) {
-let r; try { r = f167(v["authorizerName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["authorizerName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["authorizerName"] = undefined; } else if (r !== SKIP) o["authorizerName"] = r;
 }
 }
 { const present = "userPoolArn" in v;
 if (present) {
-let r; try { r = f169(v["userPoolArn"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f156(v["userPoolArn"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["userPoolArn"] = undefined; } else if (r !== SKIP) o["userPoolArn"] = r;
 }
 }
@@ -2037,13 +1518,13 @@ if (r === undefined) { if (present) o["userPoolId"] = undefined; } else if (r !=
 }
 { const present = "userPoolName" in v;
 if (present) {
-let r; try { r = f160(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["userPoolName"] = undefined; } else if (r !== SKIP) o["userPoolName"] = r;
 }
 }
 { const present = "stage" in v;
 if (present) {
-let r; try { r = f170(v["stage"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f150(v["stage"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["stage"] = undefined; } else if (r !== SKIP) o["stage"] = r;
 }
 }
@@ -2115,17 +1596,10 @@ for (const k of Reflect.ownKeys(v)) {
 return o;
 }
 
-function f177(v) {
-if (v instanceof Wild) return wild(f177, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
 function f176(v) {
 if (v instanceof Wild) return wild(f176, v);
 if (v === undefined) return false;
-const r = f177(v);
+const r = f11(v);
 return r === undefined ? false : r;
 return o;
 }
@@ -2142,7 +1616,7 @@ if (r === undefined) { if (present) o["restApiId"] = undefined; } else if (r !==
 }
 { const present = "restApiName" in v;
 if (present) {
-let r; try { r = f148(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["restApiName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["restApiName"] = undefined; } else if (r !== SKIP) o["restApiName"] = r;
 }
 }
@@ -2208,32 +1682,11 @@ return f182(v);
 return o;
 }
 
-function f183(v) {
-if (v instanceof Wild) return wild(f183, v);
-if (v === undefined) { return undefined; }
-return f182(v);
-return o;
-}
-
-function f185(v) {
-if (v instanceof Wild) return wild(f185, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
 function f184(v) {
 if (v instanceof Wild) return wild(f184, v);
 if (v === undefined) return true;
-const r = f185(v);
+const r = f11(v);
 return r === undefined ? true : r;
-return o;
-}
-
-function f186(v) {
-if (v instanceof Wild) return wild(f186, v);
-if (v === undefined) { return undefined; }
-return f61(v);
 return o;
 }
 
@@ -2255,7 +1708,7 @@ if (r === undefined) { if (present) o["alias"] = undefined; } else if (r !== SKI
 }
 { const present = "domainName" in v;
 if (present) {
-let r; try { r = f183(v["domainName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f181(v["domainName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["domainName"] = undefined; } else if (r !== SKIP) o["domainName"] = r;
 }
 }
@@ -2265,7 +1718,7 @@ if (r === undefined) { if (present || true) o["enabled"] = undefined; } else if 
 }
 { const present = "waitDeployed" in v;
 if (present) {
-let r; try { r = f186(v["waitDeployed"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f64(v["waitDeployed"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["waitDeployed"] = undefined; } else if (r !== SKIP) o["waitDeployed"] = r;
 }
 }
@@ -2277,21 +1730,13 @@ for (const k in v) if (!c47.has(k)) throw REJECT;
 return o;
 }
 
-function f188(v) {
-if (v instanceof Wild) return wild(f188, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
 function f187(v) {
 if (v instanceof Wild) return wild(f187, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "alarmName" in v;
 if (!present) throw REJECT;
-const r = f188(v["alarmName"]);
+const r = f2(v["alarmName"]);
 if (r === undefined) { if (present) o["alarmName"] = undefined; } else if (r !== SKIP) o["alarmName"] = r;
 }
 for (const k in v) if (!c48.has(k)) throw REJECT;
@@ -2320,62 +1765,6 @@ function f194(v) {
 if (v instanceof Wild) return wild(f194, v);
 if (v === undefined) { return undefined; }
 return f195(v);
-return o;
-}
-
-function f197(v) {
-if (v instanceof Wild) return wild(f197, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f196(v) {
-if (v instanceof Wild) return wild(f196, v);
-if (v === undefined) { return undefined; }
-return f197(v);
-return o;
-}
-
-function f199(v) {
-if (v instanceof Wild) return wild(f199, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f198(v) {
-if (v instanceof Wild) return wild(f198, v);
-if (v === undefined) { return undefined; }
-return f199(v);
-return o;
-}
-
-function f201(v) {
-if (v instanceof Wild) return wild(f201, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f200(v) {
-if (v instanceof Wild) return wild(f200, v);
-if (v === undefined) { return undefined; }
-return f201(v);
-return o;
-}
-
-function f203(v) {
-if (v instanceof Wild) return wild(f203, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f202(v) {
-if (v instanceof Wild) return wild(f202, v);
-if (v === undefined) { return undefined; }
-return f203(v);
 return o;
 }
 
@@ -2409,25 +1798,25 @@ if (r === undefined) { if (present) o["minimumLength"] = undefined; } else if (r
 }
 { const present = "requireUppercase" in v;
 if (present) {
-let r; try { r = f196(v["requireUppercase"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f10(v["requireUppercase"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["requireUppercase"] = undefined; } else if (r !== SKIP) o["requireUppercase"] = r;
 }
 }
 { const present = "requireLowercase" in v;
 if (present) {
-let r; try { r = f198(v["requireLowercase"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f10(v["requireLowercase"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["requireLowercase"] = undefined; } else if (r !== SKIP) o["requireLowercase"] = r;
 }
 }
 { const present = "requireNumbers" in v;
 if (present) {
-let r; try { r = f200(v["requireNumbers"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f10(v["requireNumbers"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["requireNumbers"] = undefined; } else if (r !== SKIP) o["requireNumbers"] = r;
 }
 }
 { const present = "requireSymbols" in v;
 if (present) {
-let r; try { r = f202(v["requireSymbols"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f10(v["requireSymbols"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["requireSymbols"] = undefined; } else if (r !== SKIP) o["requireSymbols"] = r;
 }
 }
@@ -2461,14 +1850,6 @@ let o = v;
 return o;
 }
 
-function f211(v) {
-if (v instanceof Wild) return wild(f211, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
 function f209(v) {
 if (v instanceof Wild) return wild(f209, v);
 return union(v, c53);
@@ -2477,69 +1858,6 @@ return o;
 
 function f208(v) {
 if (v instanceof Wild) return wild(f208, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f212(v) {
-if (v instanceof Wild) return wild(f212, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f213(v) {
-if (v instanceof Wild) return wild(f213, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f214(v) {
-if (v instanceof Wild) return wild(f214, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f215(v) {
-if (v instanceof Wild) return wild(f215, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f216(v) {
-if (v instanceof Wild) return wild(f216, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f217(v) {
-if (v instanceof Wild) return wild(f217, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f218(v) {
-if (v instanceof Wild) return wild(f218, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f219(v) {
-if (v instanceof Wild) return wild(f219, v);
-if (v === undefined) { return undefined; }
-return f209(v);
-return o;
-}
-
-function f220(v) {
-if (v instanceof Wild) return wild(f220, v);
 if (v === undefined) { return undefined; }
 return f209(v);
 return o;
@@ -2557,55 +1875,55 @@ if (r === undefined) { if (present) o["userMigration"] = undefined; } else if (r
 }
 { const present = "preTokenGeneration" in v;
 if (present) {
-let r; try { r = f212(v["preTokenGeneration"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["preTokenGeneration"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["preTokenGeneration"] = undefined; } else if (r !== SKIP) o["preTokenGeneration"] = r;
 }
 }
 { const present = "preSignUp" in v;
 if (present) {
-let r; try { r = f213(v["preSignUp"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["preSignUp"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["preSignUp"] = undefined; } else if (r !== SKIP) o["preSignUp"] = r;
 }
 }
 { const present = "postConfirmation" in v;
 if (present) {
-let r; try { r = f214(v["postConfirmation"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["postConfirmation"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["postConfirmation"] = undefined; } else if (r !== SKIP) o["postConfirmation"] = r;
 }
 }
 { const present = "preAuthentication" in v;
 if (present) {
-let r; try { r = f215(v["preAuthentication"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["preAuthentication"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["preAuthentication"] = undefined; } else if (r !== SKIP) o["preAuthentication"] = r;
 }
 }
 { const present = "postAuthentication" in v;
 if (present) {
-let r; try { r = f216(v["postAuthentication"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["postAuthentication"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["postAuthentication"] = undefined; } else if (r !== SKIP) o["postAuthentication"] = r;
 }
 }
 { const present = "customMessage" in v;
 if (present) {
-let r; try { r = f217(v["customMessage"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["customMessage"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["customMessage"] = undefined; } else if (r !== SKIP) o["customMessage"] = r;
 }
 }
 { const present = "defineAuthChallenge" in v;
 if (present) {
-let r; try { r = f218(v["defineAuthChallenge"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["defineAuthChallenge"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["defineAuthChallenge"] = undefined; } else if (r !== SKIP) o["defineAuthChallenge"] = r;
 }
 }
 { const present = "createAuthChallenge" in v;
 if (present) {
-let r; try { r = f219(v["createAuthChallenge"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["createAuthChallenge"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["createAuthChallenge"] = undefined; } else if (r !== SKIP) o["createAuthChallenge"] = r;
 }
 }
 { const present = "verifyAuthChallengeResponse" in v;
 if (present) {
-let r; try { r = f220(v["verifyAuthChallengeResponse"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f208(v["verifyAuthChallengeResponse"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["verifyAuthChallengeResponse"] = undefined; } else if (r !== SKIP) o["verifyAuthChallengeResponse"] = r;
 }
 }
@@ -2620,19 +1938,11 @@ return f207(v);
 return o;
 }
 
-function f223(v) {
-if (v instanceof Wild) return wild(f223, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
 function f222(v) {
 if (v instanceof Wild) return wild(f222, v);
 if (!Array.isArray(v)) throw REJECT;
 const o = [];
-for (let i = 0; i < v.length; i++) o.push(f223(v[i]));
+for (let i = 0; i < v.length; i++) o.push(f2(v[i]));
 if (!(o.length >= 1)) throw REJECT;
 return o;
 }
@@ -2641,21 +1951,6 @@ function f221(v) {
 if (v instanceof Wild) return wild(f221, v);
 if (v === undefined) { return undefined; }
 return f222(v);
-return o;
-}
-
-function f225(v) {
-if (v instanceof Wild) return wild(f225, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f224(v) {
-if (v instanceof Wild) return wild(f224, v);
-if (v === undefined) { return undefined; }
-return f225(v);
 return o;
 }
 
@@ -2671,7 +1966,7 @@ if (r === undefined) { if (present) o["userPoolId"] = undefined; } else if (r !=
 }
 { const present = "userPoolName" in v;
 if (present) {
-let r; try { r = f160(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["userPoolName"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["userPoolName"] = undefined; } else if (r !== SKIP) o["userPoolName"] = r;
 }
 }
@@ -2695,7 +1990,7 @@ if (r === undefined) { if (present) o["appClients"] = undefined; } else if (r !=
 }
 { const present = "emailFrom" in v;
 if (present) {
-let r; try { r = f224(v["emailFrom"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["emailFrom"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["emailFrom"] = undefined; } else if (r !== SKIP) o["emailFrom"] = r;
 }
 }
@@ -2738,20 +2033,6 @@ return r === undefined ? "GET" : r;
 return o;
 }
 
-function f231(v) {
-if (v instanceof Wild) return wild(f231, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f230(v) {
-if (v instanceof Wild) return wild(f230, v);
-if (v === undefined) { return undefined; }
-return f231(v);
-return o;
-}
-
 function f233(v) {
 if (v instanceof Wild) return wild(f233, v);
 let o = v;
@@ -2768,20 +2049,6 @@ if (v instanceof Wild) return wild(f232, v);
 if (v === undefined) return 200;
 const r = f233(v);
 return r === undefined ? 200 : r;
-return o;
-}
-
-function f235(v) {
-if (v instanceof Wild) return wild(f235, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f234(v) {
-if (v instanceof Wild) return wild(f234, v);
-if (v === undefined) { return undefined; }
-return f235(v);
 return o;
 }
 
@@ -2835,7 +2102,7 @@ if (r === undefined) { if (present || true) o["method"] = undefined; } else if (
 }
 { const present = "body" in v;
 if (present) {
-let r; try { r = f230(v["body"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["body"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["body"] = undefined; } else if (r !== SKIP) o["body"] = r;
 }
 }
@@ -2845,7 +2112,7 @@ if (r === undefined) { if (present || true) o["status"] = undefined; } else if (
 }
 { const present = "contains" in v;
 if (present) {
-let r; try { r = f234(v["contains"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["contains"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["contains"] = undefined; } else if (r !== SKIP) o["contains"] = r;
 }
 }
@@ -2865,21 +2132,13 @@ for (const k in v) if (!c58.has(k)) throw REJECT;
 return o;
 }
 
-function f241(v) {
-if (v instanceof Wild) return wild(f241, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
 function f240(v) {
 if (v instanceof Wild) return wild(f240, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "instructions" in v;
 if (!present) throw REJECT;
-const r = f241(v["instructions"]);
+const r = f2(v["instructions"]);
 if (r === undefined) { if (present) o["instructions"] = undefined; } else if (r !== SKIP) o["instructions"] = r;
 }
 for (const k in v) if (!c59.has(k)) throw REJECT;
@@ -2902,45 +2161,6 @@ return f244(v);
 return o;
 }
 
-function f246(v) {
-if (v instanceof Wild) return wild(f246, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f245(v) {
-if (v instanceof Wild) return wild(f245, v);
-if (v === undefined) { return undefined; }
-return f246(v);
-return o;
-}
-
-function f248(v) {
-if (v instanceof Wild) return wild(f248, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f247(v) {
-if (v instanceof Wild) return wild(f247, v);
-if (v === undefined) return false;
-const r = f248(v);
-return r === undefined ? false : r;
-return o;
-}
-
-function f249(v) {
-if (v instanceof Wild) return wild(f249, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c61.lastIndex = 0;
-if (!c61.test(o)) throw REJECT;
-return o;
-}
-
 function f251(v) {
 if (v instanceof Wild) return wild(f251, v);
 if (!c62.has(v)) throw REJECT;
@@ -2955,72 +2175,16 @@ return f251(v);
 return o;
 }
 
-function f253(v) {
-if (v instanceof Wild) return wild(f253, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f252(v) {
-if (v instanceof Wild) return wild(f252, v);
-if (v === undefined) { return undefined; }
-return f253(v);
-return o;
-}
-
-function f257(v) {
-if (v instanceof Wild) return wild(f257, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c63.lastIndex = 0;
-if (!c63.test(o)) throw REJECT;
-return o;
-}
-
 function f256(v) {
 if (v instanceof Wild) return wild(f256, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "cloudfront" in v;
 if (!present) throw REJECT;
-const r = f257(v["cloudfront"]);
+const r = f244(v["cloudfront"]);
 if (r === undefined) { if (present) o["cloudfront"] = undefined; } else if (r !== SKIP) o["cloudfront"] = r;
 }
 for (const k in v) if (!c64.has(k)) throw REJECT;
-return o;
-}
-
-function f259(v) {
-if (v instanceof Wild) return wild(f259, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-c65.lastIndex = 0;
-if (!c65.test(o)) throw REJECT;
-return o;
-}
-
-function f260(v) {
-if (v instanceof Wild) return wild(f260, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f262(v) {
-if (v instanceof Wild) return wild(f262, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f261(v) {
-if (v instanceof Wild) return wild(f261, v);
-if (v === undefined) return false;
-const r = f262(v);
-return r === undefined ? false : r;
 return o;
 }
 
@@ -3030,16 +2194,16 @@ if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
 const o = {};
 { const present = "dnsName" in v;
 if (!present) throw REJECT;
-const r = f259(v["dnsName"]);
+const r = f244(v["dnsName"]);
 if (r === undefined) { if (present) o["dnsName"] = undefined; } else if (r !== SKIP) o["dnsName"] = r;
 }
 { const present = "hostedZoneId" in v;
 if (!present) throw REJECT;
-const r = f260(v["hostedZoneId"]);
+const r = f2(v["hostedZoneId"]);
 if (r === undefined) { if (present) o["hostedZoneId"] = undefined; } else if (r !== SKIP) o["hostedZoneId"] = r;
 }
 { const present = "evaluateTargetHealth" in v;
-const r = f261(v["evaluateTargetHealth"]);
+const r = f176(v["evaluateTargetHealth"]);
 if (r === undefined) { if (present || true) o["evaluateTargetHealth"] = undefined; } else if (r !== SKIP) o["evaluateTargetHealth"] = r;
 }
 for (const k in v) if (!c66.has(k)) throw REJECT;
@@ -3059,30 +2223,6 @@ return f255(v);
 return o;
 }
 
-function f265(v) {
-if (v instanceof Wild) return wild(f265, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f264(v) {
-if (v instanceof Wild) return wild(f264, v);
-if (!Array.isArray(v)) throw REJECT;
-const o = [];
-for (let i = 0; i < v.length; i++) o.push(f265(v[i]));
-if (!(o.length >= 1)) throw REJECT;
-return o;
-}
-
-function f263(v) {
-if (v instanceof Wild) return wild(f263, v);
-if (v === undefined) { return undefined; }
-return f264(v);
-return o;
-}
-
 function f267(v) {
 if (v instanceof Wild) return wild(f267, v);
 let o = v;
@@ -3098,28 +2238,6 @@ function f266(v) {
 if (v instanceof Wild) return wild(f266, v);
 if (v === undefined) { return undefined; }
 return f267(v);
-return o;
-}
-
-function f268(v) {
-if (v instanceof Wild) return wild(f268, v);
-if (v === undefined) { return undefined; }
-return f267(v);
-return o;
-}
-
-function f270(v) {
-if (v instanceof Wild) return wild(f270, v);
-if (typeof v !== 'boolean') throw REJECT;
-let o = v;
-return o;
-}
-
-function f269(v) {
-if (v instanceof Wild) return wild(f269, v);
-if (v === undefined) return false;
-const r = f270(v);
-return r === undefined ? false : r;
 return o;
 }
 
@@ -3143,17 +2261,17 @@ if (r === undefined) { if (present) o["zone"] = undefined; } else if (r !== SKIP
 }
 { const present = "zoneId" in v;
 if (present) {
-let r; try { r = f245(v["zoneId"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["zoneId"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["zoneId"] = undefined; } else if (r !== SKIP) o["zoneId"] = r;
 }
 }
 { const present = "privateZone" in v;
-const r = f247(v["privateZone"]);
+const r = f176(v["privateZone"]);
 if (r === undefined) { if (present || true) o["privateZone"] = undefined; } else if (r !== SKIP) o["privateZone"] = r;
 }
 { const present = "name" in v;
 if (!present) throw REJECT;
-const r = f249(v["name"]);
+const r = f244(v["name"]);
 if (r === undefined) { if (present) o["name"] = undefined; } else if (r !== SKIP) o["name"] = r;
 }
 { const present = "type" in v;
@@ -3164,7 +2282,7 @@ if (r === undefined) { if (present) o["type"] = undefined; } else if (r !== SKIP
 }
 { const present = "setIdentifier" in v;
 if (present) {
-let r; try { r = f252(v["setIdentifier"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f44(v["setIdentifier"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["setIdentifier"] = undefined; } else if (r !== SKIP) o["setIdentifier"] = r;
 }
 }
@@ -3176,7 +2294,7 @@ if (r === undefined) { if (present) o["alias"] = undefined; } else if (r !== SKI
 }
 { const present = "values" in v;
 if (present) {
-let r; try { r = f263(v["values"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f221(v["values"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["values"] = undefined; } else if (r !== SKIP) o["values"] = r;
 }
 }
@@ -3188,12 +2306,12 @@ if (r === undefined) { if (present) o["ttl"] = undefined; } else if (r !== SKIP)
 }
 { const present = "maxTtl" in v;
 if (present) {
-let r; try { r = f268(v["maxTtl"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f266(v["maxTtl"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["maxTtl"] = undefined; } else if (r !== SKIP) o["maxTtl"] = r;
 }
 }
 { const present = "lowerTtlFirst" in v;
-const r = f269(v["lowerTtlFirst"]);
+const r = f176(v["lowerTtlFirst"]);
 if (r === undefined) { if (present || true) o["lowerTtlFirst"] = undefined; } else if (r !== SKIP) o["lowerTtlFirst"] = r;
 }
 { const present = "insyncTimeout" in v;
@@ -3238,20 +2356,6 @@ for (const k in v) if (!c68.has(k)) throw REJECT;
 return o;
 }
 
-function f274(v) {
-if (v instanceof Wild) return wild(f274, v);
-if (typeof v !== 'string') throw REJECT;
-let o = v;
-return o;
-}
-
-function f273(v) {
-if (v instanceof Wild) return wild(f273, v);
-if (v === undefined) { return undefined; }
-return f274(v);
-return o;
-}
-
 function f272(v) {
 if (v instanceof Wild) return wild(f272, v);
 if (v === null || typeof v !== "object" || Array.isArray(v)) throw REJECT;
@@ -3263,7 +2367,7 @@ if (r === undefined) { if (present) o["duration"] = undefined; } else if (r !== 
 }
 { const present = "reason" in v;
 if (present) {
-let r; try { r = f273(v["reason"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
+let r; try { r = f3(v["reason"]); } catch (e) { if (e === REJECT && !present) r = SKIP; else throw e; }
 if (r === undefined) { if (present) o["reason"] = undefined; } else if (r !== SKIP) o["reason"] = r;
 }
 }
