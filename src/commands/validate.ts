@@ -1,6 +1,6 @@
 import { loadRunbookFast } from '../runbook/fast.js';
 import { PHASES } from '../runbook/constants.js';
-import { c } from '../output/style.js';
+import { colourWanted } from '../output/colour.js';
 import { runbookPath } from './runbook-path.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { GlobalOptions } from './options.js';
@@ -35,8 +35,10 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
       rollback: runbook.rollback.map((r) => r.id),
     });
   } else {
+    // chalk only when it colours something.
+    const tick = colourWanted() ? (await import('../output/style.js')).c().green('✔') : '✔';
     process.stdout.write(
-      `${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`,
+      `${tick} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`,
     );
   }
   return 0;
