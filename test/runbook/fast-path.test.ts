@@ -187,7 +187,10 @@ describe('the compiled validator', () => {
     const text = readFileSync(file, 'utf8');
     const yaml = parseYaml(text, file);
     const fast = fastRunbook(yaml, file, 'digest');
-    expect(fast, 'the fast path must decide a shipped runbook by itself').toBeDefined();
+    expect(
+      fast,
+      'the fast path must decide a shipped runbook by itself: is a refinement written without rule() (steps/support/params.ts), or a zod construct compile-validator.ts does not know?',
+    ).toBeDefined();
     expect(ser(fast)).toBe(ser(full(yaml, file)));
     expect(fast).toStrictEqual(full(yaml, file));
     expect(ser(await loadRunbookFast(file))).toBe(ser(await loadRunbook(file)));
