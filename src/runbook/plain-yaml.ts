@@ -339,11 +339,24 @@ class Flow {
 
   /** A plain scalar in a flow: up to ",", "]", "}" or ": ". */
   private plain(): string {
-    const m = /^[^\s,[\]{}#&*!|>'"%@`?:-][^,[\]{}#]*?(?=\s*(?:[,\]}]|:\s|:$|$))/.exec(this.text.slice(this.pos));
-    if (!m) fail();
-    const text = m[0].trimEnd();
-    if (/:/.test(text) || / #/.test(text)) fail();
-    this.pos += m[0].length;
+    // A scan, not a regular expression: a hostile line of spaces must not cost quadratic time.
+    const start = this.pos;
+    const first = this.text[start];
+    if (first === undefined || /[\s,[\]{}#&*!|>'"%@`?:-]/.test(first)) fail();
+    let end = start;
+    for (;;) {
+      const ch = this.text[end];
+      if (ch === undefined || ch === ',' || ch === ']' || ch === '}') break;
+      if (ch === ':') {
+        const after = this.text[end + 1];
+        if (after === undefined || /\s/.test(after)) break;
+        fail();
+      }
+      if (ch === '[' || ch === '{' || ch === '#') fail();
+      end++;
+    }
+    const text = this.text.slice(start, end).trimEnd();
+    this.pos = start + text.length;
     return text;
   }
 

@@ -218,6 +218,11 @@ describe('the plain YAML reader', () => {
     expect(counts.declined).toBeGreaterThan(200);
   });
 
+  it('reads hostile lines in linear time (a long run of spaces in a flow, a long key)', () => {
+    for (const text of [`a: [x${' '.repeat(200_000)}y]\n`, `a: { ${'k'.repeat(200_000)} x: y }\n`, `${'k '.repeat(100_000)}\n`])
+      check(text);
+  });
+
   it('reads small documents of every form it knows as yaml does', () => {
     const docs = [
       'a: 1\nb:\n  - x\n  - y: 2\n    z: [1, "2", {c: d}]\nc: >-\n  one\n  two\nd: |\n  l1\n  l2\ne:\n- 1\n- 2\nf: ~\ng:\n',
