@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GENERATED_FILE, validatorsFingerprint } from '../../src/runbook/compile-validator.js';
@@ -11,7 +13,9 @@ import { runbookSchema } from '../../src/runbook/schema.js';
 import { parseYaml, type ParsedYaml } from '../../src/runbook/source.js';
 import { stepTypes } from '../../src/steps/index.js';
 import { sha256 } from '../../src/util/json.js';
+import type { RunbookError } from '../../src/errors.js';
 import type { Runbook } from '../../src/runbook/types.js';
+import { CASES } from './hostile-cases.js';
 
 /**
  * validate's fast path (src/runbook/fast.ts) must load exactly what the full check (zod) loads, and
@@ -331,6 +335,18 @@ describe('the compiled validator', () => {
     }
     if (process.env.FAST_PATH_DEBUG) console.log(counts);
     expect(counts.unknown).toBeGreaterThan(200);
+  });
+
+  it.each(Object.keys(CASES))('answers a hostile runbook (%s) as the full check does', async (name) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-path-'));
+    const file = join(dir, 'rb.yaml');
+    writeFileSync(file, CASES[name]!);
+    const outcome = async (load: (f: string) => Promise<Runbook>) =>
+      load(file).then(
+        (runbook) => ser(runbook),
+        (error: RunbookError) => ser({ message: error.message, details: error.details, hint: error.hint, code: error.code }),
+      );
+    expect(await outcome(loadRunbookFast)).toBe(await outcome(loadRunbook));
   });
 
   it('leaves a step type it does not know (a plugin) to the full check', () => {
