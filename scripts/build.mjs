@@ -23,6 +23,7 @@ export const DIST_ENTRIES = [
   'bin',
   'commands/sandbox',
   'commands/users',
+  'runbook/compile-validator',
   'runbook/write-schema',
   'sandbox/moto',
   'sandbox/proxy',

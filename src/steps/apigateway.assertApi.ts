@@ -4,7 +4,7 @@ import { assertionFailed, diffLine } from './support/assert.js';
 import { findStage, knownRestApi, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
 import { background, inOrder } from './support/lookups.js';
 import { resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
-import { atMostOne, exactlyOne } from './support/params.js';
+import { atMostOne, exactlyOne, rule } from './support/params.js';
 
 const authorizerParams = z
   .strictObject({
@@ -12,7 +12,7 @@ const authorizerParams = z
     userPoolArn: userPoolArnField.optional().describe('The user pool the authorizer must name in its providerARNs, by ARN.'),
     ...userPoolRefFields,
   })
-  .superRefine(atMostOne('userPoolArn', 'userPoolId', 'userPoolName'))
+  .superRefine(...rule(atMostOne('userPoolArn', 'userPoolId', 'userPoolName')))
   .describe(
     'A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).',
   );
@@ -23,7 +23,7 @@ const params = z
     stage: stageField.optional().describe('A stage that must exist and be deployed, such as "prod".'),
     authorizer: authorizerParams.optional(),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type AssertApiParams = z.output<typeof params>;
 
 export interface AuthorizerSummary {

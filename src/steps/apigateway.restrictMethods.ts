@@ -15,7 +15,7 @@ import {
 } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { inOrder } from './support/lookups.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
 
 const params = z
@@ -30,7 +30,7 @@ const params = z
         "The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API's resource policy. Allowing every method lifts a restriction this step made.",
       ),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type RestrictMethodsParams = z.output<typeof params>;
 
 export interface RestrictMethodsState {

@@ -19,7 +19,7 @@ import {
 import { recordedBefore } from './support/checkpoint.js';
 import { background, inOrder } from './support/lookups.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 const params = z
   .strictObject({
@@ -37,8 +37,8 @@ const params = z
       .optional()
       .describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'))
-  .superRefine(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')))
+  .superRefine(...rule(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName')));
 export type SetAuthorizerPoolParams = z.output<typeof params>;
 
 export interface AuthorizerPoolState {

@@ -18,7 +18,7 @@ import {
 import { recordedBefore } from './support/checkpoint.js';
 import { inOrder } from './support/lookups.js';
 import { show } from './support/assert.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 const variableValue = z
   .string()
@@ -39,7 +39,7 @@ const params = z
       ),
     deploy: z.boolean().default(false).describe('Deploy the API to the stage afterwards (stage variables take effect without a deploy).'),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type SetStageVariablesParams = z.output<typeof params>;
 
 export interface StageVariablesState {

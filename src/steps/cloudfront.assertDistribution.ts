@@ -5,6 +5,7 @@ import { RunbookError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
 import { assertionFailed, diffLine, errorName } from './support/assert.js';
+import { rule } from './support/params.js';
 import { waitWithProgress, waiterTiming } from './support/waiter.js';
 import { shared } from './support/lookups.js';
 
@@ -32,10 +33,12 @@ const params = z
         'If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).',
       ),
   })
-  .superRefine((v, ctx) => {
-    if (v.distributionId === undefined && v.alias === undefined)
-      ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
-  });
+  .superRefine(
+    ...rule((v: { distributionId?: unknown; alias?: unknown }, ctx: z.RefinementCtx) => {
+      if (v.distributionId === undefined && v.alias === undefined)
+        ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
+    }),
+  );
 export type AssertDistributionParams = z.output<typeof params>;
 
 export interface DistributionState {

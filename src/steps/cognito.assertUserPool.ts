@@ -4,7 +4,7 @@ import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
 import { appClientNames, describeUserPoolById, userPoolIdOf, userPoolRefFields } from './support/cognito.js';
 import { inOrder } from './support/lookups.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 /** Cognito's password policy when a pool is created without one (and what "default" asserts). */
 export const DEFAULT_PASSWORD_POLICY = {
@@ -78,7 +78,7 @@ const params = z
       .optional()
       .describe('Text the pool\'s FROM email address must contain (case-insensitive), such as "no-reply@tis.nhs.uk".'),
   })
-  .superRefine(exactlyOne('userPoolId', 'userPoolName'));
+  .superRefine(...rule(exactlyOne('userPoolId', 'userPoolName')));
 export type AssertUserPoolParams = z.output<typeof params>;
 
 export interface UserPoolState {
