@@ -336,7 +336,9 @@ try {
       const { writeSync } = await import('node:fs');
       const sdk = await import('@aws-sdk/client-cognito-identity-provider');
       const { usersDiff } = await import(${JSON.stringify(dist('commands/users.js'))});
-      const { printJson } = await import(${JSON.stringify(dist('commands/print.js'))});
+      // What the CLI writes --json with (src/commands/users-cli.ts); print.js before it streamed.
+      const streamed = await import(${JSON.stringify(dist('users/json-out.js'))}).catch(() => undefined);
+      const printJson = streamed ? streamed.printJsonStreamed : (await import(${JSON.stringify(dist('commands/print.js'))})).printJson;
       const [endpoint, poolId, file, mappingJson] = process.argv.slice(1);
       const cognito = new sdk.CognitoIdentityProviderClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
       const started = performance.now();
