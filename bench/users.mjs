@@ -56,7 +56,10 @@ const { values: flags } = parseArgs({
   },
 });
 // --users 0 skips the syncs (diff figures only).
-const SIZES = flags.users.split(',').map(Number).filter((n) => n > 0);
+const SIZES = flags.users
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const N = Math.max(0, ...SIZES);
 const Q = Number(flags.rate);
 const C = Number(flags.concurrency);
@@ -303,7 +306,9 @@ try {
     console.log(
       `  achieved rate: ${last.requestsPerSecond.toFixed(1)} requests/s = ${(last.requestsPerSecond / Q).toFixed(2)} x Q (${last.usersPerSecond.toFixed(1)} users/s)`,
     );
-    console.log(`  lost: ${lost}   duplicated: ${duplicated}   users in pool: ${users.length} of ${size}   second sync created: ${again.created}`);
+    console.log(
+      `  lost: ${lost}   duplicated: ${duplicated}   users in pool: ${users.length} of ${size}   second sync created: ${again.created}`,
+    );
     if (log) {
       const applied = log.filter((r) => r.operation === 'AdminCreateUser' && !r.injected && r.status === 200).length;
       const throttled = log.filter((r) => r.injected === 'throttle').length;
@@ -368,7 +373,9 @@ try {
   }
   if (syncs.length > 1) {
     const [a, b] = [syncs[0], syncs.at(-1)];
-    console.log(`sync rate at ${b.size} users is ${(b.rate / a.rate).toFixed(2)} x the rate at ${a.size} (${(a.rate / Q).toFixed(2)} Q -> ${(b.rate / Q).toFixed(2)} Q)`);
+    console.log(
+      `sync rate at ${b.size} users is ${(b.rate / a.rate).toFixed(2)} x the rate at ${a.size} (${(a.rate / Q).toFixed(2)} Q -> ${(b.rate / Q).toFixed(2)} Q)`,
+    );
   }
 } finally {
   for (const stop of stops) await stop();

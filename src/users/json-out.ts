@@ -52,7 +52,10 @@ function walk(v: object, depth: number, put: (t: string) => void): void {
   const inner = `\n${'  '.repeat(depth + 1)}`;
   const close = `\n${'  '.repeat(depth)}`;
   if (Array.isArray(v)) {
-    if (v.length === 0) return put('[]');
+    if (v.length === 0) {
+      put('[]');
+      return;
+    }
     for (let i = 0; i < v.length; i++) {
       const before = `${i === 0 ? '[' : ','}${inner}`;
       // In an array, what JSON.stringify leaves out of an object is written as null.
