@@ -234,7 +234,9 @@ try {
   } else if (LATENCY > 0) endpoint = await startLatencyProxy(motoUrl, LATENCY);
   const direct = client(motoUrl);
   const viaNet = client(endpoint);
-  console.log(`users bench: ${N} users, rate limit Q=${Q} requests/s, concurrency ${C}, simulated latency ${LATENCY} ms/request`);
+  console.log(
+    `users bench: sync of ${SIZES.join(', ') || 'no'} users, rate limit Q=${Q} requests/s, concurrency ${C}, simulated latency ${LATENCY} ms/request; ${flags.pool} pools`,
+  );
   console.log(
     sandboxProxy
       ? `throttling injection: ${THROTTLE} of requests answered ThrottlingException by the sandbox proxy (SDK ${flags['retry-mode']} retries, 10 attempts)`
