@@ -71,7 +71,8 @@ const ALIAS = flags.pool !== 'username';
 const sandboxProxy = existsSync(join(root, 'dist/sandbox/proxy.js')) ? await import(dist('sandbox/proxy.js')) : undefined;
 const sandboxMoto = await import(dist('sandbox/moto.js'));
 
-const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+// The bundle's own copy of the SDK: its paginators refuse a client of node_modules' copy.
+const sdk = await import(dist('sdk/client-cognito-identity-provider.js'));
 const { usersSync } = await import(dist('commands/users.js'));
 const { createProgressRenderer } = await import(dist('users/progress.js'));
 
@@ -341,15 +342,14 @@ try {
     const script = `
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       const { writeSync } = await import('node:fs');
-      const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+      const sdk = await import(${JSON.stringify(dist('sdk/client-cognito-identity-provider.js'))});
       const { usersDiff } = await import(${JSON.stringify(dist('commands/users.js'))});
-      // What the CLI writes --json with (src/commands/users-cli.ts); print.js before it streamed.
-      const streamed = await import(${JSON.stringify(dist('users/json-out.js'))}).catch(() => undefined);
-      const printJson = streamed ? streamed.printJsonStreamed : (await import(${JSON.stringify(dist('commands/print.js'))})).printJson;
+      // What the CLI writes --json with (src/commands/users-cli.ts).
+      const { printJsonStreamed } = await import(${JSON.stringify(dist('users/json-out.js'))});
       const [endpoint, poolId, file, mappingJson] = process.argv.slice(1);
       const cognito = new sdk.CognitoIdentityProviderClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
       const started = performance.now();
-      const r = await usersDiff({ cognito, mapping: JSON.parse(mappingJson), userPoolId: poolId, checkpointFile: '/dev/null', audit() {}, out: { line() {}, json: printJson }, signal: new AbortController().signal }, { exportFile: file, json: true });
+      const r = await usersDiff({ cognito, mapping: JSON.parse(mappingJson), userPoolId: poolId, checkpointFile: '/dev/null', audit() {}, out: { line() {}, json: printJsonStreamed }, signal: new AbortController().signal }, { exportFile: file, json: true });
       writeSync(3, JSON.stringify({ counts: r.counts, seconds: (performance.now() - started) / 1000, maxRssKb: process.resourceUsage().maxRSS }));
     `;
     for (const [label, pool] of [
