@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
-import { findRestApi, findStage, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
+import { findStage, knownRestApi, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
+import { background, inOrder } from './support/lookups.js';
 import { resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { atMostOne, exactlyOne } from './support/params.js';
 
@@ -93,11 +94,15 @@ export const assertApi: StepType<AssertApiParams, ApiState> = {
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const api = await findRestApi(ctx, p);
-    const stage = p.stage ? await findStage(ctx, api.id, p.stage) : undefined;
-    const authorizers = p.authorizer ? await listAuthorizers(ctx, api.id) : [];
     const a = p.authorizer;
-    const userPoolArn = a && (a.userPoolArn || a.userPoolId || a.userPoolName) ? await resolveUserPoolArn(ctx, a) : null;
+    // The pool does not depend on the API: looked up meanwhile, judged after it.
+    const pool = background(a && (a.userPoolArn || a.userPoolId || a.userPoolName) ? resolveUserPoolArn(ctx, a) : Promise.resolve(null));
+    const api = await knownRestApi(ctx, p);
+    const [stage, authorizers, userPoolArn] = await inOrder([
+      p.stage ? findStage(ctx, api.id, p.stage) : undefined,
+      p.authorizer ? listAuthorizers(ctx, api.id) : [],
+      pool,
+    ]);
     return {
       restApiId: api.id,
       restApiName: api.name ?? '',

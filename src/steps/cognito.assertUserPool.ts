@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { LambdaConfigType, UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
-import { describeUserPool, userPoolRefFields } from './support/cognito.js';
+import { appClientNames, describeUserPoolById, userPoolIdOf, userPoolRefFields } from './support/cognito.js';
+import { inOrder } from './support/lookups.js';
 import { exactlyOne } from './support/params.js';
 
 /** Cognito's password policy when a pool is created without one (and what "default" asserts). */
@@ -181,13 +182,8 @@ export const assertUserPool: StepType<AssertUserPoolParams, UserPoolState> = {
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const pool = await describeUserPool(ctx, p);
-    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');
-    const client = await ctx.aws.client(CognitoIdentityProviderClient);
-    const names: string[] = [];
-    for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: pool.Id, MaxResults: 60 })) {
-      for (const c of page.UserPoolClients ?? []) if (c.ClientName) names.push(c.ClientName);
-    }
+    const id = await userPoolIdOf(ctx, p);
+    const [pool, names] = await inOrder([describeUserPoolById(ctx, id), appClientNames(ctx, id)]);
     return stateOf(pool, names);
   },
   plan(current, p) {
