@@ -30,6 +30,7 @@ export const DIST_ENTRIES = [
   'sandbox/sandbox',
   'state/lock',
   'users/export-reader',
+  'users/json-out',
   'users/progress',
 ];
 
