@@ -59,6 +59,16 @@ function buildId() {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** zod's locales index, inside zod only, resolves to scripts/zod-locales.mjs (see there why). */
+const englishOnlyZod = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: join(root, 'scripts', 'zod-locales.mjs') } : undefined,
+    );
+  },
+};
+
 /**
  * Builds in memory, then writes only the files whose bytes changed (each through a rename) and
  * removes the ones this build no longer has (tsc's old one-file-per-module layout, chunks of an
@@ -77,6 +87,7 @@ export async function buildDist(overrides = {}) {
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     splitting: true,
+    plugins: [englishOnlyZod],
     format: 'esm',
     platform: 'node',
     target: 'node20',
