@@ -51,7 +51,8 @@ for (const c of cases.slice(1)) {
   });
   const aws = /AWS_SDK_MODULES=(\d+)/.exec(probe.stderr)?.[1] ?? '?';
   const zod = /ZOD_MODULES=(\d+)/.exec(probe.stderr)?.[1] ?? '?';
+  const files = /FILES=(\d+)/.exec(probe.stderr)?.[1] ?? '?';
   console.log(
-    `  ${c.name.padEnd(18)} ${ratio.toFixed(2)}x   (target <= ${c.target}x: ${ratio <= c.target ? 'met' : 'NOT met'})   AWS SDK modules loaded: ${aws}, zod modules: ${zod}`,
+    `  ${c.name.padEnd(18)} ${ratio.toFixed(2)}x   (target <= ${c.target}x: ${ratio <= c.target ? 'met' : 'NOT met'})   AWS SDK modules loaded: ${aws}, zod modules: ${zod}, files read: ${files}`,
   );
 }

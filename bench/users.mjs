@@ -55,7 +55,8 @@ const DIFF_USERS = Number(flags['diff-users']);
 const THROTTLE = Number(flags.throttle);
 const sandboxProxy = existsSync(join(root, 'dist/sandbox/proxy.js')) ? await import(dist('sandbox/proxy.js')) : undefined;
 
-const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+// The bundle's own copy of the SDK: its paginators refuse a client of node_modules' copy.
+const sdk = await import(dist('sdk/client-cognito-identity-provider.js'));
 const { usersSync } = await import(dist('commands/users.js'));
 const { createProgressRenderer } = await import(dist('users/progress.js'));
 
@@ -282,7 +283,7 @@ try {
   await writeExport(bigExport, DIFF_USERS);
   const script = `
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-    const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+    const sdk = await import(${JSON.stringify(dist('sdk/client-cognito-identity-provider.js'))});
     const { usersDiff } = await import(${JSON.stringify(dist('commands/users.js'))});
     const [endpoint, poolId, file, mappingJson] = process.argv.slice(1);
     const cognito = new sdk.CognitoIdentityProviderClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });

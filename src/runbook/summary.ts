@@ -13,8 +13,13 @@ function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migrate');
 }
 
+/** Set by the bundler (scripts/build.mjs): a digest of the sources and the lockfile it built from. */
+declare const MIGRATE_BUILD_ID: string | undefined;
+
 /** The loader's own build: a new migrate never trusts what an older one cached. */
 async function loaderStamp(): Promise<string> {
+  // In the bundle there is no build.js beside this code to look at.
+  if (typeof MIGRATE_BUILD_ID === 'string') return MIGRATE_BUILD_ID;
   const built = await stat(fileURLToPath(new URL('./build.js', import.meta.url))).catch(() => undefined);
   return String(built?.mtimeMs ?? 'none');
 }

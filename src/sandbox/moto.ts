@@ -38,12 +38,16 @@ const NOT_INSTALLED_HINT =
   'pip install "moto[server]" (5.2.1 is what this project is tested with), or set MIGRATE_PYTHON to a Python that has it';
 
 /**
- * moto_patch.py is not compiled, so it is not in dist/. From src/sandbox/moto.ts it is a sibling;
- * from dist/sandbox/moto.js it is ../../src/sandbox/moto_patch.py. The second path resolves to the
- * same file from both places, the first is kept for a build that copies the file next to the JS.
+ * moto_patch.py is not bundled, so it is not in dist/. From src/sandbox/moto.ts it is a sibling;
+ * from the bundle it is src/sandbox/moto_patch.py of the package, and this code may end up in
+ * dist/bin.js (one level down) or in dist/chunks/ or dist/sandbox/ (two levels down).
  */
 export function motoPatchPath(): string {
-  const candidates = [new URL('./moto_patch.py', import.meta.url), new URL('../../src/sandbox/moto_patch.py', import.meta.url)];
+  const candidates = [
+    new URL('./moto_patch.py', import.meta.url),
+    new URL('../../src/sandbox/moto_patch.py', import.meta.url),
+    new URL('../src/sandbox/moto_patch.py', import.meta.url),
+  ];
   for (const candidate of candidates) {
     const path = fileURLToPath(candidate);
     if (existsSync(path)) return path;

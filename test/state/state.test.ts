@@ -132,18 +132,29 @@ describe('lock', () => {
     const base = await dir();
     const script = `
       const { acquireLock } = await import(${JSON.stringify(new URL('../../dist/state/lock.js', import.meta.url).href)});
-      try { await acquireLock(process.argv[1], 'race', 'prod'); console.log('won'); setTimeout(() => {}, 800); }
+      try { await acquireLock(process.argv[1], 'race', 'prod'); console.log('won'); setTimeout(() => {}, 60_000); }
       catch (e) { console.log(e.code); }
     `;
+    // The winner holds the lock until both have answered (then it is killed), not for a fixed time
+    // that a slowly starting loser could outlast on a loaded machine.
+    const children: ReturnType<typeof spawn>[] = [];
     const run = () =>
       new Promise<string>((resolve) => {
         const child = spawn(process.execPath, ['--input-type=module', '-e', script, base]);
+        children.push(child);
         let out = '';
-        child.stdout.on('data', (d) => (out += d));
+        child.stdout?.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
         child.on('exit', () => resolve(out.trim()));
       });
-    const results = await Promise.all([run(), run()]);
-    expect(results.sort()).toEqual(['LOCKED', 'won']);
+    try {
+      const results = await Promise.all([run(), run()]);
+      expect(results.sort()).toEqual(['LOCKED', 'won']);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+    }
   });
 });
 
