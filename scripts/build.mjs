@@ -23,12 +23,14 @@ export const DIST_ENTRIES = [
   'bin',
   'commands/sandbox',
   'commands/users',
+  'runbook/compile-validator',
   'runbook/write-schema',
   'sandbox/moto',
   'sandbox/proxy',
   'sandbox/sandbox',
   'state/lock',
   'users/export-reader',
+  'users/json-out',
   'users/progress',
 ];
 

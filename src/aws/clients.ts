@@ -2,6 +2,7 @@ import { RunbookError } from '../errors.js';
 import type { AwsClients, ClientCtor, EnvironmentInfo } from '../steps/types.js';
 import { configuredRegion, profileOf, type ProfileChoice } from './config.js';
 import { credentialsError } from './errors.js';
+import { LookupCache } from './lookups.js';
 
 /**
  * Read-only commands whose names do not start with Get/List/Describe/Test. Kept explicit and short:
@@ -40,6 +41,15 @@ export interface AwsSession extends AwsClients {
   ensureIdentity(): Promise<CallerIdentity>;
   /** The AWS config profile in effect, and where it was named. */
   readonly profile: ProfileChoice;
+  /** Answers the steps of one read pass share; cleared by every write these clients send. */
+  readonly lookups: LookupCache;
+  /**
+   * The same clients, handed out while the account check is still in flight, for a session that
+   * only reads (a dry run): the reads go out with STS instead of after it, and each answer is held
+   * until the account is confirmed (replaced by the check's error if it is not). A write waits for
+   * the check before it is sent, whichever way its client was handed out.
+   */
+  readonly readAhead: AwsClients;
 }
 
 interface MiddlewareClient {
@@ -64,6 +74,42 @@ export function guardReadOnly(client: unknown): void {
       return next(args);
     },
     { step: 'initialize', name: 'migrateDryRunGuard', priority: 'high' },
+  );
+}
+
+/** A write makes every kept answer stale: the memo is dropped before it is sent and once it is answered. */
+export function forgetOnWrite(client: unknown, lookups: LookupCache): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (isReadOnlyCommand(context.commandName ?? 'UnknownCommand')) return next(args);
+      lookups.clear();
+      try {
+        return await next(args);
+      } finally {
+        lookups.clear();
+      }
+    },
+    { step: 'initialize', name: 'migrateForgetOnWrite', priority: 'high' },
+  );
+}
+
+/**
+ * Nothing AWS answers is used, and nothing is written, before the account check passes: a write
+ * waits for it before it is sent; a read is sent at once and its answer held until then.
+ */
+function accountFirst(client: unknown, confirmed: () => Promise<unknown>): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (!isReadOnlyCommand(context.commandName ?? 'UnknownCommand')) {
+        await confirmed();
+        return next(args);
+      }
+      const answer = next(args);
+      answer.catch(() => undefined);
+      await confirmed();
+      return answer;
+    },
+    { step: 'initialize', name: 'migrateAccountFirst', priority: 'high' },
   );
 }
 
@@ -109,7 +155,8 @@ export function retryConflicts(client: unknown): void {
 }
 
 export function createAwsSession(options: AwsClientsOptions): AwsSession {
-  const clients = new Map<ClientCtor<unknown>, Map<string, unknown>>();
+  const clients = new Map<ClientCtor<unknown>, Map<string, Promise<unknown>>>();
+  const lookups = new LookupCache();
   let identity: CallerIdentity | undefined;
   let pending: Promise<CallerIdentity> | undefined;
   const maxAttempts = options.maxAttempts ?? Number(process.env.MIGRATE_AWS_MAX_ATTEMPTS ?? 10);
@@ -123,7 +170,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   // token read and one role assumption per run, however many clients the steps build.
   let credentials: unknown;
 
-  function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): C {
+  function build<C>(ctor: ClientCtor<C>, config: Record<string, unknown>, role: 'account-check' | 'step' = 'step'): C {
     const client = new ctor({
       region: options.env.region,
       ...(profile.profile ? { profile: profile.profile } : {}),
@@ -131,12 +178,40 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
       ...config,
     });
     if (options.dryRun) guardReadOnly(client);
+    if (role === 'step') {
+      forgetOnWrite(client, lookups);
+      accountFirst(client, () => session.ensureIdentity());
+    }
     explainCredentialFailures(client, profile);
     if (ctor.name === 'APIGatewayClient') retryConflicts(client);
     return client;
   }
 
+  let stsClient: Promise<import('@aws-sdk/client-sts').STSClient> | undefined;
+  /** The account check's client; every other client takes its credential provider. */
+  function accountClient(): Promise<import('@aws-sdk/client-sts').STSClient> {
+    stsClient ??= (async () => {
+      const { STSClient } = await import('@aws-sdk/client-sts');
+      const sts = build(
+        STSClient,
+        {
+          ...(await retryConfig()),
+          ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
+        },
+        'account-check',
+      );
+      // Shared from the start (the provider coalesces concurrent resolutions): clients built while
+      // STS is in flight resolve the same credentials, still once per run.
+      credentials = sts.config.credentials;
+      return sts;
+    })();
+    return stsClient;
+  }
+
   async function checkIdentity(): Promise<CallerIdentity> {
+    // The SDK loads while the configuration files are read.
+    const client = accountClient();
+    client.catch(() => undefined);
     const configured = await configuredRegion(profile.name);
     if (configured && configured.region !== options.env.region) {
       const fix = configured.source.startsWith('AWS_')
@@ -150,11 +225,8 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
         },
       );
     }
-    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = build(STSClient, {
-      ...(await retryConfig()),
-      ...(options.mfaCodeProvider ? { mfaCodeProvider: options.mfaCodeProvider } : {}),
-    });
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const sts = await client;
     let out: import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput | undefined;
     try {
       out = await sts.send(new GetCallerIdentityCommand({}));
@@ -170,7 +242,6 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
         })
       );
     }
-    credentials = sts.config.credentials;
     const found: CallerIdentity = { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
     if (options.checkAccount !== false && found.account !== options.env.account) {
       throw new RunbookError(
@@ -188,6 +259,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
 
   const session: AwsSession = {
     profile,
+    lookups,
     get identity() {
       return identity;
     },
@@ -197,20 +269,33 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
     },
     async client<C>(ctor: ClientCtor<C>, config: Record<string, unknown> = {}): Promise<C> {
       await session.ensureIdentity();
-      const key = JSON.stringify(config);
-      let byConfig = clients.get(ctor);
-      if (!byConfig) {
-        byConfig = new Map();
-        clients.set(ctor, byConfig);
-      }
-      let client = byConfig.get(key) as C | undefined;
-      if (!client) {
-        client = build(ctor, { ...(await retryConfig()), ...config });
-        byConfig.set(key, client);
-      }
-      return client;
+      return clientFor(ctor, config);
+    },
+    readAhead: {
+      lookups,
+      async client<C>(ctor: ClientCtor<C>, config: Record<string, unknown> = {}): Promise<C> {
+        session.ensureIdentity().catch(() => undefined);
+        await accountClient();
+        return clientFor(ctor, config);
+      },
     },
   };
+
+  // The promise is kept, not the client: reads started together share one client per constructor.
+  function clientFor<C>(ctor: ClientCtor<C>, config: Record<string, unknown>): Promise<C> {
+    const key = JSON.stringify(config);
+    let byConfig = clients.get(ctor);
+    if (!byConfig) {
+      byConfig = new Map();
+      clients.set(ctor, byConfig);
+    }
+    let client = byConfig.get(key) as Promise<C> | undefined;
+    if (!client) {
+      client = retryConfig().then((retry) => build(ctor, { ...retry, ...config }));
+      byConfig.set(key, client);
+    }
+    return client;
+  }
   return session;
 }
 

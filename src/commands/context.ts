@@ -184,7 +184,8 @@ export async function openSession(
       stepContext(previous, stepSignal, progress) {
         return {
           env: loaded.env,
-          aws,
+          // A session that only reads reads alongside the account check (answers held until it passes).
+          aws: options.dryRun ? aws.readAhead : aws,
           dryRun: options.dryRun,
           clock: createClock(timeScale, stepSignal, progress),
           signal: stepSignal,
@@ -208,6 +209,7 @@ export async function openSession(
           dryRun: options.dryRun,
           timeScale,
           signal,
+          readPass: (work) => aws.lookups.readPass(work),
           contextFor(step, previous, stepSignal): StepContext {
             const ctx = session.stepContext(previous, stepSignal, (message) => emit({ kind: 'step-progress', ref: step.ref, message }));
             const sleep = ctx.clock.sleep.bind(ctx.clock);

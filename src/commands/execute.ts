@@ -14,6 +14,8 @@ export interface Executed {
   env: string;
   /** Plan time each step waited (see Session.waited). */
   waited: Map<string, number>;
+  /** The runbook and environment the run used, for what is printed after it (no second load). */
+  loaded?: Pick<Session, 'file' | 'runbook' | 'env'> | undefined;
 }
 
 /**
@@ -23,6 +25,16 @@ export interface Executed {
 export async function checkAccountFirst(session: Session, types: string[]): Promise<void> {
   const { getStepType } = await import('../steps/index.js');
   if (types.some((t) => getStepType(t)?.usesAws)) await session.aws.ensureIdentity();
+}
+
+/**
+ * The account check of a dry run, started now and awaited by the engine before its first step
+ * (`ready`): the phase's reads go out meanwhile, and nothing is shown or recorded before it passes.
+ */
+export function accountCheckInFlight(session: Session, types: string[]): Promise<void> {
+  const check = checkAccountFirst(session, types);
+  check.catch(() => undefined);
+  return check;
 }
 
 export interface ExecuteSpec {
@@ -79,7 +91,13 @@ export async function execute(
           hint: `The state was saved and the lock released. To resume: ${result.summary.resume}`,
         });
       }
-      return { result, events: output.events, env: session.env.name, waited: session.waited };
+      return {
+        result,
+        events: output.events,
+        env: session.env.name,
+        waited: session.waited,
+        loaded: { file: session.file, runbook: session.runbook, env: session.env },
+      };
     } finally {
       await steps.flush();
       await hook?.flush();

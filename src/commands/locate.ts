@@ -4,11 +4,10 @@ import { loadRunbookSummary, type RunbookSummary } from '../runbook/summary.js';
 import { chooseState, type StateChoice } from '../state/backend.js';
 import type { S3StateConfig } from '../state/s3-location.js';
 import type { EnvironmentInfo } from '../steps/types.js';
-import { DEFAULT_RUNBOOK, type GlobalOptions } from './options.js';
+import type { GlobalOptions } from './options.js';
+import { runbookPath } from './runbook-path.js';
 
-export function runbookPath(opts: GlobalOptions): string {
-  return resolve(opts.runbook ?? process.env.MIGRATE_RUNBOOK ?? DEFAULT_RUNBOOK);
-}
+export { runbookPath };
 
 export function stateRoot(opts: GlobalOptions, file: string): string {
   return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(file), '.migrate'));

@@ -5,7 +5,7 @@ import { selectSteps } from '../engine/select.js';
 import { PHASES, type PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
 import { getStepType } from '../steps/index.js';
-import { checkAccountFirst, execute, type Executed } from './execute.js';
+import { accountCheckInFlight, checkAccountFirst, execute, type Executed } from './execute.js';
 import type { Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { refuseWithoutTty } from './render.js';
@@ -59,10 +59,10 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
       }
     }
     if (!dryRun && steps.some((s) => getStepType(s.type)?.mutates)) refuseWithoutTty(`migrate run ${phase}`, opts.yes);
-    await checkAccountFirst(
-      session,
-      steps.map((s) => s.type),
-    );
+    // A run confirms the account before anything else; a plan reads alongside the check.
+    const types = steps.map((s) => s.type);
+    const ready = dryRun && !saved ? accountCheckInFlight(session, types) : undefined;
+    if (!ready) await checkAccountFirst(session, types);
     if (saved) {
       await saved.checkBeforeRun(required, deps.audit);
       deps = saved.watch(deps);
@@ -79,6 +79,7 @@ export function executePhase(phaseName: string, opts: RunOptions): Promise<Execu
           : runResume(phase, flags, { only: opts.only }, id, reapply),
       runbookSteps: all,
       reapply: opts.reapply,
+      ready,
     });
   });
 }
@@ -106,8 +107,8 @@ function planOf(events: EngineEvent[]): Array<Record<string, unknown>> {
 
 export async function runCommand(phaseName: string, opts: RunOptions): Promise<number> {
   if (opts.dryRun && opts.out) return (await import('./saved-plan.js')).savePlanCommand(phaseOf(phaseName), { ...opts, out: opts.out });
-  const { result, events, env } = await executePhase(phaseName, opts);
-  if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events);
+  const { result, events, env, loaded } = await executePhase(phaseName, opts);
+  if (opts.dryRun && !opts.json) await (await import('./saved-plan.js')).printPlanTiming(opts, events, loaded);
   if (opts.json)
     printJson({
       command: `${opts.dryRun ? 'plan' : 'run'} ${phaseName}`,

@@ -12,7 +12,7 @@ import type { EngineDeps } from '../engine/deps.js';
 import { loadEnvironment } from './context.js';
 import type { PhaseName } from '../runbook/schema.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import { checkAccountFirst } from './execute.js';
+import { accountCheckInFlight } from './execute.js';
 import { openSession, operatorName, stateRoot, stepTypeOf, type Session } from './context.js';
 import type { RunOptions } from './options.js';
 import { printJson } from './print.js';
@@ -24,6 +24,7 @@ export function planSource(session: Session): PlanSource {
     previous: (ref) => session.state.steps[ref],
     context: (_step, previous) => session.stepContext(previous, session.signal, () => undefined),
     signal: session.signal,
+    readPass: (work) => session.aws.lookups.readPass(work),
   };
 }
 
@@ -33,7 +34,7 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
   try {
     const steps: ResolvedStep[] = selectSteps(session.resolved.phases[phase], { from: opts.from, only: opts.only }, phase);
     if (steps.length === 0) throw new RunbookError('USAGE', `phase "${phase}" has no steps`);
-    await checkAccountFirst(
+    const ready = accountCheckInFlight(
       session,
       steps.map((s) => s.type),
     );
@@ -47,6 +48,7 @@ export async function savePlanCommand(phase: PhaseName, opts: RunOptions & { out
       command: `migrate plan ${phase}`,
       resumeCommand: () => '',
       runbookSteps: PHASES.flatMap((name) => session.resolved.phases[name]),
+      ready,
     });
     const planned = plannedFromEvents(events, (type) => stepTypeOf(type).mutates);
     const evidence = await readEvidence(stateRoot(opts, session.file), session.runbook.name);
@@ -93,10 +95,15 @@ export async function showCommand(file: string, opts: { json?: boolean | undefin
 export type { PlanFile };
 
 /** After a printed plan: how long the phase should take, from the last rehearsal of this runbook. */
-export async function printPlanTiming(opts: RunOptions, events: EngineEvent[]): Promise<void> {
+export async function printPlanTiming(
+  opts: RunOptions,
+  events: EngineEvent[],
+  given?: Pick<Session, 'file' | 'runbook' | 'env'>,
+): Promise<void> {
   const start = events.find((e) => e.kind === 'run-start');
   if (start?.kind !== 'run-start') return;
-  const loaded = await loadEnvironment(opts);
+  // The plan's own runbook: parsing and validating it again cost as much as its reads.
+  const loaded = given ?? (await loadEnvironment(opts));
   const evidence = await readEvidence(stateRoot(opts, loaded.file), loaded.runbook.name);
   // Without a rehearsal the plan prints as it always has.
   if (!evidence) return;

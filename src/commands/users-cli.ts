@@ -8,6 +8,7 @@ import type { HeldLock } from '../state/lock.js';
 import { STOP_SIGNALS, backendFor, loadEnvironment, mfaPrompt, operatorName } from './context.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
+import { printJsonStreamed } from '../users/json-out.js';
 import { canPrompt, refuseWithoutTty } from './render.js';
 import { promptOutput } from '../output/tty-prompter.js';
 import { onOutputClosed } from '../output/streams.js';
@@ -92,7 +93,7 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
       audit,
       out: {
         line: (text: string) => (opts.json ? process.stderr : process.stdout).write(`${text}\n`),
-        json: (doc: unknown) => printJson(doc),
+        json: (doc: unknown) => printJsonStreamed(doc),
         ...(progress
           ? { progress: (p: Parameters<typeof progress.update>[0]) => progress.update(p), progressDone: () => progress.done() }
           : {}),

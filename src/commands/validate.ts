@@ -1,8 +1,7 @@
-import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
-import { loadTerraformOutputs } from '../runbook/terraform.js';
-import { PHASES } from '../runbook/schema.js';
-import { c } from '../output/style.js';
-import { runbookPath } from './context.js';
+import { loadRunbookFast } from '../runbook/fast.js';
+import { PHASES } from '../runbook/constants.js';
+import { colourWanted } from '../output/colour.js';
+import { runbookPath } from './runbook-path.js';
 import { loadStepPlugins } from '../steps/plugins.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
@@ -11,11 +10,16 @@ import { printJson } from './print.js';
 export async function validateCommand(opts: GlobalOptions): Promise<number> {
   const file = runbookPath(opts);
   await loadStepPlugins();
-  const runbook = await loadRunbook(file);
+  const runbook = await loadRunbookFast(file);
   // Every environment is checked by the loader; ${env.X} need not be set for that. Naming an
   // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
   if (opts.env) {
+    // Only with --env: resolving loads every step type's parameters and the terraform reader.
+    const [{ pickEnvironment, resolveRunbook }, { loadTerraformOutputs }] = await Promise.all([
+      import('../runbook/resolve.js'),
+      import('../runbook/terraform.js'),
+    ]);
     const env = pickEnvironment(runbook, opts.env, process.env);
     const tf = await loadTerraformOutputs(runbook, env, { profile: opts.profile ?? runbook.environments[env]?.profile });
     resolveRunbook(runbook, env, process.env, tf);
@@ -31,8 +35,10 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
       rollback: runbook.rollback.map((r) => r.id),
     });
   } else {
+    // chalk only when it colours something.
+    const tick = colourWanted() ? (await import('../output/style.js')).c().green('✔') : '✔';
     process.stdout.write(
-      `${c().green('✔')} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`,
+      `${tick} ${file} is valid: ${runbook.name}; environments ${envs.join(', ')}; steps ${counts}; rollbacks ${runbook.rollback.map((r) => r.id).join(', ') || 'none'}\n`,
     );
   }
   return 0;

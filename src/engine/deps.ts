@@ -26,4 +26,15 @@ export interface EngineDeps {
   signal: AbortSignal;
   /** Set once the operator typed a protected environment's name in this run. */
   envConfirmed?: boolean;
+  /**
+   * Runs `work` as one read pass: reads that nothing writes in between (a dry run, the drift check
+   * before a rollback writes) share the AWS answers several steps ask for. Absent, each step reads
+   * for itself.
+   */
+  readPass?<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** `work` as one read pass when the deps offer them, else as it is. */
+export function inReadPass<T>(deps: Pick<EngineDeps, 'readPass'>, work: () => Promise<T>): Promise<T> {
+  return deps.readPass ? deps.readPass(work) : work();
 }

@@ -1,6 +1,6 @@
 import { RunbookError } from '../errors.js';
 import type { ResolvedStep } from '../runbook/types.js';
-import type { EngineDeps } from './deps.js';
+import { inReadPass, type EngineDeps } from './deps.js';
 import { emptySummary, type RunSummary } from './events.js';
 import { guarded } from './guard.js';
 import { Simulation } from './simulation.js';
@@ -17,6 +17,11 @@ export interface PhaseRunOptions {
   runbookSteps?: readonly ResolvedStep[] | undefined;
   /** --reapply: steps to write again although their checkpoint says applied. */
   reapply?: readonly string[] | undefined;
+  /**
+   * Awaited before the run is announced and its first step taken (the account check); a dry run's
+   * reads are already in flight meanwhile. If it fails, nothing is announced or recorded.
+   */
+  ready?: Promise<unknown> | undefined;
 }
 
 export interface PhaseResult {
@@ -47,8 +52,10 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
     const first = !keys.some((k) => seen.has(k));
     for (const k of keys) seen.add(k);
     // Reads that depend on what an earlier step did (a manual step's confirmation, a check after a
-    // change) are taken when the walk reaches them.
-    if (!first || !type.mutates || !type.resources) continue;
+    // change) are taken when the walk reaches them. A dry run changes nothing, so an assert on AWS
+    // (a check that changes nothing itself) reads the same live state now as when it is reached.
+    const ahead = type.mutates ? !!type.resources : !!type.usesAws;
+    if (!first || !ahead) continue;
     const read = new Promise<unknown>((resolve, reject) => {
       queue.push(() => {
         running += 1;
@@ -73,8 +80,20 @@ function prefetchReads(deps: EngineDeps, steps: ResolvedStep[], sim: Simulation)
  * Runs the selected steps in order. Stops at the first failure (except in a dry run, which shows
  * everything), leaving state saved and the exact resume command in the summary.
  */
-export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
+export function runPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
+  // A dry run changes nothing, so the whole walk is one read pass: a listing one step made serves the next.
+  return deps.dryRun ? inReadPass(deps, () => walkPhase(deps, steps, options)) : walkPhase(deps, steps, options);
+}
+
+async function walkPhase(deps: EngineDeps, steps: ResolvedStep[], options: PhaseRunOptions): Promise<PhaseResult> {
   const summary = emptySummary();
+  const sim = new Simulation(
+    deps.stepType,
+    deps.state.steps,
+    (options.runbookSteps ?? steps).map((s) => s.ref),
+  );
+  const reads = deps.dryRun ? prefetchReads(deps, steps, sim) : new Map<string, Promise<unknown>>();
+  await options.ready;
   deps.emit({
     kind: 'run-start',
     command: options.command,
@@ -85,12 +104,6 @@ export async function runPhase(deps: EngineDeps, steps: ResolvedStep[], options:
     timeScale: deps.timeScale,
   });
   await deps.audit({ event: deps.dryRun ? 'dry-run-start' : 'run-start', detail: steps.map((s) => s.ref).join(' ') });
-  const sim = new Simulation(
-    deps.stepType,
-    deps.state.steps,
-    (options.runbookSteps ?? steps).map((s) => s.ref),
-  );
-  const reads = deps.dryRun ? prefetchReads(deps, steps, sim) : new Map<string, Promise<unknown>>();
   const reapply = new Set(options.reapply ?? []);
   let error: RunbookError | undefined;
   for (const step of steps) {

@@ -1,5 +1,6 @@
 import { RunbookError, messageOf } from '../errors.js';
 import { flatten } from '../engine/diff.js';
+import { inReadPass } from '../engine/deps.js';
 import { guarded } from '../engine/guard.js';
 import { sameState } from '../engine/step-runner.js';
 import type { ResolvedStep } from '../runbook/types.js';
@@ -14,6 +15,8 @@ export interface PlanSource {
   context(step: ResolvedStep, previous: Checkpoint | undefined): StepContext;
   previous(ref: string): Checkpoint | undefined;
   signal: AbortSignal;
+  /** One read pass (see EngineDeps.readPass): the steps' reads share the answers they have in common. */
+  readPass?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -61,22 +64,31 @@ export function plannedFromEvents(events: EngineEvent[], mutates: (type: string)
   return out;
 }
 
-/** Each given step's live state, read-only and in order (what its fingerprint is checked against). */
+/** Live reads at a time while a saved plan is checked: as many as a plan itself reads ahead. */
+const READ_CONCURRENCY = 4;
+
+/** Each given step's live state, read-only (a few at a time), in the order given. */
 export async function readLiveStates(
   source: PlanSource,
   steps: ResolvedStep[],
 ): Promise<{ ref: string; current?: unknown; error?: string }[]> {
-  const out: { ref: string; current?: unknown; error?: string }[] = [];
-  for (const step of steps) {
-    const type = source.stepType(step.type);
-    const ctx = source.context(step, source.previous(step.ref));
-    try {
-      out.push({ ref: step.ref, current: await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`) });
-    } catch (error) {
-      if (source.signal.aborted) throw error;
-      out.push({ ref: step.ref, error: messageOf(error) });
+  const out: { ref: string; current?: unknown; error?: string }[] = new Array(steps.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < steps.length) {
+      const i = next++;
+      const step = steps[i] as ResolvedStep;
+      const type = source.stepType(step.type);
+      const ctx = source.context(step, source.previous(step.ref));
+      try {
+        out[i] = { ref: step.ref, current: await guarded(type.read(ctx, step.params), source.signal, `${step.ref} read`) };
+      } catch (error) {
+        if (source.signal.aborted) throw error;
+        out[i] = { ref: step.ref, error: messageOf(error) };
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, steps.length) }, worker));
   return out;
 }
 
@@ -92,9 +104,12 @@ export async function staleSteps(
   const byRef = new Map(steps.map((s) => [s.ref, s]));
   const stale: { ref: string; lines: string[] }[] = [];
   const targets = planned.filter((p) => p.fingerprint);
-  const live = await readLiveStates(
-    source,
-    targets.map((p) => byRef.get(p.ref)!),
+  // Nothing writes while the plan is checked: one read pass, over before the run's first step.
+  const live = await inReadPass(source, () =>
+    readLiveStates(
+      source,
+      targets.map((p) => byRef.get(p.ref)!),
+    ),
   );
   targets.forEach((p, i) => {
     const now = live[i]!;

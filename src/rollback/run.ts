@@ -1,5 +1,5 @@
 import { RunbookError } from '../errors.js';
-import type { EngineDeps } from '../engine/deps.js';
+import { inReadPass, type EngineDeps } from '../engine/deps.js';
 import { threeWayLines } from '../engine/diff.js';
 import { emptySummary } from '../engine/events.js';
 import type { PhaseResult } from '../engine/engine.js';
@@ -21,7 +21,11 @@ export interface RollbackOptions {
  * rollback N: check every target of N and its chain for drift before writing anything, then undo
  * entry by entry (latest step first), run each entry's own steps, and record the entry.
  */
-export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, options: RollbackOptions): Promise<PhaseResult> {
+export function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, options: RollbackOptions): Promise<PhaseResult> {
+  return deps.dryRun ? inReadPass(deps, () => rollback(deps, resolved, options)) : rollback(deps, resolved, options);
+}
+
+async function rollback(deps: EngineDeps, resolved: ResolvedRunbook, options: RollbackOptions): Promise<PhaseResult> {
   const stages = planRollback(resolved, options.id);
   const summary = emptySummary();
   const refs = stages.flatMap((s) => [...s.undo.map((u) => u.ref), ...s.steps.map((f) => f.ref)]);
@@ -43,16 +47,19 @@ export async function runRollback(deps: EngineDeps, resolved: ResolvedRunbook, o
   const drifted: string[] = [];
   try {
     const lines: string[] = [];
-    for (const step of stages.flatMap((s) => s.undo)) {
-      const cp = deps.state.steps[step.ref];
-      const live = await readLive(deps, step);
-      if (judgeUndo(deps.stepType(cp?.type ?? step.type), cp, live).kind === 'drift' && cp) {
-        drifted.push(step.ref);
-        const view = threeWayLines(cp.before, cp.after, live);
-        lines.push(`${step.ref} (${step.title}):`, ...view.map((l) => `  ${l}`));
-        deps.emit({ kind: 'drift', ref: step.ref, lines: view });
+    // Nothing is written until every target has been read: one read pass.
+    await inReadPass(deps, async () => {
+      for (const step of stages.flatMap((s) => s.undo)) {
+        const cp = deps.state.steps[step.ref];
+        const live = await readLive(deps, step);
+        if (judgeUndo(deps.stepType(cp?.type ?? step.type), cp, live).kind === 'drift' && cp) {
+          drifted.push(step.ref);
+          const view = threeWayLines(cp.before, cp.after, live);
+          lines.push(`${step.ref} (${step.title}):`, ...view.map((l) => `  ${l}`));
+          deps.emit({ kind: 'drift', ref: step.ref, lines: view });
+        }
       }
-    }
+    });
     if (drifted.length > 0 && !options.force) throw driftError(drifted, lines, deps.env.name, options.id);
 
     for (const stage of stages) {

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256 } from '../util/json.js';
 import { parseDuration } from '../util/duration.js';
-import { FAILURES, PHASES } from './schema.js';
+import { FAILURES, PHASES } from './constants.js';
 import type { Locator, Path } from './locate.js';
 import type { PhaseName, RunbookDocument } from './schema.js';
 import type { CheckDef, RollbackDef, Runbook, StepDef, TriggerDef } from './types.js';

@@ -3,3 +3,12 @@ export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 export const PHASES = ['pre', 'mid', 'post'] as const;
 export type PhaseName = (typeof PHASES)[number];
+
+/** A trigger's `failures:` ("3 of 5", "3 of 10m"). */
+export const FAILURES = /^(\d+) of (\d+|\d+(?:ms|s|m|h|d))$/;
+
+/** The type a check gets when it names none. */
+export const DEFAULT_CHECK_TYPE = 'http.check';
+
+/** A runbook larger than this is refused before it is parsed (the TIS runbook is about 20 kB). */
+export const MAX_RUNBOOK_BYTES = 1024 * 1024;

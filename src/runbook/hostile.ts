@@ -9,8 +9,7 @@ import type { Locator, Path, Problem } from './locate.js';
  * from what it is. A runbook is a reviewed ops document: none of these has a use in one.
  */
 
-/** A runbook larger than this is refused before it is parsed (the TIS runbook is about 20 kB). */
-export const MAX_RUNBOOK_BYTES = 1024 * 1024;
+export { MAX_RUNBOOK_BYTES } from './constants.js';
 /** Deeper nesting than this is refused (the TIS runbook nests 7 deep). */
 export const MAX_DEPTH = 64;
 /** yaml's guard against alias expansion ("billion laughs"): how far one anchor may be repeated. */

@@ -1,41 +1,20 @@
-import { readFile, stat } from 'node:fs/promises';
-import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
-import type { Document, YAMLError } from 'yaml';
-import { RunbookError } from '../errors.js';
 import { sha256 } from '../util/json.js';
+import { getStepType, stepTypeNames, stepTypes } from '../steps/index.js';
 import { buildRunbook } from './build.js';
-import { Locator, rememberLocator } from './locate.js';
-import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_RUNBOOK_BYTES, firstAlias, scanDocument, scanText } from './hostile.js';
+import { rememberLocator } from './locate.js';
 import { runbookSchema } from './schema.js';
+import { invalid, parseYaml, readRunbookBytes, tooBig, type ParsedYaml } from './source.js';
+import { MAX_RUNBOOK_BYTES } from './hostile.js';
 import { validateRunbook } from './validate.js';
 import { issuesToProblems } from './zod-issues.js';
-import type { Problem } from './locate.js';
+import type { StepCatalogue } from './catalogue.js';
 import type { Runbook } from './types.js';
 
-/** Syntax errors after which the document still means what it says, so checking can go on. */
-const RECOVERABLE = new Set(['DUPLICATE_KEY']);
+/** Every registered step type, plugins included, with its zod parameters. */
+const registry: StepCatalogue = { get: getStepType, names: stepTypeNames, all: () => stepTypes.values() };
 
 export async function loadRunbook(file: string): Promise<Runbook> {
-  let bytes: Buffer;
-  try {
-    // Refused before it is read: a 55 MB runbook once took minutes and gigabytes to reject.
-    const size = (await stat(file)).size;
-    if (size > MAX_RUNBOOK_BYTES) throw tooBig(file, size);
-    bytes = await readFile(file);
-  } catch (error) {
-    if (error instanceof RunbookError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'runbook not found'
-        : code === 'EISDIR'
-          ? 'runbook is a directory, not a file'
-          : 'cannot read the runbook';
-    throw new RunbookError('RUNBOOK_NOT_FOUND', `${why}: ${file}`, {
-      hint: 'Give the runbook with --runbook FILE or MIGRATE_RUNBOOK (default: runbooks/cognito-migration.yaml).',
-      cause: error,
-    });
-  }
+  const bytes = await readRunbookBytes(file);
   return parse(bytes.toString('utf8'), file, sha256(bytes));
 }
 
@@ -46,156 +25,21 @@ export function parseRunbookText(text: string, file: string): Runbook {
   return parse(text, file, sha256(text));
 }
 
-function tooBig(file: string, size: number): RunbookError {
-  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-  return new RunbookError(
-    'RUNBOOK_INVALID',
-    `${file}: the runbook is ${mb(size)}, over the limit of ${mb(MAX_RUNBOOK_BYTES)}; it was not read`,
-    {
-      hint: 'A runbook is a plan of steps, a few kB. Is this the right file?',
-    },
-  );
+function parse(text: string, file: string, digest: string): Runbook {
+  return checkRunbook(parseYaml(text, file), file, digest);
 }
 
-function parse(text: string, file: string, digest: string): Runbook {
-  // Before the parser: what would exhaust it, and characters that hide what the text says.
-  const early = scanText(text);
-  if (early.length > 0) {
-    const details = early.map((p) => `${file}:${p.line}:${p.col}  ${p.message}`);
-    throw new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
-      details,
-      hint: HINT,
-    });
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true, logLevel: 'error' });
-  const locator = new Locator(file, doc, lineCounter, text);
-
-  const problems = doc.errors.map((error) => syntaxProblem(error, doc, locator, lineCounter));
-  if (doc.errors.some((e) => !RECOVERABLE.has(e.code))) throw invalid(file, locator, firstPerLine(problems));
-  // Unknown tags, prototype keys and deep nesting never reach toJS.
-  const hostile = scanDocument(doc, locator, lineCounter);
-  if (hostile.length > 0) throw invalid(file, locator, hostile);
-
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    // yaml's guard against alias expansion ("billion laughs"): a runbook error, not a bug.
-    if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
-    const alias = firstAlias(doc);
-    const offset = alias?.range?.[0] ?? 0;
-    throw invalid(file, locator, [
-      {
-        path: locator.pathAt(offset).slice(0, MAX_DEPTH),
-        pos: lineCounter.linePos(offset),
-        message:
-          'its aliases (*name) expand to an enormous document (a YAML alias bomb); a runbook needs few aliases, each used a few times',
-      },
-    ]);
-  }
-  if (data === null || data === undefined) {
-    problems.push({ path: [], message: 'the runbook is empty; it starts with "version: 1" and "name:"' });
-    throw invalid(file, locator, problems);
-  }
+/** The schema, the references and every step's parameters, with zod: each problem located. */
+export function checkRunbook(yaml: ParsedYaml, file: string, digest: string): Runbook {
+  const { data, locator } = yaml;
+  const problems = [...yaml.problems];
   const source = (path: readonly (string | number)[]) => locator.source(path);
   const parsed = runbookSchema.safeParse(data);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, { schema: runbookSchema, data, base: [], source }));
-  problems.push(...validateRunbook(data, source));
+  problems.push(...validateRunbook(data, source, registry));
   if (problems.length > 0 || !parsed.success) throw invalid(file, locator, problems);
 
   const runbook = buildRunbook(parsed.data, file, digest, locator);
   rememberLocator(runbook, locator);
   return runbook;
-}
-
-/** yaml's message without the position and excerpt it appends (we print the position ourselves). */
-function plainMessage(error: YAMLError): string {
-  const first = error.message.split('\n')[0] ?? error.message;
-  return first.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function syntaxProblem(error: YAMLError, doc: Document, locator: Locator, lines: LineCounter): Problem {
-  const offset = error.pos[0];
-  const message = `${plainMessage(error)} (YAML)`;
-  if (error.code === 'MISSING_CHAR' && /closing .?quote/.test(error.message)) {
-    const opened = openQuoteBefore(doc, offset);
-    if (opened !== undefined) {
-      const at = lines.linePos(opened);
-      const ends = error.linePos?.[0] ?? lines.linePos(offset);
-      return { path: locator.pathAt(opened), pos: at, message: `unclosed quote: this string runs on to line ${ends.line} (YAML)` };
-    }
-  }
-  const bracket = /end with an? ([\]}])/.exec(error.message)?.[1];
-  if (bracket) {
-    const opened = openFlowBefore(doc, offset, bracket === '}' ? 'map' : 'seq');
-    if (opened !== undefined) {
-      return {
-        path: locator.pathAt(opened),
-        pos: lines.linePos(opened),
-        message: `this "${bracket === '}' ? '{' : '['}" is never closed with "${bracket}" (YAML)`,
-      };
-    }
-  }
-  const pos = error.linePos?.[0] ?? lines.linePos(offset);
-  if (error.code === 'MULTIPLE_DOCS')
-    return {
-      path: [],
-      pos,
-      message: 'a second YAML document starts here; a runbook is one document, so remove this "---" and what follows or merge it (YAML)',
-    };
-  const path = locator.pathAt(offset);
-  if (error.code === 'DUPLICATE_KEY' && path.length > 0)
-    return { path, pos, message: `duplicate key "${String(path[path.length - 1])}" (YAML keys must be unique)` };
-  return { path, pos, message };
-}
-
-/** Where the quoted string that never closes begins: the last quoted scalar starting before `offset`. */
-function openQuoteBefore(doc: Document, offset: number): number | undefined {
-  let start: number | undefined;
-  visit(doc, {
-    Scalar(_key, node) {
-      if (!isScalar(node) || !node.range) return;
-      if (
-        (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') &&
-        node.range[0] < offset &&
-        (start === undefined || node.range[0] > start)
-      )
-        start = node.range[0];
-    },
-  });
-  return start;
-}
-
-/** The innermost flow collection (`{...}` or `[...]`) that opens before `offset` and runs past it. */
-function openFlowBefore(doc: Document, offset: number, kind: 'map' | 'seq'): number | undefined {
-  let start: number | undefined;
-  const consider = (node: { flow?: boolean; range?: [number, number, number] | null }) => {
-    if (!node.flow || !node.range) return;
-    if (node.range[0] < offset && offset <= node.range[2] && (start === undefined || node.range[0] > start)) start = node.range[0];
-  };
-  visit(doc, kind === 'map' ? { Map: (_k, node) => consider(node) } : { Seq: (_k, node) => consider(node) });
-  return start;
-}
-
-/** One syntax error often sets off others on the same line; the first one is the one to fix. */
-function firstPerLine(problems: Problem[]): Problem[] {
-  const seen = new Set<number>();
-  return problems.filter((p) => {
-    const line = p.pos?.line ?? -1;
-    if (seen.has(line)) return false;
-    seen.add(line);
-    return true;
-  });
-}
-
-const HINT =
-  'Each line gives file:line:col, the path in the document and what is wrong. `migrate validate` checks the runbook again without calling AWS.';
-
-function invalid(file: string, locator: Locator, problems: Problem[]): RunbookError {
-  const details = locator.detailLines(problems);
-  return new RunbookError('RUNBOOK_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the runbook`, {
-    details,
-    hint: HINT,
-  });
 }

@@ -1,8 +1,24 @@
-import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
-import type { Document, LineCounter, Node } from 'yaml';
+import type { Alias, Document, LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { SourceLocation } from './types.js';
 
 export type Path = readonly (string | number)[];
+
+/**
+ * yaml's node tests (its nodes/identity.js), by the global symbols yaml marks its nodes with so
+ * that copies of it agree: this module loads no yaml of its own, and validate's fast path places
+ * steps without yaml at all. test/runbook/locate-identity.test.ts holds them to yaml's.
+ */
+const NODE_TYPE = Symbol.for('yaml.node.type');
+const kindOf = (node: unknown): symbol | undefined =>
+  node !== null && typeof node === 'object' ? ((node as Record<symbol, unknown>)[NODE_TYPE] as symbol | undefined) : undefined;
+const [ALIAS, MAP, SCALAR, SEQ] = ['alias', 'map', 'scalar', 'seq'].map((k) => Symbol.for(`yaml.${k}`));
+export const yamlIs = {
+  alias: (node: unknown): node is Alias => kindOf(node) === ALIAS,
+  map: (node: unknown): node is YAMLMap => kindOf(node) === MAP,
+  scalar: (node: unknown): node is Scalar => kindOf(node) === SCALAR,
+  seq: (node: unknown): node is YAMLSeq => kindOf(node) === SEQ,
+  node: (node: unknown): node is Node => [ALIAS, MAP, SCALAR, SEQ].includes(kindOf(node)),
+};
 
 /**
  * One thing wrong with the runbook. `at` says which part of the document the operator should look
@@ -30,7 +46,7 @@ export function formatPath(path: Path): string {
 }
 
 function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
+  return yamlIs.scalar(key) ? String(key.value) : String(key);
 }
 
 interface Found {
@@ -55,17 +71,17 @@ export class Locator {
     let key: Node | null = null;
     let depth = 0;
     for (const seg of path) {
-      if (isAlias(node)) node = (node.resolve(this.doc) as Node | undefined) ?? null;
+      if (yamlIs.alias(node)) node = (node.resolve(this.doc) as Node | undefined) ?? null;
       let next: Node | null | undefined;
       let nextKey: Node | null = null;
-      if (isMap(node)) {
+      if (yamlIs.map(node)) {
         const pair = node.items.find((p) => keyText(p.key) === String(seg));
         if (!pair) break;
-        nextKey = isNode(pair.key) ? pair.key : null;
+        nextKey = yamlIs.node(pair.key) ? pair.key : null;
         next = (pair.value as Node | null) ?? null;
         // `name:` with no value: point at the key, there is nothing else.
         if (next === null || !next.range) next = nextKey;
-      } else if (isSeq(node) && typeof seg === 'number') {
+      } else if (yamlIs.seq(node) && typeof seg === 'number') {
         next = (node.items[seg] as Node | undefined) ?? undefined;
         if (next === undefined) break;
       } else break;
@@ -114,13 +130,13 @@ export class Locator {
       (n as Node).range![0] <= offset &&
       offset < (n as Node).range![1];
     for (;;) {
-      if (isMap(node)) {
+      if (yamlIs.map(node)) {
         const pair = node.items.find((p) => within(p.key) || within(p.value));
         if (!pair) break;
         path.push(keyText(pair.key));
         if (!within(pair.value)) break;
         node = pair.value as Node;
-      } else if (isSeq(node)) {
+      } else if (yamlIs.seq(node)) {
         const index = node.items.findIndex((item) => within(item));
         if (index < 0) break;
         path.push(index);

@@ -4,9 +4,9 @@ import { z } from 'zod';
  * The runbook document as written. Step parameters (`with`) are checked separately against each
  * step type's own schema, after interpolation, because `${vars.x}` may stand where a number goes.
  */
-import { DURATION, PHASES, type PhaseName } from './constants.js';
+import { DEFAULT_CHECK_TYPE, DURATION, FAILURES, PHASES, type PhaseName } from './constants.js';
 
-export { DURATION, PHASES, type PhaseName };
+export { DURATION, FAILURES, PHASES, type PhaseName };
 export const duration = z
   .string()
   .regex(DURATION, { message: 'expected a duration such as "90s", "5m" or "1h"' })
@@ -124,7 +124,7 @@ export const stepNodeSchema: z.ZodType<any> = z.lazy(() =>
 const stepRef = z.string().regex(/^(pre|mid|post)\.[A-Za-z0-9_-]+$/, { message: 'expected a step reference such as "mid.3"' });
 
 export const checkSchema = z.strictObject({
-  type: z.string().default('http.check').describe('A non-mutating step type; http.check by default, or cloudwatch.alarm.'),
+  type: z.string().default(DEFAULT_CHECK_TYPE).describe('A non-mutating step type; http.check by default, or cloudwatch.alarm.'),
   with: z.record(z.string(), z.unknown()),
   interval: duration.default('30s').describe("How often `migrate watch` runs the check (Argo Rollouts: a metric's interval)."),
   description: z.string().optional(),
@@ -144,7 +144,6 @@ export const checkSchema = z.strictObject({
 });
 
 export const MISSING_DATA = ['error', 'breaching', 'notBreaching', 'ignore'] as const;
-export const FAILURES = /^(\d+) of (\d+|\d+(?:ms|s|m|h|d))$/;
 
 export const triggerSchema = z
   .strictObject({

@@ -58,8 +58,8 @@ export async function loadRunbookSummary(file: string): Promise<RunbookSummary> 
 async function fullLoad(file: string): Promise<Runbook> {
   const { loadStepPlugins } = await import('../steps/plugins.js');
   await loadStepPlugins();
-  const { loadRunbook } = await import('./load.js');
-  return loadRunbook(file);
+  const { loadRunbookFast } = await import('./fast.js');
+  return loadRunbookFast(file);
 }
 
 function summaryOf(runbook: Runbook): RunbookSummary {

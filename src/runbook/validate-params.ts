@@ -1,32 +1,31 @@
-import { getStepType } from '../steps/index.js';
 import { buildScope, envUnknown, interpolate, isUnder, unclosedRef, varDefs } from './interpolate.js';
 import { tfLookup } from './terraform.js';
 import { formatPath } from './locate.js';
 import { issuesToProblems, valueAt } from './zod-issues.js';
 import { DEFAULT_CHECK_TYPE, asRecord } from './walk.js';
-import type { StepType } from '../steps/types.js';
+import type { StepCatalogue, StepShape } from './catalogue.js';
 import type { Path, Problem } from './locate.js';
 import type { Raw, RawStep } from './walk.js';
 import type { Resolve, Sink } from './interpolate.js';
 
 /** A `with` to interpolate and check against a step type's parameters. */
 export interface ParamSite {
-  type: StepType;
+  type: StepShape;
   with: unknown;
   /** Where the `with` is in the document. */
   path: Path;
 }
 
-function paramSites(root: Raw, steps: RawStep[]): ParamSite[] {
+function paramSites(root: Raw, steps: RawStep[], types: StepCatalogue): ParamSite[] {
   const sites: ParamSite[] = [];
   for (const s of steps) {
-    const type = s.type === undefined || s.isGroup ? undefined : getStepType(s.type);
+    const type = s.type === undefined || s.isGroup ? undefined : types.get(s.type);
     if (type) sites.push({ type, with: s.node.with, path: [...s.path, 'with'] });
   }
   for (const [name, value] of Object.entries(asRecord(root.checks) ?? {})) {
     const check = asRecord(value);
     const typeName = check?.type ?? DEFAULT_CHECK_TYPE;
-    const type = typeof typeName === 'string' ? getStepType(typeName) : undefined;
+    const type = typeof typeName === 'string' ? types.get(typeName) : undefined;
     if (check && type) sites.push({ type, with: check.with, path: ['checks', name, 'with'] });
   }
   return sites;
@@ -44,7 +43,11 @@ export function parseParams(
   if (site.with !== undefined && !asRecord(site.with)) return { problems: [] }; // the schema reports a `with` that is not a map
   const sink: Sink = { problems: [], incomplete: [] };
   const value = interpolate(site.with ?? {}, site.path, resolve, sink);
-  const parsed = site.type.params.safeParse(value);
+  const parsed =
+    site.type.parseKnown?.(
+      value,
+      sink.incomplete.map((p) => p.slice(site.path.length)),
+    ) ?? site.type.params.safeParse(value);
   if (parsed.success) return sink.problems.length ? { problems: sink.problems } : { params: parsed.data, problems: [] };
   // "quote it" advice is about text written in the file, not about a value a variable put there.
   const written = (path: Path) => {
@@ -109,10 +112,15 @@ export function acrossEnvironments(envNames: string[], check: (env: string | und
  * Variables and step parameters, for every environment: a value may be fine with production's
  * vars and wrong with the sandbox's. `${env.X}` is not required here (CI validates without them).
  */
-export function checkVariablesAndParams(root: Raw, steps: RawStep[], source: (path: Path) => string | undefined): Problem[] {
+export function checkVariablesAndParams(
+  root: Raw,
+  steps: RawStep[],
+  source: (path: Path) => string | undefined,
+  types: StepCatalogue,
+): Problem[] {
   const environments = asRecord(root.environments) ?? {};
   const envNames = Object.keys(environments);
-  const sites = paramSites(root, steps);
+  const sites = paramSites(root, steps, types);
   const known = new Set<string>();
   const problems = acrossEnvironments(envNames, (env) => {
     const defs = varDefs(root.vars, env, env === undefined ? undefined : asRecord(environments[env])?.vars);

@@ -1,9 +1,9 @@
-import { getStepType, stepTypeNames, stepTypes } from '../steps/index.js';
 import { didYouMean } from './suggest.js';
 import { formatPath } from './locate.js';
 import { isUnder } from './interpolate.js';
 import { checkVariablesAndParams } from './validate-params.js';
 import { DEFAULT_CHECK_TYPE, asArray, asId, asRecord, rawSteps } from './walk.js';
+import type { StepCatalogue } from './catalogue.js';
 import type { Path, Problem } from './locate.js';
 import type { Raw, RawStep } from './walk.js';
 
@@ -12,7 +12,7 @@ import type { Raw, RawStep } from './walk.js';
  * types and their parameters, variables. Works on the document as parsed, so it runs (and reports)
  * even where the schema has found problems elsewhere.
  */
-export function validateRunbook(data: unknown, source: (path: Path) => string | undefined): Problem[] {
+export function validateRunbook(data: unknown, source: (path: Path) => string | undefined, types: StepCatalogue): Problem[] {
   const root = asRecord(data);
   if (!root) return [];
   const steps = rawSteps(root);
@@ -20,11 +20,11 @@ export function validateRunbook(data: unknown, source: (path: Path) => string | 
   return [
     ...stepShapes(steps),
     ...duplicateIds(steps),
-    ...unknownTypes(steps),
+    ...unknownTypes(steps, types),
     ...verifyRefs(steps, checks),
-    ...checkTypes(root),
-    ...rollbackRefs(root, steps, checks),
-    ...checkVariablesAndParams(root, steps, source),
+    ...checkTypes(root, types),
+    ...rollbackRefs(root, steps, checks, types),
+    ...checkVariablesAndParams(root, steps, source, types),
   ];
 }
 
@@ -70,15 +70,15 @@ function duplicateIds(steps: RawStep[]): Problem[] {
   return problems;
 }
 
-function unknownTypeMessage(type: string): string {
-  const names = stepTypeNames();
+function unknownTypeMessage(type: string, types: StepCatalogue): string {
+  const names = types.names();
   return `unknown step type "${type}"${didYouMean(type, names)} (known types: ${names.join(', ')})`;
 }
 
-function unknownTypes(steps: RawStep[]): Problem[] {
+function unknownTypes(steps: RawStep[], types: StepCatalogue): Problem[] {
   return steps
-    .filter((s) => s.type !== undefined && !getStepType(s.type))
-    .map((s) => ({ path: [...s.path, 'type'], message: unknownTypeMessage(s.type!) }));
+    .filter((s) => s.type !== undefined && !types.get(s.type))
+    .map((s) => ({ path: [...s.path, 'type'], message: unknownTypeMessage(s.type!, types) }));
 }
 
 function unknownCheck(name: string, checks: string[]): string {
@@ -97,9 +97,9 @@ function verifyRefs(steps: RawStep[], checks: string[]): Problem[] {
   return problems;
 }
 
-function checkTypes(root: Raw): Problem[] {
+function checkTypes(root: Raw, types: StepCatalogue): Problem[] {
   const problems: Problem[] = [];
-  const readOnly = [...stepTypes.values()]
+  const readOnly = [...types.all()]
     .filter((t) => !t.mutates)
     .map((t) => t.name)
     .sort();
@@ -109,8 +109,8 @@ function checkTypes(root: Raw): Problem[] {
     const type = check.type === undefined ? DEFAULT_CHECK_TYPE : check.type;
     if (typeof type !== 'string') continue;
     const path = check.type === undefined ? ['checks', name] : ['checks', name, 'type'];
-    const stepType = getStepType(type);
-    if (!stepType) problems.push({ path, message: unknownTypeMessage(type) });
+    const stepType = types.get(type);
+    if (!stepType) problems.push({ path, message: unknownTypeMessage(type, types) });
     else if (stepType.mutates) {
       problems.push({
         path,
@@ -127,7 +127,7 @@ interface Entry {
   then: { id: string; path: Path }[];
 }
 
-function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] {
+function rollbackRefs(root: Raw, steps: RawStep[], checks: string[], types: StepCatalogue): Problem[] {
   const problems: Problem[] = [];
   const byRef = new Map<string, RawStep>();
   for (const s of steps)
@@ -152,7 +152,7 @@ function rollbackRefs(root: Raw, steps: RawStep[], checks: string[]): Problem[] 
 
     asArray(entry.undo).forEach((ref, i) => {
       if (typeof ref !== 'string') return;
-      const message = undoProblem(ref, byRef);
+      const message = undoProblem(ref, byRef, types);
       if (message) problems.push({ path: [...base, 'undo', i], message });
     });
     const trigger = asRecord(entry.trigger);
@@ -193,7 +193,7 @@ function stepRefProblems(ref: unknown, path: Path, byRef: Map<string, RawStep>):
   return [];
 }
 
-function undoProblem(ref: string, byRef: Map<string, RawStep>): string | undefined {
+function undoProblem(ref: string, byRef: Map<string, RawStep>, types: StepCatalogue): string | undefined {
   if (!/^(pre|mid|post)\./.test(ref)) return undefined; // the schema says how a ref is written
   const step = byRef.get(ref);
   if (!step) {
@@ -205,7 +205,7 @@ function undoProblem(ref: string, byRef: Map<string, RawStep>): string | undefin
     const subs = [...byRef].filter(([, s]) => s !== step && isUnder(s.path, [step.path])).map(([r]) => r);
     return `"${ref}" is a group of sub-steps; name the ones to undo (${subs.join(', ')})`;
   }
-  const type = step.type === undefined ? undefined : getStepType(step.type);
+  const type = step.type === undefined ? undefined : types.get(step.type);
   if (!type) return undefined; // reported where the type is written
   if (!type.mutates) return `"${ref}" is a ${type.name} step, which changes nothing, so there is nothing to undo`;
   if (!type.undo)

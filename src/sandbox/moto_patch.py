@@ -16,9 +16,12 @@
    can both pass the check (a narrow window, rarely hit, but the lock tests must not rest on
    luck). S3 makes the check and the write one atomic step (exactly one of several
    `If-None-Match: *` creators wins); serialise PutObject and DeleteObject to do the same.
-7. Cognito user lookup in a pool that signs in by email alias iterates the pool's users while
-   the threaded server inserts others (AdminCreateUser in parallel): "dictionary changed size
-   during iteration", an HTML 500 that grows likelier with the pool. It iterates a snapshot.
+7. Cognito: a user of a pool that signs in by email alias was found by scanning every user of
+   the pool (on every AdminCreateUser, AdminGetUser, AdminDisableUser ...), and ListUsers found
+   where a page starts by scanning too, so the sandbox slowed down as a pool grew; the scan also
+   iterated the users while the threaded server inserted others ("dictionary changed size during
+   iteration", an HTML 500). Users are indexed instead (patch_cognitoidp_scale).
+8. POST /moto-api/migrate/cognito-seed fills a user pool in bulk (benchmarks of 100k users).
 
 All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -225,6 +228,62 @@ def with_time_scale_endpoint(app: Any) -> Any:
     return wsgi
 
 
+SEED_PATH = "/moto-api/migrate/cognito-seed"
+
+
+def seed_cognito_users(query: str, body: bytes) -> dict[str, int]:
+    """Creates users in one pool as AdminCreateUser (then AdminDisableUser, AdminAddUserToGroup)
+    would, without a request each: a benchmark fills a pool of 100,000 users in seconds. The body
+    is JSON lines: {"username", "attributes": [{"Name", "Value"}], "enabled", "groups"}."""
+    import json
+    from urllib.parse import parse_qs
+
+    from moto.cognitoidp.exceptions import UsernameExistsException
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    params = parse_qs(query)
+    pool_id = params.get("userPoolId", [""])[0]
+    account = params.get("account", [os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)])[0]
+    backend = cognitoidp_backends[account][pool_id.split("_")[0]]
+    backend.describe_user_pool(pool_id)
+    created = existed = 0
+    for line in body.decode("utf-8").splitlines():
+        if not line.strip():
+            continue
+        spec = json.loads(line)
+        try:
+            user = backend.admin_create_user(pool_id, spec["username"], "SUPPRESS", None, spec.get("attributes") or [])
+        except UsernameExistsException:
+            existed += 1
+            continue
+        created += 1
+        if spec.get("enabled") is False:
+            user.enabled = False
+        for group in spec.get("groups") or []:
+            backend.admin_add_user_to_group(pool_id, group, user.username)
+    return {"created": created, "existed": existed}
+
+
+def with_seed_endpoint(app: Any) -> Any:
+    import json
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != SEED_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            answer = seed_cognito_users(environ.get("QUERY_STRING", ""), body)
+        except Exception as error:  # a benchmark's helper: say what went wrong, as text
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [f"{type(error).__name__}: {error}\n".encode()]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
+
+    return wsgi
+
+
 # --- S3: conditional writes are atomic --------------------------------------------------------
 
 
@@ -246,18 +305,205 @@ def patch_s3_conditional_writes_atomic() -> None:
     S3Response.delete_object = serialised(S3Response.delete_object)  # type: ignore[method-assign]
 
 
-def patch_cognitoidp_user_lookup_snapshot() -> None:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, flatten_attrs
+# --- Cognito: lookups and listings that do not slow down as the pool grows ---------------------
+
+
+class _AliasIndex:
+    """Users by (alias attribute, value): what moto finds by scanning every user of the pool."""
+
+    ATTRIBUTES = ("email", "phone_number")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_value: dict[tuple[str, str], dict[str, Any]] = {}
+        self.seq = 0
+
+    def add(self, user: Any) -> None:
+        with self.lock:
+            self.seq += 1
+            user._migrate_seq = self.seq
+            self._put(user)
+
+    def _put(self, user: Any) -> None:
+        keys = [(a, v) for a in self.ATTRIBUTES if (v := user.attribute_lookup.get(a)) is not None]
+        user._migrate_keys = keys
+        for key in keys:
+            self.by_value.setdefault(key, {})[user.id] = user
+
+    def _drop(self, user: Any) -> None:
+        for key in getattr(user, "_migrate_keys", ()):
+            found = self.by_value.get(key)
+            if found is not None:
+                found.pop(user.id, None)
+                if not found:
+                    del self.by_value[key]
+        user._migrate_keys = []
+
+    def remove(self, user: Any) -> None:
+        with self.lock:
+            self._drop(user)
+
+    def reindex(self, user: Any) -> None:
+        with self.lock:
+            self._drop(user)
+            self._put(user)
+
+    def find(self, attribute_types: list[str], value: str) -> list[Any]:
+        with self.lock:
+            found: list[Any] = []
+            for a in attribute_types:
+                found.extend((self.by_value.get((a, value)) or {}).values())
+            return found
+
+
+def _indexed_users_class() -> Any:
+    from collections import OrderedDict
+
+    class IndexedUsers(OrderedDict):  # type: ignore[type-arg]
+        """A pool's users by username, with the alias index and an ordered snapshot kept beside them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.alias = _AliasIndex()
+            self.mutations = 0
+            self._snapshot: tuple[int, list[Any], dict[str, int]] | None = None
+
+        def __setitem__(self, key: str, user: Any) -> None:
+            old = self.get(key)
+            if old is not None and old is not user:
+                self.alias.remove(old)
+                old._migrate_pool = None
+            super().__setitem__(key, user)
+            self.mutations += 1
+            user._migrate_pool = self
+            self.alias.add(user)
+
+        def __delitem__(self, key: str) -> None:
+            user = self[key]
+            super().__delitem__(key)
+            self.mutations += 1
+            self.alias.remove(user)
+            user._migrate_pool = None
+
+        def pop(self, key: str, *default: Any) -> Any:
+            if key in self:
+                user = self[key]
+                del self[key]
+                return user
+            return super().pop(key, *default)
+
+        def clear(self) -> None:
+            for key in list(self.keys()):
+                del self[key]
+
+        def snapshot(self) -> tuple[list[Any], dict[str, int]]:
+            """The users in order and each id's place, rebuilt only after the pool changed."""
+            taken = self._snapshot
+            if taken is None or taken[0] != self.mutations:
+                mutations = self.mutations
+                order = list(self.values())
+                taken = (mutations, order, {u.id: i for i, u in enumerate(order)})
+                self._snapshot = taken
+            return taken[1], taken[2]
+
+    return IndexedUsers
+
+
+def patch_cognitoidp_scale() -> None:
+    """moto finds a user of a pool that signs in by email (UsernameAttributes) by flattening the
+    attributes of every user in it, on every AdminCreateUser, AdminGetUser, AdminDisableUser and
+    AdminAddUserToGroup: about 24 ms a call at 20,000 users, with the GIL held, so a sync against
+    the sandbox slowed down as the pool it was filling grew. ListUsers found where a page starts
+    by comparing its token with every user before it, so listing 100,000 users took minutes.
+    Here a pool keeps its users indexed by alias and an ordered snapshot for paging; the answers
+    (which user, which page, the tokens) are the ones moto gives. The lookup also no longer
+    iterates the users while the threaded server inserts others ("dictionary changed size during
+    iteration", an HTML 500 that grew likelier with the pool)."""
+    from botocore.paginate import TokenDecoder
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool
+    from moto.cognitoidp.utils import PAGINATION_MODEL
+    from moto.utilities.paginator import paginate
+
+    IndexedUsers = _indexed_users_class()
+    original_init = CognitoIdpUserPool.__init__
+
+    def pool_init(self: CognitoIdpUserPool, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        users = IndexedUsers()
+        for key, user in self.users.items():
+            users[key] = user
+        self.users = users
+
+    CognitoIdpUserPool.__init__ = pool_init  # type: ignore[method-assign]
+
+    # Every change of a user's attributes goes through these two (moto assigns the list nowhere else).
+    original_update = CognitoIdpUser.update_attributes
+    original_delete = CognitoIdpUser.delete_attributes
+
+    def reindexed(original: Any) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            pool = self.__dict__.get("_migrate_pool")
+            if pool is not None:
+                pool.alias.reindex(self)
+            return result
+
+        return method
+
+    CognitoIdpUser.update_attributes = reindexed(original_update)  # type: ignore[method-assign]
+    CognitoIdpUser.delete_attributes = reindexed(original_delete)  # type: ignore[method-assign]
 
     def _get_user(self: CognitoIdpUserPool, username: str) -> CognitoIdpUser:
-        if self.extended_config.get("UsernameAttributes"):
-            attribute_types = self.extended_config["UsernameAttributes"]
-            for user in list(self.users.values()):
-                if username in [flatten_attrs(user.attributes).get(attribute_type) for attribute_type in attribute_types]:
+        attribute_types = self.extended_config.get("UsernameAttributes")
+        users = self.users
+        if attribute_types and isinstance(users, IndexedUsers):
+            # moto answers with the first user, in pool order, that has the value in any of them.
+            found = [
+                u
+                for u in users.alias.find(list(attribute_types), username)
+                if users.get(u.username) is u and username in [u.attribute_lookup.get(a) for a in attribute_types]
+            ]
+            if found:
+                return min(found, key=lambda u: u._migrate_seq)
+        elif attribute_types:
+            for user in list(users.values()):
+                if username in [user.attribute_lookup.get(a) for a in attribute_types]:
                     return user
-        return self.users.get(username)  # type: ignore[return-value]
+        return users.get(username)  # type: ignore[return-value]
 
     CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign]
+
+    # ListUsers: the paginator still decides the page and the token, but is handed the users from
+    # the token's one on, so it finds its start at once.
+    original_list = CognitoIdpBackend.list_users.__wrapped__  # type: ignore[attr-defined]
+    start_at = threading.local()
+
+    def list_users(self: CognitoIdpBackend, user_pool_id: str, filt: str) -> list[CognitoIdpUser]:
+        start = getattr(start_at, "id", None)
+        users = self.describe_user_pool(user_pool_id).users
+        if filt or not isinstance(users, IndexedUsers):
+            return original_list(self, user_pool_id, filt)
+        order, place = users.snapshot()
+        i = place.get(start) if start is not None else 0
+        # A token for no user of the pool: the whole list, for the paginator to refuse as moto does.
+        return order[i:] if i is not None else order
+
+    paged = paginate(pagination_model=PAGINATION_MODEL)(list_users)
+
+    def list_users_paged(self: CognitoIdpBackend, user_pool_id: str, filt: str, **kwargs: Any) -> Any:
+        token = kwargs.get("pagination_token")
+        start_at.id = None
+        if token:
+            try:
+                start_at.id = str(TokenDecoder().decode(token)["uniqueAttributes"])
+            except Exception:
+                start_at.id = None
+        try:
+            return paged(self, user_pool_id, filt, **kwargs)
+        finally:
+            start_at.id = None
+
+    CognitoIdpBackend.list_users = list_users_paged  # type: ignore[method-assign]
 
 
 def exit_on_stdin_eof() -> None:
@@ -284,7 +530,7 @@ def main() -> None:
     patch_route53_test_dns_answer()
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
-    patch_cognitoidp_user_lookup_snapshot()
+    patch_cognitoidp_scale()
     import moto_strict_apigateway
     import moto_strict_route53
 
@@ -295,7 +541,7 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    app = with_time_scale_endpoint(DomainDispatcherApplication(create_backend_app))
+    app = with_seed_endpoint(with_time_scale_endpoint(DomainDispatcherApplication(create_backend_app)))
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"MOTO_PORT={server.server_address[1]}", flush=True)
     server.serve_forever()

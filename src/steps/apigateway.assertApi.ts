@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
-import { findRestApi, findStage, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
+import { findStage, knownRestApi, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
+import { background, inOrder } from './support/lookups.js';
 import { resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
-import { atMostOne, exactlyOne } from './support/params.js';
+import { atMostOne, exactlyOne, rule } from './support/params.js';
 
 const authorizerParams = z
   .strictObject({
@@ -11,7 +12,7 @@ const authorizerParams = z
     userPoolArn: userPoolArnField.optional().describe('The user pool the authorizer must name in its providerARNs, by ARN.'),
     ...userPoolRefFields,
   })
-  .superRefine(atMostOne('userPoolArn', 'userPoolId', 'userPoolName'))
+  .superRefine(...rule(atMostOne('userPoolArn', 'userPoolId', 'userPoolName')))
   .describe(
     'A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).',
   );
@@ -22,7 +23,7 @@ const params = z
     stage: stageField.optional().describe('A stage that must exist and be deployed, such as "prod".'),
     authorizer: authorizerParams.optional(),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type AssertApiParams = z.output<typeof params>;
 
 export interface AuthorizerSummary {
@@ -93,11 +94,15 @@ export const assertApi: StepType<AssertApiParams, ApiState> = {
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const api = await findRestApi(ctx, p);
-    const stage = p.stage ? await findStage(ctx, api.id, p.stage) : undefined;
-    const authorizers = p.authorizer ? await listAuthorizers(ctx, api.id) : [];
     const a = p.authorizer;
-    const userPoolArn = a && (a.userPoolArn || a.userPoolId || a.userPoolName) ? await resolveUserPoolArn(ctx, a) : null;
+    // The pool does not depend on the API: looked up meanwhile, judged after it.
+    const pool = background(a && (a.userPoolArn || a.userPoolId || a.userPoolName) ? resolveUserPoolArn(ctx, a) : Promise.resolve(null));
+    const api = await knownRestApi(ctx, p);
+    const [stage, authorizers, userPoolArn] = await inOrder([
+      p.stage ? findStage(ctx, api.id, p.stage) : undefined,
+      p.authorizer ? listAuthorizers(ctx, api.id) : [],
+      pool,
+    ]);
     return {
       restApiId: api.id,
       restApiName: api.name ?? '',

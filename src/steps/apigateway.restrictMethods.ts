@@ -9,11 +9,13 @@ import {
   describeApi,
   findRestApi,
   requireStage,
+  restApiIdOf,
   restApiRefFields,
   stageField,
 } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
-import { exactlyOne } from './support/params.js';
+import { inOrder } from './support/lookups.js';
+import { exactlyOne, rule } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
 
 const params = z
@@ -28,7 +30,7 @@ const params = z
         "The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API's resource policy. Allowing every method lifts a restriction this step made.",
       ),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type RestrictMethodsParams = z.output<typeof params>;
 
 export interface RestrictMethodsState {
@@ -43,8 +45,8 @@ const NEW_DEPLOYMENT = '(new deployment)';
 export const POLICY_MAX_CHARS = 8192;
 
 async function read(ctx: StepContext, p: RestrictMethodsParams): Promise<RestrictMethodsState> {
-  const api = await findRestApi(ctx, p);
-  const stage = await requireStage(ctx, api.id, p.stage);
+  const restApiId = await restApiIdOf(ctx, p);
+  const [api, stage] = await inOrder([findRestApi(ctx, { restApiId }), requireStage(ctx, restApiId, p.stage)]);
   return { policy: api.policy ? api.policy : null, deploymentId: stage.deploymentId ?? null };
 }
 

@@ -10,13 +10,16 @@ import {
   describeApi,
   findRestApi,
   listAuthorizers,
+  provenToExist,
   requireStage,
+  restApiIdOf,
   restApiRefFields,
   stageField,
 } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
+import { background, inOrder } from './support/lookups.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 const params = z
   .strictObject({
@@ -34,8 +37,8 @@ const params = z
       .optional()
       .describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'))
-  .superRefine(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')))
+  .superRefine(...rule(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName')));
 export type SetAuthorizerPoolParams = z.output<typeof params>;
 
 export interface AuthorizerPoolState {
@@ -92,14 +95,18 @@ export function providerArnOps(live: readonly string[], desired: readonly string
 }
 
 async function readAuthorizer(ctx: StepContext, p: SetAuthorizerPoolParams): Promise<Omit<AuthorizerPoolState, 'targetPoolArn'>> {
-  const api = await findRestApi(ctx, p);
-  const auth = await findAuthorizer(ctx, api.id, p);
+  const restApiId = await restApiIdOf(ctx, p);
+  const [, auth, stage] = await inOrder([
+    provenToExist(ctx, p),
+    findAuthorizer(ctx, restApiId, p),
+    p.stage ? requireStage(ctx, restApiId, p.stage) : undefined,
+  ]);
   const state: Omit<AuthorizerPoolState, 'targetPoolArn'> = {
     authorizerId: auth.id,
     authorizerName: auth.name ?? '',
     providerARNs: [...(auth.providerARNs ?? [])].sort(),
   };
-  if (p.stage) state.deploymentId = (await requireStage(ctx, api.id, p.stage)).deploymentId ?? null;
+  if (stage) state.deploymentId = stage.deploymentId ?? null;
   return state;
 }
 
@@ -115,9 +122,11 @@ async function setProviderArns(ctx: StepContext, p: SetAuthorizerPoolParams, des
 }
 
 async function read(ctx: StepContext, p: SetAuthorizerPoolParams): Promise<AuthorizerPoolState> {
+  // The target pool does not depend on the API: looked up meanwhile, judged after the authorizer.
+  const target = background(resolveUserPoolArn(ctx, p));
   const state = await readAuthorizer(ctx, p);
   try {
-    return { ...state, targetPoolArn: await resolveUserPoolArn(ctx, p) };
+    return { ...state, targetPoolArn: await target };
   } catch (error) {
     // A missing target pool is the plan's to refuse; reading (and the drift check before an undo) still works.
     if (isRunbookError(error) && error.code === 'ASSERTION_FAILED')

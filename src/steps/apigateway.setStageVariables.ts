@@ -9,13 +9,16 @@ import {
   deployStage,
   describeApi,
   findRestApi,
+  provenToExist,
   requireStage,
+  restApiIdOf,
   restApiRefFields,
   stageField,
 } from './support/apigateway.js';
 import { recordedBefore } from './support/checkpoint.js';
+import { inOrder } from './support/lookups.js';
 import { show } from './support/assert.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 
 const variableValue = z
   .string()
@@ -36,7 +39,7 @@ const params = z
       ),
     deploy: z.boolean().default(false).describe('Deploy the API to the stage afterwards (stage variables take effect without a deploy).'),
   })
-  .superRefine(exactlyOne('restApiId', 'restApiName'));
+  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
 export type SetStageVariablesParams = z.output<typeof params>;
 
 export interface StageVariablesState {
@@ -65,8 +68,8 @@ export function variableOps(live: Record<string, string>, desired: Record<string
 }
 
 async function read(ctx: StepContext, p: SetStageVariablesParams): Promise<StageVariablesState> {
-  const api = await findRestApi(ctx, p);
-  const stage = await requireStage(ctx, api.id, p.stage);
+  const restApiId = await restApiIdOf(ctx, p);
+  const [, stage] = await inOrder([provenToExist(ctx, p), requireStage(ctx, restApiId, p.stage)]);
   const live = stage.variables ?? {};
   const after = Object.keys({ ...live, ...p.variables }).filter((name) => (name in p.variables ? p.variables[name] !== null : true));
   if (after.length > STAGE_VARIABLES_MAX) {

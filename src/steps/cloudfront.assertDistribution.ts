@@ -5,7 +5,9 @@ import { RunbookError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
 import { assertionFailed, diffLine, errorName } from './support/assert.js';
+import { rule } from './support/params.js';
 import { waitWithProgress, waiterTiming } from './support/waiter.js';
+import { shared } from './support/lookups.js';
 
 const host = z
   .string()
@@ -31,10 +33,12 @@ const params = z
         'If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).',
       ),
   })
-  .superRefine((v, ctx) => {
-    if (v.distributionId === undefined && v.alias === undefined)
-      ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
-  });
+  .superRefine(
+    ...rule((v: { distributionId?: unknown; alias?: unknown }, ctx: z.RefinementCtx) => {
+      if (v.distributionId === undefined && v.alias === undefined)
+        ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
+    }),
+  );
 export type AssertDistributionParams = z.output<typeof params>;
 
 export interface DistributionState {
@@ -76,14 +80,20 @@ async function getDistribution(client: CloudFrontClient, id: string, ctx: StepCo
   }
 }
 
-async function findIdByAlias(client: CloudFrontClient, alias: string): Promise<string> {
-  const { paginateListDistributions } = await import('@aws-sdk/client-cloudfront');
-  const ids: string[] = [];
-  for await (const page of paginateListDistributions({ client }, {})) {
-    for (const d of page.DistributionList?.Items ?? []) {
-      if (d.Id && (d.Aliases?.Items ?? []).some((a) => hostKey(a) === hostKey(alias))) ids.push(d.Id);
+/** Every distribution's id and aliases: one listing per read pass. */
+function listDistributions(ctx: StepContext, client: CloudFrontClient): Promise<{ id: string; aliases: string[] }[]> {
+  return shared(ctx, 'cloudfront', 'ListDistributions', {}, async () => {
+    const { paginateListDistributions } = await import('@aws-sdk/client-cloudfront');
+    const all: { id: string; aliases: string[] }[] = [];
+    for await (const page of paginateListDistributions({ client }, {})) {
+      for (const d of page.DistributionList?.Items ?? []) if (d.Id) all.push({ id: d.Id, aliases: [...(d.Aliases?.Items ?? [])] });
     }
-  }
+    return all;
+  });
+}
+
+async function findIdByAlias(ctx: StepContext, client: CloudFrontClient, alias: string): Promise<string> {
+  const ids = (await listDistributions(ctx, client)).filter((d) => d.aliases.some((a) => hostKey(a) === hostKey(alias))).map((d) => d.id);
   if (ids.length === 0) {
     throw new RunbookError('ASSERTION_FAILED', `no CloudFront distribution has the alias ${alias}`, {
       hint: "The alias (alternate domain name) is set in the distribution's Terraform; check it has been applied, or give distributionId.",
@@ -116,7 +126,7 @@ export const assertDistribution: StepType<AssertDistributionParams, Distribution
   async read(ctx, p) {
     const { CloudFrontClient, waitUntilDistributionDeployed } = await import('@aws-sdk/client-cloudfront');
     const client = await ctx.aws.client(CloudFrontClient);
-    const id = p.distributionId ?? (await findIdByAlias(client, p.alias ?? ''));
+    const id = p.distributionId ?? (await findIdByAlias(ctx, client, p.alias ?? ''));
     let dist = await getDistribution(client, id, ctx);
     if (p.waitDeployed && dist.Status !== 'Deployed') {
       const maxWait = parseDuration(p.waitDeployed);

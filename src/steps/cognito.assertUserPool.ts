@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { LambdaConfigType, UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
-import { describeUserPool, userPoolRefFields } from './support/cognito.js';
-import { exactlyOne } from './support/params.js';
+import { appClientNames, describeUserPoolById, userPoolIdOf, userPoolRefFields } from './support/cognito.js';
+import { inOrder } from './support/lookups.js';
+import { exactlyOne, rule } from './support/params.js';
 
 /** Cognito's password policy when a pool is created without one (and what "default" asserts). */
 export const DEFAULT_PASSWORD_POLICY = {
@@ -77,7 +78,7 @@ const params = z
       .optional()
       .describe('Text the pool\'s FROM email address must contain (case-insensitive), such as "no-reply@tis.nhs.uk".'),
   })
-  .superRefine(exactlyOne('userPoolId', 'userPoolName'));
+  .superRefine(...rule(exactlyOne('userPoolId', 'userPoolName')));
 export type AssertUserPoolParams = z.output<typeof params>;
 
 export interface UserPoolState {
@@ -181,13 +182,8 @@ export const assertUserPool: StepType<AssertUserPoolParams, UserPoolState> = {
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const pool = await describeUserPool(ctx, p);
-    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');
-    const client = await ctx.aws.client(CognitoIdentityProviderClient);
-    const names: string[] = [];
-    for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: pool.Id, MaxResults: 60 })) {
-      for (const c of page.UserPoolClients ?? []) if (c.ClientName) names.push(c.ClientName);
-    }
+    const id = await userPoolIdOf(ctx, p);
+    const [pool, names] = await inOrder([describeUserPoolById(ctx, id), appClientNames(ctx, id)]);
     return stateOf(pool, names);
   },
   plan(current, p) {

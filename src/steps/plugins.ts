@@ -1,7 +1,6 @@
 import { delimiter, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunbookError, messageOf } from '../errors.js';
-import { registerStepType } from './index.js';
 import type { StepType } from './types.js';
 
 function isStepType(value: unknown): value is StepType {
@@ -24,6 +23,8 @@ function isStepType(value: unknown): value is StepType {
  */
 export async function loadStepPlugins(spec = process.env.MIGRATE_STEP_PLUGINS): Promise<string[]> {
   if (!spec) return [];
+  // Only now: the registry loads every built-in step type (and zod), which validate does without.
+  const { registerStepType } = await import('./index.js');
   const loaded: string[] = [];
   for (const entry of spec.split(delimiter).filter(Boolean)) {
     let mod: Record<string, unknown>;

@@ -7,7 +7,7 @@ import { canonicalJson } from '../util/json.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
 import { recordedBefore } from './support/checkpoint.js';
-import { exactlyOne } from './support/params.js';
+import { exactlyOne, rule } from './support/params.js';
 import { CLOUDFRONT_ZONE_ID, changeRecords, dnsKey, findZone, fqdn, recordsAt, testAnswer, type DnsAnswer } from './support/route53.js';
 
 const host = z
@@ -27,6 +27,24 @@ const alias = z
     }),
   ])
   .describe('An alias target: { cloudfront: "dxxxx.cloudfront.net" } for a CloudFront distribution, or { dnsName, hostedZoneId }.');
+
+/**
+ * What the fields say together. The compiled validator (src/runbook/compile-validator.ts) copies
+ * this rule's source, so it names nothing from around it (recordType is spelt out).
+ */
+function consistentRecord(
+  v: { alias?: unknown; type?: string | undefined; ttl?: number | undefined; maxTtl?: number | undefined; values?: string[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (v.alias && v.type && v.type !== 'A' && v.type !== 'AAAA')
+    ctx.addIssue({ code: 'custom', message: 'an alias record is of type A or AAAA', path: ['type'] });
+  if (v.alias && v.ttl !== undefined)
+    ctx.addIssue({ code: 'custom', message: "an alias record has no TTL of its own (it takes the target's)", path: ['ttl'] });
+  if ((v.type ?? (v.alias ? 'A' : 'CNAME')) === 'CNAME' && v.values && v.values.length !== 1)
+    ctx.addIssue({ code: 'custom', message: 'a CNAME record has exactly one value', path: ['values'] });
+  if (v.ttl !== undefined && v.maxTtl !== undefined && v.ttl > v.maxTtl)
+    ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
+}
 
 const params = z
   .strictObject({
@@ -58,18 +76,9 @@ const params = z
       .describe('When the live TTL is above maxTtl: first set it to maxTtl, wait for INSYNC and for the old TTL to run out, then switch.'),
     insyncTimeout: duration.default('15m').describe('How long to wait for each Route 53 change to be INSYNC.'),
   })
-  .superRefine(exactlyOne('zone', 'zoneId'))
-  .superRefine(exactlyOne('alias', 'values'))
-  .superRefine((v, ctx) => {
-    if (v.alias && v.type && v.type !== 'A' && v.type !== 'AAAA')
-      ctx.addIssue({ code: 'custom', message: 'an alias record is of type A or AAAA', path: ['type'] });
-    if (v.alias && v.ttl !== undefined)
-      ctx.addIssue({ code: 'custom', message: "an alias record has no TTL of its own (it takes the target's)", path: ['ttl'] });
-    if (recordType(v) === 'CNAME' && v.values && v.values.length !== 1)
-      ctx.addIssue({ code: 'custom', message: 'a CNAME record has exactly one value', path: ['values'] });
-    if (v.ttl !== undefined && v.maxTtl !== undefined && v.ttl > v.maxTtl)
-      ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
-  });
+  .superRefine(...rule(exactlyOne('zone', 'zoneId')))
+  .superRefine(...rule(exactlyOne('alias', 'values')))
+  .superRefine(...rule(consistentRecord));
 export type SwitchRecordParams = z.output<typeof params>;
 
 /** The record set at the name as ListResourceRecordSets returns it; null when there is none. */

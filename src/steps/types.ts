@@ -29,6 +29,18 @@ export interface AwsClients {
    * that paces its own requests.
    */
   client<C>(ctor: ClientCtor<C>, config?: Record<string, unknown>): Promise<C>;
+  /** Answers shared by the steps of one read pass (see Lookups); absent, every read is sent. */
+  readonly lookups?: Lookups | undefined;
+}
+
+/**
+ * AWS answers shared by the steps of one read pass (a dry run, the check of a saved plan): name to
+ * id look-ups and reads of live state that several steps make. Outside a read pass, and after any
+ * write, nothing is shared (src/aws/lookups.ts).
+ */
+export interface Lookups {
+  /** The answer kept under `key` (client, operation and input) in this read pass, else `load()`'s. */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
 export interface Clock {

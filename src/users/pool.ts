@@ -114,8 +114,58 @@ export interface PoolEntry {
   attrs: string;
 }
 
-/** Pool users by lowercased username (or email, for pools that sign in by email alias). */
-export type PoolIndex = Map<string, PoolEntry>;
+/**
+ * Pool users by lowercased username (or email, for pools that sign in by email alias), one packed
+ * string a user: diff and sync hold the whole pool, and as objects (an entry, its username, its
+ * attributes as JSON with their names) 100k users took about twice the memory. A row is the
+ * enabled flag, the username (empty when it is the key), NUL, then the compared attributes'
+ * values as a JSON array in `compared` order (null: absent; 0: the key itself, usually the email).
+ */
+export class PoolIndex {
+  private readonly rows = new Map<string, string>();
+
+  constructor(private readonly compared: readonly string[]) {}
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  has(key: string): boolean {
+    return this.rows.has(key);
+  }
+
+  set(key: string, e: PoolEntry): this {
+    const attrs = JSON.parse(e.attrs) as Record<string, string>;
+    const values = this.compared.map((name) => {
+      const v = attrs[name];
+      return v === undefined ? null : v === key ? 0 : v;
+    });
+    // Attributes outside `compared` would not survive packing; entry() keeps none.
+    // join, not a template literal: one flat string, not a chain of pieces that keeps each part.
+    this.rows.set(key, [e.enabled ? '1' : '0', e.username === key ? '' : e.username, '\u0000', JSON.stringify(values)].join(''));
+    return this;
+  }
+
+  get(key: string): PoolEntry | undefined {
+    const row = this.rows.get(key);
+    return row === undefined ? undefined : this.unpack(key, row);
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, PoolEntry]> {
+    for (const [key, row] of this.rows) yield [key, this.unpack(key, row)];
+  }
+
+  private unpack(key: string, row: string): PoolEntry {
+    const nul = row.indexOf('\u0000');
+    const values = JSON.parse(row.slice(nul + 1)) as (string | 0 | null)[];
+    const attrs: Record<string, string> = {};
+    this.compared.forEach((name, i) => {
+      const v = values[i];
+      if (v !== null && v !== undefined) attrs[name] = v === 0 ? key : v;
+    });
+    return { username: nul === 1 ? key : row.slice(1, nul), enabled: row[0] === '1', attrs: JSON.stringify(attrs) };
+  }
+}
 
 export function errorName(error: unknown): string | undefined {
   return error && typeof error === 'object' && 'name' in error ? String((error as { name: unknown }).name) : undefined;
@@ -205,7 +255,7 @@ export class CognitoUsers {
 
   /** Every user of the pool, page by page, keeping only what diff compares. */
   async listUsers(compared: string[], onPage?: (count: number) => void): Promise<PoolIndex> {
-    const index: PoolIndex = new Map();
+    const index = new PoolIndex(compared);
     try {
       for await (const page of this.sdk.paginateListUsers(
         { client: this.client, pageSize: 60 },

@@ -3,6 +3,7 @@ import type { APIGatewayClient, Authorizer, RestApi, Stage } from '@aws-sdk/clie
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
 import { errorName } from './assert.js';
+import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a REST API. */
 export const restApiRefFields = {
@@ -38,29 +39,27 @@ export function describeApi(ref: RestApiRef): string {
   return ref.restApiId ? `REST API ${ref.restApiId}` : `REST API "${ref.restApiName ?? '?'}"`;
 }
 
-/** The REST API a step names: GetRestApi by id, or the one API with that name. */
-export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<RestApi & { id: string }> {
-  const { GetRestApiCommand, paginateGetRestApis } = await import('@aws-sdk/client-api-gateway');
-  const client = await apiGatewayClient(ctx);
-  if (ref.restApiId) {
-    try {
-      const api = await client.send(new GetRestApiCommand({ restApiId: ref.restApiId }));
-      return { ...api, id: api.id ?? ref.restApiId };
-    } catch (error) {
-      if (errorName(error) === 'NotFoundException') {
-        throw new RunbookError('ASSERTION_FAILED', `REST API ${ref.restApiId} does not exist in ${ctx.env.region}`, {
-          cause: error,
-          hint: 'Check the id and the environment (--env), or name the API by restApiName.',
-        });
-      }
-      throw error;
+interface RestApiSummary {
+  id: string;
+  name: string;
+}
+
+/** Every REST API of the region, by id and name: one listing per read pass, whichever API a step names. */
+function listRestApis(ctx: StepContext): Promise<RestApiSummary[]> {
+  return shared(ctx, 'apigateway', 'GetRestApis', { limit: 500 }, async () => {
+    const { paginateGetRestApis } = await import('@aws-sdk/client-api-gateway');
+    const client = await apiGatewayClient(ctx);
+    const all: RestApiSummary[] = [];
+    for await (const page of paginateGetRestApis({ client, pageSize: 500 }, { limit: 500 })) {
+      for (const api of page.items ?? []) if (api.id) all.push({ id: api.id, name: api.name ?? '' });
     }
-  }
-  const name = ref.restApiName ?? '';
-  const found: (RestApi & { id: string })[] = [];
-  for await (const page of paginateGetRestApis({ client, pageSize: 500 }, { limit: 500 })) {
-    for (const api of page.items ?? []) if (api.name === name && api.id) found.push({ ...api, id: api.id });
-  }
+    return all;
+  });
+}
+
+/** The one REST API with this name. */
+async function apiNamed(ctx: StepContext, name: string): Promise<RestApiSummary> {
+  const found = (await listRestApis(ctx)).filter((api) => api.name === name);
   if (found.length === 0) {
     throw new RunbookError('ASSERTION_FAILED', `no REST API named "${name}" in ${ctx.env.region}`, {
       hint: 'Check the name (it is case-sensitive) and the environment, or give restApiId.',
@@ -75,20 +74,63 @@ export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<Re
       },
     );
   }
+  return found[0] as RestApiSummary;
+}
+
+/** The id of the REST API a step names: as given, or the one API with that name. */
+export async function restApiIdOf(ctx: StepContext, ref: RestApiRef): Promise<string> {
+  return ref.restApiId ?? (await apiNamed(ctx, ref.restApiName ?? '')).id;
+}
+
+/** Id and name of the REST API a step names: by name from the listing, by id from GetRestApi (so it is known to exist). */
+export async function knownRestApi(ctx: StepContext, ref: RestApiRef): Promise<RestApiSummary> {
+  if (!ref.restApiId) return apiNamed(ctx, ref.restApiName ?? '');
+  const api = await findRestApi(ctx, ref);
+  return { id: api.id, name: api.name ?? '' };
+}
+
+/**
+ * For an API named by id: GetRestApi, so that a wrong id fails as "does not exist" rather than as
+ * a missing stage or authorizer (an API named by name was found in the listing).
+ */
+export function provenToExist(ctx: StepContext, ref: RestApiRef): Promise<unknown> | undefined {
+  return ref.restApiId ? findRestApi(ctx, ref) : undefined;
+}
+
+/** The REST API a step names: GetRestApi by id, or the one API with that name. */
+export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<RestApi & { id: string }> {
   // The listing is a summary; GetRestApi is the API's own answer (its resource policy included).
-  return findRestApi(ctx, { restApiId: (found[0] as RestApi & { id: string }).id });
+  const restApiId = await restApiIdOf(ctx, ref);
+  return shared(ctx, 'apigateway', 'GetRestApi', { restApiId }, async () => {
+    const { GetRestApiCommand } = await import('@aws-sdk/client-api-gateway');
+    const client = await apiGatewayClient(ctx);
+    try {
+      const api = await client.send(new GetRestApiCommand({ restApiId }));
+      return { ...api, id: api.id ?? restApiId };
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') {
+        throw new RunbookError('ASSERTION_FAILED', `REST API ${restApiId} does not exist in ${ctx.env.region}`, {
+          cause: error,
+          hint: 'Check the id and the environment (--env), or name the API by restApiName.',
+        });
+      }
+      throw error;
+    }
+  });
 }
 
 /** The stage, or undefined when the API has no stage of that name. */
 export async function findStage(ctx: StepContext, restApiId: string, stageName: string): Promise<Stage | undefined> {
-  const { GetStageCommand } = await import('@aws-sdk/client-api-gateway');
-  const client = await apiGatewayClient(ctx);
-  try {
-    return await client.send(new GetStageCommand({ restApiId, stageName }));
-  } catch (error) {
-    if (errorName(error) === 'NotFoundException') return undefined;
-    throw error;
-  }
+  return shared(ctx, 'apigateway', 'GetStage', { restApiId, stageName }, async () => {
+    const { GetStageCommand } = await import('@aws-sdk/client-api-gateway');
+    const client = await apiGatewayClient(ctx);
+    try {
+      return await client.send(new GetStageCommand({ restApiId, stageName }));
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') return undefined;
+      throw error;
+    }
+  });
 }
 
 export async function requireStage(ctx: StepContext, restApiId: string, stageName: string): Promise<Stage> {
@@ -102,16 +144,18 @@ export async function requireStage(ctx: StepContext, restApiId: string, stageNam
 }
 
 export async function listAuthorizers(ctx: StepContext, restApiId: string): Promise<Authorizer[]> {
-  const { GetAuthorizersCommand } = await import('@aws-sdk/client-api-gateway');
-  const client = await apiGatewayClient(ctx);
-  const all: Authorizer[] = [];
-  let position: string | undefined;
-  do {
-    const page = await client.send(new GetAuthorizersCommand({ restApiId, limit: 500, position }));
-    all.push(...(page.items ?? []));
-    position = page.position;
-  } while (position);
-  return all;
+  return shared(ctx, 'apigateway', 'GetAuthorizers', { restApiId }, async () => {
+    const { GetAuthorizersCommand } = await import('@aws-sdk/client-api-gateway');
+    const client = await apiGatewayClient(ctx);
+    const all: Authorizer[] = [];
+    let position: string | undefined;
+    do {
+      const page = await client.send(new GetAuthorizersCommand({ restApiId, limit: 500, position }));
+      all.push(...(page.items ?? []));
+      position = page.position;
+    } while (position);
+    return all;
+  });
 }
 
 /** Deploys the API to the stage, so a change to the API takes effect; returns the deployment id. */

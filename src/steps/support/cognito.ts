@@ -3,6 +3,7 @@ import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
 import { errorName } from './assert.js';
+import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a user pool. */
 export const userPoolRefFields = {
@@ -37,48 +38,75 @@ export function describeRef(ref: UserPoolRef): string {
   return `"${ref.userPoolName ?? '?'}"`;
 }
 
+/** Every user pool of the region, by id and name: one listing per read pass, whichever pool a step names. */
+function listUserPools(ctx: StepContext): Promise<{ id: string; name: string }[]> {
+  return shared(ctx, 'cognito-idp', 'ListUserPools', { MaxResults: 60 }, async () => {
+    const { CognitoIdentityProviderClient, paginateListUserPools } = await import('@aws-sdk/client-cognito-identity-provider');
+    const client = await ctx.aws.client(CognitoIdentityProviderClient);
+    const all: { id: string; name: string }[] = [];
+    for await (const page of paginateListUserPools({ client, pageSize: 60 }, { MaxResults: 60 })) {
+      for (const pool of page.UserPools ?? []) if (pool.Id) all.push({ id: pool.Id, name: pool.Name ?? '' });
+    }
+    return all;
+  });
+}
+
+/** The id of the pool a step names: given, in its ARN, or the one pool with that name. */
+export async function userPoolIdOf(ctx: StepContext, ref: UserPoolRef): Promise<string> {
+  const id = ref.userPoolId ?? (ref.userPoolArn ? poolIdFromArn(ref.userPoolArn) : undefined);
+  if (id) return id;
+  const name = ref.userPoolName ?? '';
+  const ids = (await listUserPools(ctx)).filter((pool) => pool.name === name).map((pool) => pool.id);
+  if (ids.length === 0) {
+    throw new RunbookError('ASSERTION_FAILED', `no Cognito user pool named "${name}" in ${ctx.env.region}`, {
+      hint: 'Check the name (it is case-sensitive) and the environment, or give userPoolId.',
+    });
+  }
+  if (ids.length > 1) {
+    throw new RunbookError('STEP_FAILED', `${ids.length} Cognito user pools are named "${name}" in ${ctx.env.region}: ${ids.join(', ')}`, {
+      hint: 'Name the pool by userPoolId instead.',
+    });
+  }
+  return ids[0] as string;
+}
+
+/** DescribeUserPool of a pool by id. */
+export function describeUserPoolById(ctx: StepContext, id: string): Promise<UserPoolType> {
+  return shared(ctx, 'cognito-idp', 'DescribeUserPool', { UserPoolId: id }, async () => {
+    const { CognitoIdentityProviderClient, DescribeUserPoolCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    const client = await ctx.aws.client(CognitoIdentityProviderClient);
+    try {
+      const out = await client.send(new DescribeUserPoolCommand({ UserPoolId: id }));
+      if (!out.UserPool) throw new RunbookError('AWS_ERROR', `DescribeUserPool answered without a user pool for ${id}`);
+      return out.UserPool;
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') {
+        throw new RunbookError('ASSERTION_FAILED', `Cognito user pool ${id} does not exist in ${ctx.env.region}`, {
+          cause: error,
+          hint: 'Check the pool id and the environment (--env); a pool id starts with its region.',
+        });
+      }
+      throw error;
+    }
+  });
+}
+
 /** The pool a step names, through DescribeUserPool; a pool named by name is found with ListUserPools. */
 export async function describeUserPool(ctx: StepContext, ref: UserPoolRef): Promise<UserPoolType> {
-  const { CognitoIdentityProviderClient, DescribeUserPoolCommand, paginateListUserPools } = await import(
-    '@aws-sdk/client-cognito-identity-provider'
-  );
-  const client = await ctx.aws.client(CognitoIdentityProviderClient);
-  let id = ref.userPoolId ?? (ref.userPoolArn ? poolIdFromArn(ref.userPoolArn) : undefined);
-  if (!id) {
-    const name = ref.userPoolName ?? '';
-    const ids: string[] = [];
-    for await (const page of paginateListUserPools({ client, pageSize: 60 }, { MaxResults: 60 })) {
-      for (const pool of page.UserPools ?? []) if (pool.Name === name && pool.Id) ids.push(pool.Id);
+  return describeUserPoolById(ctx, await userPoolIdOf(ctx, ref));
+}
+
+/** The names of a pool's app clients, in the order Cognito lists them. */
+export function appClientNames(ctx: StepContext, id: string): Promise<string[]> {
+  return shared(ctx, 'cognito-idp', 'ListUserPoolClients', { UserPoolId: id }, async () => {
+    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');
+    const client = await ctx.aws.client(CognitoIdentityProviderClient);
+    const names: string[] = [];
+    for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: id, MaxResults: 60 })) {
+      for (const c of page.UserPoolClients ?? []) if (c.ClientName) names.push(c.ClientName);
     }
-    if (ids.length === 0) {
-      throw new RunbookError('ASSERTION_FAILED', `no Cognito user pool named "${name}" in ${ctx.env.region}`, {
-        hint: 'Check the name (it is case-sensitive) and the environment, or give userPoolId.',
-      });
-    }
-    if (ids.length > 1) {
-      throw new RunbookError(
-        'STEP_FAILED',
-        `${ids.length} Cognito user pools are named "${name}" in ${ctx.env.region}: ${ids.join(', ')}`,
-        {
-          hint: 'Name the pool by userPoolId instead.',
-        },
-      );
-    }
-    id = ids[0] as string;
-  }
-  try {
-    const out = await client.send(new DescribeUserPoolCommand({ UserPoolId: id }));
-    if (!out.UserPool) throw new RunbookError('AWS_ERROR', `DescribeUserPool answered without a user pool for ${id}`);
-    return out.UserPool;
-  } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') {
-      throw new RunbookError('ASSERTION_FAILED', `Cognito user pool ${id} does not exist in ${ctx.env.region}`, {
-        cause: error,
-        hint: 'Check the pool id and the environment (--env); a pool id starts with its region.',
-      });
-    }
-    throw error;
-  }
+    return names;
+  });
 }
 
 /** The ARN of the pool a step names; an ARN given outright is checked only when it is in this region. */

@@ -4,6 +4,7 @@ import { fqdn, listRecordSetsAt } from '../../aws/route53.js';
 import { formatDuration } from '../../util/duration.js';
 import type { StepContext } from '../types.js';
 import { errorName } from './assert.js';
+import { shared } from './lookups.js';
 import { waitWithProgress, waiterTiming } from './waiter.js';
 
 /** The hosted zone id every CloudFront alias target uses. */
@@ -34,28 +35,35 @@ const bareZoneId = (id: string): string => id.replace(/^\/hostedzone\//, '');
 /** The hosted zone a step names: GetHostedZone by id, or the one public (or private) zone of that name. */
 export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
   const { GetHostedZoneCommand, ListHostedZonesByNameCommand } = await import('@aws-sdk/client-route-53');
-  const client = await route53Client(ctx);
-  if (ref.zoneId) {
-    try {
-      const out = await client.send(new GetHostedZoneCommand({ Id: ref.zoneId }));
-      return {
-        id: bareZoneId(out.HostedZone?.Id ?? ref.zoneId),
-        name: fqdn(out.HostedZone?.Name ?? ''),
-        privateZone: out.HostedZone?.Config?.PrivateZone ?? ref.privateZone,
-      };
-    } catch (error) {
-      if (errorName(error) === 'NoSuchHostedZone') {
-        throw new RunbookError('ASSERTION_FAILED', `hosted zone ${ref.zoneId} does not exist`, {
-          cause: error,
-          hint: 'Check zoneId and the environment (--env), or name the zone by zone.',
-        });
+  const zoneId = ref.zoneId;
+  if (zoneId) {
+    const zone = await shared(ctx, 'route53', 'GetHostedZone', { Id: zoneId }, async () => {
+      const client = await route53Client(ctx);
+      try {
+        return (await client.send(new GetHostedZoneCommand({ Id: zoneId }))).HostedZone;
+      } catch (error) {
+        if (errorName(error) === 'NoSuchHostedZone') {
+          throw new RunbookError('ASSERTION_FAILED', `hosted zone ${zoneId} does not exist`, {
+            cause: error,
+            hint: 'Check zoneId and the environment (--env), or name the zone by zone.',
+          });
+        }
+        throw error;
       }
-      throw error;
-    }
+    });
+    return {
+      id: bareZoneId(zone?.Id ?? zoneId),
+      name: fqdn(zone?.Name ?? ''),
+      privateZone: zone?.Config?.PrivateZone ?? ref.privateZone,
+    };
   }
   const name = fqdn(ref.zone ?? '');
-  const out = await client.send(new ListHostedZonesByNameCommand({ DNSName: name, MaxItems: 100 }));
-  const zones = (out.HostedZones ?? []).filter((z) => fqdn(z.Name ?? '') === name && (z.Config?.PrivateZone ?? false) === ref.privateZone);
+  const input = { DNSName: name, MaxItems: 100 };
+  const listed = await shared(ctx, 'route53', 'ListHostedZonesByName', input, async () => {
+    const client = await route53Client(ctx);
+    return (await client.send(new ListHostedZonesByNameCommand(input))).HostedZones ?? [];
+  });
+  const zones = listed.filter((z) => fqdn(z.Name ?? '') === name && (z.Config?.PrivateZone ?? false) === ref.privateZone);
   const kind = ref.privateZone ? 'private' : 'public';
   if (zones.length === 0) {
     throw new RunbookError('ASSERTION_FAILED', `no ${kind} hosted zone named ${name}`, {
@@ -74,7 +82,9 @@ export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
 
 /** Every record set at exactly this name, whatever its type. */
 export async function recordsAt(ctx: StepContext, zoneId: string, name: string): Promise<ResourceRecordSet[]> {
-  return listRecordSetsAt(await route53Client(ctx), zoneId, name);
+  return shared(ctx, 'route53', 'ListResourceRecordSets', { HostedZoneId: zoneId, StartRecordName: fqdn(name) }, async () =>
+    listRecordSetsAt(await route53Client(ctx), zoneId, name),
+  );
 }
 
 /**

@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { RUNBOOK, cli, runbookCopy, sandboxEnv, tempDir } from './helpers.js';
+
+/** Issue 17: a plan reads each thing once, and reads while the account is checked. */
+describe('what a plan asks AWS', () => {
+  let sandbox: Sandbox;
+  const dir = tempDir();
+  beforeAll(async () => {
+    sandbox = await startSandbox({ timeScale: 600 });
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    dir.remove();
+  });
+
+  async function calls(args: string[], state: string, runbook = RUNBOOK) {
+    const mark = sandbox.proxy.requests.length;
+    const result = await cli(['--runbook', runbook, ...args], sandboxEnv(sandbox, state));
+    const sent = sandbox.proxy.requests.slice(mark).filter((r) => r.service !== 'unknown');
+    const count = (operation: string) => sent.filter((r) => r.operation === operation).length;
+    return { result, sent, count };
+  }
+
+  it('plan pre and plan mid list the REST APIs, the user pools and the zones once, and describe each pool once', async () => {
+    const state = join(dir.path, 'counts');
+    const pre = await calls(['plan', 'pre'], state);
+    expect(pre.result.code, pre.result.stderr).toBe(0);
+    expect(pre.sent.filter((r) => r.write)).toEqual([]);
+    // Four asserts on one pool and one on another: one listing, one description per pool, one client listing.
+    expect(pre.count('ListUserPools')).toBe(1);
+    expect(pre.count('DescribeUserPool')).toBe(2);
+    expect(pre.count('ListUserPoolClients')).toBe(1);
+    expect(pre.count('GetRestApis')).toBe(1);
+    expect(pre.count('GetCallerIdentity')).toBe(1);
+    expect(pre.sent.length).toBeLessThanOrEqual(11);
+
+    const mid = await calls(['plan', 'mid'], state);
+    expect(mid.result.code, mid.result.stderr).toBe(0);
+    expect(mid.sent.filter((r) => r.write)).toEqual([]);
+    // mid.2, mid.4 and mid.5a name their APIs by name: one listing; mid.2 and mid.5a share a stage.
+    expect(mid.count('GetRestApis')).toBe(1);
+    expect(mid.count('GetStage')).toBe(2);
+    expect(mid.count('ListHostedZonesByName')).toBe(1);
+    expect(mid.count('GetCallerIdentity')).toBe(1);
+    expect(mid.sent.length).toBeLessThanOrEqual(10);
+  });
+
+  it('plan mid with credentials for another account: exit 2 with the account check message, nothing shown, recorded or written', async () => {
+    const sub = join(dir.path, 'account');
+    mkdirSync(sub);
+    const runbook = runbookCopy(sub, [['    account: "000000000000"\n', '    account: "111111111111"\n']]);
+    const state = join(sub, 'state');
+    for (const args of [
+      ['plan', 'mid'],
+      ['plan', 'mid', '--json'],
+    ]) {
+      const { result, sent } = await calls(args, state, runbook);
+      expect(result.code, result.stdout).toBe(2);
+      expect(result.stderr).toMatch(/these credentials are for account 000000000000 .* but environment "sandbox" is account 111111111111/);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.stdout).toBe('');
+      // A plan's reads go out alongside the check (read-only); nothing is ever written.
+      expect(sent.filter((r) => r.write)).toEqual([]);
+      expect(sent.filter((r) => r.operation === 'GetCallerIdentity')).toHaveLength(1);
+    }
+    expect(existsSync(join(state, 'sandbox', 'audit.jsonl'))).toBe(false);
+    expect(existsSync(join(state, 'sandbox', 'state.json'))).toBe(false);
+  });
+});
