@@ -9,7 +9,9 @@ const e2e = [
   'test/e2e/**/*.test.ts',
   'test/rehearse/**/*.test.ts',
   'test/cli/**/*.test.ts',
-  'test/watch/watch.sandbox.test.ts',
+  // judgement and notify start a sandbox and drive the CLI too: in the unit project they made
+  // `npm run test:unit` wait on moto, and ran last in `npm test`, one long file alone at the end.
+  'test/watch/*.sandbox.test.ts',
   'test/watch/watch.tty.test.ts',
   'test/plan/*.sandbox.test.ts',
   'test/record/*.sandbox.test.ts',
@@ -23,6 +25,9 @@ export default defineConfig({
     // Most tests wait on moto, the sandbox or a child CLI rather than on this process's CPU: two
     // workers on a 2-core machine (vitest's default would be one) keep npm test well inside ten minutes.
     maxWorkers: 2,
+    // The few files that run independent sandboxes side by side (it.concurrent) fill each other's
+    // waits; two at a time keeps a loaded 2-core machine from starving them past their timeouts.
+    maxConcurrency: 2,
     hookTimeout: 60_000,
     // The runbook summary cache goes to a folder of the tests' own, never the developer's ~/.cache.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1', XDG_CACHE_HOME: join(tmpdir(), 'migrate-test-cache') },

@@ -14,6 +14,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'dist/bin.js');
 export const RUNBOOK = join(ROOT, 'runbooks/cognito-migration.yaml');
 export const JSON_FILE_PLUGIN = join(ROOT, 'test/fixtures/plugins/json-file.mjs');
+/** The real interpreter the global setup resolved (a pyenv shim costs every pty driver a bash script). */
+export const PYTHON = process.env.MIGRATE_PYTHON ?? 'python3';
 
 export interface CliResult {
   code: number | null;
@@ -263,7 +265,7 @@ export async function inTerminal(
     timeout: options.timeout ?? 25,
     script,
   };
-  const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/e2e/fixtures/pty_driver.py'), JSON.stringify(spec)], {
+  const { stdout } = await promisify(execFile)(PYTHON, [join(ROOT, 'test/e2e/fixtures/pty_driver.py'), JSON.stringify(spec)], {
     maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(stdout) as PtyResult;

@@ -12,6 +12,9 @@ import { RUNBOOK, appliedWrites, cli, lockExists, readState, sandboxEnv, spawnCl
  * sent twice.
  *
  * Each kill point needs the estate as seeded, so each starts a sandbox of its own (a few seconds).
+ * Having nothing else in common, they run side by side (two at a time, vitest's maxConcurrency):
+ * one's CPU work fills the other's waits (moto starting, mid.3's TTL wait, the scaled rate limits).
+ * Every kill is triggered by what the run printed or sent, never by a delay, so overlap cannot move it.
  */
 
 /** The writes the plan's mutating steps make, and which step makes each. */
@@ -159,9 +162,10 @@ describe('kill -9 of run mid, then resume', () => {
     expect(Object.values(reference.checkpoints).map((c) => c.status)).toEqual(MID.map(() => 'applied'));
   });
 
-  it.each(KILL_POINTS)(
+  it.concurrent.for(KILL_POINTS)(
     'killed $name: resumes to the same estate and checkpoints, no write sent twice',
-    async (point) => {
+    { timeout: 60_000 },
+    async (point, { expect }) => {
       const { sandbox, state, deployments } = await fresh();
       try {
         const extra = point.timeScale ? { MIGRATE_TIME_SCALE: String(point.timeScale) } : {};
@@ -213,7 +217,6 @@ describe('kill -9 of run mid, then resume', () => {
         await sandbox.stop();
       }
     },
-    60_000,
   );
 });
 

@@ -50,12 +50,25 @@ describe('unlock racing five starting runs', () => {
     const root = tempDir();
     try {
       for (let round = 0; round < 3; round++) {
-        // The winner holds the lock for 5 s: long enough that every starter, however loaded the machine, tries while it does.
-        const book = localRunbook(join(root.path), { steps: 1, slow: { 1: 5000 } });
+        // The winner holds the lock until a gate opens, and the gate opens only once the four
+        // others have been turned away and unlock has answered: every starter tries while the lock
+        // is held, however loaded the machine (a fixed 5 s hold was a race, and 15 s of waiting).
+        const gate = join(root.path, `gate-${round}`);
+        const book = localRunbook(join(root.path), { steps: 1, hold: { 1: gate } });
         const state = join(root.path, `state-${round}`);
         const env = localEnv(state);
         const runs = Array.from({ length: 5 }, () => cli(['--runbook', book.file, 'run', 'mid', '--yes'], env));
         const unlock = cli(['--runbook', book.file, 'unlock'], env);
+        let ended = 0;
+        const othersEnded = new Promise<void>((resolve) => {
+          for (const run of runs) void run.then(() => ++ended === 4 && resolve());
+        });
+        // Should two runs ever hold the lock, neither ends by itself: open the gate anyway after a
+        // while, so the assertions below say what went wrong instead of the test timing out.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all([othersEnded, unlock]), new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+        clearTimeout(timer);
+        writeFileSync(gate, '');
         const results = await Promise.all([...runs, unlock]);
         const codes = results.slice(0, 5).map((r) => r.code);
         expect(

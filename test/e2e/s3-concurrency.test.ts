@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoServer } from '../../src/sandbox/moto.js';
@@ -32,8 +32,10 @@ afterAll(async () => {
 
 describe('concurrent migrate processes on the S3 backend', () => {
   it('5 runs at once: one holds the lock and applies, 4 exit 3 naming it; 20 plans at once: every audit event kept', async () => {
-    // The winner holds the lock 5 s: long enough that all five, however loaded the machine, try while it does.
-    const book = localRunbook(dir.path, { steps: 2, slow: { 1: 5000 } });
+    // The winner holds the lock until a gate opens, and the gate opens only once the four others
+    // have been turned away: all five try while it is held, however loaded the machine.
+    const gate = join(dir.path, 'gate');
+    const book = localRunbook(dir.path, { steps: 2, hold: { 1: gate } });
     const localState = join(dir.path, 'never');
     // localEnv drops AWS_ENDPOINT_URL (its runbooks call no AWS); the state backend needs it.
     const env = {
@@ -47,7 +49,18 @@ describe('concurrent migrate processes on the S3 backend', () => {
     };
     const migrate = (...args: string[]) => cli(['--runbook', book.file, ...args], env);
 
-    const runs = await Promise.all(Array.from({ length: 5 }, () => migrate('run', 'mid', '--yes')));
+    const started = Array.from({ length: 5 }, () => migrate('run', 'mid', '--yes'));
+    let ended = 0;
+    const othersEnded = new Promise<void>((resolve) => {
+      for (const run of started) void run.then(() => ++ended === 4 && resolve());
+    });
+    // Should two runs ever hold the lock, neither ends by itself: open the gate anyway after a
+    // while, so the assertions below say what went wrong instead of the test timing out.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([othersEnded, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+    clearTimeout(timer);
+    writeFileSync(gate, '');
+    const runs = await Promise.all(started);
     const codes = runs.map((r) => r.code).sort();
     expect(codes, runs.map((r) => r.stderr).join('\n')).toEqual([0, 3, 3, 3, 3]);
     for (const r of runs.filter((x) => x.code === 3)) expect(r.stderr).toMatch(/is locked by .*pid \d+ on .*running "run mid"/);

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotEstate, type EstateSnapshot } from '../../src/sandbox/estate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { BIN, ROOT, RUNBOOK, baseEnv, cli, spawnCli, tempDir } from './helpers.js';
+import { BIN, PYTHON, ROOT, RUNBOOK, baseEnv, cli, spawnCli, tempDir } from './helpers.js';
 
 /**
  * Issue 13: one cutover shared by two "machines" (own working directory, own HOME, no shared
@@ -70,7 +70,7 @@ class Terminal {
 
   constructor(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
     const spec = { argv: [process.execPath, BIN, ...args], env: { ...env, TERM: 'xterm-256color', CI: '' }, cwd };
-    this.child = spawn('python3', [PTY, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(PYTHON, [PTY, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => {
       this.out += chunk;

@@ -81,9 +81,12 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
     for (const dir of dirs) dir.remove();
   });
 
-  it.each(STOPS)(
+  // Each stop has a sandbox and a state of its own, and spends most of its time in mid.3's TTL
+  // waits (5 s each at time scale 60): they run side by side, two at a time (maxConcurrency).
+  it.concurrent.for(STOPS)(
     '$name: exit 4, mid.3 interrupted, lock released; the resume command status prints converges',
-    async ({ action }) => {
+    { timeout: 90_000 },
+    async ({ action }, { expect }) => {
       const { sandbox, state } = await fresh();
       try {
         const env = sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '60' });
@@ -140,7 +143,6 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
         await sandbox.stop();
       }
     },
-    90_000,
   );
 });
 

@@ -32,7 +32,8 @@ function rehearse(...args: string[]): Promise<{
 
 describe('migrate rehearse --faults conflict=0.3 (TIS plan, strict sandbox)', () => {
   it('retries API Gateway ConflictException through and converges to the same estate as a clean rehearsal', async () => {
-    const [clean, conflicted] = [await rehearse(), await rehearse('--faults', 'conflict=0.3')];
+    // Two sandboxes of their own: side by side, each fills the other's waits.
+    const [clean, conflicted] = await Promise.all([rehearse(), rehearse('--faults', 'conflict=0.3')]);
     expect(clean.code, clean.stderr.slice(-2000)).toBe(0);
     expect(
       conflicted.doc.stages.filter((s) => !s.ok),

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -40,9 +40,12 @@ function rehearse(...args: string[]): Promise<Rehearsal> {
   });
 }
 
-describe('migrate rehearse', () => {
-  it('rehearses the whole plan on a fresh sandbox and passes every gate', async () => {
-    const run = await rehearse();
+// Each rehearsal starts a sandbox of its own and spends part of its time in scaled waits: the
+// cases run side by side (two at a time, vitest's maxConcurrency), as do the clean and faulted
+// rehearsals compared in the first.
+describe.concurrent('migrate rehearse', () => {
+  it('rehearses the whole plan on a fresh sandbox and passes every gate', async ({ expect }) => {
+    const [run, faulted] = await Promise.all([rehearse(), rehearse('--faults', 'throttle=0.3,5xx=0.1')]);
     expect(
       run.doc.stages.filter((s) => !s.ok),
       run.stderr.slice(-2000),
@@ -71,7 +74,6 @@ describe('migrate rehearse', () => {
     expect(run.stderr).toContain('Rehearsal passed');
 
     // With 30% throttling and 10% 5xx at the proxy the SDK retries through, to the same estate.
-    const faulted = await rehearse('--faults', 'throttle=0.3,5xx=0.1');
     expect(
       faulted.doc.stages.filter((s) => !s.ok),
       faulted.stderr.slice(-2000),
@@ -85,7 +87,9 @@ describe('migrate rehearse', () => {
     expect(faulted.stderr).toContain(`repeat with --seed ${faulted.doc.seed}`);
   }, 120_000);
 
-  it("the README's --faults insync=20s passes at the default time scale (the hold is scaled like every wait), with the seed given", async () => {
+  it("the README's --faults insync=20s passes at the default time scale (the hold is scaled like every wait), with the seed given", async ({
+    expect,
+  }) => {
     const run = await rehearse('--faults', 'insync=20s,throttle=0.1', '--seed', '42');
     expect(
       run.doc.stages.filter((s) => !s.ok),
@@ -96,7 +100,7 @@ describe('migrate rehearse', () => {
     expect(run.stderr).toMatch(/faults: insync=20s,throttle=0\.1, seed 42 \.\.\./);
   }, 120_000);
 
-  it("with the reval-down incident, mid stops at Reval's gate and the watch fires rollback 4 after the scaled hour", async () => {
+  it("with the reval-down incident, mid stops at Reval's gate and the watch fires rollback 4 after the scaled hour", async ({ expect }) => {
     const run = await rehearse('--faults', 'reval-down');
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const stage = (name: string) => run.doc.stages.find((s) => s.name.startsWith(name));
@@ -110,7 +114,7 @@ describe('migrate rehearse', () => {
     });
   }, 120_000);
 
-  it('says clearly when moto is missing', async () => {
+  it('says clearly when moto is missing', async ({ expect }) => {
     const child = spawn(process.execPath, ['dist/bin.js', 'rehearse'], {
       cwd: root,
       env: { ...process.env, MIGRATE_PYTHON: '/nonexistent/python3' },

@@ -39,7 +39,8 @@ function rehearse(...args: string[]): Promise<Rehearsal> {
 
 describe('migrate rehearse --runbook runbooks/examples/routed-records.yaml', () => {
   it('runs pre, mid, rollback 1 and comes back exactly, with no drift; conflict=0.3 converges to the same estate', async () => {
-    const run = await rehearse();
+    // Two sandboxes of their own: side by side, each fills the other's waits.
+    const [run, conflicted] = await Promise.all([rehearse(), rehearse('--faults', 'conflict=0.3')]);
     expect(
       run.doc.stages.filter((s) => !s.ok),
       run.stderr.slice(-2000),
@@ -57,7 +58,6 @@ describe('migrate rehearse --runbook runbooks/examples/routed-records.yaml', () 
     ]);
     expect(run.doc.stages.find((s) => s.name === 'run mid')?.detail).toContain('both weighted sets of api at TTL 60');
 
-    const conflicted = await rehearse('--faults', 'conflict=0.3');
     expect(
       conflicted.doc.stages.filter((s) => !s.ok),
       conflicted.stderr.slice(-2000),

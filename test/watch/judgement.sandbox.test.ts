@@ -6,7 +6,7 @@ import { sandboxClientConfig } from '../../src/sandbox/estate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BIN, ROOT, RUNBOOK, auditLines, cli, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
+import { BIN, PYTHON, ROOT, RUNBOOK, auditLines, cli, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
 
 const run = promisify(execFile);
 const DRIVER = join(ROOT, 'test/e2e/fixtures/pty_driver.py');
@@ -211,7 +211,7 @@ describe('watch judgement in the sandbox', () => {
         raw: true,
         script: [],
       };
-      const { stdout } = await run('python3', [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await run(PYTHON, [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
       const result = JSON.parse(stdout) as { exitCode: number | null; raw: string; output: string; error: string | null };
       expect(result.error, result.output).toBeNull();
       expect(result.exitCode, result.output).toBe(0);

@@ -157,12 +157,18 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
   it('a check that fails and recovers inside its window fires nothing, even with --auto-rollback', async () => {
     const started = Date.now();
     const watch = spawnCli(['watch', '--auto-rollback', '--yes', '--for', '100m'], env);
-    // Reval fails for at most 4 s at a time (40 min of plan time), never the trigger's 6 s (1h).
-    await sleep(4000);
+    // Reval fails, recovers, fails again and recovers, each change made as soon as the watch has
+    // recorded the last one (its checks run every 0.1 s): far inside the trigger's 6 s (1h). Fixed
+    // 4 s / 1 s / 4 s sleeps raced the watch's start on a loaded machine, which then saw only two.
+    const seen = (n: number) =>
+      waitFor(`the watch to record reval's change number ${n}`, () =>
+        watchAudit(started).filter((e) => e.event === 'check-changed' && e.step === 'check.reval').length >= n ? true : undefined,
+      );
+    await seen(1);
     sandbox.proxy.setFaults({});
-    await sleep(1000);
+    await seen(2);
     sandbox.proxy.setFaults(REVAL_DOWN);
-    await sleep(4000);
+    await seen(3);
     sandbox.proxy.setFaults({});
     const result = await watch.done;
     expect(result.code, result.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotEstate } from '../../src/sandbox/estate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { BIN, ROOT, auditLines, cli, lockExists, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
+import { BIN, PYTHON, ROOT, auditLines, cli, lockExists, readState, sandboxEnv, tempDir } from '../e2e/helpers.js';
 
 const run = promisify(execFile);
 const DRIVER = join(ROOT, 'test/e2e/fixtures/pty_driver.py');
@@ -49,7 +49,7 @@ describe('migrate watch in a terminal', () => {
         { expect: String.raw`Undo mid\.3 \(`, send: ENTER },
       ],
     };
-    const { stdout } = await run('python3', [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run(PYTHON, [DRIVER, JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024 });
     const result = JSON.parse(stdout) as PtyResult;
     expect(result.error, result.output).toBeNull();
     expect(result.exitCode, result.output).toBe(0);
