@@ -41,7 +41,8 @@ for (let i = 0; i < runs; i++) for (const c of cases) samples.get(c.name).push(t
 
 const base = median(samples.get('node -e 0'));
 console.log(`start-up, median of ${runs} runs, as a ratio to node -e 0`);
-console.log('  (status reads a validated runbook from the summary cache after its first run; validate always validates)');
+console.log('  (status reads a validated runbook from the summary cache after its first run; validate always validates;');
+console.log('   --help prints the text commander rendered on its first run for this build and output width)');
 for (const c of cases.slice(1)) {
   const ratio = median(samples.get(c.name)) / base;
   const probe = spawnSync(process.execPath, ['--import', join(root, 'bench', 'aws-import-probe.mjs'), ...c.args], {
