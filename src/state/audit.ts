@@ -21,6 +21,27 @@ export interface AuditEvent {
 /** Keys that must never reach the audit trail, whatever a caller passes. */
 const SECRET_KEY = /pass(word)?|secret|token|credential|authorization/i;
 
+/** Who and where, the same for every event a command writes. */
+export interface AuditBase {
+  user: string;
+  command: string;
+  env: string;
+  dryRun?: boolean | undefined;
+}
+
+/** One audit event as both backends store it: the command's base, then the event without secret keys. */
+export function auditLine(
+  base: AuditBase,
+  identity: string | undefined,
+  event: Record<string, unknown>,
+  time = new Date().toISOString(),
+): Record<string, unknown> {
+  const line: Record<string, unknown> = { time, user: base.user, identity, command: base.command, env: base.env };
+  if (base.dryRun) line.dryRun = true;
+  for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
+  return line;
+}
+
 /** One line of the audit file as `log` shows it: an event, or a line that is not one (kept, marked). */
 export type AuditEntry = { line: number; event: AuditEvent } | { line: number; bad: string; text: string };
 
@@ -30,7 +51,7 @@ export class AuditLog {
 
   constructor(
     private readonly dir: string,
-    private readonly base: { user: string; command: string; env: string; dryRun?: boolean },
+    private readonly base: AuditBase,
     private identity: () => string | undefined = () => undefined,
   ) {
     this.file = join(dir, 'audit.jsonl');
@@ -56,16 +77,7 @@ export class AuditLog {
   }
 
   private line(event: Record<string, unknown>): Record<string, unknown> {
-    const line: Record<string, unknown> = {
-      time: new Date().toISOString(),
-      user: this.base.user,
-      identity: this.identity(),
-      command: this.base.command,
-      env: this.base.env,
-    };
-    if (this.base.dryRun) line.dryRun = true;
-    for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
-    return line;
+    return auditLine(this.base, this.identity(), event);
   }
 
   /**

@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { RunbookError } from '../errors.js';
-import type { AuditEvent } from './audit.js';
+import { type AuditBase, type AuditEvent, auditLine } from './audit.js';
+
 import type { S3Io } from './s3-client.js';
-
-/** Keys that must never reach the audit trail, whatever a caller passes (as in the local log). */
-const SECRET_KEY = /pass(word)?|secret|token|credential|authorization/i;
-
-export interface AuditBase {
-  user: string;
-  command: string;
-  env: string;
-  dryRun?: boolean | undefined;
-}
 
 let sequence = 0;
 
@@ -36,15 +27,7 @@ export class S3AuditLog {
 
   async append(event: { event: string; step?: string; result?: string; detail?: string; [key: string]: unknown }): Promise<void> {
     const time = new Date().toISOString();
-    const line: Record<string, unknown> = {
-      time,
-      user: this.base.user,
-      identity: this.identity(),
-      command: this.base.command,
-      env: this.base.env,
-    };
-    if (this.base.dryRun) line.dryRun = true;
-    for (const [key, value] of Object.entries(event)) if (!SECRET_KEY.test(key)) line[key] = value;
+    const line = auditLine(this.base, this.identity(), event, time);
     // A fresh key: If-None-Match makes sure no event is ever written over another.
     const key = auditKey(this.prefix, time);
     const text = `${JSON.stringify(line)}\n`;
