@@ -5,11 +5,10 @@ import { plainWatchView, ttyWatchView, type WatchRenderer } from '../output/watc
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { runWatch } from '../watch/loop.js';
 import type { TriggerStatus } from '../watch/triggers.js';
-import type { DueDecision, WatchEvent, WatchOutcome, WatchSink } from '../watch/types.js';
+import type { DueContext, DueDecision, WatchEvent, WatchOutcome, WatchSink } from '../watch/types.js';
 import { describeCost } from '../rollback/cost.js';
 import type { NotifyMessage } from '../notify/index.js';
 import { notifyHook } from './notify.js';
-import type { RollbackCost } from '../rollback/cost.js';
 import type { GlobalOptions } from './options.js';
 import { printJson } from './print.js';
 import { isInteractive } from './render.js';
@@ -174,16 +173,7 @@ async function confirmAutoRollback(opts: WatchCommandOptions, triggers: string[]
 
 async function onDue(
   trigger: TriggerStatus,
-  context: {
-    command: string;
-    autoRollback: boolean;
-    signal: AbortSignal;
-    held?: string | undefined;
-    cost?: RollbackCost | null | undefined;
-    env: string;
-    opts: WatchCommandOptions;
-    renderer: WatchRenderer;
-  },
+  context: DueContext & { env: string; opts: WatchCommandOptions; renderer: WatchRenderer },
 ): Promise<DueDecision> {
   const { opts, renderer } = context;
   if (opts.notifyCommand) {

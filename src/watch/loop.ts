@@ -23,7 +23,17 @@ import {
   type TriggerStatus,
   type WatchRecords,
 } from './triggers.js';
-import type { AuditInput, DueDecision, FiredRollback, WatchEndReason, WatchOutcome, WatchSession, WatchSink, WatchView } from './types.js';
+import type {
+  AuditInput,
+  DueContext,
+  DueDecision,
+  FiredRollback,
+  WatchEndReason,
+  WatchOutcome,
+  WatchSession,
+  WatchSink,
+  WatchView,
+} from './types.js';
 import { delay } from '../engine/clock.js';
 
 /** How often (real time) due triggers are looked at and the view refreshed. */
@@ -54,18 +64,7 @@ export interface WatchOptions {
    * Called once per failing episode when a trigger comes due (notify, prompt). Without
    * autoRollback, `{ run: true, prompter }` runs the rollback now with that prompter.
    */
-  onDue?:
-    | ((
-        trigger: TriggerStatus,
-        context: {
-          command: string;
-          autoRollback: boolean;
-          signal: AbortSignal;
-          held?: string | undefined;
-          cost?: RollbackCost | null | undefined;
-        },
-      ) => Promise<DueDecision | undefined>)
-    | undefined;
+  onDue?: ((trigger: TriggerStatus, context: DueContext) => Promise<DueDecision | undefined>) | undefined;
   /** Called once per run of probe errors that makes a trigger inconclusive (notify the humans). */
   onInconclusive?: ((trigger: TriggerStatus, context: { command: string }) => Promise<void>) | undefined;
   /** After a rollback the watch ran ended (notify). */

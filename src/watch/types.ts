@@ -131,3 +131,13 @@ export type WatchSink = (event: WatchEvent) => void;
 
 /** The decision after an alert: leave it to the operator, or run the rollback with this prompter. */
 export type DueDecision = { run: false } | { run: true; prompter: Prompter };
+
+/** What the loop tells `onDue` about a trigger that has come due. */
+export interface DueContext {
+  command: string;
+  autoRollback: boolean;
+  signal: AbortSignal;
+  /** Why the rollback may not run by itself (past its point of no return, budget spent). */
+  held?: string | undefined;
+  cost?: RollbackCost | null | undefined;
+}
