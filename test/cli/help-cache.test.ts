@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +35,22 @@ describe('migrate --help from the help cache', () => {
     expect(migrate(['run', '--help']).out).toMatch(/^Usage: migrate run /);
   });
 
-  it("another build's or another width's text is never printed", () => {
+  it("the kept text of this build and width is printed; another build's or another width's never is", () => {
     mkdirSync(helpDir, { recursive: true });
     writeFileSync(join(helpDir, 'another-build-80.txt'), 'not this\n');
     for (const file of readdirSync(helpDir).filter((f) => f.endsWith('-80.txt') && !f.startsWith('another'))) {
       writeFileSync(join(helpDir, file.replace(/-80\.txt$/, '-120.txt')), 'nor this\n');
     }
     expect(migrate(['--help']).out).toMatch(/^Usage: migrate \[options\] \[command\]/);
+    // And the kept text for this build and width is what is printed: commander is not asked again.
+    const own = readdirSync(helpDir).find((f) => f.endsWith('-80.txt') && !f.startsWith('another'))!;
+    const kept = readFileSync(join(helpDir, own), 'utf8');
+    writeFileSync(join(helpDir, own), 'the kept text\n');
+    try {
+      expect(migrate(['--help'])).toEqual({ code: 0, out: 'the kept text\n', err: '' });
+    } finally {
+      writeFileSync(join(helpDir, own), kept);
+    }
   });
 
   it('in a 120-column terminal: wrapped to 120 both times, kept under its own width', async () => {
