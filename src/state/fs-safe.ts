@@ -36,21 +36,35 @@ export async function checkPrivateDir(dir: string): Promise<boolean> {
       'use the state directory',
       dir,
     );
-  if (st.mode & 0o077) {
-    try {
-      await chmod(dir, 0o700);
-      warn(`${dir} was open to other users (mode ${mode(st)}); made it 0700`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EROFS')
-        warn(`${dir} is open to other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
-      else
-        throw unsafePath(
-          `${dir} is open to other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`,
-          `Run: chmod 700 ${dir} (as its owner).`,
-        );
-    }
-  }
+  await makePrivate(dir, st, 'open to', 0o700, (m) => chmod(dir, m));
   return true;
+}
+
+/**
+ * What others may reach is narrowed to its owner with a warning; on a read-only filesystem it is
+ * only reported, and any other failure is refused with the chmod that fixes it.
+ */
+async function makePrivate(
+  path: string,
+  st: Stats,
+  others: 'open to' | 'readable by',
+  wanted: number,
+  change: (mode: number) => Promise<void>,
+): Promise<void> {
+  if (!(st.mode & 0o077)) return;
+  const octal = wanted.toString(8);
+  try {
+    await change(wanted);
+    warn(`${path} was ${others} other users (mode ${mode(st)}); made it 0${octal}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EROFS')
+      warn(`${path} is ${others} other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
+    else
+      throw unsafePath(
+        `${path} is ${others} other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`,
+        `Run: chmod ${octal} ${path} (as its owner).`,
+      );
+  }
 }
 
 /** Creates the state directory private to its owner: checkpoints name real infrastructure. */
@@ -66,19 +80,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /** A file others can read is made 0600 with a warning, or refused when that is impossible. */
 async function narrowMode(handle: FileHandle, st: Stats, path: string): Promise<void> {
-  if (!(st.mode & 0o077)) return;
-  try {
-    await handle.chmod(0o600);
-    warn(`${path} was readable by other users (mode ${mode(st)}); made it 0600`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EROFS')
-      warn(`${path} is readable by other users (mode ${mode(st)}) and on a read-only filesystem, so it stays so`);
-    else
-      throw unsafePath(
-        `${path} is readable by other users (mode ${mode(st)}) and migrate cannot make it private (${(error as NodeJS.ErrnoException).code})`,
-        `Run: chmod 600 ${path} (as its owner).`,
-      );
-  }
+  await makePrivate(path, st, 'readable by', 0o600, (m) => handle.chmod(m));
 }
 
 async function openNoFollow(path: string, flags: number, what: string, doing: string, fileMode = 0o600): Promise<FileHandle | undefined> {
