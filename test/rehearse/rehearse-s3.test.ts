@@ -1,26 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { rehearse } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Issue 13: `rehearse --state-backend s3` runs every command of the plan on the sandbox's S3 state bucket. */
 describe('migrate rehearse --state-backend s3', () => {
   it('passes every gate with checkpoints, lock and audit in the shared bucket', async () => {
-    const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', '--state-backend', 's3'], {
-        cwd: root,
-        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('error', reject);
-      child.on('exit', (c) => resolve({ code: c, out, err }));
-    });
-    const doc = JSON.parse(out) as { ok: boolean; stages: { name: string; ok: boolean }[]; steps: { step: string; status: string }[] };
+    const { code, doc, stderr: err } = await rehearse('--state-backend', 's3');
     expect(
       doc.stages.filter((s) => !s.ok),
       err.slice(-2000),

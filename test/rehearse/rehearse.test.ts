@@ -1,44 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import { rehearse } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Rehearsal {
-  code: number | null;
-  doc: {
-    ok: boolean;
-    seed: number;
-    stages: { name: string; ok: boolean; detail: string }[];
-    steps: { step: string; status: string }[];
-    finalEstate: unknown;
-    injected: number;
-    requests: number;
-  };
-  stderr: string;
-}
-
-function rehearse(...args: string[]): Promise<Rehearsal> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bin.js', 'rehearse', '--json', ...args], {
-      cwd: root,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      try {
-        resolve({ code, doc: JSON.parse(out) as Rehearsal['doc'], stderr: err });
-      } catch {
-        reject(new Error(`rehearse printed no JSON (exit ${code}):\n${err.slice(-3000)}`));
-      }
-    });
-  });
-}
 
 // Each rehearsal starts a sandbox of its own and spends part of its time in scaled waits: the
 // cases run side by side (two at a time, vitest's maxConcurrency), as do the clean and faulted
