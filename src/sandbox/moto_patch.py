@@ -22,6 +22,9 @@
    iterated the users while the threaded server inserted others ("dictionary changed size during
    iteration", an HTML 500). Users are indexed instead (patch_cognitoidp_scale).
 8. POST /moto-api/migrate/cognito-seed fills a user pool in bulk (benchmarks of 100k users).
+9. The server found the service of every request by listing moto's own package folder (a stat of
+   each of ~180 entries) and matching URL patterns, under a lock every request takes; the
+   answers are kept instead (patch_backend_lookup).
 
 All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -409,6 +412,37 @@ def _indexed_users_class() -> Any:
     return IndexedUsers
 
 
+def patch_backend_lookup() -> None:
+    """moto's server picks the backend of each request by checking the host against
+    list_of_moto_modules(), which lists moto's package folder and stats every entry (~180), and
+    then against the URL pattern of every service, all under the dispatcher's one lock. That was
+    about half of the server's CPU for a Cognito call, the lock serialising every request, so a
+    busy machine held `users sync` against the sandbox below its rate. Neither the folder nor the
+    patterns change while the server runs: list the folder once and keep each host's backend.
+    """
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    found: dict[str, Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host is None:
+            return None
+        backend = found.get(host)
+        if backend is None:
+            backend = original(self, host)
+            # Hosts are service.region names; the bound only guards against odd clients.
+            if backend is not None and len(found) < 4096:
+                found[host] = backend
+        return backend
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
 def patch_cognitoidp_scale() -> None:
     """moto finds a user of a pool that signs in by email (UsernameAttributes) by flattening the
     attributes of every user in it, on every AdminCreateUser, AdminGetUser, AdminDisableUser and
@@ -531,6 +565,7 @@ def main() -> None:
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
     patch_cognitoidp_scale()
+    patch_backend_lookup()
     import moto_strict_apigateway
     import moto_strict_route53
 
