@@ -79,6 +79,47 @@ describe('TokenBucket', () => {
     expect(waits).toEqual([20, 40, 60]);
   });
 
+  it('forQuota: starts with no burst in hand, then spaces a queue at the rate', async () => {
+    const clock = fakeClock();
+    const bucket = TokenBucket.forQuota(40, clock);
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        await bucket.take();
+        starts.push(clock.t);
+      }),
+    );
+    expect(starts).toEqual(Array.from({ length: 10 }, (_, i) => i * 25));
+  });
+
+  it('forQuota: catches up on slots missed while every caller was busy, never over the rate in any second', async () => {
+    // Four callers in a loop; for the last 400 ms of every second the server answers nothing until
+    // the second ends, so no one asks for a slot (as when every request in flight waits on a
+    // stalled server, or the process is not scheduled).
+    const run = async (make: (clock: LimiterClock) => TokenBucket): Promise<number[]> => {
+      const clock = fakeClock();
+      const bucket = make(clock);
+      const starts: number[] = [];
+      let n = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (n++ < 200) {
+            await bucket.take();
+            starts.push(clock.t);
+            const answered = clock.t + 60;
+            await clock.sleep(answered % 1000 >= 600 ? 1000 - (clock.t % 1000) : 60);
+          }
+        }),
+      );
+      return starts.sort((a, b) => a - b);
+    };
+    const quota = await run((clock) => TokenBucket.forQuota(40, clock));
+    for (let i = 40; i < quota.length; i++) expect(quota[i]! - quota[i - 40]!).toBeGreaterThanOrEqual(1000);
+    // A schedule of burst 1 loses each slot missed for good; this one makes them up later.
+    const lossy = await run((clock) => new TokenBucket(40, 1, clock));
+    expect(quota.at(-1)!).toBeLessThan(lossy.at(-1)! - 500);
+  });
+
   it('refuses a rate of zero', () => {
     expect(() => new TokenBucket(0)).toThrow(RangeError);
   });
