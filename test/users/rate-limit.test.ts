@@ -236,6 +236,52 @@ describe('syncUsers with a mocked Cognito client', () => {
     wire.destroy();
   });
 
+  it('paced for the quota: slow and stalled answers keep concurrency bounded and never push a second over the rate', async () => {
+    const clock = fakeClock();
+    const sent: number[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const answers: Record<string, unknown> = {
+      DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } },
+      ListGroups: { Groups: [{ GroupName: 'reval-admins' }, { GroupName: 'hee-admins' }] },
+      ListUsers: { Users: [] },
+    };
+    const wire = new CognitoIdentityProviderClient({
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      requestHandler: {
+        async handle(request: { headers: Record<string, string> }) {
+          const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
+          const body = answers[action];
+          if (body === undefined) {
+            sent.push(clock.t);
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            // 80 ms an answer, and nothing at all in the last 300 ms of each second.
+            const at = clock.t + 80;
+            await clock.sleep(at % 1000 >= 700 ? 1000 - (clock.t % 1000) : 80);
+            inFlight--;
+          }
+          return {
+            response: new HttpResponse({
+              statusCode: 200,
+              headers: { 'content-type': 'application/x-amz-json-1.1' },
+              body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]),
+            }),
+          };
+        },
+      },
+    });
+    const bucket = TokenBucket.forQuota(40, clock);
+    const result = await syncUsers({ ...(await input(bucket)), api: await CognitoUsers.open(wire, 'eu-west-2_test', bucket) });
+    expect(result).toMatchObject({ total: 30, created: 30, disabled: 6, grouped: 10, failed: [] });
+    expect(sent).toHaveLength(46);
+    expect(peak).toBeLessThanOrEqual(4);
+    // Counting the three reads too, no second ever holds more than 40 requests.
+    for (let i = 40; i < sent.length; i++) expect(sent[i]! - sent[i - 40]!).toBeGreaterThanOrEqual(1000);
+    wire.destroy();
+  });
+
   it('counts UsernameExists as already done and still finishes the disable and group calls', async () => {
     mock
       .on(AdminCreateUserCommand, { Username: 'user15@example.nhs.uk' })
