@@ -120,6 +120,16 @@ export async function buildDist(overrides = {}) {
   const lazyCjs = Object.values(outputs).flatMap((o) => (o.entryPoint && inputs[o.entryPoint]?.format === 'cjs' ? [o.entryPoint] : []));
   if (lazyCjs.length) throw new Error(`import() of a CommonJS module, which exposes only default once split: ${lazyCjs.join(', ')}`);
   const wanted = new Set();
+  // Which packages each file of dist/ holds (dist/packages.json): for the test that holds `plan`
+  // and `status` to starting without zod, yaml and listr2, and for anyone asking why a chunk loads.
+  const packages = {};
+  for (const [out, meta] of Object.entries(outputs)) {
+    if (!out.endsWith('.js')) continue;
+    const names = new Set(Object.keys(meta.inputs).map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'migrate'));
+    packages[relative(outdir, join(root, out))] = [...names].sort();
+  }
+  const manifest = JSON.stringify(packages, null, 1);
+  result.outputFiles.push({ path: join(outdir, 'packages.json'), contents: Buffer.from(manifest), text: manifest });
   for (const file of result.outputFiles) {
     wanted.add(file.path);
     let contents = file.contents;

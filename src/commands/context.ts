@@ -5,7 +5,8 @@ import { createClock, timeScaleFromEnv } from '../engine/clock.js';
 import type { EngineDeps } from '../engine/deps.js';
 import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
-import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import { pickEnvironment } from '../runbook/environment.js';
+import { loadRunbookFast, resolveRunbookFast } from '../runbook/fast.js';
 import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
 import { openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
@@ -41,7 +42,7 @@ export interface Loaded extends LoadedEnvironment {
 export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnvironment> {
   const file = runbookPath(opts);
   await loadStepPlugins();
-  const runbook = await loadRunbook(file);
+  const runbook = await loadRunbookFast(file);
   const name = pickEnvironment(runbook, opts.env, process.env);
   return { file, runbook, ...placeEnvironment(opts, file, name, runbook.environments[name]!) };
 }
@@ -66,7 +67,7 @@ export function backendFor(loaded: {
 export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
   const loaded = await loadEnvironment(opts);
   const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
-  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name, process.env, tf) };
+  return { ...loaded, resolved: await resolveRunbookFast(loaded.runbook, loaded.env.name, process.env, tf) };
 }
 
 /** On a terminal, a profile whose role needs MFA asks for the code, as the AWS CLI does. */

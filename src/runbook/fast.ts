@@ -13,7 +13,11 @@ import { validateRunbook } from './validate.js';
 import type { StepCatalogue, StepShape } from './catalogue.js';
 import type { Path } from './locate.js';
 import type { RunbookDocument } from './schema.js';
-import type { Runbook } from './types.js';
+import type { ResolvedRunbook, Runbook } from './types.js';
+import { resolveRunbook } from './resolve.js';
+import type { TerraformOutputs } from './terraform.js';
+import { getStepType } from '../steps/index.js';
+import { loadZod } from '../steps/support/zod.js';
 
 /**
  * Loading a runbook without zod when it is valid: the schema and the built-in step types'
@@ -24,7 +28,7 @@ import type { Runbook } from './types.js';
  */
 
 /** The compiled code did not accept this: the full check decides. */
-class Undecided extends Error {}
+export class Undecided extends Error {}
 
 function compiledParams(parse: (value: unknown) => unknown): ZodType {
   const params = {
@@ -166,4 +170,24 @@ export async function loadRunbookFast(file: string): Promise<Runbook> {
   if (runbook) return runbook;
   const { checkRunbook } = await import('./load.js');
   return checkRunbook(yaml, file, digest);
+}
+
+/**
+ * resolveRunbook with the built-in step types' compiled parameters, so a run whose runbook is valid
+ * never loads zod; parameters the compiled code does not accept are parsed again by zod, which
+ * words the problem exactly as it would have alone. Plugins' step types bring their own schemas.
+ */
+export async function resolveRunbookFast(
+  runbook: Runbook,
+  envName: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  tf?: TerraformOutputs,
+): Promise<ResolvedRunbook> {
+  try {
+    return resolveRunbook(runbook, envName, processEnv, tf, (name) => byName.get(name) ?? getStepType(name));
+  } catch (error) {
+    if (!(error instanceof Undecided)) throw error;
+  }
+  await loadZod();
+  return resolveRunbook(runbook, envName, processEnv, tf);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import type { APIGatewayClient, Authorizer, RestApi, Stage } from '@aws-sdk/client-api-gateway';
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
@@ -6,19 +6,20 @@ import { errorName } from './assert.js';
 import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a REST API. */
-export const restApiRefFields = {
+export const restApiRefFields = (z: typeof Zod) => ({
   restApiId: z
     .string()
     .regex(/^[a-z0-9]+$/, { message: 'expected a REST API id such as "a1b2c3d4e5"' })
     .optional()
     .describe('The REST API id. Give this or restApiName.'),
   restApiName: z.string().min(1).optional().describe('The REST API name; it must be unique in the region. Give this or restApiId.'),
-};
+});
 
-export const stageField = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected a stage name of letters, digits, "-" or "_"' })
-  .describe('The stage name, such as "prod".');
+export const stageField = (z: typeof Zod) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected a stage name of letters, digits, "-" or "_"' })
+    .describe('The stage name, such as "prod".');
 
 export interface RestApiRef {
   restApiId?: string | undefined;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
@@ -6,20 +6,21 @@ import { errorName } from './assert.js';
 import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a user pool. */
-export const userPoolRefFields = {
+export const userPoolRefFields = (z: typeof Zod) => ({
   userPoolId: z
     .string()
     .regex(/^[\w-]+_[0-9a-zA-Z]+$/, { message: 'expected a user pool id such as "eu-west-2_6g9Rz2m0r"' })
     .optional()
     .describe('The user pool id ("eu-west-2_6g9Rz2m0r"). Give this or userPoolName.'),
   userPoolName: z.string().min(1).optional().describe('The user pool name; it must be unique in the region. Give this or userPoolId.'),
-};
+});
 
 const POOL_ARN = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/([\w-]+_[0-9a-zA-Z]+)$/;
 
-export const userPoolArnField = z.string().regex(POOL_ARN, {
-  message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
-});
+export const userPoolArnField = (z: typeof Zod) =>
+  z.string().regex(POOL_ARN, {
+    message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
+  });
 
 export interface UserPoolRef {
   userPoolId?: string | undefined;
