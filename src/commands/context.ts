@@ -39,10 +39,10 @@ export interface Loaded extends LoadedEnvironment {
  * Runbook and environment without resolving step parameters: status, log and unlock must work
  * even when the shell lacks the ${env.X} a run needs.
  */
-export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnvironment> {
+export async function loadEnvironment(opts: GlobalOptions, options: { cached?: boolean } = {}): Promise<LoadedEnvironment> {
   const file = runbookPath(opts);
   await loadStepPlugins();
-  const runbook = await loadRunbookFast(file);
+  const runbook = await loadRunbookFast(file, options);
   const name = pickEnvironment(runbook, opts.env, process.env);
   return { file, runbook, ...placeEnvironment(opts, file, name, runbook.environments[name]!) };
 }
@@ -64,8 +64,8 @@ export function backendFor(loaded: {
 }
 
 /** Runbook, environment and state directory: what every command but validate starts from. */
-export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
-  const loaded = await loadEnvironment(opts);
+export async function loadForCommand(opts: GlobalOptions, options: { cached?: boolean } = {}): Promise<Loaded> {
+  const loaded = await loadEnvironment(opts, options);
   const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
   return { ...loaded, resolved: await resolveRunbookFast(loaded.runbook, loaded.env.name, process.env, tf) };
 }
@@ -132,7 +132,8 @@ export async function openSession(
   opts: GlobalOptions,
   options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined },
 ): Promise<Session> {
-  const loaded = await loadForCommand(opts);
+  // A command that changes nothing may take the runbook as this build last validated it (the same bytes).
+  const loaded = await loadForCommand(opts, { cached: options.dryRun });
   const timeScale = timeScaleFromEnv();
   const backend = await backendFor(loaded);
   const lock = options.lock && !options.dryRun ? await backend.acquireLock(options.command) : undefined;

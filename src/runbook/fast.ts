@@ -8,6 +8,7 @@ import type { Document, LineCounter } from 'yaml';
 import { Locator, rememberLocator, type Problem } from './locate.js';
 import { pathKey, readPlainYaml } from './plain-yaml.js';
 import { readRunbookBytes } from './read.js';
+import { readCached, writeCached } from './cache.js';
 import type { ParsedYaml } from './source.js';
 import { validateRunbook } from './validate.js';
 import type { StepCatalogue, StepShape } from './catalogue.js';
@@ -154,11 +155,29 @@ class PlainLocator extends Locator {
   }
 }
 
-/** loadRunbook's result and errors; yaml and zod loaded only for a runbook the fast path does not accept. */
-export async function loadRunbookFast(file: string): Promise<Runbook> {
+/**
+ * loadRunbook's result and errors; yaml and zod loaded only for a runbook the fast path does not
+ * accept. With `cached` (commands that change nothing: plan, dry runs), a runbook this build has
+ * already validated, byte for byte, is read back from the user's cache instead of checked again.
+ */
+export async function loadRunbookFast(file: string, options: { cached?: boolean } = {}): Promise<Runbook> {
   const bytes = await readRunbookBytes(file);
   const digest = sha256(bytes);
   const text = bytes.toString('utf8');
+  if (options.cached) {
+    const kept = await readCached<Runbook>('validated', file, digest);
+    if (kept?.digest === digest && kept.file === file) {
+      // Positions for a problem found later (resolve) come from yaml, parsed only then.
+      rememberLocator(kept, new PlainLocator(file, text, new Map()));
+      return kept;
+    }
+  }
+  const runbook = await validated(file, text, digest);
+  if (options.cached) await writeCached('validated', file, digest, runbook);
+  return runbook;
+}
+
+async function validated(file: string, text: string, digest: string): Promise<Runbook> {
   const plain = readPlainYaml(text);
   if (plain) {
     const runbook = fastRunbook({ data: plain.data, locator: new PlainLocator(file, text, plain.starts), problems: [] }, file, digest);

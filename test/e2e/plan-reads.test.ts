@@ -107,4 +107,18 @@ describe('what a plan asks AWS', () => {
     );
     expect(refused.packages.has('zod')).toBe(true);
   });
+
+  it('plan mid --json is the same whether the runbook comes from the validated cache or is checked afresh', async () => {
+    const state = join(dir.path, 'cache-state');
+    const cacheHome = join(dir.path, 'cache-home');
+    const plan = async () => {
+      const result = await cli(['--runbook', RUNBOOK, 'plan', 'mid', '--json'], sandboxEnv(sandbox, state, { XDG_CACHE_HOME: cacheHome }));
+      expect(result.code, result.stderr).toBe(0);
+      // Timings differ run to run; everything else must not.
+      return result.stdout.replace(/"(\w*(?:Ms|At|ms|duration|at))":\s*("[^"]*"|[\d.]+)/g, '"$1":0');
+    };
+    const miss = await plan();
+    expect(existsSync(join(cacheHome, 'migrate'))).toBe(true);
+    expect(await plan()).toBe(miss);
+  });
 });
