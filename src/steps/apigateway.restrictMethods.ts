@@ -55,7 +55,7 @@ async function read(ctx: StepContext, p: RestrictMethodsParams): Promise<Restric
 
 /** Puts a resource policy on the API (or removes it) and deploys the stage, so it takes effect. */
 async function putPolicy(ctx: StepContext, p: RestrictMethodsParams, policy: string | null, why: string): Promise<RestrictMethodsState> {
-  const { UpdateRestApiCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateRestApiCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   await requireStage(ctx, api.id, p.stage);

@@ -114,7 +114,7 @@ async function readAuthorizer(ctx: StepContext, p: SetAuthorizerPoolParams): Pro
 }
 
 async function setProviderArns(ctx: StepContext, p: SetAuthorizerPoolParams, desired: readonly string[], why: string): Promise<void> {
-  const { UpdateAuthorizerCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateAuthorizerCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   const auth = await findAuthorizer(ctx, api.id, p);

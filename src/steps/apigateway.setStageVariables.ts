@@ -98,7 +98,7 @@ async function setVariables(
   desired: Record<string, string | null>,
   why: string,
 ): Promise<StageVariablesState> {
-  const { UpdateStageCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateStageCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   const stage = await requireStage(ctx, api.id, p.stage);

@@ -42,7 +42,7 @@ export function describeRef(ref: UserPoolRef): string {
 /** Every user pool of the region, by id and name: one listing per read pass, whichever pool a step names. */
 function listUserPools(ctx: StepContext): Promise<{ id: string; name: string }[]> {
   return shared(ctx, 'cognito-idp', 'ListUserPools', { MaxResults: 60 }, async () => {
-    const { CognitoIdentityProviderClient, paginateListUserPools } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, paginateListUserPools } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     const all: { id: string; name: string }[] = [];
     for await (const page of paginateListUserPools({ client, pageSize: 60 }, { MaxResults: 60 })) {
@@ -74,7 +74,7 @@ export async function userPoolIdOf(ctx: StepContext, ref: UserPoolRef): Promise<
 /** DescribeUserPool of a pool by id. */
 export function describeUserPoolById(ctx: StepContext, id: string): Promise<UserPoolType> {
   return shared(ctx, 'cognito-idp', 'DescribeUserPool', { UserPoolId: id }, async () => {
-    const { CognitoIdentityProviderClient, DescribeUserPoolCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, DescribeUserPoolCommand } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     try {
       const out = await client.send(new DescribeUserPoolCommand({ UserPoolId: id }));
@@ -100,7 +100,7 @@ export async function describeUserPool(ctx: StepContext, ref: UserPoolRef): Prom
 /** The names of a pool's app clients, in the order Cognito lists them. */
 export function appClientNames(ctx: StepContext, id: string): Promise<string[]> {
   return shared(ctx, 'cognito-idp', 'ListUserPoolClients', { UserPoolId: id }, async () => {
-    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     const names: string[] = [];
     for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: id, MaxResults: 60 })) {
