@@ -87,7 +87,7 @@ async function callerAccount(config: ClientConfig): Promise<string> {
 }
 
 async function seedCloudFront(config: ClientConfig) {
-  const cf = await import('@aws-sdk/client-cloudfront');
+  const cf = await import('../aws/sdk/cloudfront.js');
   const client = new cf.CloudFrontClient(config);
   const create = async (reference: string, comment: string, alias: string, bucketDomain: string) => {
     const originId = `s3-${reference}`;

@@ -57,7 +57,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const config = sandboxClientConfig(options.endpoint, region);
   const [r53, cf, idp, ag] = await Promise.all([
     import('../aws/sdk/route53.js'),
-    import('@aws-sdk/client-cloudfront'),
+    import('../aws/sdk/cloudfront.js'),
     import('../aws/sdk/cognito.js'),
     import('../aws/sdk/apigateway.js'),
   ]);

@@ -67,7 +67,7 @@ function stateOf(d: Distribution): DistributionState {
 }
 
 async function getDistribution(client: CloudFrontClient, id: string, ctx: StepContext): Promise<Distribution> {
-  const { GetDistributionCommand } = await import('@aws-sdk/client-cloudfront');
+  const { GetDistributionCommand } = await import('../aws/sdk/cloudfront.js');
   try {
     const out = await client.send(new GetDistributionCommand({ Id: id }));
     if (!out.Distribution) throw new RunbookError('AWS_ERROR', `GetDistribution answered without a distribution for ${id}`);
@@ -86,7 +86,7 @@ async function getDistribution(client: CloudFrontClient, id: string, ctx: StepCo
 /** Every distribution's id and aliases: one listing per read pass. */
 function listDistributions(ctx: StepContext, client: CloudFrontClient): Promise<{ id: string; aliases: string[] }[]> {
   return shared(ctx, 'cloudfront', 'ListDistributions', {}, async () => {
-    const { paginateListDistributions } = await import('@aws-sdk/client-cloudfront');
+    const { paginateListDistributions } = await import('../aws/sdk/cloudfront.js');
     const all: { id: string; aliases: string[] }[] = [];
     for await (const page of paginateListDistributions({ client }, {})) {
       for (const d of page.DistributionList?.Items ?? []) if (d.Id) all.push({ id: d.Id, aliases: [...(d.Aliases?.Items ?? [])] });
@@ -129,7 +129,7 @@ export const assertDistribution: StepType<AssertDistributionParams, Distribution
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const { CloudFrontClient, waitUntilDistributionDeployed } = await import('@aws-sdk/client-cloudfront');
+    const { CloudFrontClient, waitUntilDistributionDeployed } = await import('../aws/sdk/cloudfront.js');
     const client = await ctx.aws.client(CloudFrontClient);
     const id = p.distributionId ?? (await findIdByAlias(ctx, client, p.alias ?? ''));
     let dist = await getDistribution(client, id, ctx);

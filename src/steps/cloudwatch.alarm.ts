@@ -33,7 +33,7 @@ export const cloudwatchAlarm: StepType<AlarmParams, AlarmState> = {
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const sdk = await import('@aws-sdk/client-cloudwatch');
+    const sdk = await import('../aws/sdk/cloudwatch.js');
     const client: CloudWatchClient = await ctx.aws.client(sdk.CloudWatchClient);
     const out = await client.send(
       new sdk.DescribeAlarmsCommand({ AlarmNames: [p.alarmName], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
