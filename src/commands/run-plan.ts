@@ -76,11 +76,16 @@ export async function openSavedPlan(file: string, session: Session, phase: Phase
         ...deps,
         stepType(name) {
           const inner = deps.stepType(name);
+          // Inherits rather than copies: a copy would read every getter, and the built-in step
+          // types build their parameter schemas (and load zod) only when one is asked for.
           if (!wrapped.has(name))
-            wrapped.set(name, {
-              ...inner,
-              plan: (current, p) => checkDeviation(deps, inner, inner.plan(current, p), byParams.get(p as object), digest),
-            });
+            wrapped.set(
+              name,
+              Object.assign(Object.create(inner) as StepType, {
+                plan: (current: unknown, p: unknown) =>
+                  checkDeviation(deps, inner, inner.plan(current, p), byParams.get(p as object), digest),
+              }),
+            );
           return wrapped.get(name)!;
         },
       };
