@@ -180,11 +180,12 @@ export interface LocalRunbook {
 /**
  * A runbook with no AWS in it: mid steps 1..n of the json-file plugin (each sets one key), with an
  * unprotected environment "local" and a protected one "prod". `slow` gives a step's slowMs; `hold`
- * a file whose existence lets that step's apply finish (the test creates it when it has acted).
+ * a file whose existence lets that step's apply finish (the test creates it when it has acted);
+ * `slowUnless` a file whose existence makes that step's slow write not wait (for the run after the test has acted).
  */
 export function localRunbook(
   dir: string,
-  options: { steps?: number; slow?: Record<number, number>; hold?: Record<number, string> } = {},
+  options: { steps?: number; slow?: Record<number, number>; hold?: Record<number, string>; slowUnless?: Record<number, string> } = {},
 ): LocalRunbook {
   const data = join(dir, 'data.json');
   const keys = 'abcdefgh'.slice(0, options.steps ?? 3).split('');
@@ -193,7 +194,9 @@ export function localRunbook(
       const slowMs = options.slow?.[i + 1] ?? 0;
       const hold = options.hold?.[i + 1];
       const holdUntil = hold ? `, holdUntil: ${JSON.stringify(hold)}` : '';
-      return `    - { id: "${i + 1}", title: Set ${key}, type: test.jsonFile, with: { file: ${JSON.stringify(data)}, key: ${key}, value: "${i + 1}", slowMs: ${slowMs}${holdUntil} } }`;
+      const unless = options.slowUnless?.[i + 1];
+      const slowUnless = unless ? `, slowUnless: ${JSON.stringify(unless)}` : '';
+      return `    - { id: "${i + 1}", title: Set ${key}, type: test.jsonFile, with: { file: ${JSON.stringify(data)}, key: ${key}, value: "${i + 1}", slowMs: ${slowMs}${slowUnless}${holdUntil} } }`;
     })
     .join('\n');
   const file = writeRunbook(

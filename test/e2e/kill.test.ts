@@ -95,7 +95,7 @@ interface KillPoint {
   line?: RegExp;
   /** ... or when the n-th (1-based) request of this operation reaches the sandbox, before moto answers it. */
   write?: { operation: Counted; nth: number };
-  /** MIGRATE_TIME_SCALE for the killed run and the resumed one (the old-TTL wait lasts 5s at 60). */
+  /** MIGRATE_TIME_SCALE for the killed run (the old-TTL wait lasts 5s at 60); the resumed one runs at 180. */
   timeScale?: number;
 }
 
@@ -198,7 +198,10 @@ describe('kill -9 of run mid, then resume', () => {
         expect(unlock.code, unlock.stderr).toBe(0);
         expect(unlock.stdout).toMatch(/released the lock on "sandbox"/);
 
-        const resumed = await migrate('run', 'mid', '--yes');
+        // Only the kill needed scale 60's long wait to land in: the resumed run of that point waits at
+        // 180 (1.7 s, still long enough for its countdown to be shown), the others at the sandbox's 600.
+        const resumeScale = point.timeScale ? { MIGRATE_TIME_SCALE: '180' } : {};
+        const resumed = await cli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], sandboxEnv(sandbox, state, resumeScale));
         expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
         expect(lockExists(state)).toBe(false);
         if (point.timeScale) {

@@ -132,7 +132,9 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
 
         // The printed command, as printed (no terminal here, so with --yes), finishes the cutover.
         const resumeArgs = [...row!.resume!.split(' ').slice(1), '--yes'];
-        const resumed = await cli(resumeArgs, env);
+        // The stop needed scale 60's 5 s window to land in; the resumed run only has to show its wait
+        // (the countdown is shown for waits of 1.5 s or more), so at 180 it waits 1.7 s instead of 5.
+        const resumed = await cli(resumeArgs, sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '180' }));
         expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
         // The lowered TTL does not mean the old one has run out: it is waited out again.
         expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);
