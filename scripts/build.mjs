@@ -37,9 +37,12 @@ export const DIST_ENTRIES = [
 /**
  * The bundle's own copy of an AWS SDK client, for code that hands a dist/ module a client it built
  * itself (test/users/fixtures/sync-child.mjs, bench/users.mjs): the SDK's paginators refuse a
- * client of another copy of the SDK ("Invalid client, expected instance of ...").
+ * client of another copy of the SDK ("Invalid client, expected instance of ..."). It is the CLI's
+ * facade (src/aws/sdk/), not the whole package: a whole client here would be the one every command
+ * loads, every command it has included.
  */
 export const DIST_SDK_ENTRIES = ['client-cognito-identity-provider'];
+const SDK_FACADES = { 'client-cognito-identity-provider': 'src/aws/sdk/cognito.ts' };
 
 function filesUnder(dir) {
   if (!existsSync(dir)) return [];
@@ -81,7 +84,7 @@ export async function buildDist(overrides = {}) {
     absWorkingDir: root,
     entryPoints: [
       ...DIST_ENTRIES.map((e) => ({ in: `src/${e}.ts`, out: e })),
-      ...DIST_SDK_ENTRIES.map((c) => ({ in: `@aws-sdk/${c}`, out: `sdk/${c}` })),
+      ...DIST_SDK_ENTRIES.map((c) => ({ in: SDK_FACADES[c], out: `sdk/${c}` })),
     ],
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
@@ -120,6 +123,16 @@ export async function buildDist(overrides = {}) {
   const lazyCjs = Object.values(outputs).flatMap((o) => (o.entryPoint && inputs[o.entryPoint]?.format === 'cjs' ? [o.entryPoint] : []));
   if (lazyCjs.length) throw new Error(`import() of a CommonJS module, which exposes only default once split: ${lazyCjs.join(', ')}`);
   const wanted = new Set();
+  // Which packages each file of dist/ holds (dist/packages.json): for the test that holds `plan`
+  // and `status` to starting without zod, yaml and listr2, and for anyone asking why a chunk loads.
+  const packages = {};
+  for (const [out, meta] of Object.entries(outputs)) {
+    if (!out.endsWith('.js')) continue;
+    const names = new Set(Object.keys(meta.inputs).map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'migrate'));
+    packages[relative(outdir, join(root, out))] = [...names].sort();
+  }
+  const manifest = JSON.stringify(packages, null, 1);
+  result.outputFiles.push({ path: join(outdir, 'packages.json'), contents: Buffer.from(manifest), text: manifest });
   for (const file of result.outputFiles) {
     wanted.add(file.path);
     let contents = file.contents;

@@ -191,7 +191,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
   /** The account check's client; every other client takes its credential provider. */
   function accountClient(): Promise<import('@aws-sdk/client-sts').STSClient> {
     stsClient ??= (async () => {
-      const { STSClient } = await import('@aws-sdk/client-sts');
+      const { STSClient } = await import('./sdk/sts.js');
       const sts = build(
         STSClient,
         {
@@ -225,7 +225,7 @@ export function createAwsSession(options: AwsClientsOptions): AwsSession {
         },
       );
     }
-    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const { GetCallerIdentityCommand } = await import('./sdk/sts.js');
     const sts = await client;
     let out: import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput | undefined;
     try {

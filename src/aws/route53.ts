@@ -26,7 +26,7 @@ export function dnsKey(value: string): string {
  * ListResourceRecordSets' paging (name, type and identifier).
  */
 export async function listRecordSetsAt(client: Route53Client, zoneId: string, name: string): Promise<ResourceRecordSet[]> {
-  const { ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
+  const { ListResourceRecordSetsCommand } = await import('./sdk/route53.js');
   const want = fqdn(name);
   const found: ResourceRecordSet[] = [];
   let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = {

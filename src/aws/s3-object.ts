@@ -11,7 +11,7 @@ export async function readS3Object(url: string, options: { region: string; profi
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   if (!match)
     throw new RunbookError('RUNBOOK_INVALID', `"${url}" is not an S3 URL`, { hint: 'Write it as s3://bucket/path/to/terraform.tfstate' });
-  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { S3Client, GetObjectCommand } = await import('./sdk/s3.js');
   const client = new S3Client({
     region: options.region,
     followRegionRedirects: true,

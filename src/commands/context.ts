@@ -5,7 +5,8 @@ import { createClock, timeScaleFromEnv } from '../engine/clock.js';
 import type { EngineDeps } from '../engine/deps.js';
 import type { EventSink } from '../engine/events.js';
 import type { Prompter } from '../engine/prompter.js';
-import { loadRunbook, pickEnvironment, resolveRunbook } from '../runbook/index.js';
+import { pickEnvironment } from '../runbook/environment.js';
+import { loadRunbookFast, resolveRunbookFast } from '../runbook/fast.js';
 import { loadTerraformOutputs } from '../runbook/terraform.js';
 import type { ResolvedRunbook, Runbook } from '../runbook/types.js';
 import { openBackend, type AuditSink, type StateBackend, type StateChoice } from '../state/backend.js';
@@ -38,10 +39,10 @@ export interface Loaded extends LoadedEnvironment {
  * Runbook and environment without resolving step parameters: status, log and unlock must work
  * even when the shell lacks the ${env.X} a run needs.
  */
-export async function loadEnvironment(opts: GlobalOptions): Promise<LoadedEnvironment> {
+export async function loadEnvironment(opts: GlobalOptions, options: { cached?: boolean } = {}): Promise<LoadedEnvironment> {
   const file = runbookPath(opts);
   await loadStepPlugins();
-  const runbook = await loadRunbook(file);
+  const runbook = await loadRunbookFast(file, options);
   const name = pickEnvironment(runbook, opts.env, process.env);
   return { file, runbook, ...placeEnvironment(opts, file, name, runbook.environments[name]!) };
 }
@@ -63,10 +64,10 @@ export function backendFor(loaded: {
 }
 
 /** Runbook, environment and state directory: what every command but validate starts from. */
-export async function loadForCommand(opts: GlobalOptions): Promise<Loaded> {
-  const loaded = await loadEnvironment(opts);
+export async function loadForCommand(opts: GlobalOptions, options: { cached?: boolean } = {}): Promise<Loaded> {
+  const loaded = await loadEnvironment(opts, options);
   const tf = await loadTerraformOutputs(loaded.runbook, loaded.env.name, { profile: loaded.env.profile });
-  return { ...loaded, resolved: resolveRunbook(loaded.runbook, loaded.env.name, process.env, tf) };
+  return { ...loaded, resolved: await resolveRunbookFast(loaded.runbook, loaded.env.name, process.env, tf) };
 }
 
 /** On a terminal, a profile whose role needs MFA asks for the code, as the AWS CLI does. */
@@ -131,7 +132,8 @@ export async function openSession(
   opts: GlobalOptions,
   options: { command: string; dryRun: boolean; lock: boolean; signal?: AbortSignal | undefined },
 ): Promise<Session> {
-  const loaded = await loadForCommand(opts);
+  // A command that changes nothing may take the runbook as this build last validated it (the same bytes).
+  const loaded = await loadForCommand(opts, { cached: options.dryRun });
   const timeScale = timeScaleFromEnv();
   const backend = await backendFor(loaded);
   const lock = options.lock && !options.dryRun ? await backend.acquireLock(options.command) : undefined;

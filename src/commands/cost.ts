@@ -27,7 +27,7 @@ export function poolUsersReader(
     let pending = cache.get(pool);
     if (!pending) {
       pending = (async () => {
-        const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
+        const { CognitoIdentityProviderClient } = await import('../aws/sdk/cognito.js');
         const { resolveUserPoolId } = await import('../users/pool.js');
         const client = await session.client(CognitoIdentityProviderClient);
         return listPoolUsers(client, await resolveUserPoolId(client, pool));

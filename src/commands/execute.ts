@@ -56,7 +56,7 @@ export async function execute(
 ): Promise<Executed> {
   const session = await openSession(opts, { command: spec.label, dryRun: spec.dryRun, lock: true });
   try {
-    const output = chooseOutput(opts);
+    const output = await chooseOutput(opts);
     // The team hears of phase start, end, failure and a manual step waiting (notify: in the runbook).
     const hook = spec.dryRun
       ? undefined

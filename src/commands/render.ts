@@ -1,7 +1,7 @@
 import { RunbookError } from '../errors.js';
 import type { EngineEvent, EventSink } from '../engine/events.js';
 import { AutoApprovePrompter, type Prompter } from '../engine/prompter.js';
-import { ListrView } from '../output/listr-view.js';
+import type { ListrView } from '../output/listr-view.js';
 import { plainRenderer } from '../output/plain.js';
 import { TtyPrompter, promptOutput } from '../output/tty-prompter.js';
 import type { GlobalOptions } from './options.js';
@@ -39,11 +39,14 @@ const neverAsked: Prompter = {
   },
 };
 
-/** listr2 on a TTY, plain lines elsewhere, nothing but the final document with --json. */
-export function chooseOutput(opts: GlobalOptions): Output {
+/**
+ * listr2 on a TTY, plain lines elsewhere, nothing but the final document with --json. listr2 is
+ * loaded only for a terminal: a piped or scripted plan starts without it.
+ */
+export async function chooseOutput(opts: GlobalOptions): Promise<Output> {
   const events: EngineEvent[] = [];
   const tty = isInteractive() && !opts.json;
-  const view = tty ? new ListrView() : undefined;
+  const view: ListrView | undefined = tty ? new (await import('../output/listr-view.js')).ListrView() : undefined;
   const plain = view ? undefined : plainRenderer((line) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`));
   return {
     events,

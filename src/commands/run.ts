@@ -2,7 +2,7 @@ import { RunbookError } from '../errors.js';
 import { runPhase } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { selectSteps } from '../engine/select.js';
-import { PHASES, type PhaseName } from '../runbook/schema.js';
+import { PHASES, type PhaseName } from '../runbook/constants.js';
 import type { ResolvedStep } from '../runbook/types.js';
 import { getStepType } from '../steps/index.js';
 import { accountCheckInFlight, checkAccountFirst, execute, type Executed } from './execute.js';

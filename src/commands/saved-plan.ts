@@ -3,7 +3,7 @@ import { RunbookError } from '../errors.js';
 import { selectSteps } from '../engine/select.js';
 import { plannedFromEvents, type PlanSource } from '../plan/collect.js';
 import { runPhase } from '../engine/engine.js';
-import { PHASES } from '../runbook/schema.js';
+import { PHASES } from '../runbook/constants.js';
 import { readEvidence } from '../plan/evidence.js';
 import { buildPlanFile, readPlanFile, writePlanFile, type PlanFile } from '../plan/file.js';
 import { planLines, timingLines } from '../plan/print.js';

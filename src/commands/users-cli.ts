@@ -67,7 +67,7 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     }
     const replayed = await trail.replayPending();
     if (replayed) process.stderr.write(`note: wrote ${replayed} audit lines an earlier users command could not write\n`);
-    const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient } = await import('../aws/sdk/cognito.js');
     // One attempt per send: the users code keeps its own retry budget and rate limit (client
     // middleware, src/users/pool.ts); the SDK's retry quota runs dry under heavy throttling.
     const cognito = await aws.client(CognitoIdentityProviderClient, { maxAttempts: 1, retryStrategy: undefined, retryMode: 'standard' });

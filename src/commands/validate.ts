@@ -15,14 +15,15 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
   // environment also resolves it against this shell, so an operator sees an unset variable now.
   const envs = opts.env ? [opts.env] : Object.keys(runbook.environments);
   if (opts.env) {
-    // Only with --env: resolving loads every step type's parameters and the terraform reader.
-    const [{ pickEnvironment, resolveRunbook }, { loadTerraformOutputs }] = await Promise.all([
-      import('../runbook/resolve.js'),
+    // Only with --env: resolving loads the step types and the terraform reader.
+    const [{ pickEnvironment }, { resolveRunbookFast }, { loadTerraformOutputs }] = await Promise.all([
+      import('../runbook/environment.js'),
+      import('../runbook/fast.js'),
       import('../runbook/terraform.js'),
     ]);
     const env = pickEnvironment(runbook, opts.env, process.env);
     const tf = await loadTerraformOutputs(runbook, env, { profile: opts.profile ?? runbook.environments[env]?.profile });
-    resolveRunbook(runbook, env, process.env, tf);
+    await resolveRunbookFast(runbook, env, process.env, tf);
   }
   const counts = PHASES.map((p) => `${p} ${runbook.phases[p].length}`).join(', ');
   if (opts.json) {

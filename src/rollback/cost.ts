@@ -33,7 +33,7 @@ export interface PoolUser {
 }
 
 export async function listPoolUsers(client: CognitoIdentityProviderClient, userPoolId: string, signal?: AbortSignal): Promise<PoolUser[]> {
-  const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+  const sdk = await import('../aws/sdk/cognito.js');
   const out: PoolUser[] = [];
   let token: string | undefined;
   do {

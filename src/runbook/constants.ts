@@ -1,5 +1,14 @@
+import type { z as Zod } from 'zod';
+
 /** The parts of the runbook format that code outside the loader needs, without loading zod. */
 export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/** A duration field, for the runbook's schema and the step types' parameters, from the zod given. */
+export const durationField = (z: typeof Zod) =>
+  z
+    .string()
+    .regex(DURATION, { message: 'expected a duration such as "90s", "5m" or "1h"' })
+    .describe('A duration: a number and one of ms, s, m, h, d ("90s", "5m", "1h").');
 
 export const PHASES = ['pre', 'mid', 'post'] as const;
 export type PhaseName = (typeof PHASES)[number];

@@ -8,12 +8,17 @@ import type { Document, LineCounter } from 'yaml';
 import { Locator, rememberLocator, type Problem } from './locate.js';
 import { pathKey, readPlainYaml } from './plain-yaml.js';
 import { readRunbookBytes } from './read.js';
+import { readCached, writeCached } from './cache.js';
 import type { ParsedYaml } from './source.js';
 import { validateRunbook } from './validate.js';
 import type { StepCatalogue, StepShape } from './catalogue.js';
 import type { Path } from './locate.js';
 import type { RunbookDocument } from './schema.js';
-import type { Runbook } from './types.js';
+import type { ResolvedRunbook, Runbook } from './types.js';
+import { resolveRunbook } from './resolve.js';
+import type { TerraformOutputs } from './terraform.js';
+import { getStepType } from '../steps/index.js';
+import { loadZod } from '../steps/support/zod.js';
 
 /**
  * Loading a runbook without zod when it is valid: the schema and the built-in step types'
@@ -24,7 +29,7 @@ import type { Runbook } from './types.js';
  */
 
 /** The compiled code did not accept this: the full check decides. */
-class Undecided extends Error {}
+export class Undecided extends Error {}
 
 function compiledParams(parse: (value: unknown) => unknown): ZodType {
   const params = {
@@ -150,11 +155,29 @@ class PlainLocator extends Locator {
   }
 }
 
-/** loadRunbook's result and errors; yaml and zod loaded only for a runbook the fast path does not accept. */
-export async function loadRunbookFast(file: string): Promise<Runbook> {
+/**
+ * loadRunbook's result and errors; yaml and zod loaded only for a runbook the fast path does not
+ * accept. With `cached` (commands that change nothing: plan, dry runs), a runbook this build has
+ * already validated, byte for byte, is read back from the user's cache instead of checked again.
+ */
+export async function loadRunbookFast(file: string, options: { cached?: boolean } = {}): Promise<Runbook> {
   const bytes = await readRunbookBytes(file);
   const digest = sha256(bytes);
   const text = bytes.toString('utf8');
+  if (options.cached) {
+    const kept = await readCached<Runbook>('validated', file, digest);
+    if (kept?.digest === digest && kept.file === file) {
+      // Positions for a problem found later (resolve) come from yaml, parsed only then.
+      rememberLocator(kept, new PlainLocator(file, text, new Map()));
+      return kept;
+    }
+  }
+  const runbook = await validated(file, text, digest);
+  if (options.cached) await writeCached('validated', file, digest, runbook);
+  return runbook;
+}
+
+async function validated(file: string, text: string, digest: string): Promise<Runbook> {
   const plain = readPlainYaml(text);
   if (plain) {
     const runbook = fastRunbook({ data: plain.data, locator: new PlainLocator(file, text, plain.starts), problems: [] }, file, digest);
@@ -166,4 +189,24 @@ export async function loadRunbookFast(file: string): Promise<Runbook> {
   if (runbook) return runbook;
   const { checkRunbook } = await import('./load.js');
   return checkRunbook(yaml, file, digest);
+}
+
+/**
+ * resolveRunbook with the built-in step types' compiled parameters, so a run whose runbook is valid
+ * never loads zod; parameters the compiled code does not accept are parsed again by zod, which
+ * words the problem exactly as it would have alone. Plugins' step types bring their own schemas.
+ */
+export async function resolveRunbookFast(
+  runbook: Runbook,
+  envName: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  tf?: TerraformOutputs,
+): Promise<ResolvedRunbook> {
+  try {
+    return resolveRunbook(runbook, envName, processEnv, tf, (name) => byName.get(name) ?? getStepType(name));
+  } catch (error) {
+    if (!(error instanceof Undecided)) throw error;
+  }
+  await loadZod();
+  return resolveRunbook(runbook, envName, processEnv, tf);
 }

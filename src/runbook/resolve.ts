@@ -10,17 +10,20 @@ import type { Path, Problem } from './locate.js';
 import type { Resolve } from './interpolate.js';
 import { tfLookup, type TerraformOutputs } from './terraform.js';
 import type { CheckDef, ResolvedRunbook, ResolvedStep, Runbook, StepDef } from './types.js';
+import type { StepShape } from './catalogue.js';
 
 /**
  * The runbook for one environment: variables merged (the environment's win), `${vars.x}` and
  * `${env.X}` filled in, and every step's parameters parsed by its step type. Unlike validate, an
- * unset `${env.X}` is an error here: the run needs the value.
+ * unset `${env.X}` is an error here: the run needs the value. `types` gives each step type's
+ * parameters (fast.ts passes the compiled ones, which throw when they cannot decide).
  */
 export function resolveRunbook(
   runbook: Runbook,
   envName: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
   tf?: TerraformOutputs,
+  types: (name: string) => StepShape | undefined = getStepType,
 ): ResolvedRunbook {
   const name = pickEnvironment(runbook, envName, processEnv);
   const env = runbook.environments[name]!;
@@ -30,7 +33,7 @@ export function resolveRunbook(
   const source = (path: Path) => locator?.source(path);
 
   const params = (typeName: string, withValue: Record<string, unknown>, base: Path, resolve: Resolve): unknown => {
-    const type = getStepType(typeName);
+    const type = types(typeName);
     if (!type) {
       problems.push({
         path: [...base.slice(0, -1), 'type'],

@@ -4,13 +4,14 @@ import { z } from 'zod';
  * The runbook document as written. Step parameters (`with`) are checked separately against each
  * step type's own schema, after interpolation, because `${vars.x}` may stand where a number goes.
  */
-import { DEFAULT_CHECK_TYPE, DURATION, FAILURES, PHASES, type PhaseName } from './constants.js';
+import { DEFAULT_CHECK_TYPE, DURATION, FAILURES, PHASES, durationField, type PhaseName } from './constants.js';
+import { provideZod } from '../steps/support/zod.js';
+
+// The step types build their parameters with this zod (they do not import it, see steps/support/zod.ts).
+provideZod(z);
 
 export { DURATION, FAILURES, PHASES, type PhaseName };
-export const duration = z
-  .string()
-  .regex(DURATION, { message: 'expected a duration such as "90s", "5m" or "1h"' })
-  .describe('A duration: a number and one of ms, s, m, h, d ("90s", "5m", "1h").');
+export const duration = durationField(z);
 
 const id = z
   .union([

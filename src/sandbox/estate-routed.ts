@@ -37,7 +37,7 @@ export async function seedRoutedEstate(endpoint: string, region: string): Promis
 }
 
 async function seedPools(config: Config) {
-  const idp = await import('@aws-sdk/client-cognito-identity-provider');
+  const idp = await import('../aws/sdk/cognito.js');
   const client = new idp.CognitoIdentityProviderClient(config);
   try {
     const make = async (PoolName: string) => (await client.send(new idp.CreateUserPoolCommand({ PoolName }))).UserPool!;
@@ -71,7 +71,7 @@ export const OFFICE_POLICY = JSON.stringify({
 });
 
 async function seedApi(config: Config, staffPoolArn: string, partnerPoolArn: string): Promise<string> {
-  const ag = await import('@aws-sdk/client-api-gateway');
+  const ag = await import('../aws/sdk/apigateway.js');
   const client = new ag.APIGatewayClient(config);
   try {
     const api = await client.send(
@@ -129,7 +129,7 @@ async function seedApi(config: Config, staffPoolArn: string, partnerPoolArn: str
 }
 
 async function seedZone(config: Config): Promise<string> {
-  const r53 = await import('@aws-sdk/client-route-53');
+  const r53 = await import('../aws/sdk/route53.js');
   const client = new r53.Route53Client(config);
   try {
     const zone = await client.send(new r53.CreateHostedZoneCommand({ Name: ROUTED_ZONE, CallerReference: `migrate-routed-${Date.now()}` }));
@@ -170,7 +170,7 @@ export function routedExports(ids: RoutedEstateIds): Record<string, string> {
 /** Everything the example runbook may change, as plain JSON that compares semantically. */
 export async function snapshotRoutedEstate(endpoint: string, ids: RoutedEstateIds, region?: string): Promise<Record<string, Json>> {
   const config = sandboxClientConfig(endpoint, region);
-  const [r53, ag] = await Promise.all([import('@aws-sdk/client-route-53'), import('@aws-sdk/client-api-gateway')]);
+  const [r53, ag] = await Promise.all([import('../aws/sdk/route53.js'), import('../aws/sdk/apigateway.js')]);
   const route53 = new r53.Route53Client(config);
   const apigw = new ag.APIGatewayClient(config);
   try {

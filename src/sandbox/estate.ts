@@ -75,7 +75,7 @@ export async function seedEstate(endpoint: string, options: SeedOptions = {}): P
 type ClientConfig = ReturnType<typeof sandboxClientConfig>;
 
 async function callerAccount(config: ClientConfig): Promise<string> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { STSClient, GetCallerIdentityCommand } = await import('../aws/sdk/sts.js');
   const sts = new STSClient(config);
   try {
     const account = (await sts.send(new GetCallerIdentityCommand({}))).Account;
@@ -87,7 +87,7 @@ async function callerAccount(config: ClientConfig): Promise<string> {
 }
 
 async function seedCloudFront(config: ClientConfig) {
-  const cf = await import('@aws-sdk/client-cloudfront');
+  const cf = await import('../aws/sdk/cloudfront.js');
   const client = new cf.CloudFrontClient(config);
   const create = async (reference: string, comment: string, alias: string, bucketDomain: string) => {
     const originId = `s3-${reference}`;
@@ -130,7 +130,7 @@ async function seedCloudFront(config: ClientConfig) {
 }
 
 async function seedCognito(config: ClientConfig, region: string, accountId: string) {
-  const idp = await import('@aws-sdk/client-cognito-identity-provider');
+  const idp = await import('../aws/sdk/cognito.js');
   const client = new idp.CognitoIdentityProviderClient(config);
   const lambda = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:${name}`;
   const appClient = (UserPoolId: string, ClientName: string, callback: string) =>
@@ -209,7 +209,7 @@ interface MethodSpec {
 }
 
 async function seedApis(config: ClientConfig, oldPoolArn: string) {
-  const ag = await import('@aws-sdk/client-api-gateway');
+  const ag = await import('../aws/sdk/apigateway.js');
   const client = new ag.APIGatewayClient(config);
 
   async function api(
@@ -329,7 +329,7 @@ async function seedApis(config: ClientConfig, oldPoolArn: string) {
 }
 
 async function seedZone(config: ClientConfig, revalDistributionDomain: string): Promise<string> {
-  const r53 = await import('@aws-sdk/client-route-53');
+  const r53 = await import('../aws/sdk/route53.js');
   const client = new r53.Route53Client(config);
   try {
     const zone = await client.send(
@@ -386,7 +386,7 @@ export async function snapshotEstate(
   options: { healthUrl?: string; region?: string } = {},
 ): Promise<EstateSnapshot> {
   const config = sandboxClientConfig(endpoint, options.region);
-  const [r53, ag] = await Promise.all([import('@aws-sdk/client-route-53'), import('@aws-sdk/client-api-gateway')]);
+  const [r53, ag] = await Promise.all([import('../aws/sdk/route53.js'), import('../aws/sdk/apigateway.js')]);
   const route53 = new r53.Route53Client(config);
   const apigw = new ag.APIGatewayClient(config);
   try {
@@ -410,7 +410,7 @@ export async function snapshotEstate(
   }
 }
 
-type Route53Module = typeof import('@aws-sdk/client-route-53');
+type Route53Module = typeof import('../aws/sdk/route53.js');
 type Route53Client = InstanceType<Route53Module['Route53Client']>;
 
 /** Every record set with exactly this name (all types), following pagination. */

@@ -56,10 +56,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const region = options.region ?? 'eu-west-2';
   const config = sandboxClientConfig(options.endpoint, region);
   const [r53, cf, idp, ag] = await Promise.all([
-    import('@aws-sdk/client-route-53'),
-    import('@aws-sdk/client-cloudfront'),
-    import('@aws-sdk/client-cognito-identity-provider'),
-    import('@aws-sdk/client-api-gateway'),
+    import('../aws/sdk/route53.js'),
+    import('../aws/sdk/cloudfront.js'),
+    import('../aws/sdk/cognito.js'),
+    import('../aws/sdk/apigateway.js'),
   ]);
   const route53 = new r53.Route53Client(config);
   const cloudfront = new cf.CloudFrontClient(config);

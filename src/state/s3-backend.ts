@@ -8,7 +8,7 @@ import { S3StateStore } from './s3-store.js';
 
 /** The caller's ARN for the lock's holder, read once; an unknown identity leaves the field out. */
 async function callerArn(region: string, profile: string | undefined): Promise<string | undefined> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { STSClient, GetCallerIdentityCommand } = await import('../aws/sdk/sts.js');
   const out = await new STSClient({ region: process.env.AWS_REGION ?? region, ...(profile ? { profile } : {}) }).send(
     new GetCallerIdentityCommand({}),
   );

@@ -28,10 +28,10 @@ export interface S3Io {
   versioning(): Promise<'Enabled' | 'Suspended' | 'Off' | 'unknown'>;
 }
 
-type S3Module = typeof import('@aws-sdk/client-s3');
+type S3Module = typeof import('../aws/sdk/s3.js');
 
 let loaded: Promise<S3Module> | undefined;
-const s3Module = (): Promise<S3Module> => (loaded ??= import('@aws-sdk/client-s3'));
+const s3Module = (): Promise<S3Module> => (loaded ??= import('../aws/sdk/s3.js'));
 
 /** A custom endpoint (the sandbox, LocalStack) on loopback has no per-bucket DNS names. */
 function forcePathStyle(): boolean {

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
 import { findStage, knownRestApi, listAuthorizers, restApiRefFields, stageField } from './support/apigateway.js';
@@ -6,25 +7,27 @@ import { background, inOrder } from './support/lookups.js';
 import { resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { atMostOne, exactlyOne, rule } from './support/params.js';
 
-const authorizerParams = z
-  .strictObject({
-    name: z.string().min(1).optional().describe("The authorizer's name; left out, any COGNITO_USER_POOLS authorizer of the API will do."),
-    userPoolArn: userPoolArnField.optional().describe('The user pool the authorizer must name in its providerARNs, by ARN.'),
-    ...userPoolRefFields,
-  })
-  .superRefine(...rule(atMostOne('userPoolArn', 'userPoolId', 'userPoolName')))
-  .describe(
-    'A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).',
-  );
+const params = lazySchema((z) => {
+  const authorizerParams = z
+    .strictObject({
+      name: z.string().min(1).optional().describe("The authorizer's name; left out, any COGNITO_USER_POOLS authorizer of the API will do."),
+      userPoolArn: userPoolArnField(z).optional().describe('The user pool the authorizer must name in its providerARNs, by ARN.'),
+      ...userPoolRefFields(z),
+    })
+    .superRefine(...rule(atMostOne('userPoolArn', 'userPoolId', 'userPoolName')))
+    .describe(
+      'A Cognito authorizer that must exist, and optionally the user pool it must name (by userPoolArn, userPoolId or userPoolName).',
+    );
 
-const params = z
-  .strictObject({
-    ...restApiRefFields,
-    stage: stageField.optional().describe('A stage that must exist and be deployed, such as "prod".'),
-    authorizer: authorizerParams.optional(),
-  })
-  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
-export type AssertApiParams = z.output<typeof params>;
+  return z
+    .strictObject({
+      ...restApiRefFields(z),
+      stage: stageField(z).optional().describe('A stage that must exist and be deployed, such as "prod".'),
+      authorizer: authorizerParams.optional(),
+    })
+    .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
+});
+export type AssertApiParams = z.output<ReturnType<typeof params>>;
 
 export interface AuthorizerSummary {
   id: string;
@@ -90,7 +93,9 @@ export function diffApi(current: ApiState, p: AssertApiParams): string[] {
 export const assertApi: StepType<AssertApiParams, ApiState> = {
   name: 'apigateway.assertApi',
   description: 'Check a REST API: a deployed stage, and a Cognito authorizer that names a given user pool.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: false,
   usesAws: true,
   async read(ctx, p) {

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import { RunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
 import {
@@ -18,20 +19,22 @@ import { inOrder } from './support/lookups.js';
 import { exactlyOne, rule } from './support/params.js';
 import { HTTP_METHODS, deniedMethods, normalizePolicy, policyToSend, restrictedPolicy } from './support/policy.js';
 
-const params = z
-  .strictObject({
-    ...restApiRefFields,
-    stage: stageField,
-    allow: z
-      .array(z.enum(HTTP_METHODS))
-      .min(1)
-      .default(['GET', 'HEAD', 'OPTIONS'])
-      .describe(
-        "The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API's resource policy. Allowing every method lifts a restriction this step made.",
-      ),
-  })
-  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
-export type RestrictMethodsParams = z.output<typeof params>;
+const params = lazySchema((z) => {
+  return z
+    .strictObject({
+      ...restApiRefFields(z),
+      stage: stageField(z),
+      allow: z
+        .array(z.enum(HTTP_METHODS))
+        .min(1)
+        .default(['GET', 'HEAD', 'OPTIONS'])
+        .describe(
+          "The HTTP methods that keep working on the stage; every other method is denied (403) by the REST API's resource policy. Allowing every method lifts a restriction this step made.",
+        ),
+    })
+    .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
+});
+export type RestrictMethodsParams = z.output<ReturnType<typeof params>>;
 
 export interface RestrictMethodsState {
   /** The REST API's resource policy exactly as GetRestApi returns it; null when it has none. */
@@ -52,7 +55,7 @@ async function read(ctx: StepContext, p: RestrictMethodsParams): Promise<Restric
 
 /** Puts a resource policy on the API (or removes it) and deploys the stage, so it takes effect. */
 async function putPolicy(ctx: StepContext, p: RestrictMethodsParams, policy: string | null, why: string): Promise<RestrictMethodsState> {
-  const { UpdateRestApiCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateRestApiCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   await requireStage(ctx, api.id, p.stage);
@@ -67,7 +70,9 @@ async function putPolicy(ctx: StepContext, p: RestrictMethodsParams, policy: str
 export const restrictMethods: StepType<RestrictMethodsParams, RestrictMethodsState> = {
   name: 'apigateway.restrictMethods',
   description: "Allow only some HTTP methods on a REST API stage (the rest answer 403) through the API's resource policy, then deploy.",
-  params,
+  get params() {
+    return params();
+  },
   mutates: true,
   usesAws: true,
   read,

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { Authorizer, PatchOperation } from '@aws-sdk/client-api-gateway';
 import { RunbookError, isRunbookError } from '../errors.js';
 import type { StepContext, StepType } from './types.js';
@@ -21,25 +22,27 @@ import { background, inOrder } from './support/lookups.js';
 import { describeRef, resolveUserPoolArn, userPoolArnField, userPoolRefFields } from './support/cognito.js';
 import { exactlyOne, rule } from './support/params.js';
 
-const params = z
-  .strictObject({
-    ...restApiRefFields,
-    authorizerName: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('The authorizer to repoint; left out, the API must have exactly one COGNITO_USER_POOLS authorizer.'),
-    userPoolArn: userPoolArnField
-      .optional()
-      .describe('The user pool the authorizer must name afterwards, by ARN. Give this, userPoolId or userPoolName.'),
-    ...userPoolRefFields,
-    stage: stageField
-      .optional()
-      .describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
-  })
-  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')))
-  .superRefine(...rule(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName')));
-export type SetAuthorizerPoolParams = z.output<typeof params>;
+const params = lazySchema((z) => {
+  return z
+    .strictObject({
+      ...restApiRefFields(z),
+      authorizerName: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('The authorizer to repoint; left out, the API must have exactly one COGNITO_USER_POOLS authorizer.'),
+      userPoolArn: userPoolArnField(z)
+        .optional()
+        .describe('The user pool the authorizer must name afterwards, by ARN. Give this, userPoolId or userPoolName.'),
+      ...userPoolRefFields(z),
+      stage: stageField(z)
+        .optional()
+        .describe('The stage to deploy after the change so it takes effect, such as "prod". Leave out only if a later step deploys.'),
+    })
+    .superRefine(...rule(exactlyOne('restApiId', 'restApiName')))
+    .superRefine(...rule(exactlyOne('userPoolArn', 'userPoolId', 'userPoolName')));
+});
+export type SetAuthorizerPoolParams = z.output<ReturnType<typeof params>>;
 
 export interface AuthorizerPoolState {
   authorizerId: string;
@@ -111,7 +114,7 @@ async function readAuthorizer(ctx: StepContext, p: SetAuthorizerPoolParams): Pro
 }
 
 async function setProviderArns(ctx: StepContext, p: SetAuthorizerPoolParams, desired: readonly string[], why: string): Promise<void> {
-  const { UpdateAuthorizerCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateAuthorizerCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   const auth = await findAuthorizer(ctx, api.id, p);
@@ -142,7 +145,9 @@ export const setAuthorizerPool: StepType<SetAuthorizerPoolParams, AuthorizerPool
   name: 'apigateway.setAuthorizerPool',
   description:
     "Repoint a REST API's Cognito authorizer to another user pool (add the new pool, then remove the old), then deploy the stage.",
-  params,
+  get params() {
+    return params();
+  },
   mutates: true,
   usesAws: true,
   read,

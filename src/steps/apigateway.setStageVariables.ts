@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import { RunbookError } from '../errors.js';
 import type { PatchOperation } from '@aws-sdk/client-api-gateway';
 import type { StepContext, StepType } from './types.js';
@@ -20,27 +21,32 @@ import { inOrder } from './support/lookups.js';
 import { show } from './support/assert.js';
 import { exactlyOne, rule } from './support/params.js';
 
-const variableValue = z
-  .string()
-  .regex(/^[A-Za-z0-9\-._~:/?#&=,]{1,512}$/, {
-    message: 'a stage variable value is 1-512 of the characters A-Z a-z 0-9 - . _ ~ : / ? # & = ,',
-  })
-  .nullable();
+const params = lazySchema((z) => {
+  const variableValue = z
+    .string()
+    .regex(/^[A-Za-z0-9\-._~:/?#&=,]{1,512}$/, {
+      message: 'a stage variable value is 1-512 of the characters A-Z a-z 0-9 - . _ ~ : / ? # & = ,',
+    })
+    .nullable();
 
-const params = z
-  .strictObject({
-    ...restApiRefFields,
-    stage: stageField,
-    variables: z
-      .record(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'a stage variable name is 1-64 letters, digits or "_"' }), variableValue)
-      .refine((v) => Object.keys(v).length > 0, { message: 'name at least one variable' })
-      .describe(
-        'Stage variables to set, such as { authProvider: COGNITO }; a value of null removes the variable. Values are strings: quote numbers.',
-      ),
-    deploy: z.boolean().default(false).describe('Deploy the API to the stage afterwards (stage variables take effect without a deploy).'),
-  })
-  .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
-export type SetStageVariablesParams = z.output<typeof params>;
+  return z
+    .strictObject({
+      ...restApiRefFields(z),
+      stage: stageField(z),
+      variables: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'a stage variable name is 1-64 letters, digits or "_"' }),
+          variableValue,
+        )
+        .refine((v) => Object.keys(v).length > 0, { message: 'name at least one variable' })
+        .describe(
+          'Stage variables to set, such as { authProvider: COGNITO }; a value of null removes the variable. Values are strings: quote numbers.',
+        ),
+      deploy: z.boolean().default(false).describe('Deploy the API to the stage afterwards (stage variables take effect without a deploy).'),
+    })
+    .superRefine(...rule(exactlyOne('restApiId', 'restApiName')));
+});
+export type SetStageVariablesParams = z.output<ReturnType<typeof params>>;
 
 export interface StageVariablesState {
   /** The variables the params name, with null for those the stage does not have. */
@@ -92,7 +98,7 @@ async function setVariables(
   desired: Record<string, string | null>,
   why: string,
 ): Promise<StageVariablesState> {
-  const { UpdateStageCommand } = await import('@aws-sdk/client-api-gateway');
+  const { UpdateStageCommand } = await import('../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   const api = await findRestApi(ctx, p);
   const stage = await requireStage(ctx, api.id, p.stage);
@@ -117,7 +123,9 @@ const sameVariables = (a: Record<string, string | null>, b: Record<string, strin
 export const setStageVariables: StepType<SetStageVariablesParams, StageVariablesState> = {
   name: 'apigateway.setStageVariables',
   description: 'Set (or remove) stage variables on a REST API stage, optionally deploying it; undo puts back the previous values.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: true,
   usesAws: true,
   read,

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { CloudFrontClient, Distribution } from '@aws-sdk/client-cloudfront';
-import { duration } from '../runbook/schema.js';
+import { durationField } from '../runbook/constants.js';
 import { RunbookError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
@@ -9,37 +10,39 @@ import { rule } from './support/params.js';
 import { waitWithProgress, waiterTiming } from './support/waiter.js';
 import { shared } from './support/lookups.js';
 
-const host = z
-  .string()
-  .regex(/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a host name such as "apps.tis.nhs.uk"' });
+const params = lazySchema((z) => {
+  const host = z
+    .string()
+    .regex(/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a host name such as "apps.tis.nhs.uk"' });
 
-const params = z
-  .strictObject({
-    distributionId: z
-      .string()
-      .regex(/^[A-Z0-9]+$/, { message: 'expected a distribution id such as "E2QWRUHAPOMQZL"' })
-      .optional()
-      .describe('The distribution id. Give this, alias, or both.'),
-    alias: host
-      .optional()
-      .describe(
-        'A host the distribution serves (one of its Aliases, such as "apps.tis.nhs.uk"). Without distributionId, the distribution is found by it.',
-      ),
-    domainName: host.optional().describe('The distribution\'s own domain name it must have, such as "d111111abcdef8.cloudfront.net".'),
-    enabled: z.boolean().default(true).describe('Whether the distribution must be enabled.'),
-    waitDeployed: duration
-      .optional()
-      .describe(
-        'If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).',
-      ),
-  })
-  .superRefine(
-    ...rule((v: { distributionId?: unknown; alias?: unknown }, ctx: z.RefinementCtx) => {
-      if (v.distributionId === undefined && v.alias === undefined)
-        ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
-    }),
-  );
-export type AssertDistributionParams = z.output<typeof params>;
+  return z
+    .strictObject({
+      distributionId: z
+        .string()
+        .regex(/^[A-Z0-9]+$/, { message: 'expected a distribution id such as "E2QWRUHAPOMQZL"' })
+        .optional()
+        .describe('The distribution id. Give this, alias, or both.'),
+      alias: host
+        .optional()
+        .describe(
+          'A host the distribution serves (one of its Aliases, such as "apps.tis.nhs.uk"). Without distributionId, the distribution is found by it.',
+        ),
+      domainName: host.optional().describe('The distribution\'s own domain name it must have, such as "d111111abcdef8.cloudfront.net".'),
+      enabled: z.boolean().default(true).describe('Whether the distribution must be enabled.'),
+      waitDeployed: durationField(z)
+        .optional()
+        .describe(
+          'If the distribution is still InProgress, wait up to this long for it to be Deployed before judging (a change to a distribution takes minutes).',
+        ),
+    })
+    .superRefine(
+      ...rule((v: { distributionId?: unknown; alias?: unknown }, ctx: z.RefinementCtx) => {
+        if (v.distributionId === undefined && v.alias === undefined)
+          ctx.addIssue({ code: 'custom', message: 'give distributionId or alias (or both)', path: [] });
+      }),
+    );
+});
+export type AssertDistributionParams = z.output<ReturnType<typeof params>>;
 
 export interface DistributionState {
   id: string;
@@ -64,7 +67,7 @@ function stateOf(d: Distribution): DistributionState {
 }
 
 async function getDistribution(client: CloudFrontClient, id: string, ctx: StepContext): Promise<Distribution> {
-  const { GetDistributionCommand } = await import('@aws-sdk/client-cloudfront');
+  const { GetDistributionCommand } = await import('../aws/sdk/cloudfront.js');
   try {
     const out = await client.send(new GetDistributionCommand({ Id: id }));
     if (!out.Distribution) throw new RunbookError('AWS_ERROR', `GetDistribution answered without a distribution for ${id}`);
@@ -83,7 +86,7 @@ async function getDistribution(client: CloudFrontClient, id: string, ctx: StepCo
 /** Every distribution's id and aliases: one listing per read pass. */
 function listDistributions(ctx: StepContext, client: CloudFrontClient): Promise<{ id: string; aliases: string[] }[]> {
   return shared(ctx, 'cloudfront', 'ListDistributions', {}, async () => {
-    const { paginateListDistributions } = await import('@aws-sdk/client-cloudfront');
+    const { paginateListDistributions } = await import('../aws/sdk/cloudfront.js');
     const all: { id: string; aliases: string[] }[] = [];
     for await (const page of paginateListDistributions({ client }, {})) {
       for (const d of page.DistributionList?.Items ?? []) if (d.Id) all.push({ id: d.Id, aliases: [...(d.Aliases?.Items ?? [])] });
@@ -120,11 +123,13 @@ export function diffDistribution(current: DistributionState, p: AssertDistributi
 export const assertDistribution: StepType<AssertDistributionParams, DistributionState> = {
   name: 'cloudfront.assertDistribution',
   description: 'Check a CloudFront distribution (by id or alias) is Deployed, enabled, and serves the given host.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const { CloudFrontClient, waitUntilDistributionDeployed } = await import('@aws-sdk/client-cloudfront');
+    const { CloudFrontClient, waitUntilDistributionDeployed } = await import('../aws/sdk/cloudfront.js');
     const client = await ctx.aws.client(CloudFrontClient);
     const id = p.distributionId ?? (await findIdByAlias(ctx, client, p.alias ?? ''));
     let dist = await getDistribution(client, id, ctx);

@@ -1,12 +1,15 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { RunbookError } from '../errors.js';
 import type { StepType } from './types.js';
 
-const params = z.strictObject({
-  alarmName: z.string().min(1).describe('The CloudWatch alarm (metric or composite) whose state is the check.'),
+const params = lazySchema((z) => {
+  return z.strictObject({
+    alarmName: z.string().min(1).describe('The CloudWatch alarm (metric or composite) whose state is the check.'),
+  });
 });
-export type AlarmParams = z.output<typeof params>;
+export type AlarmParams = z.output<ReturnType<typeof params>>;
 
 export interface AlarmState {
   alarmName: string;
@@ -24,11 +27,13 @@ export interface AlarmState {
 export const cloudwatchAlarm: StepType<AlarmParams, AlarmState> = {
   name: 'cloudwatch.alarm',
   description: 'Read a CloudWatch alarm: OK passes, ALARM fails, INSUFFICIENT_DATA has no data (for checks and triggers).',
-  params,
+  get params() {
+    return params();
+  },
   mutates: false,
   usesAws: true,
   async read(ctx, p) {
-    const sdk = await import('@aws-sdk/client-cloudwatch');
+    const sdk = await import('../aws/sdk/cloudwatch.js');
     const client: CloudWatchClient = await ctx.aws.client(sdk.CloudWatchClient);
     const out = await client.send(
       new sdk.DescribeAlarmsCommand({ AlarmNames: [p.alarmName], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { LambdaConfigType, UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepType } from './types.js';
 import { assertionFailed, diffLine } from './support/assert.js';
@@ -34,52 +35,54 @@ const TRIGGERS = {
 type TriggerKey = keyof typeof TRIGGERS;
 const TRIGGER_KEYS = Object.keys(TRIGGERS) as TriggerKey[];
 
-const triggerExpectation = z
-  .union([z.literal(true), z.string().min(1)])
-  .describe('true: the trigger names some Lambda. A string: the Lambda it must name, as an ARN or a function name.');
+const params = lazySchema((z) => {
+  const triggerExpectation = z
+    .union([z.literal(true), z.string().min(1)])
+    .describe('true: the trigger names some Lambda. A string: the Lambda it must name, as an ARN or a function name.');
 
-const passwordPolicy = z.strictObject({
-  minimumLength: z.coerce.number().int().min(6).max(99).optional(),
-  requireUppercase: z.boolean().optional(),
-  requireLowercase: z.boolean().optional(),
-  requireNumbers: z.boolean().optional(),
-  requireSymbols: z.boolean().optional(),
-  temporaryPasswordValidityDays: z.coerce.number().int().min(0).max(365).optional(),
+  const passwordPolicy = z.strictObject({
+    minimumLength: z.coerce.number().int().min(6).max(99).optional(),
+    requireUppercase: z.boolean().optional(),
+    requireLowercase: z.boolean().optional(),
+    requireNumbers: z.boolean().optional(),
+    requireSymbols: z.boolean().optional(),
+    temporaryPasswordValidityDays: z.coerce.number().int().min(0).max(365).optional(),
+  });
+
+  return z
+    .strictObject({
+      ...userPoolRefFields(z),
+      passwordPolicy: z
+        .union([z.literal('default'), passwordPolicy])
+        .optional()
+        .describe(
+          '"default": Cognito\'s default policy (length 8, upper, lower, numbers and symbols required, temporary passwords valid 7 days). Or the fields to check; fields left out are not checked.',
+        ),
+      triggers: z
+        .strictObject(
+          Object.fromEntries(TRIGGER_KEYS.map((k) => [k, triggerExpectation.optional()])) as Record<
+            TriggerKey,
+            z.ZodOptional<typeof triggerExpectation>
+          >,
+        )
+        .optional()
+        .describe(
+          'Lambda triggers that must be set, such as { userMigration: true, preTokenGeneration: "arn:aws:lambda:...:function:tis-pre-token" }.',
+        ),
+      appClients: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe('Names of app clients that must exist in the pool, such as ["admins-ui"].'),
+      emailFrom: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Text the pool\'s FROM email address must contain (case-insensitive), such as "no-reply@tis.nhs.uk".'),
+    })
+    .superRefine(...rule(exactlyOne('userPoolId', 'userPoolName')));
 });
-
-const params = z
-  .strictObject({
-    ...userPoolRefFields,
-    passwordPolicy: z
-      .union([z.literal('default'), passwordPolicy])
-      .optional()
-      .describe(
-        '"default": Cognito\'s default policy (length 8, upper, lower, numbers and symbols required, temporary passwords valid 7 days). Or the fields to check; fields left out are not checked.',
-      ),
-    triggers: z
-      .strictObject(
-        Object.fromEntries(TRIGGER_KEYS.map((k) => [k, triggerExpectation.optional()])) as Record<
-          TriggerKey,
-          z.ZodOptional<typeof triggerExpectation>
-        >,
-      )
-      .optional()
-      .describe(
-        'Lambda triggers that must be set, such as { userMigration: true, preTokenGeneration: "arn:aws:lambda:...:function:tis-pre-token" }.',
-      ),
-    appClients: z
-      .array(z.string().min(1))
-      .min(1)
-      .optional()
-      .describe('Names of app clients that must exist in the pool, such as ["admins-ui"].'),
-    emailFrom: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Text the pool\'s FROM email address must contain (case-insensitive), such as "no-reply@tis.nhs.uk".'),
-  })
-  .superRefine(...rule(exactlyOne('userPoolId', 'userPoolName')));
-export type AssertUserPoolParams = z.output<typeof params>;
+export type AssertUserPoolParams = z.output<ReturnType<typeof params>>;
 
 export interface UserPoolState {
   userPoolId: string;
@@ -178,7 +181,9 @@ function checked(p: AssertUserPoolParams): string {
 export const assertUserPool: StepType<AssertUserPoolParams, UserPoolState> = {
   name: 'cognito.assertUserPool',
   description: 'Check a Cognito user pool: password policy, Lambda triggers, app clients, FROM email address.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: false,
   usesAws: true,
   async read(ctx, p) {

@@ -1,20 +1,23 @@
-import { z } from 'zod';
-import { duration } from '../runbook/schema.js';
+import type { z } from 'zod';
+import { lazySchema } from './support/zod.js';
+import { durationField } from '../runbook/constants.js';
 import { RunbookError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
 
-const params = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH']).default('GET'),
-  body: z.string().optional().describe('Request body, for checks that a write is refused.'),
-  status: z.coerce.number().int().min(100).max(599).default(200).describe('The status the check expects.'),
-  contains: z.string().optional().describe('Text the response body must contain.'),
-  timeout: duration.default('10s'),
-  retries: z.coerce.number().int().min(0).max(20).default(3),
-  retryDelay: duration.default('2s'),
+const params = lazySchema((z) => {
+  return z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH']).default('GET'),
+    body: z.string().optional().describe('Request body, for checks that a write is refused.'),
+    status: z.coerce.number().int().min(100).max(599).default(200).describe('The status the check expects.'),
+    contains: z.string().optional().describe('Text the response body must contain.'),
+    timeout: durationField(z).default('10s'),
+    retries: z.coerce.number().int().min(0).max(20).default(3),
+    retryDelay: durationField(z).default('2s'),
+  });
 });
-export type HttpCheckParams = z.output<typeof params>;
+export type HttpCheckParams = z.output<ReturnType<typeof params>>;
 
 export interface HttpCheckState {
   url: string;
@@ -60,7 +63,9 @@ export async function probe(ctx: Pick<StepContext, 'signal' | 'clock'>, p: HttpC
 export const httpCheck: StepType<HttpCheckParams, HttpCheckState> = {
   name: 'http.check',
   description: 'Request a URL and expect a status (200 by default) and optionally some text; retried.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: false,
   async read(ctx, p) {
     let state = await probe(ctx, p);

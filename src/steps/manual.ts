@@ -1,5 +1,7 @@
-import { z } from 'zod';
+import { lazySchema } from './support/zod.js';
 import type { StepType } from './types.js';
+
+const params = lazySchema((z) => z.strictObject({ instructions: z.string().min(1).describe('What the operator must do, word for word.') }));
 
 interface ManualState {
   confirmed: boolean;
@@ -14,7 +16,9 @@ interface ManualState {
 export const manual: StepType<{ instructions: string }, ManualState> = {
   name: 'manual',
   description: 'Instructions the operator carries out and confirms; recorded with who confirmed.',
-  params: z.strictObject({ instructions: z.string().min(1).describe('What the operator must do, word for word.') }),
+  get params() {
+    return params();
+  },
   mutates: true,
   async read(ctx) {
     const prev = ctx.previous;

@@ -1,32 +1,17 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Change, RRType, ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { duration } from '../runbook/schema.js';
+import { durationField } from '../runbook/constants.js';
 import { RunbookError } from '../errors.js';
 import { canonicalJson } from '../util/json.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import type { StepContext, StepType } from './types.js';
 import { recordedBefore } from './support/checkpoint.js';
 import { exactlyOne, rule } from './support/params.js';
+import { lazySchema } from './support/zod.js';
 import { CLOUDFRONT_ZONE_ID, changeRecords, dnsKey, findZone, fqdn, recordsAt, testAnswer, type DnsAnswer } from './support/route53.js';
 
-const host = z
-  .string()
-  .regex(/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as "apps.tis.nhs.uk"' });
-const seconds = z.coerce.number().int().min(0).max(2_147_483_647);
-
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV', 'CAA'] as const;
-
-const alias = z
-  .union([
-    z.strictObject({ cloudfront: host.describe('The distribution\'s domain name, such as "d111111abcdef8.cloudfront.net".') }),
-    z.strictObject({
-      dnsName: host.describe("The alias target's DNS name."),
-      hostedZoneId: z.string().min(1).describe("The alias target's hosted zone id (for a load balancer, its canonical hosted zone id)."),
-      evaluateTargetHealth: z.boolean().default(false),
-    }),
-  ])
-  .describe('An alias target: { cloudfront: "dxxxx.cloudfront.net" } for a CloudFront distribution, or { dnsName, hostedZoneId }.');
 
 /**
  * What the fields say together. The compiled validator (src/runbook/compile-validator.ts) copies
@@ -46,40 +31,60 @@ function consistentRecord(
     ctx.addIssue({ code: 'custom', message: `ttl ${v.ttl} is above maxTtl ${v.maxTtl}`, path: ['ttl'] });
 }
 
-const params = z
-  .strictObject({
-    zone: host.optional().describe('The hosted zone by name, such as "tis.nhs.uk". Give this or zoneId.'),
-    zoneId: z.string().min(1).optional().describe('The hosted zone id, such as "Z0123456789ABCDEFGHIJ". Give this or zone.'),
-    privateZone: z.boolean().default(false).describe('Look the zone up among private hosted zones instead of public ones.'),
-    name: host.describe('The record name, fully qualified: "apps.tis.nhs.uk".'),
-    type: z.enum(RECORD_TYPES).optional().describe('The record type; A for an alias, CNAME for values, unless given.'),
-    setIdentifier: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('For a weighted, latency, failover or geolocation record: which record set of the name to switch.'),
-    alias: alias.optional(),
-    values: z
-      .array(z.string().min(1))
-      .min(1)
-      .optional()
-      .describe('The record\'s values (instead of alias), such as ["old-admins.example.net"].'),
-    ttl: seconds.optional().describe('TTL in seconds for a record with values; maxTtl if that is given, else 300.'),
-    maxTtl: seconds
-      .optional()
-      .describe(
-        'The highest TTL the live record may have before the switch, in seconds: a longer TTL keeps clients on the old target that long after the switch. Above it the step refuses, unless lowerTtlFirst.',
-      ),
-    lowerTtlFirst: z
-      .boolean()
-      .default(false)
-      .describe('When the live TTL is above maxTtl: first set it to maxTtl, wait for INSYNC and for the old TTL to run out, then switch.'),
-    insyncTimeout: duration.default('15m').describe('How long to wait for each Route 53 change to be INSYNC.'),
-  })
-  .superRefine(...rule(exactlyOne('zone', 'zoneId')))
-  .superRefine(...rule(exactlyOne('alias', 'values')))
-  .superRefine(...rule(consistentRecord));
-export type SwitchRecordParams = z.output<typeof params>;
+const params = lazySchema((z) => {
+  const host = z
+    .string()
+    .regex(/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as "apps.tis.nhs.uk"' });
+  const seconds = z.coerce.number().int().min(0).max(2_147_483_647);
+
+  const alias = z
+    .union([
+      z.strictObject({ cloudfront: host.describe('The distribution\'s domain name, such as "d111111abcdef8.cloudfront.net".') }),
+      z.strictObject({
+        dnsName: host.describe("The alias target's DNS name."),
+        hostedZoneId: z.string().min(1).describe("The alias target's hosted zone id (for a load balancer, its canonical hosted zone id)."),
+        evaluateTargetHealth: z.boolean().default(false),
+      }),
+    ])
+    .describe('An alias target: { cloudfront: "dxxxx.cloudfront.net" } for a CloudFront distribution, or { dnsName, hostedZoneId }.');
+
+  return z
+    .strictObject({
+      zone: host.optional().describe('The hosted zone by name, such as "tis.nhs.uk". Give this or zoneId.'),
+      zoneId: z.string().min(1).optional().describe('The hosted zone id, such as "Z0123456789ABCDEFGHIJ". Give this or zone.'),
+      privateZone: z.boolean().default(false).describe('Look the zone up among private hosted zones instead of public ones.'),
+      name: host.describe('The record name, fully qualified: "apps.tis.nhs.uk".'),
+      type: z.enum(RECORD_TYPES).optional().describe('The record type; A for an alias, CNAME for values, unless given.'),
+      setIdentifier: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('For a weighted, latency, failover or geolocation record: which record set of the name to switch.'),
+      alias: alias.optional(),
+      values: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe('The record\'s values (instead of alias), such as ["old-admins.example.net"].'),
+      ttl: seconds.optional().describe('TTL in seconds for a record with values; maxTtl if that is given, else 300.'),
+      maxTtl: seconds
+        .optional()
+        .describe(
+          'The highest TTL the live record may have before the switch, in seconds: a longer TTL keeps clients on the old target that long after the switch. Above it the step refuses, unless lowerTtlFirst.',
+        ),
+      lowerTtlFirst: z
+        .boolean()
+        .default(false)
+        .describe(
+          'When the live TTL is above maxTtl: first set it to maxTtl, wait for INSYNC and for the old TTL to run out, then switch.',
+        ),
+      insyncTimeout: durationField(z).default('15m').describe('How long to wait for each Route 53 change to be INSYNC.'),
+    })
+    .superRefine(...rule(exactlyOne('zone', 'zoneId')))
+    .superRefine(...rule(exactlyOne('alias', 'values')))
+    .superRefine(...rule(consistentRecord));
+});
+export type SwitchRecordParams = z.output<ReturnType<typeof params>>;
 
 /** The record set at the name as ListResourceRecordSets returns it; null when there is none. */
 export type RecordState = ResourceRecordSet | null;
@@ -335,7 +340,9 @@ export const switchRecord: StepType<SwitchRecordParams, RecordState> = {
   name: 'route53.switchRecord',
   description:
     'Point a Route 53 record at a new target (CloudFront alias, other alias, or values), minding the TTL; waits for INSYNC and checks the answer.',
-  params,
+  get params() {
+    return params();
+  },
   mutates: true,
   usesAws: true,
   read,

@@ -1,14 +1,18 @@
-import { z } from 'zod';
-import { duration } from '../runbook/schema.js';
+import { durationField } from '../runbook/constants.js';
+import { lazySchema } from './support/zod.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import type { StepType } from './types.js';
+
+const params = lazySchema((z) => z.strictObject({ duration: durationField(z), reason: z.string().optional() }));
 
 type WaitParams = { duration: string; reason?: string | undefined };
 
 export const wait: StepType<WaitParams, { waited?: string }> = {
   name: 'wait',
   description: 'Wait a fixed time (divided by MIGRATE_TIME_SCALE), showing the countdown.',
-  params: z.strictObject({ duration, reason: z.string().optional() }),
+  get params() {
+    return params();
+  },
   mutates: false,
   async read() {
     return {};

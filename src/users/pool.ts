@@ -6,7 +6,7 @@ import { userAttributes } from './mapping.js';
 import { realClock, type TokenBucket } from './rate-limit.js';
 import type { PlannedUser } from './types.js';
 
-type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider');
+type Sdk = typeof import('../aws/sdk/cognito.js');
 
 /** The part of a client's middleware stack the users feature adds to (kept loose: clients differ in types). */
 interface Stacked {
@@ -195,7 +195,7 @@ export class CognitoUsers {
     signal?: AbortSignal,
     retry: Partial<RetryPolicy> = {},
   ): Promise<CognitoUsers> {
-    const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+    const sdk = await import('../aws/sdk/cognito.js');
     const inner = signal ? fanOut(signal) : undefined;
     const stats: CallStats = { attempts: 0, retries: 0 };
     pace(client, bucket, inner, { ...DEFAULT_RETRY, ...retry }, stats);
@@ -344,7 +344,7 @@ export function poolKey(e: PoolEntry): string {
  * looked up by name, and must name exactly one pool.
  */
 export async function resolveUserPoolId(client: CognitoIdentityProviderClient, idOrName: string): Promise<string> {
-  const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+  const sdk = await import('../aws/sdk/cognito.js');
   if (/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/.test(idOrName)) {
     try {
       await client.send(new sdk.DescribeUserPoolCommand({ UserPoolId: idOrName }));

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { RUNBOOK, cli, runbookCopy, sandboxEnv, tempDir } from './helpers.js';
+import { BIN, ROOT, RUNBOOK, cli, runbookCopy, sandboxEnv, tempDir } from './helpers.js';
 
 /** Issue 17: a plan reads each thing once, and reads while the account is checked. */
 describe('what a plan asks AWS', () => {
@@ -68,5 +69,56 @@ describe('what a plan asks AWS', () => {
     }
     expect(existsSync(join(state, 'sandbox', 'audit.jsonl'))).toBe(false);
     expect(existsSync(join(state, 'sandbox', 'state.json'))).toBe(false);
+  });
+
+  it('plan mid, plan mid --json and status start without zod, yaml or listr2 for a valid runbook (they load for a problem to word)', async () => {
+    const state = join(dir.path, 'modules');
+    const packages = JSON.parse(readFileSync(join(ROOT, 'dist/packages.json'), 'utf8')) as Record<string, string[]>;
+    const dist = join(BIN, '..');
+    const loaded = async (args: string[], runbook = RUNBOOK, extra: NodeJS.ProcessEnv = {}) => {
+      const log = join(dir.path, `modules-${args.join('-')}-${Math.random()}.log`);
+      const result = await cli(['--runbook', runbook, ...args], {
+        ...sandboxEnv(sandbox, state),
+        NODE_OPTIONS: `--import ${join(ROOT, 'test/fixtures/record-modules.mjs')}`,
+        MIGRATE_TEST_MODULES_LOG: log,
+        ...extra,
+      });
+      const files = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((url) => relative(dist, fileURLToPath(url)));
+      return { result, packages: new Set(files.flatMap((f) => packages[f] ?? [])) };
+    };
+    for (const args of [['plan', 'mid'], ['plan', 'mid', '--json'], ['status']]) {
+      const { result, packages: used } = await loaded(args);
+      expect(result.code, result.stderr).toBe(0);
+      expect(used.has('migrate'), 'the hooks saw the bundle load').toBe(true);
+      for (const heavy of ['zod', 'yaml', 'listr2']) expect(used.has(heavy), `${args.join(' ')} loaded ${heavy}`).toBe(false);
+    }
+    // A value known only at run time (a terraform output) that the parameters refuse: zod words it.
+    const tf = JSON.parse(readFileSync(sandbox.exports.MIGRATE_SANDBOX_TERRAFORM_OUTPUTS!, 'utf8')) as Record<string, { value: string }>;
+    tf.admins_ui_distribution_domain!.value = 'not a host!';
+    const badTf = join(dir.path, 'bad-tf.json');
+    writeFileSync(badTf, JSON.stringify(tf));
+    const refused = await loaded(['plan', 'mid'], RUNBOOK, { MIGRATE_SANDBOX_TERRAFORM_OUTPUTS: badTf });
+    expect(refused.result.code, refused.result.stderr).toBe(2);
+    expect(refused.result.stderr).toContain(
+      'phases.mid[2].with.alias.cloudfront  expected a DNS name such as "apps.tis.nhs.uk", got "not a host!" (from ${vars.adminsDistribution})',
+    );
+    expect(refused.packages.has('zod')).toBe(true);
+  });
+
+  it('plan mid --json is the same whether the runbook comes from the validated cache or is checked afresh', async () => {
+    const state = join(dir.path, 'cache-state');
+    const cacheHome = join(dir.path, 'cache-home');
+    const plan = async () => {
+      const result = await cli(['--runbook', RUNBOOK, 'plan', 'mid', '--json'], sandboxEnv(sandbox, state, { XDG_CACHE_HOME: cacheHome }));
+      expect(result.code, result.stderr).toBe(0);
+      // Timings differ run to run; everything else must not.
+      return result.stdout.replace(/"(\w*(?:Ms|At|ms|duration|at))":\s*("[^"]*"|[\d.]+)/g, '"$1":0');
+    };
+    const miss = await plan();
+    expect(existsSync(join(cacheHome, 'migrate'))).toBe(true);
+    expect(await plan()).toBe(miss);
   });
 });

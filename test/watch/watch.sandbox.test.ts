@@ -137,16 +137,19 @@ describe('migrate watch in the sandbox (time scale 600)', () => {
   }, 60_000);
 
   it('a watch killed with SIGKILL and restarted keeps the failing-since time: the restarted one alerts before a fresh 1h could pass', async () => {
-    const first = spawnCli(['watch', '--for', '3h'], env);
+    // At half the suite's time scale: a restarted watch keeps an episode only within 1h of plan
+    // time of the last check, 12 s here, which leaves a loaded machine 8 s to start the second one.
+    const slower = { ...env, MIGRATE_TIME_SCALE: '300' };
+    const first = spawnCli(['watch', '--for', '3h'], slower);
     const since = await waitFor('reval failing in watch.json', () => readWatch().checks.reval?.failingSince ?? undefined);
     first.child.kill('SIGKILL');
     await first.done;
     expect(readWatch().watcher?.stoppedAt).toBeUndefined();
-    // Restart more than 1 s (10 min of plan time) later: the second watch runs 50m of plan time,
-    // so it sees the trigger come due only if it counts from the first watch's failingSince.
+    // Restart 20 min of plan time later: the second watch runs 50m of plan time, so it sees the
+    // trigger come due only if it counts from the first watch's failingSince.
     const failingSince = Date.parse(since);
-    await sleep(Math.max(0, failingSince + 2000 - Date.now()));
-    const second = await cli(['watch', '--for', '50m'], env);
+    await sleep(Math.max(0, failingSince + 4000 - Date.now()));
+    const second = await cli(['watch', '--for', '50m'], slower);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`reval  FAILING since ${since} (kept from before the restart)`);
     expect(second.stdout).toMatch(/rollback 4 is due: reval has been failing for 1h/);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import type { APIGatewayClient, Authorizer, RestApi, Stage } from '@aws-sdk/client-api-gateway';
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
@@ -6,19 +6,20 @@ import { errorName } from './assert.js';
 import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a REST API. */
-export const restApiRefFields = {
+export const restApiRefFields = (z: typeof Zod) => ({
   restApiId: z
     .string()
     .regex(/^[a-z0-9]+$/, { message: 'expected a REST API id such as "a1b2c3d4e5"' })
     .optional()
     .describe('The REST API id. Give this or restApiName.'),
   restApiName: z.string().min(1).optional().describe('The REST API name; it must be unique in the region. Give this or restApiId.'),
-};
+});
 
-export const stageField = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected a stage name of letters, digits, "-" or "_"' })
-  .describe('The stage name, such as "prod".');
+export const stageField = (z: typeof Zod) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected a stage name of letters, digits, "-" or "_"' })
+    .describe('The stage name, such as "prod".');
 
 export interface RestApiRef {
   restApiId?: string | undefined;
@@ -26,7 +27,7 @@ export interface RestApiRef {
 }
 
 export async function apiGatewayClient(ctx: StepContext): Promise<APIGatewayClient> {
-  const { APIGatewayClient } = await import('@aws-sdk/client-api-gateway');
+  const { APIGatewayClient } = await import('../../aws/sdk/apigateway.js');
   return ctx.aws.client(APIGatewayClient);
 }
 
@@ -47,7 +48,7 @@ interface RestApiSummary {
 /** Every REST API of the region, by id and name: one listing per read pass, whichever API a step names. */
 function listRestApis(ctx: StepContext): Promise<RestApiSummary[]> {
   return shared(ctx, 'apigateway', 'GetRestApis', { limit: 500 }, async () => {
-    const { paginateGetRestApis } = await import('@aws-sdk/client-api-gateway');
+    const { paginateGetRestApis } = await import('../../aws/sdk/apigateway.js');
     const client = await apiGatewayClient(ctx);
     const all: RestApiSummary[] = [];
     for await (const page of paginateGetRestApis({ client, pageSize: 500 }, { limit: 500 })) {
@@ -102,7 +103,7 @@ export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<Re
   // The listing is a summary; GetRestApi is the API's own answer (its resource policy included).
   const restApiId = await restApiIdOf(ctx, ref);
   return shared(ctx, 'apigateway', 'GetRestApi', { restApiId }, async () => {
-    const { GetRestApiCommand } = await import('@aws-sdk/client-api-gateway');
+    const { GetRestApiCommand } = await import('../../aws/sdk/apigateway.js');
     const client = await apiGatewayClient(ctx);
     try {
       const api = await client.send(new GetRestApiCommand({ restApiId }));
@@ -122,7 +123,7 @@ export async function findRestApi(ctx: StepContext, ref: RestApiRef): Promise<Re
 /** The stage, or undefined when the API has no stage of that name. */
 export async function findStage(ctx: StepContext, restApiId: string, stageName: string): Promise<Stage | undefined> {
   return shared(ctx, 'apigateway', 'GetStage', { restApiId, stageName }, async () => {
-    const { GetStageCommand } = await import('@aws-sdk/client-api-gateway');
+    const { GetStageCommand } = await import('../../aws/sdk/apigateway.js');
     const client = await apiGatewayClient(ctx);
     try {
       return await client.send(new GetStageCommand({ restApiId, stageName }));
@@ -145,7 +146,7 @@ export async function requireStage(ctx: StepContext, restApiId: string, stageNam
 
 export async function listAuthorizers(ctx: StepContext, restApiId: string): Promise<Authorizer[]> {
   return shared(ctx, 'apigateway', 'GetAuthorizers', { restApiId }, async () => {
-    const { GetAuthorizersCommand } = await import('@aws-sdk/client-api-gateway');
+    const { GetAuthorizersCommand } = await import('../../aws/sdk/apigateway.js');
     const client = await apiGatewayClient(ctx);
     const all: Authorizer[] = [];
     let position: string | undefined;
@@ -160,7 +161,7 @@ export async function listAuthorizers(ctx: StepContext, restApiId: string): Prom
 
 /** Deploys the API to the stage, so a change to the API takes effect; returns the deployment id. */
 export async function deployStage(ctx: StepContext, restApiId: string, stageName: string, description: string): Promise<string> {
-  const { CreateDeploymentCommand } = await import('@aws-sdk/client-api-gateway');
+  const { CreateDeploymentCommand } = await import('../../aws/sdk/apigateway.js');
   const client = await apiGatewayClient(ctx);
   ctx.progress(`deploying REST API ${restApiId} to stage ${stageName}`);
   const out = await client.send(new CreateDeploymentCommand({ restApiId, stageName, description }));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import { RunbookError } from '../../errors.js';
 import type { StepContext } from '../types.js';
@@ -6,20 +6,21 @@ import { errorName } from './assert.js';
 import { shared } from './lookups.js';
 
 /** Fields a step spreads into its params to name a user pool. */
-export const userPoolRefFields = {
+export const userPoolRefFields = (z: typeof Zod) => ({
   userPoolId: z
     .string()
     .regex(/^[\w-]+_[0-9a-zA-Z]+$/, { message: 'expected a user pool id such as "eu-west-2_6g9Rz2m0r"' })
     .optional()
     .describe('The user pool id ("eu-west-2_6g9Rz2m0r"). Give this or userPoolName.'),
   userPoolName: z.string().min(1).optional().describe('The user pool name; it must be unique in the region. Give this or userPoolId.'),
-};
+});
 
 const POOL_ARN = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/([\w-]+_[0-9a-zA-Z]+)$/;
 
-export const userPoolArnField = z.string().regex(POOL_ARN, {
-  message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
-});
+export const userPoolArnField = (z: typeof Zod) =>
+  z.string().regex(POOL_ARN, {
+    message: 'expected a user pool ARN such as "arn:aws:cognito-idp:eu-west-2:123456789012:userpool/eu-west-2_6g9Rz2m0r"',
+  });
 
 export interface UserPoolRef {
   userPoolId?: string | undefined;
@@ -41,7 +42,7 @@ export function describeRef(ref: UserPoolRef): string {
 /** Every user pool of the region, by id and name: one listing per read pass, whichever pool a step names. */
 function listUserPools(ctx: StepContext): Promise<{ id: string; name: string }[]> {
   return shared(ctx, 'cognito-idp', 'ListUserPools', { MaxResults: 60 }, async () => {
-    const { CognitoIdentityProviderClient, paginateListUserPools } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, paginateListUserPools } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     const all: { id: string; name: string }[] = [];
     for await (const page of paginateListUserPools({ client, pageSize: 60 }, { MaxResults: 60 })) {
@@ -73,7 +74,7 @@ export async function userPoolIdOf(ctx: StepContext, ref: UserPoolRef): Promise<
 /** DescribeUserPool of a pool by id. */
 export function describeUserPoolById(ctx: StepContext, id: string): Promise<UserPoolType> {
   return shared(ctx, 'cognito-idp', 'DescribeUserPool', { UserPoolId: id }, async () => {
-    const { CognitoIdentityProviderClient, DescribeUserPoolCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, DescribeUserPoolCommand } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     try {
       const out = await client.send(new DescribeUserPoolCommand({ UserPoolId: id }));
@@ -99,7 +100,7 @@ export async function describeUserPool(ctx: StepContext, ref: UserPoolRef): Prom
 /** The names of a pool's app clients, in the order Cognito lists them. */
 export function appClientNames(ctx: StepContext, id: string): Promise<string[]> {
   return shared(ctx, 'cognito-idp', 'ListUserPoolClients', { UserPoolId: id }, async () => {
-    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { CognitoIdentityProviderClient, paginateListUserPoolClients } = await import('../../aws/sdk/cognito.js');
     const client = await ctx.aws.client(CognitoIdentityProviderClient);
     const names: string[] = [];
     for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: id, MaxResults: 60 })) {

@@ -13,7 +13,7 @@ export const CLOUDFRONT_ZONE_ID = 'Z2FDTNDATAQYW2';
 export { dnsKey, fqdn } from '../../aws/route53.js';
 
 export async function route53Client(ctx: StepContext): Promise<Route53Client> {
-  const { Route53Client } = await import('@aws-sdk/client-route-53');
+  const { Route53Client } = await import('../../aws/sdk/route53.js');
   return ctx.aws.client(Route53Client);
 }
 
@@ -34,7 +34,7 @@ const bareZoneId = (id: string): string => id.replace(/^\/hostedzone\//, '');
 
 /** The hosted zone a step names: GetHostedZone by id, or the one public (or private) zone of that name. */
 export async function findZone(ctx: StepContext, ref: ZoneRef): Promise<Zone> {
-  const { GetHostedZoneCommand, ListHostedZonesByNameCommand } = await import('@aws-sdk/client-route-53');
+  const { GetHostedZoneCommand, ListHostedZonesByNameCommand } = await import('../../aws/sdk/route53.js');
   const zoneId = ref.zoneId;
   if (zoneId) {
     const zone = await shared(ctx, 'route53', 'GetHostedZone', { Id: zoneId }, async () => {
@@ -104,7 +104,7 @@ export interface ChangeOptions {
 
 /** Submits one change batch and waits (SDK waiter, scaled) until Route 53 has it INSYNC. */
 export async function changeRecords(ctx: StepContext, zoneId: string, changes: Change[], options: ChangeOptions): Promise<string> {
-  const { ChangeResourceRecordSetsCommand, waitUntilResourceRecordSetsChanged } = await import('@aws-sdk/client-route-53');
+  const { ChangeResourceRecordSetsCommand, waitUntilResourceRecordSetsChanged } = await import('../../aws/sdk/route53.js');
   const client = await route53Client(ctx);
   const out = await client.send(
     new ChangeResourceRecordSetsCommand({
@@ -135,7 +135,7 @@ export interface DnsAnswer {
 
 /** What Route 53's own name servers answer for the name and type (TestDNSAnswer, read-only). */
 export async function testAnswer(ctx: StepContext, zoneId: string, name: string, type: RRType): Promise<DnsAnswer> {
-  const { TestDNSAnswerCommand } = await import('@aws-sdk/client-route-53');
+  const { TestDNSAnswerCommand } = await import('../../aws/sdk/route53.js');
   const client = await route53Client(ctx);
   const out = await client.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: name, RecordType: type }));
   return { responseCode: out.ResponseCode ?? '', data: out.RecordData ?? [] };
