@@ -4,7 +4,7 @@
 //
 //   node bench/users.mjs [--users 2000,20000] [--rate 200] [--concurrency 16] [--naive 500]
 //                        [--latency-ms 30] [--throttle 0.02] [--retry-mode standard|adaptive]
-//                        [--diff-users 100000] [--pool alias|username]
+//                        [--diff-users 100000] [--pool alias|username] [--burners 0]
 //
 // moto is the sandbox's (src/sandbox/moto_patch.py, through dist/sandbox/moto.js). Each --users
 // size syncs into a fresh pool, so the rate is compared at each pool size. --pool alias (the
@@ -24,6 +24,10 @@
 // then --throttle answers that share of requests with Cognito's ThrottlingException, for the SDK's
 // own retries to absorb, and the proxy's request log counts the AdminCreateUser calls moto applied.
 // Without it, a small latency-only proxy here stands in, and throttling is not injected.
+//
+// --burners N runs N processes that only burn CPU while the syncs run: the machine "under load"
+// (two on the 2-core machine). moto and this process then get a share of the cores, and the
+// figures say whether the sync still holds its rate when the machine, not the code, is short.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -53,6 +57,7 @@ const { values: flags } = parseArgs({
     'retry-mode': { type: 'string', default: 'standard' },
     'diff-users': { type: 'string', default: '100000' },
     pool: { type: 'string', default: 'alias' },
+    burners: { type: 'string', default: '0' },
   },
 });
 // --users 0 skips the syncs (diff figures only).
@@ -271,6 +276,9 @@ try {
   const naiveRate = NAIVE / ((performance.now() - naiveStart) / 1000);
 
   // 2. users sync of each size, into a fresh pool each time.
+  const burners = Array.from({ length: Number(flags.burners) }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  children.push(...burners);
+  if (burners.length) console.log(`${burners.length} CPU burner(s) running during the syncs`);
   const syncs = [];
   for (const size of SIZES) {
     const exportFile = join(tmp, `lin-realm-${size}.json`);
@@ -324,6 +332,8 @@ try {
     );
     proxy?.clearLog();
   }
+
+  for (const b of burners) b.kill('SIGTERM');
 
   // 3. Peak RSS of `users diff --json` on a DIFF_USERS export, against an empty pool and against a
   // pool of DIFF_USERS users, each in a child process that prints the JSON as the CLI does.

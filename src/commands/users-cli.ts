@@ -73,7 +73,7 @@ export async function usersCommand(action: 'diff' | 'sync' | 'ensure', email: st
     const cognito = await aws.client(CognitoIdentityProviderClient, { maxAttempts: 1, retryStrategy: undefined, retryMode: 'standard' });
     const { pace, DEFAULT_RETRY } = await import('../users/pool.js');
     const { TokenBucket } = await import('../users/rate-limit.js');
-    pace(cognito, new TokenBucket(mapping.rate), controller.signal, { ...DEFAULT_RETRY, timeScale }, { attempts: 0, retries: 0 });
+    pace(cognito, TokenBucket.forQuota(mapping.rate), controller.signal, { ...DEFAULT_RETRY, timeScale }, { attempts: 0, retries: 0 });
     const users = await import('./users.js');
     const { createProgressRenderer } = await import('../users/progress.js');
     const progress = action === 'sync' && !opts.json ? createProgressRenderer({ stream: process.stderr }) : undefined;

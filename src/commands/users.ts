@@ -60,7 +60,7 @@ async function open(deps: UsersDeps): Promise<CognitoUsers> {
   return CognitoUsers.open(
     deps.cognito,
     deps.userPoolId,
-    new TokenBucket(deps.mapping.rate),
+    TokenBucket.forQuota(deps.mapping.rate),
     deps.signal,
     deps.timeScale ? { timeScale: deps.timeScale } : {},
   );

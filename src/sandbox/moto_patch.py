@@ -22,6 +22,10 @@
    iterated the users while the threaded server inserted others ("dictionary changed size during
    iteration", an HTML 500). Users are indexed instead (patch_cognitoidp_scale).
 8. POST /moto-api/migrate/cognito-seed fills a user pool in bulk (benchmarks of 100k users).
+9. The server found the service of every request by listing moto's own package folder (a stat of
+   each of ~180 entries) and matching URL patterns, under a lock every request takes, and then
+   the action by listing every member of the service's response class; the answers are kept
+   instead (patch_backend_lookup).
 
 All are written as they would be upstream: the same models, exceptions and serializers moto
 already uses, so the unmodified AWS SDKs parse the answers.
@@ -409,6 +413,123 @@ def _indexed_users_class() -> Any:
     return IndexedUsers
 
 
+def patch_backend_lookup() -> None:
+    """moto's server picks the backend of each request by checking the host against
+    list_of_moto_modules(), which lists moto's package folder and stats every entry (~180), and
+    then against the URL pattern of every service, all under the dispatcher's one lock. That was
+    about half of the server's CPU for a Cognito call, the lock serialising every request, so a
+    busy machine held `users sync` against the sandbox below its rate. Neither the folder nor the
+    patterns change while the server runs: list the folder once and keep each host's backend.
+    """
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    found: dict[str, Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host is None:
+            return None
+        backend = found.get(host)
+        if backend is None:
+            backend = original(self, host)
+            # Hosts are service.region names; the bound only guards against odd clients.
+            if backend is not None and len(found) < 4096:
+                found[host] = backend
+        return backend
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+    # Then each request looked its action up among inspect.getmembers() of its response class
+    # (hundreds of members). The patches here replace methods by name before the first request,
+    # so the names of a class do not change once listed.
+    from moto.core import responses as core_responses
+
+    original_names = core_responses.method_names_from_class
+    names: dict[type, frozenset[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> Any:
+        listed = names.get(clazz)
+        if listed is None:
+            listed = names[clazz] = frozenset(original_names(clazz))
+        return listed
+
+    core_responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
+
+
+class _NoDrainSelectors:
+    """werkzeug's server reads and discards whatever the client sent after a request (waiting up to
+    10 ms for it), which is right only when it closes every connection. On a connection kept
+    alive that would be the next request; the body of this one is drained exactly instead."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.keeping = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def DefaultSelector(self) -> Any:  # noqa: N802 (the selectors module's name)
+        selector = self.real.DefaultSelector()
+        if getattr(self.keeping, "on", False):
+            selector.select = lambda timeout=None: []
+        return selector
+
+
+def keep_alive_handler() -> Any:
+    """A request handler that keeps HTTP/1.1 connections open, as AWS's endpoints do. werkzeug's
+    development server answers every request with Connection: close, so each one cost a TCP
+    connection and a new thread on both sides (a third of the server's time for a Cognito call).
+    Requests with a chunked body still close the connection; any other body is read to its
+    Content-Length before the next request is read."""
+    from werkzeug import serving
+    from werkzeug.wsgi import LimitedStream
+
+    drain = _NoDrainSelectors(serving.selectors)
+    serving.selectors = drain  # type: ignore[assignment]
+
+    class KeepAliveHandler(serving.WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # The headers and the body go out in two writes; on an open connection Nagle's algorithm
+        # would hold the body until the client's delayed ACK (40 ms on Linux).
+        disable_nagle_algorithm = True
+        body: Any = None
+
+        def make_environ(self) -> Any:
+            environ = super().make_environ()
+            # A request with neither header has no body (RFC 9112, 6.3).
+            length = self.headers.get("Content-Length", "0")
+            self.body = None
+            if self.headers.get("Transfer-Encoding") is None and length.isdigit():
+                self.body = LimitedStream(self.rfile, int(length))
+                environ["wsgi.input"] = self.body
+            drain.keeping.on = self.body is not None
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "connection" and value.lower() == "close" and self.body is not None:
+                return
+            super().send_header(keyword, value)
+
+        def run_wsgi(self) -> None:
+            try:
+                super().run_wsgi()
+            finally:
+                drain.keeping.on = False
+                if self.body is None:
+                    self.close_connection = True
+                else:
+                    try:
+                        self.body.exhaust()
+                    except Exception:
+                        self.close_connection = True
+
+    return KeepAliveHandler
+
+
 def patch_cognitoidp_scale() -> None:
     """moto finds a user of a pool that signs in by email (UsernameAttributes) by flattening the
     attributes of every user in it, on every AdminCreateUser, AdminGetUser, AdminDisableUser and
@@ -531,6 +652,7 @@ def main() -> None:
     patch_cloudfront_distribution_summary()
     patch_apigateway_deployment_keeps_stage()
     patch_cognitoidp_scale()
+    patch_backend_lookup()
     import moto_strict_apigateway
     import moto_strict_route53
 
@@ -542,7 +664,7 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     app = with_seed_endpoint(with_time_scale_endpoint(DomainDispatcherApplication(create_backend_app)))
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=keep_alive_handler())
     print(f"MOTO_PORT={server.server_address[1]}", flush=True)
     server.serve_forever()
 

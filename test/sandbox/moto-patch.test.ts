@@ -168,3 +168,56 @@ describe('moto patch: Route 53 TestDNSAnswer', () => {
     expect(noZone).toBeInstanceOf(r53.NoSuchHostedZone);
   });
 });
+
+describe('moto patch: connections kept alive', () => {
+  const listPools = (extra = ''): string => {
+    const body = '{"MaxResults":10}';
+    return [
+      'POST / HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Content-Type: application/x-amz-json-1.1',
+      'X-Amz-Target: AWSCognitoIdentityProviderService.ListUserPools',
+      'Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-2/cognito-idp/aws4_request, SignedHeaders=host, Signature=x',
+      extra || `Content-Length: ${body.length}`,
+      '',
+      extra ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+    ].join('\r\n');
+  };
+
+  /** Writes `text` on one new connection and reads until `answers` responses or the server closes. */
+  async function exchange(text: string, answers: number): Promise<{ raw: string; closed: boolean }> {
+    const { connect } = await import('node:net');
+    const socket = connect(moto.port, '127.0.0.1');
+    let raw = '';
+    let closed = false;
+    await new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk) => {
+        raw += chunk.toString('utf8');
+        if ((raw.match(/"UserPools"/g) ?? []).length >= answers) resolve();
+      });
+      socket.on('end', () => {
+        closed = true;
+        resolve();
+      });
+      socket.on('error', reject);
+      socket.write(text);
+    });
+    // A closing server ends the stream right after its answer.
+    if (!closed) await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    return { raw, closed };
+  }
+
+  it('answers requests sent back to back on one connection, each whole, and keeps it open', async () => {
+    const { raw, closed } = await exchange(listPools() + listPools(), 2);
+    expect(raw.match(/HTTP\/1\.1 200 OK\r\n/g)).toHaveLength(2);
+    expect(raw).not.toMatch(/^connection: close/im);
+    expect(closed).toBe(false);
+  });
+
+  it('still closes after a chunked request body', async () => {
+    const { raw } = await exchange(listPools('Transfer-Encoding: chunked'), 1);
+    expect(raw).toMatch(/^HTTP\/1\.1 200/m);
+    expect(raw).toMatch(/^connection: close/im);
+  });
+});

@@ -79,6 +79,47 @@ describe('TokenBucket', () => {
     expect(waits).toEqual([20, 40, 60]);
   });
 
+  it('forQuota: starts with no burst in hand, then spaces a queue at the rate', async () => {
+    const clock = fakeClock();
+    const bucket = TokenBucket.forQuota(40, clock);
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        await bucket.take();
+        starts.push(clock.t);
+      }),
+    );
+    expect(starts).toEqual(Array.from({ length: 10 }, (_, i) => i * 25));
+  });
+
+  it('forQuota: catches up on slots missed while every caller was busy, never over the rate in any second', async () => {
+    // Four callers in a loop; for the last 400 ms of every second the server answers nothing until
+    // the second ends, so no one asks for a slot (as when every request in flight waits on a
+    // stalled server, or the process is not scheduled).
+    const run = async (make: (clock: LimiterClock) => TokenBucket): Promise<number[]> => {
+      const clock = fakeClock();
+      const bucket = make(clock);
+      const starts: number[] = [];
+      let n = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (n++ < 200) {
+            await bucket.take();
+            starts.push(clock.t);
+            const answered = clock.t + 60;
+            await clock.sleep(answered % 1000 >= 600 ? 1000 - (clock.t % 1000) : 60);
+          }
+        }),
+      );
+      return starts.sort((a, b) => a - b);
+    };
+    const quota = await run((clock) => TokenBucket.forQuota(40, clock));
+    for (let i = 40; i < quota.length; i++) expect(quota[i]! - quota[i - 40]!).toBeGreaterThanOrEqual(1000);
+    // A schedule of burst 1 loses each slot missed for good; this one makes them up later.
+    const lossy = await run((clock) => new TokenBucket(40, 1, clock));
+    expect(quota.at(-1)!).toBeLessThan(lossy.at(-1)! - 500);
+  });
+
   it('refuses a rate of zero', () => {
     expect(() => new TokenBucket(0)).toThrow(RangeError);
   });
@@ -192,6 +233,52 @@ describe('syncUsers with a mocked Cognito client', () => {
     expect(sent).toHaveLength(46);
     for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(25 - 1e-9);
     expect(peak).toBeLessThanOrEqual(4);
+    wire.destroy();
+  });
+
+  it('paced for the quota: slow and stalled answers keep concurrency bounded and never push a second over the rate', async () => {
+    const clock = fakeClock();
+    const sent: number[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const answers: Record<string, unknown> = {
+      DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } },
+      ListGroups: { Groups: [{ GroupName: 'reval-admins' }, { GroupName: 'hee-admins' }] },
+      ListUsers: { Users: [] },
+    };
+    const wire = new CognitoIdentityProviderClient({
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      requestHandler: {
+        async handle(request: { headers: Record<string, string> }) {
+          const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
+          const body = answers[action];
+          if (body === undefined) {
+            sent.push(clock.t);
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            // 80 ms an answer, and nothing at all in the last 300 ms of each second.
+            const at = clock.t + 80;
+            await clock.sleep(at % 1000 >= 700 ? 1000 - (clock.t % 1000) : 80);
+            inFlight--;
+          }
+          return {
+            response: new HttpResponse({
+              statusCode: 200,
+              headers: { 'content-type': 'application/x-amz-json-1.1' },
+              body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]),
+            }),
+          };
+        },
+      },
+    });
+    const bucket = TokenBucket.forQuota(40, clock);
+    const result = await syncUsers({ ...(await input(bucket)), api: await CognitoUsers.open(wire, 'eu-west-2_test', bucket) });
+    expect(result).toMatchObject({ total: 30, created: 30, disabled: 6, grouped: 10, failed: [] });
+    expect(sent).toHaveLength(46);
+    expect(peak).toBeLessThanOrEqual(4);
+    // Counting the three reads too, no second ever holds more than 40 requests.
+    for (let i = 40; i < sent.length; i++) expect(sent[i]! - sent[i - 40]!).toBeGreaterThanOrEqual(1000);
     wire.destroy();
   });
 
