@@ -4,7 +4,7 @@ import { routedExports, seedRoutedEstate } from './estate-routed.js';
 import type { RoutedEstateIds } from './estate-routed.js';
 import type { EstateIds } from './estate.js';
 import { HEALTH_INCIDENTS, startHealthServer } from './health.js';
-import { setMotoTimeScale, startMoto } from './moto.js';
+import { resetMoto, setMotoTimeScale, startMoto } from './moto.js';
 import type { MotoServer } from './moto.js';
 import { startProxy } from './proxy.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook.js';
@@ -22,6 +22,11 @@ export interface SandboxOptions {
   python?: string;
   /** Also seed the estate of runbooks/examples/routed-records.yaml (src/sandbox/estate-routed.ts). */
   routedEstate?: boolean;
+  /**
+   * A running moto (account SANDBOX_ACCOUNT_ID) to use instead of starting one: reset to empty
+   * first, and left running by stop(). For tests that start many sandboxes one after another.
+   */
+  moto?: MotoServer;
 }
 
 export interface Sandbox {
@@ -51,7 +56,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       hint: 'For example 600: a 1h wait then takes 6s.',
     });
   }
-  const moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) });
+  const borrowed = options.moto;
+  if (borrowed) await resetMoto(borrowed.url);
+  const moto = borrowed ?? (await startMoto({ accountId: SANDBOX_ACCOUNT_ID, ...(options.python ? { python: options.python } : {}) }));
   let proxy: FrontProxy | undefined;
   let health: { url: string; stop(): Promise<void> } | undefined;
   let webhook: WebhookReceiver | undefined;
@@ -62,7 +69,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       // Front to back, so nothing is left talking to a moto that has gone.
       await Promise.allSettled([health?.stop(), proxy?.stop(), webhook?.stop()]);
-      await moto.stop();
+      if (!borrowed) await moto.stop();
       await terraform?.remove();
     })();
     return stopping;

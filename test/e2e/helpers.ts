@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import { SANDBOX_ACCOUNT_ID, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
+import { startMoto, type MotoServer } from '../../src/sandbox/moto.js';
 import type { EstateIds } from '../../src/sandbox/estate.js';
 import type { RequestLogEntry } from '../../src/sandbox/proxy.js';
 import type { StateFile } from '../../src/state/types.js';
@@ -180,11 +181,12 @@ export interface LocalRunbook {
 /**
  * A runbook with no AWS in it: mid steps 1..n of the json-file plugin (each sets one key), with an
  * unprotected environment "local" and a protected one "prod". `slow` gives a step's slowMs; `hold`
- * a file whose existence lets that step's apply finish (the test creates it when it has acted).
+ * a file whose existence lets that step's apply finish (the test creates it when it has acted);
+ * `slowUnless` a file whose existence makes that step's slow write not wait (for the run after the test has acted).
  */
 export function localRunbook(
   dir: string,
-  options: { steps?: number; slow?: Record<number, number>; hold?: Record<number, string> } = {},
+  options: { steps?: number; slow?: Record<number, number>; hold?: Record<number, string>; slowUnless?: Record<number, string> } = {},
 ): LocalRunbook {
   const data = join(dir, 'data.json');
   const keys = 'abcdefgh'.slice(0, options.steps ?? 3).split('');
@@ -193,7 +195,9 @@ export function localRunbook(
       const slowMs = options.slow?.[i + 1] ?? 0;
       const hold = options.hold?.[i + 1];
       const holdUntil = hold ? `, holdUntil: ${JSON.stringify(hold)}` : '';
-      return `    - { id: "${i + 1}", title: Set ${key}, type: test.jsonFile, with: { file: ${JSON.stringify(data)}, key: ${key}, value: "${i + 1}", slowMs: ${slowMs}${holdUntil} } }`;
+      const unless = options.slowUnless?.[i + 1];
+      const slowUnless = unless ? `, slowUnless: ${JSON.stringify(unless)}` : '';
+      return `    - { id: "${i + 1}", title: Set ${key}, type: test.jsonFile, with: { file: ${JSON.stringify(data)}, key: ${key}, value: "${i + 1}", slowMs: ${slowMs}${slowUnless}${holdUntil} } }`;
     })
     .join('\n');
   const file = writeRunbook(
@@ -269,4 +273,37 @@ export async function inTerminal(
     maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(stdout) as PtyResult;
+}
+
+/**
+ * Sandboxes of their own, each on a moto server reset for it: a file that starts many, two at a time,
+ * pays moto's start-up (a Python process importing moto, about a second of CPU) about twice instead
+ * of once per sandbox. Everything else (proxy, request log, health server, seeded estate) is new.
+ */
+export function sandboxPool(): { start(options?: Omit<SandboxOptions, 'moto'>): Promise<Sandbox>; stop(): Promise<void> } {
+  const all: MotoServer[] = [];
+  const idle: MotoServer[] = [];
+  return {
+    async start(options = {}) {
+      let moto = idle.pop();
+      if (!moto) {
+        moto = await startMoto({ accountId: SANDBOX_ACCOUNT_ID });
+        all.push(moto);
+      }
+      const server = moto;
+      const sandbox = await startSandbox({ ...options, moto: server }).catch((error: unknown) => {
+        idle.push(server);
+        throw error;
+      });
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        stopping ??= sandbox.stop().then(() => void idle.push(server));
+        return stopping;
+      };
+      return { ...sandbox, stop };
+    },
+    async stop() {
+      await Promise.allSettled(all.map((m) => m.stop()));
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLines, cli, localEnv, localRunbook, lockExists, readState, spawnCli, tempDir } from './helpers.js';
 
@@ -12,7 +14,9 @@ describe('Ctrl-C during a step', () => {
 
   it('stops with exit 4 and a consistent state; the next run completes and writes each key once', async () => {
     // 10 s: the signal ends it long before, and a loaded machine still has time to send it mid-write.
-    const book = localRunbook(dir.path, { steps: 3, slow: { 2: 10_000 } });
+    // Once interrupted, the test creates `hurried`: the resumed run writes b without the 10 s wait.
+    const hurried = join(dir.path, 'interrupted');
+    const book = localRunbook(dir.path, { steps: 3, slow: { 2: 10_000 }, slowUnless: { 2: hurried } });
     const state = `${dir.path}/state`;
     const env = localEnv(state);
     const args = ['--runbook', book.file, 'run', 'mid', '--yes'];
@@ -44,6 +48,7 @@ describe('Ctrl-C during a step', () => {
     expect(audit.at(-1)).toMatchObject({ event: 'run-end', result: 'aborted', detail: 'interrupted during mid.2' });
     expect(audit.find((l) => l.step === 'mid.2' && l.event === 'apply-end')).toMatchObject({ result: 'interrupted' });
 
+    writeFileSync(hurried, '');
     const resumed = await cli(args, env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/✔ mid\.1 already applied/);

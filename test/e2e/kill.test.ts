@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { sandboxClientConfig, snapshotEstate, type EstateIds } from '../../src/sandbox/estate.js';
 import type { RequestLogEntry } from '../../src/sandbox/proxy.js';
-import { RUNBOOK, appliedWrites, cli, lockExists, readState, sandboxEnv, spawnCli, tempDir, withIdsNamed } from './helpers.js';
+import { RUNBOOK, appliedWrites, cli, lockExists, readState, sandboxEnv, sandboxPool, spawnCli, tempDir, withIdsNamed } from './helpers.js';
 
 /**
  * Issue 3: `migrate run mid --yes` killed with SIGKILL (no chance to clean up) at step boundaries,
@@ -11,7 +11,8 @@ import { RUNBOOK, appliedWrites, cli, lockExists, readState, sandboxEnv, spawnCl
  * Afterwards the estate and the checkpoints equal those of an uninterrupted run, and no change was
  * sent twice.
  *
- * Each kill point needs the estate as seeded, so each starts a sandbox of its own (a few seconds).
+ * Each kill point needs the estate as seeded, so each starts a sandbox of its own (a few seconds), on a
+ * moto server reset for it (sandboxPool).
  * Having nothing else in common, they run side by side (two at a time, vitest's maxConcurrency):
  * one's CPU work fills the other's waits (moto starting, mid.3's TTL wait, the scaled rate limits).
  * Every kill is triggered by what the run printed or sent, never by a delay, so overlap cannot move it.
@@ -95,7 +96,7 @@ interface KillPoint {
   line?: RegExp;
   /** ... or when the n-th (1-based) request of this operation reaches the sandbox, before moto answers it. */
   write?: { operation: Counted; nth: number };
-  /** MIGRATE_TIME_SCALE for the killed run and the resumed one (the old-TTL wait lasts 5s at 60). */
+  /** MIGRATE_TIME_SCALE for the killed run (the old-TTL wait lasts 5s at 60); the resumed one runs at 180. */
   timeScale?: number;
 }
 
@@ -104,7 +105,8 @@ const KILL_POINTS: KillPoint[] = [
   { name: 'at the boundary before mid.3', line: /^▸ mid\.3 / },
   {
     name: "inside mid.3's wait for the old TTL to run out",
-    line: /^\s+… old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire: 4m left/,
+    // The second tick of the countdown: "4m left", or "3m59s left" when a loaded machine fires the 1 s timer late.
+    line: /^\s+… old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire: (?:4m|3m\d+s) left/,
     timeScale: 60,
   },
   { name: 'at the boundary before mid.4', line: /^▸ mid\.4 / },
@@ -126,13 +128,17 @@ function watchRequests(sandbox: Sandbox, onEntry: (entry: RequestLogEntry) => vo
   };
 }
 
+// Each kill point's sandbox is new and freshly seeded; only the moto under it is reused, reset.
+const pool = sandboxPool();
+afterAll(() => pool.stop());
+
 describe('kill -9 of run mid, then resume', () => {
   let reference: Outcome;
   const sandboxes: Sandbox[] = [];
   const dirs: { remove(): void }[] = [];
 
   async function fresh() {
-    const sandbox = await startSandbox({ timeScale: 600 });
+    const sandbox = await pool.start({ timeScale: 600 });
     sandboxes.push(sandbox);
     const state = tempDir();
     dirs.push(state);
@@ -198,7 +204,10 @@ describe('kill -9 of run mid, then resume', () => {
         expect(unlock.code, unlock.stderr).toBe(0);
         expect(unlock.stdout).toMatch(/released the lock on "sandbox"/);
 
-        const resumed = await migrate('run', 'mid', '--yes');
+        // Only the kill needed scale 60's long wait to land in: the resumed run of that point waits at
+        // 180 (1.7 s, still long enough for its countdown to be shown), the others at the sandbox's 600.
+        const resumeScale = point.timeScale ? { MIGRATE_TIME_SCALE: '180' } : {};
+        const resumed = await cli(['--runbook', RUNBOOK, 'run', 'mid', '--yes'], sandboxEnv(sandbox, state, resumeScale));
         expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
         expect(lockExists(state)).toBe(false);
         if (point.timeScale) {
@@ -222,7 +231,7 @@ describe('kill -9 of run mid, then resume', () => {
 
 describe('kill -9 of rollback 4, then resume', () => {
   it('killed just after the undo of mid.4 reached AWS: the resumed rollback deploys it and finishes, no write sent twice', async () => {
-    const sandbox = await startSandbox({ timeScale: 600 });
+    const sandbox = await pool.start({ timeScale: 600 });
     const dir = tempDir();
     try {
       const env = sandboxEnv(sandbox, dir.path);

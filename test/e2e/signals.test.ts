@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { snapshotEstate } from '../../src/sandbox/estate.js';
 import {
   RUNBOOK,
@@ -13,6 +13,7 @@ import {
   lockExists,
   readState,
   sandboxEnv,
+  sandboxPool,
   tempDir,
   withIdsNamed,
   type PtyAction,
@@ -59,10 +60,12 @@ async function estateOf(sandbox: Sandbox): Promise<Estate> {
 describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
   let reference: Estate;
   const sandboxes: Sandbox[] = [];
+  // Each stop gets a new, freshly seeded sandbox; only the moto under it is reused, reset.
+  const pool = sandboxPool();
   const dirs: { remove(): void }[] = [];
 
   async function fresh() {
-    const sandbox = await startSandbox({ timeScale: 600 });
+    const sandbox = await pool.start({ timeScale: 600 });
     sandboxes.push(sandbox);
     const dir = tempDir();
     dirs.push(dir);
@@ -78,6 +81,7 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
   }, 60_000);
   afterAll(async () => {
     await Promise.allSettled(sandboxes.map((s) => s.stop()));
+    await pool.stop();
     for (const dir of dirs) dir.remove();
   });
 
@@ -132,7 +136,9 @@ describe("stopping run mid inside mid.3's TTL countdown, in a terminal", () => {
 
         // The printed command, as printed (no terminal here, so with --yes), finishes the cutover.
         const resumeArgs = [...row!.resume!.split(' ').slice(1), '--yes'];
-        const resumed = await cli(resumeArgs, env);
+        // The stop needed scale 60's 5 s window to land in; the resumed run only has to show its wait
+        // (the countdown is shown for waits of 1.5 s or more), so at 180 it waits 1.7 s instead of 5.
+        const resumed = await cli(resumeArgs, sandboxEnv(sandbox, state, { MIGRATE_TIME_SCALE: '180' }));
         expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
         // The lowered TTL does not mean the old one has run out: it is waited out again.
         expect(resumed.stdout).toMatch(/old TTL \(5m\) of apps\.tis\.nhs\.uk\. to expire \(in full again after an interrupted run\)/);

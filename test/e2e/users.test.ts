@@ -2,9 +2,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync } from 'node
 import { join } from 'node:path';
 import { ListUsersCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { kcUser, writeRealmExport } from '../users/helpers.js';
-import { auditLines, cli, runbookCopy, sandboxEnv, spawnCli, tempDir } from './helpers.js';
+import { auditLines, cli, runbookCopy, sandboxEnv, spawnCli, tempDir, sandboxPool } from './helpers.js';
+
+// The two describes' sandboxes, one after the other, on one moto server (reset in between).
+const pool = sandboxPool();
+afterAll(() => pool.stop());
 
 /** Issue 16 and issue 11 item 5: `migrate users` as an operator runs it, against the sandbox. */
 describe('migrate users against the sandbox', () => {
@@ -12,7 +16,7 @@ describe('migrate users against the sandbox', () => {
   const dir = tempDir('migrate-users-e2e-');
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ timeScale: 600 });
+    sandbox = await pool.start({ timeScale: 600 });
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -133,7 +137,7 @@ describe('users sync under heavy throttling', () => {
   let sandbox: Sandbox;
   const dir = tempDir('migrate-users-throttle-');
   beforeAll(async () => {
-    sandbox = await startSandbox({ timeScale: 600, faults: { throttle: 0.5 }, seed: 7 });
+    sandbox = await pool.start({ timeScale: 600, faults: { throttle: 0.5 }, seed: 7 });
   });
   afterAll(async () => {
     await sandbox?.stop();

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { sandboxClientConfig } from '../../src/sandbox/estate.js';
-import { RUNBOOK, appliedWrites, auditLines, cli, readState, runbookCopy, sandboxEnv, tempDir } from '../e2e/helpers.js';
+import { RUNBOOK, appliedWrites, auditLines, cli, readState, runbookCopy, sandboxEnv, tempDir, sandboxPool } from '../e2e/helpers.js';
+
+// The two describes' sandboxes, one after the other, on one moto server (reset in between).
+const pool = sandboxPool();
+afterAll(() => pool.stop());
 
 /** Issue 14: a saved plan is applied exactly, and refused (exit 5, before any write) once stale. */
 describe('saved plans on the sandbox', () => {
@@ -36,7 +40,7 @@ describe('saved plans on the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ timeScale: 600 });
+    sandbox = await pool.start({ timeScale: 600 });
     env = sandboxEnv(sandbox, state.path);
     const pre = await migrate('run', 'pre', '--yes');
     expect(pre.code, pre.stderr).toBe(0);
@@ -140,7 +144,7 @@ describe('a saved plan whose run failed part-way', () => {
   const migrate = (...args: string[]) => cli(['--runbook', RUNBOOK, ...args], env);
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ timeScale: 600, faults: { incidents: ['reval-down'] } });
+    sandbox = await pool.start({ timeScale: 600, faults: { incidents: ['reval-down'] } });
     env = sandboxEnv(sandbox, state.path);
   });
   afterAll(async () => {
