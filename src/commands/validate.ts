@@ -18,7 +18,7 @@ export async function validateCommand(opts: GlobalOptions): Promise<number> {
     // Only with --env: resolving loads the step types and the terraform reader.
     const [{ pickEnvironment }, { resolveRunbookFast }, { loadTerraformOutputs }] = await Promise.all([
       import('../runbook/environment.js'),
-      import('../runbook/fast.js'),
+      import('../runbook/resolve-fast.js'),
       import('../runbook/terraform.js'),
     ]);
     const env = pickEnvironment(runbook, opts.env, process.env);

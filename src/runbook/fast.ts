@@ -14,11 +14,7 @@ import { validateRunbook } from './validate.js';
 import type { StepCatalogue, StepShape } from './catalogue.js';
 import type { Path } from './locate.js';
 import type { RunbookDocument } from './schema.js';
-import type { ResolvedRunbook, Runbook } from './types.js';
-import { resolveRunbook } from './resolve.js';
-import type { TerraformOutputs } from './terraform.js';
-import { getStepType } from '../steps/index.js';
-import { loadZod } from '../steps/support/zod.js';
+import type { Runbook } from './types.js';
 
 /**
  * Loading a runbook without zod when it is valid: the schema and the built-in step types'
@@ -85,6 +81,10 @@ export function builtInShapes(): readonly StepShape[] {
 }
 
 const byName = new Map(builtIns.map((t) => [t.name, t]));
+/** A built-in step type's compiled parameters (resolve-fast.ts); undefined for any other name. */
+export function compiledShape(name: string): StepShape | undefined {
+  return byName.get(name);
+}
 const catalogue: StepCatalogue = {
   get: (name) => byName.get(name),
   names: () => [...byName.keys()].sort(),
@@ -189,24 +189,4 @@ async function validated(file: string, text: string, digest: string): Promise<Ru
   if (runbook) return runbook;
   const { checkRunbook } = await import('./load.js');
   return checkRunbook(yaml, file, digest);
-}
-
-/**
- * resolveRunbook with the built-in step types' compiled parameters, so a run whose runbook is valid
- * never loads zod; parameters the compiled code does not accept are parsed again by zod, which
- * words the problem exactly as it would have alone. Plugins' step types bring their own schemas.
- */
-export async function resolveRunbookFast(
-  runbook: Runbook,
-  envName: string | undefined,
-  processEnv: NodeJS.ProcessEnv = process.env,
-  tf?: TerraformOutputs,
-): Promise<ResolvedRunbook> {
-  try {
-    return resolveRunbook(runbook, envName, processEnv, tf, (name) => byName.get(name) ?? getStepType(name));
-  } catch (error) {
-    if (!(error instanceof Undecided)) throw error;
-  }
-  await loadZod();
-  return resolveRunbook(runbook, envName, processEnv, tf);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadRunbookFast, resolveRunbookFast } from '../../src/runbook/fast.js';
+import { loadRunbookFast } from '../../src/runbook/fast.js';
+import { resolveRunbookFast } from '../../src/runbook/resolve-fast.js';
 import { loadRunbook, resolveRunbook } from '../../src/runbook/index.js';
 import { parseOutputs } from '../../src/runbook/terraform.js';
 

@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunbookFast, resolveRunbookFast } from '../../src/runbook/fast.js';
+import { loadRunbookFast } from '../../src/runbook/fast.js';
+import { resolveRunbookFast } from '../../src/runbook/resolve-fast.js';
 import { parseOutputs } from '../../src/runbook/terraform.js';
 
 /**
