@@ -188,10 +188,12 @@ describe('syncUsers with a mocked Cognito client', () => {
     };
   }
 
-  it('sends every call, reads and writes alike, through one bucket at the rate, with bounded concurrency', async () => {
-    // The bucket is client middleware now, so this client answers at the transport (a mocked
-    // send would skip the middleware stack altogether).
-    const clock = fakeClock();
+  /**
+   * A Cognito client answered at its transport (a mocked send would skip the middleware stack the
+   * bucket lives in): the three reads at once, every write after `delay(clock)`, recording when
+   * each write went out and how many were in flight at most.
+   */
+  function wireClient(clock: ReturnType<typeof fakeClock>, delay: () => Promise<unknown>) {
     const sent: number[] = [];
     let inFlight = 0;
     let peak = 0;
@@ -211,7 +213,7 @@ describe('syncUsers with a mocked Cognito client', () => {
             sent.push(clock.t);
             inFlight++;
             peak = Math.max(peak, inFlight);
-            await new Promise((r) => setTimeout(r, 1));
+            await delay();
             inFlight--;
           }
           return {
@@ -224,6 +226,12 @@ describe('syncUsers with a mocked Cognito client', () => {
         },
       },
     });
+    return { wire, sent, peak: () => peak };
+  }
+
+  it('sends every call, reads and writes alike, through one bucket at the rate, with bounded concurrency', async () => {
+    const clock = fakeClock();
+    const { wire, sent, peak } = wireClient(clock, () => new Promise((r) => setTimeout(r, 1)));
     const bucket = new TokenBucket(40, 1, clock);
     const result = await syncUsers({ ...(await input(bucket)), api: await CognitoUsers.open(wire, 'eu-west-2_test', bucket) });
     expect(result).toMatchObject({ total: 30, created: 30, disabled: 6, grouped: 10, failed: [] });
@@ -232,51 +240,22 @@ describe('syncUsers with a mocked Cognito client', () => {
     expect(result.requests).toBe(49);
     expect(sent).toHaveLength(46);
     for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(25 - 1e-9);
-    expect(peak).toBeLessThanOrEqual(4);
+    expect(peak()).toBeLessThanOrEqual(4);
     wire.destroy();
   });
 
   it('paced for the quota: slow and stalled answers keep concurrency bounded and never push a second over the rate', async () => {
     const clock = fakeClock();
-    const sent: number[] = [];
-    let inFlight = 0;
-    let peak = 0;
-    const answers: Record<string, unknown> = {
-      DescribeUserPool: { UserPool: { SchemaAttributes: [{ Name: 'email' }, { Name: 'custom:dbc' }] } },
-      ListGroups: { Groups: [{ GroupName: 'reval-admins' }, { GroupName: 'hee-admins' }] },
-      ListUsers: { Users: [] },
-    };
-    const wire = new CognitoIdentityProviderClient({
-      region: 'eu-west-2',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      requestHandler: {
-        async handle(request: { headers: Record<string, string> }) {
-          const action = String(request.headers['x-amz-target']).split('.').pop() ?? '';
-          const body = answers[action];
-          if (body === undefined) {
-            sent.push(clock.t);
-            inFlight++;
-            peak = Math.max(peak, inFlight);
-            // 80 ms an answer, and nothing at all in the last 300 ms of each second.
-            const at = clock.t + 80;
-            await clock.sleep(at % 1000 >= 700 ? 1000 - (clock.t % 1000) : 80);
-            inFlight--;
-          }
-          return {
-            response: new HttpResponse({
-              statusCode: 200,
-              headers: { 'content-type': 'application/x-amz-json-1.1' },
-              body: Readable.from([Buffer.from(JSON.stringify(body ?? {}))]),
-            }),
-          };
-        },
-      },
+    // 80 ms an answer, and nothing at all in the last 300 ms of each second.
+    const { wire, sent, peak } = wireClient(clock, () => {
+      const at = clock.t + 80;
+      return clock.sleep(at % 1000 >= 700 ? 1000 - (clock.t % 1000) : 80);
     });
     const bucket = TokenBucket.forQuota(40, clock);
     const result = await syncUsers({ ...(await input(bucket)), api: await CognitoUsers.open(wire, 'eu-west-2_test', bucket) });
     expect(result).toMatchObject({ total: 30, created: 30, disabled: 6, grouped: 10, failed: [] });
     expect(sent).toHaveLength(46);
-    expect(peak).toBeLessThanOrEqual(4);
+    expect(peak()).toBeLessThanOrEqual(4);
     // Counting the three reads too, no second ever holds more than 40 requests.
     for (let i = 40; i < sent.length; i++) expect(sent[i]! - sent[i - 40]!).toBeGreaterThanOrEqual(1000);
     wire.destroy();
