@@ -78,20 +78,22 @@ const englishOnlyZod = {
  * older build). The same sources give the same chunk names, so a CLI that a test run has already
  * started never finds its next chunk missing or half written because another test run rebuilt.
  */
-export async function buildDist(overrides = {}) {
-  const outdir = join(root, overrides.outdir ?? 'dist');
-  const result = await build({
+/**
+ * The whole CLI as one CommonJS file, dist/chunks/main.cjs, for Node before 22.1, which has no
+ * compile cache: src/startup/code-cache.ts runs it through vm.Script with a V8 code cache kept in
+ * the user's cache folder, so a command that loads the AWS SDK does not compile ~1 MB of it again
+ * on every start (`plan mid` 0.57x -> 0.45x one AWS CLI call on Node 20). ES modules cannot take a
+ * code cache on Node 20, hence CommonJS. It sits beside the chunks so that paths taken relative to
+ * a module (`new URL('../../src/...', import.meta.url)`) point where they do from a chunk.
+ */
+export const MAIN_CJS = 'chunks/main.cjs';
+const IMPORT_META_BANNER = 'var __migrateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
+
+function commonOptions() {
+  return {
     absWorkingDir: root,
-    entryPoints: [
-      ...DIST_ENTRIES.map((e) => ({ in: `src/${e}.ts`, out: e })),
-      ...DIST_SDK_ENTRIES.map((c) => ({ in: SDK_FACADES[c], out: `sdk/${c}` })),
-    ],
-    outdir,
-    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    splitting: true,
     plugins: [englishOnlyZod],
-    format: 'esm',
     platform: 'node',
     target: 'node20',
     // The packages' ESM builds (the AWS SDK's dist-es): a lazily imported CommonJS build, once
@@ -101,8 +103,6 @@ export async function buildDist(overrides = {}) {
     // other runtime the ESM one: the same code, whose only differences (warnings through
     // process.emitWarning, Buffer for !!binary) this CLI never reaches (logLevel error or silent).
     alias: { yaml: './node_modules/yaml/browser/index.js' },
-    // CommonJS code inside the bundle (commander, yaml, inquirer's helpers) calls require().
-    banner: { js: REQUIRE_BANNER },
     // Stack traces map back to src/ (bin.ts turns source maps on for --debug); the sources are in
     // the repository, so the maps do not carry a copy. Minifying names made no measurable
     // difference to start-up and would break code that reads a class's name.
@@ -115,8 +115,49 @@ export async function buildDist(overrides = {}) {
     write: false,
     metafile: true,
     logLevel: 'warning',
-    ...overrides,
+  };
+}
+
+/**
+ * main.cjs: every import() becomes a require() (esbuild does that when told the target has no
+ * import()), which is right for the bundled modules and Node's built-ins. The one import() of a
+ * file outside the bundle, a step plugin, goes through globalThis.__migrateImport, which the code
+ * cache loader provides: on Node 20 a vm.Script run from a code cache cannot import() at all.
+ */
+async function buildMainCjs(outdir) {
+  const common = commonOptions();
+  return build({
+    ...common,
+    entryPoints: [{ in: 'src/main.ts', out: MAIN_CJS.replace(/\.cjs$/, '') }],
+    outExtension: { '.js': '.cjs' },
+    outdir,
+    format: 'cjs',
+    supported: { 'dynamic-import': false },
+    define: { ...common.define, 'import.meta.url': '__migrateImportMetaUrl' },
+    banner: { js: IMPORT_META_BANNER },
   });
+}
+
+export async function buildDist(overrides = {}) {
+  const outdir = join(root, overrides.outdir ?? 'dist');
+  const [result, mainCjs] = await Promise.all([
+    build({
+      ...commonOptions(),
+      entryPoints: [
+        ...DIST_ENTRIES.map((e) => ({ in: `src/${e}.ts`, out: e })),
+        ...DIST_SDK_ENTRIES.map((c) => ({ in: SDK_FACADES[c], out: `sdk/${c}` })),
+      ],
+      outdir,
+      chunkNames: 'chunks/[name]-[hash]',
+      splitting: true,
+      format: 'esm',
+      // CommonJS code inside the bundle (commander, yaml, inquirer's helpers) calls require().
+      banner: { js: REQUIRE_BANNER },
+      ...overrides,
+    }),
+    buildMainCjs(outdir),
+  ]);
+  result.outputFiles.push(...mainCjs.outputFiles);
   // What the alias above avoids, for any package: a lazily imported CommonJS build would expose
   // only `default` to its import(), and a named export read from it would be undefined at run time.
   const { inputs, outputs } = result.metafile;

@@ -81,6 +81,9 @@ describe('what a plan asks AWS', () => {
         ...sandboxEnv(sandbox, state),
         NODE_OPTIONS: `--import ${join(ROOT, 'test/fixtures/record-modules.mjs')}`,
         MIGRATE_TEST_MODULES_LOG: log,
+        // The chunks, as Node 22 and the small commands load them; on Node 20 `plan` otherwise runs
+        // the one-file bundle from its code cache (test/e2e/code-cache.test.ts), which the hooks cannot see into.
+        MIGRATE_CODE_CACHE: '0',
         ...extra,
       });
       const files = readFileSync(log, 'utf8')
@@ -108,11 +111,14 @@ describe('what a plan asks AWS', () => {
     expect(refused.packages.has('zod')).toBe(true);
   });
 
-  it('plan mid --json is the same whether the runbook comes from the validated cache or is checked afresh', async () => {
+  it('plan mid --json is the same whether the runbook comes from the validated cache or is checked afresh, and from the chunks or the code-cached bundle', async () => {
     const state = join(dir.path, 'cache-state');
     const cacheHome = join(dir.path, 'cache-home');
-    const plan = async () => {
-      const result = await cli(['--runbook', RUNBOOK, 'plan', 'mid', '--json'], sandboxEnv(sandbox, state, { XDG_CACHE_HOME: cacheHome }));
+    const plan = async (extra: NodeJS.ProcessEnv = {}) => {
+      const result = await cli(
+        ['--runbook', RUNBOOK, 'plan', 'mid', '--json'],
+        sandboxEnv(sandbox, state, { XDG_CACHE_HOME: cacheHome, ...extra }),
+      );
       expect(result.code, result.stderr).toBe(0);
       // Timings differ run to run; everything else must not.
       return result.stdout.replace(/"(\w*(?:Ms|At|ms|duration|at))":\s*("[^"]*"|[\d.]+)/g, '"$1":0');
@@ -120,5 +126,7 @@ describe('what a plan asks AWS', () => {
     const miss = await plan();
     expect(existsSync(join(cacheHome, 'migrate'))).toBe(true);
     expect(await plan()).toBe(miss);
+    // And whether it ran from the chunks or (Node 20) from the one-file bundle and its code cache.
+    expect(await plan({ MIGRATE_CODE_CACHE: '0' })).toBe(miss);
   });
 });

@@ -1,0 +1,78 @@
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import { sha256 } from '../util/json.js';
+
+// Set by scripts/build.mjs: a digest of src/ and the lockfile. Absent when run from the sources.
+declare const MIGRATE_BUILD_ID: string | undefined;
+
+type Main = (argv: string[]) => Promise<number>;
+
+export interface CachedMain {
+  main: Main;
+  /** After the command: keeps the code V8 compiled for it, when there was no usable cache. */
+  keep(exitCode: number): void;
+}
+
+/**
+ * Node 20 has no compile cache, and a command that loads the AWS SDK spends a third of its start
+ * compiling it. So on Node before 22.1 those commands run the whole CLI as one CommonJS file
+ * (dist/chunks/main.cjs, built from the same sources as the chunks) through vm.Script with a V8
+ * code cache kept in the user's cache folder: `plan mid` against the sandbox went from 0.57x to
+ * 0.45x one AWS CLI call. Undefined (load the chunks) when run from the sources, or when the file
+ * is not there.
+ *
+ * The cache is V8's own format: V8 checks it against the source, its version and its flags, and
+ * refuses one that does not match (then this run compiles and writes a fresh one). It is keyed by
+ * the build, the command and the Node binary and flags, written whole through a rename, and any
+ * error reading or writing it only costs the time it would have saved.
+ */
+export function loadCachedMain(cacheRoot: string, command: string): CachedMain | undefined {
+  if (typeof MIGRATE_BUILD_ID !== 'string') return undefined;
+  const file = fileURLToPath(new URL('./main.cjs', import.meta.url));
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const dir = join(cacheRoot, 'migrate', 'v8');
+  const runtime = sha256(`${process.version}|${process.arch}|${process.execArgv.join(' ')}|${process.env.NODE_OPTIONS ?? ''}`).slice(0, 12);
+  const cacheFile = join(dir, `${MIGRATE_BUILD_ID}-${command}-${runtime}.bin`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // A step plugin is an ES module outside the bundle; a script run from a code cache cannot
+  // import() on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so it imports from here.
+  (globalThis as { __migrateImport?: (specifier: string) => Promise<unknown> }).__migrateImport = (specifier) => import(specifier);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  const module = { exports: {} as { main?: Main } };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  const { main } = module.exports;
+  if (typeof main !== 'function') return undefined;
+  return {
+    main,
+    keep(exitCode) {
+      // A run that stopped early compiled less than the command needs: better no cache than that one.
+      if (exitCode !== 0 || (cachedData && !script.cachedDataRejected)) return;
+      try {
+        mkdirSync(dir, { recursive: true });
+        const temp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(temp, script.createCachedData());
+        renameSync(temp, cacheFile);
+        // Older builds' caches are never read again.
+        for (const old of readdirSync(dir)) if (!old.startsWith(`${MIGRATE_BUILD_ID}-`)) rmSync(join(dir, old), { force: true });
+      } catch {
+        // Read-only or full cache folder: the next run compiles again, that is all.
+      }
+    },
+  };
+}

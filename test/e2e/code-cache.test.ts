@@ -1,0 +1,83 @@
+import module from 'node:module';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, localEnv, localRunbook, tempDir } from './helpers.js';
+
+/**
+ * Issue 17: on a Node without a compile cache (before 22.1), the commands that load the AWS SDK
+ * run the one-file bundle (dist/chunks/main.cjs) from a V8 code cache. It must change how fast they
+ * start and nothing else; the cache must never be a reason to fail.
+ */
+const hasCompileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+
+describe.skipIf(hasCompileCache)('the V8 code cache of the one-file bundle (Node 20)', () => {
+  const root = tempDir('migrate-code-cache-');
+  afterAll(() => root.remove());
+  let n = 0;
+  const fresh = () => {
+    const dir = join(root.path, `case-${++n}`);
+    mkdirSync(dir);
+    return { dir, book: localRunbook(dir, { steps: 2 }), cacheHome: join(dir, 'cache'), state: join(dir, 'state') };
+  };
+  const v8Files = (cacheHome: string) => {
+    const dir = join(cacheHome, 'migrate', 'v8');
+    return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [];
+  };
+  // Timings differ run to run; everything else must not.
+  const steady = (text: string) =>
+    text.replace(/"(\w*(?:Ms|At|ms|duration|at))":\s*("[^"]*"|[\d.]+)/g, '"$1":0').replace(/\(\d+ms\)/g, '(Tms)');
+
+  it('plan from the chunks, from the bundle compiling afresh and from its cache: the same output; the cache is written once, then read', async () => {
+    const { book, cacheHome, state } = fresh();
+    const plan = async (extra: NodeJS.ProcessEnv = {}) => {
+      const result = await cli(['--runbook', book.file, 'plan', 'mid', '--json'], localEnv(state, { XDG_CACHE_HOME: cacheHome, ...extra }));
+      expect(result.code, result.stderr).toBe(0);
+      return steady(result.stdout);
+    };
+    const chunks = await plan({ MIGRATE_CODE_CACHE: '0' });
+    expect(v8Files(cacheHome)).toEqual([]);
+    expect(await plan()).toBe(chunks);
+    const [kept, ...others] = v8Files(cacheHome);
+    expect(others).toEqual([]);
+    expect(kept).toMatch(/-plan-[0-9a-f]+\.bin$/);
+    const written = statSync(kept!).mtimeMs;
+    const bytes = readFileSync(kept!);
+    expect(await plan()).toBe(chunks);
+    // Read, not written again.
+    expect(statSync(kept!).mtimeMs).toBe(written);
+    expect(readFileSync(kept!).equals(bytes)).toBe(true);
+
+    // A damaged cache is refused by V8: the same output, and a good cache in its place.
+    writeFileSync(kept!, Buffer.alloc(bytes.length, 7));
+    expect(await plan()).toBe(chunks);
+    expect(readFileSync(kept!).equals(Buffer.alloc(bytes.length, 7))).toBe(false);
+  });
+
+  it('a run loads the step plugin (an ES module outside the bundle) and applies, as from the chunks', async () => {
+    const { book, cacheHome, state } = fresh();
+    const run = await cli(['--runbook', book.file, 'run', 'mid', '--yes'], localEnv(state, { XDG_CACHE_HOME: cacheHome }));
+    expect(run.code, run.stderr).toBe(0);
+    expect(book.writes()).toEqual(['set a=1', 'set b=2']);
+    expect(v8Files(cacheHome).some((f) => /-run-/.test(f))).toBe(true);
+  });
+
+  it('nothing is kept from a failed command, --debug, --help or a command that loads no SDK', async () => {
+    const { book, cacheHome, state } = fresh();
+    const env = localEnv(state, { XDG_CACHE_HOME: cacheHome });
+    expect((await cli(['--runbook', book.file, 'plan', 'nosuch'], env)).code).not.toBe(0);
+    expect((await cli(['--runbook', book.file, 'plan', 'mid', '--debug'], env)).code).toBe(0);
+    expect((await cli(['--runbook', book.file, 'plan', '--help'], env)).code).toBe(0);
+    expect((await cli(['--runbook', book.file, 'status'], env)).code).toBe(0);
+    expect(v8Files(cacheHome)).toEqual([]);
+  });
+
+  it('a cache folder that cannot be written costs time, not the command', async () => {
+    const { dir, book, state } = fresh();
+    const notADir = join(dir, 'cache-is-a-file');
+    writeFileSync(notADir, '');
+    const result = await cli(['--runbook', book.file, 'plan', 'mid'], localEnv(state, { XDG_CACHE_HOME: notADir }));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/error|ENOTDIR/i);
+  });
+});
