@@ -58,7 +58,8 @@ function filesUnder(dir) {
 function buildId() {
   const hash = createHash('sha256');
   const files = filesUnder(join(root, 'src')).map((f) => relative(root, f));
-  for (const file of [...files.sort(), 'package-lock.json']) hash.update(file).update(readFileSync(join(root, file)));
+  // The build's own options change the output as much as the sources do.
+  for (const file of [...files.sort(), 'package-lock.json', 'scripts/build.mjs']) hash.update(file).update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }
 

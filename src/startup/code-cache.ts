@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,20 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
   if (typeof MIGRATE_BUILD_ID !== 'string') return undefined;
   const file = fileURLToPath(new URL('./main.cjs', import.meta.url));
   let source: string;
+  let stamp: string;
   try {
     source = readFileSync(file, 'utf8');
+    const { size, mtimeMs } = statSync(file);
+    stamp = `${size}|${mtimeMs}`;
   } catch {
     return undefined;
   }
   const dir = join(cacheRoot, 'migrate', 'v8');
-  const runtime = sha256(`${process.version}|${process.arch}|${process.execArgv.join(' ')}|${process.env.NODE_OPTIONS ?? ''}`).slice(0, 12);
+  // V8 checks a cache against the source's length, not its bytes: the file's own stamp is in the
+  // key, so a rebuilt main.cjs of the same length never runs with the code of the one before.
+  const runtime = sha256(
+    `${stamp}|${process.version}|${process.arch}|${process.execArgv.join(' ')}|${process.env.NODE_OPTIONS ?? ''}`,
+  ).slice(0, 16);
   const cacheFile = join(dir, `${MIGRATE_BUILD_ID}-${command}-${runtime}.bin`);
   let cachedData: Buffer | undefined;
   try {
@@ -50,13 +57,17 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
   // A step plugin is an ES module outside the bundle; a script run from a code cache cannot
   // import() on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so it imports from here.
   (globalThis as { __migrateImport?: (specifier: string) => Promise<unknown> }).__migrateImport = (specifier) => import(specifier);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: file,
-    cachedData,
-  });
-  const module = { exports: {} as { main?: Main } };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
-  const { main } = module.exports;
+  let script: vm.Script;
+  let main: Main | undefined;
+  try {
+    script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+    const module = { exports: {} as { main?: Main } };
+    (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+    main = module.exports.main;
+  } catch {
+    // A damaged or half-installed file: the chunks hold the same CLI.
+    return undefined;
+  }
   if (typeof main !== 'function') return undefined;
   return {
     main,
@@ -64,7 +75,8 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
       // A run that stopped early compiled less than the command needs: better no cache than that one.
       if (exitCode !== 0 || (cachedData && !script.cachedDataRejected)) return;
       try {
-        mkdirSync(dir, { recursive: true });
+        // Compiled code others could swap would run as this user: the folder is the user's alone.
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         const temp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cacheFile);

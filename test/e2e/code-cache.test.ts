@@ -1,8 +1,8 @@
 import module from 'node:module';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, localEnv, localRunbook, tempDir } from './helpers.js';
+import { BIN, ROOT, cli, localEnv, localRunbook, tempDir } from './helpers.js';
 
 /**
  * Issue 17: on a Node without a compile cache (before 22.1), the commands that load the AWS SDK
@@ -41,6 +41,8 @@ describe.skipIf(hasCompileCache)('the V8 code cache of the one-file bundle (Node
     const [kept, ...others] = v8Files(cacheHome);
     expect(others).toEqual([]);
     expect(kept).toMatch(/-plan-[0-9a-f]+\.bin$/);
+    // Compiled code someone else could swap would run as this user.
+    expect(statSync(join(cacheHome, 'migrate', 'v8')).mode & 0o777).toBe(0o700);
     const written = statSync(kept!).mtimeMs;
     const bytes = readFileSync(kept!);
     expect(await plan()).toBe(chunks);
@@ -52,6 +54,32 @@ describe.skipIf(hasCompileCache)('the V8 code cache of the one-file bundle (Node
     writeFileSync(kept!, Buffer.alloc(bytes.length, 7));
     expect(await plan()).toBe(chunks);
     expect(readFileSync(kept!).equals(Buffer.alloc(bytes.length, 7))).toBe(false);
+  });
+
+  it('a rebuilt main.cjs of the same length runs its own code, not the cached code of the one before', async () => {
+    // V8 checks a code cache against the source's length only. A copy of dist/ inside the project
+    // (node_modules still resolves) whose bundle is changed to a text of the same length.
+    const copy = join(ROOT, 'test-artifacts', `dist-code-cache-${process.pid}`);
+    cpSync(join(BIN, '..'), copy, { recursive: true });
+    try {
+      const { book, cacheHome, state } = fresh();
+      const plan = () =>
+        cli(['--runbook', book.file, 'plan', 'mid'], localEnv(state, { XDG_CACHE_HOME: cacheHome }), { bin: join(copy, 'bin.js') });
+      const before = await plan();
+      expect(before.code, before.stderr).toBe(0);
+      expect(`${before.stdout}${before.stderr}`).toContain('would change');
+      const bundle = join(copy, 'chunks', 'main.cjs');
+      const text = readFileSync(bundle, 'utf8');
+      writeFileSync(bundle, text.replaceAll('would change', 'WOULD CHANGE'));
+      expect(readFileSync(bundle, 'utf8').length).toBe(text.length);
+      utimesSync(bundle, new Date(), new Date(Date.now() + 5000));
+      const after = await plan();
+      expect(after.code, after.stderr).toBe(0);
+      expect(`${after.stdout}${after.stderr}`).toContain('WOULD CHANGE');
+      expect(`${after.stdout}${after.stderr}`).not.toContain('would change');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('a run loads the step plugin (an ES module outside the bundle) and applies, as from the chunks', async () => {

@@ -48,8 +48,8 @@ export interface Spawned {
 }
 
 /** `migrate <args>` with stdin a closed pipe (no terminal), as in a pipeline. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; bin?: string } = {}): Spawned {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin?.end();
   let out = '';
   let err = '';
@@ -105,7 +105,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?
   };
 }
 
-export function cli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): Promise<CliResult> {
+export function cli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; bin?: string } = {}): Promise<CliResult> {
   return spawnCli(args, env, options).done;
 }
 
