@@ -18,11 +18,13 @@ export function commandWord(args: readonly string[]): string | undefined {
 }
 
 /**
- * The commands that load the AWS SDK on their way: on Node before 22.1 they start faster from the
- * one-file bundle and its V8 code cache (startup/code-cache.ts). The others start faster from the
- * small chunks, which is all they read.
+ * The short commands that load the AWS SDK on their way: on Node before 22.1 they start faster
+ * from the one-file bundle and its V8 code cache (startup/code-cache.ts). The others start faster
+ * from the small chunks, which is all they read. Long commands (users, watch, rehearse, sandbox)
+ * stay on the chunks too: a faster start is nothing to them, and the whole bundle held in memory
+ * would count against `users diff`'s 200 MB.
  */
-const SDK_COMMANDS = new Set(['plan', 'run', 'rollback', 'rehearse', 'users', 'watch', 'sandbox', 'state']);
+const SDK_COMMANDS = new Set(['plan', 'run', 'rollback', 'state']);
 
 export function wantsCodeCache(argv: readonly string[], hasCompileCache: boolean): boolean {
   if (hasCompileCache || process.env.MIGRATE_CODE_CACHE === '0') return false;
