@@ -44,8 +44,7 @@ try {
   const env = { ...process.env, ...sandbox.exports, NO_COLOR: '1', MIGRATE_STATE_DIR: mkdtempSync(join(tmpdir(), 'migrate-bench-plan-')) };
   const planWith = (node) => () => timed(node, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], env);
   const plan = planWith(process.execPath);
-  // Node 20 runs plan from the one-file bundle and its V8 code cache; the chunks alone, for comparison.
-  const hasCodeCache = typeof (await import('node:module')).default.enableCompileCache !== 'function';
+  // plan runs from the one-file bundle and its V8 code cache; the chunks alone, for comparison.
   const planChunks = () =>
     timed(process.execPath, [bin, 'plan', 'mid', '--runbook', runbook, '--env', 'sandbox'], { ...env, MIGRATE_CODE_CACHE: '0' });
   // Node 22 as .ci/run installs it (or BENCH_NODE22): its compile cache is what Node 20 lacks.
@@ -66,7 +65,7 @@ try {
     samples.node.push(await node());
     if (hasAws) samples.aws.push(await aws());
     if (has22) samples.plan22.push(await planWith(node22)());
-    if (hasCodeCache) samples.chunks.push(await planChunks());
+    samples.chunks.push(await planChunks());
   }
   const planMs = median(samples.plan);
   console.log(`plan mid against the sandbox, median of ${runs} runs`);
@@ -76,10 +75,8 @@ try {
     console.log(
       `  plan mid             ${ratio.toFixed(2)}x one 'aws route53 list-hosted-zones'   (goal <= 0.5x: ${ratio <= 0.5 ? 'met' : 'NOT met'})`,
     );
-    if (hasCodeCache) {
-      const chunks = median(samples.chunks) / median(samples.aws);
-      console.log(`  plan mid, no code cache ${chunks.toFixed(2)}x   (${process.version} from the chunks, MIGRATE_CODE_CACHE=0)`);
-    }
+    const chunks = median(samples.chunks) / median(samples.aws);
+    console.log(`  plan mid, no code cache ${chunks.toFixed(2)}x   (${process.version} from the chunks, MIGRATE_CODE_CACHE=0)`);
     if (has22) {
       const ratio22 = median(samples.plan22) / median(samples.aws);
       console.log(

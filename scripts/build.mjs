@@ -74,18 +74,13 @@ const englishOnlyZod = {
 };
 
 /**
- * Builds in memory, then writes only the files whose bytes changed (each through a rename) and
- * removes the ones this build no longer has (tsc's old one-file-per-module layout, chunks of an
- * older build). The same sources give the same chunk names, so a CLI that a test run has already
- * started never finds its next chunk missing or half written because another test run rebuilt.
- */
-/**
- * The whole CLI as one CommonJS file, dist/chunks/main.cjs, for Node before 22.1, which has no
- * compile cache: src/startup/code-cache.ts runs it through vm.Script with a V8 code cache kept in
- * the user's cache folder, so a command that loads the AWS SDK does not compile ~1 MB of it again
- * on every start (`plan mid` 0.57x -> 0.45x one AWS CLI call on Node 20). ES modules cannot take a
- * code cache on Node 20, hence CommonJS. It sits beside the chunks so that paths taken relative to
- * a module (`new URL('../../src/...', import.meta.url)`) point where they do from a chunk.
+ * The whole CLI as one CommonJS file, dist/chunks/main.cjs, for the short commands that load the
+ * AWS SDK: src/startup/code-cache.ts runs it through vm.Script with a V8 code cache kept in the
+ * user's cache folder, so they do not compile ~1 MB of the SDK again on every start, nor resolve
+ * and link ~75 chunks (`plan mid` against the sandbox: 0.57x -> 0.45x one AWS CLI call on Node 20,
+ * where ES modules cannot take a code cache at all; 0.43x -> 0.36x on Node 22, against its compile
+ * cache over the chunks). It sits beside the chunks so that paths taken relative to a module
+ * (`new URL('../../src/...', import.meta.url)`) point where they do from a chunk.
  */
 export const MAIN_CJS = 'chunks/main.cjs';
 const IMPORT_META_BANNER = 'var __migrateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
@@ -123,7 +118,7 @@ function commonOptions() {
  * main.cjs: every import() becomes a require() (esbuild does that when told the target has no
  * import()), which is right for the bundled modules and Node's built-ins. The one import() of a
  * file outside the bundle, a step plugin, goes through globalThis.__migrateImport, which the code
- * cache loader provides: on Node 20 a vm.Script run from a code cache cannot import() at all.
+ * cache loader provides: a vm.Script run from a code cache cannot import() (Node 20 and 22).
  */
 async function buildMainCjs(outdir) {
   const common = commonOptions();
@@ -133,12 +128,20 @@ async function buildMainCjs(outdir) {
     outExtension: { '.js': '.cjs' },
     outdir,
     format: 'cjs',
+    // ASCII only (escapes for the rest), which startup/code-cache.ts relies on to read it as latin1.
+    charset: 'ascii',
     supported: { 'dynamic-import': false },
     define: { ...common.define, 'import.meta.url': '__migrateImportMetaUrl' },
     banner: { js: IMPORT_META_BANNER },
   });
 }
 
+/**
+ * Builds in memory, then writes only the files whose bytes changed (each through a rename) and
+ * removes the ones this build no longer has (tsc's old one-file-per-module layout, chunks of an
+ * older build). The same sources give the same chunk names, so a CLI that a test run has already
+ * started never finds its next chunk missing or half written because another test run rebuilt.
+ */
 export async function buildDist(overrides = {}) {
   const outdir = join(root, overrides.outdir ?? 'dist');
   const [result, mainCjs] = await Promise.all([
@@ -158,6 +161,8 @@ export async function buildDist(overrides = {}) {
     }),
     buildMainCjs(outdir),
   ]);
+  const nonAscii = mainCjs.outputFiles.find((f) => f.path.endsWith('.cjs') && f.contents.some((byte) => byte > 0x7f));
+  if (nonAscii) throw new Error(`${nonAscii.path} is not ASCII, but src/startup/code-cache.ts reads it as latin1`);
   result.outputFiles.push(...mainCjs.outputFiles);
   // What the alias above avoids, for any package: a lazily imported CommonJS build would expose
   // only `default` to its import(), and a named export read from it would be undefined at run time.

@@ -9,8 +9,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Node 22.1+ keeps compiled code between runs, a large part of start-up; Node 20 has no such API.
 // HOME first: node:os is one more module to load on every start.
 const cache = process.env.XDG_CACHE_HOME || join(process.env.HOME || (await import('node:os')).homedir(), '.cache');
-const { enableCompileCache } = module as { enableCompileCache?: (dir: string) => unknown };
-enableCompileCache?.(join(cache, 'migrate', 'compile'));
+(module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(join(cache, 'migrate', 'compile'));
 // The bundle's stack traces point to src/ through its source maps; parsing them costs every run
 // several per cent of start-up, so only --debug (the one way a stack is printed) pays for it.
 if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
@@ -18,8 +17,8 @@ const help = helpCacheFile(process.argv, cache);
 if (help && printCachedHelp(help)) {
   process.exitCode = 0;
 } else {
-  // Node 20: the commands that load the AWS SDK start from one file and a V8 code cache instead.
-  const cached = wantsCodeCache(process.argv, enableCompileCache !== undefined)
+  // The short commands that load the AWS SDK start from one file and a V8 code cache instead.
+  const cached = wantsCodeCache(process.argv)
     ? (await import('./startup/code-cache.js')).loadCachedMain(cache, commandWord(process.argv.slice(2))!)
     : undefined;
   const { main } = cached ?? (await import('./main.js'));

@@ -17,12 +17,13 @@ export interface CachedMain {
 }
 
 /**
- * Node 20 has no compile cache, and a command that loads the AWS SDK spends a third of its start
- * compiling it. So on Node before 22.1 those commands run the whole CLI as one CommonJS file
- * (dist/chunks/main.cjs, built from the same sources as the chunks) through vm.Script with a V8
- * code cache kept in the user's cache folder: `plan mid` against the sandbox went from 0.57x to
- * 0.45x one AWS CLI call. Undefined (load the chunks) when run from the sources, or when the file
- * is not there.
+ * A short command that loads the AWS SDK spends a third of its start compiling it, and Node 20
+ * has no compile cache (ES modules cannot take a code cache there at all). So those commands run
+ * the whole CLI as one CommonJS file (dist/chunks/main.cjs, built from the same sources as the
+ * chunks) through vm.Script with a V8 code cache kept in the user's cache folder: `plan mid`
+ * against the sandbox went from 0.57x to 0.45x one AWS CLI call on Node 20, and from 0.43x (the
+ * compile cache over the chunks) to 0.36x on Node 22, which also skips resolving ~75 chunks.
+ * Undefined (load the chunks) when run from the sources, or when the file is missing or damaged.
  *
  * The cache is V8's own format: V8 checks it against the source, its version and its flags, and
  * refuses one that does not match (then this run compiles and writes a fresh one). It is keyed by
@@ -35,7 +36,8 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
   let source: string;
   let stamp: string;
   try {
-    source = readFileSync(file, 'utf8');
+    // esbuild writes ASCII only (its default charset), so latin1 reads it exactly, a third faster.
+    source = readFileSync(file, 'latin1');
     const { size, mtimeMs } = statSync(file);
     stamp = `${size}|${mtimeMs}`;
   } catch {
@@ -55,7 +57,7 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
     cachedData = undefined;
   }
   // A step plugin is an ES module outside the bundle; a script run from a code cache cannot
-  // import() on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so it imports from here.
+  // import() (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING on Node 20), so it imports from here.
   (globalThis as { __migrateImport?: (specifier: string) => Promise<unknown> }).__migrateImport = (specifier) => import(specifier);
   let script: vm.Script;
   let main: Main | undefined;

@@ -18,7 +18,7 @@ export function commandWord(args: readonly string[]): string | undefined {
 }
 
 /**
- * The short commands that load the AWS SDK on their way: on Node before 22.1 they start faster
+ * The short commands that load the AWS SDK on their way: they start faster
  * from the one-file bundle and its V8 code cache (startup/code-cache.ts). The others start faster
  * from the small chunks, which is all they read. Long commands (users, watch, rehearse, sandbox)
  * stay on the chunks too: a faster start is nothing to them, and the whole bundle held in memory
@@ -26,8 +26,8 @@ export function commandWord(args: readonly string[]): string | undefined {
  */
 const SDK_COMMANDS = new Set(['plan', 'run', 'rollback', 'state']);
 
-export function wantsCodeCache(argv: readonly string[], hasCompileCache: boolean): boolean {
-  if (hasCompileCache || process.env.MIGRATE_CODE_CACHE === '0') return false;
+export function wantsCodeCache(argv: readonly string[]): boolean {
+  if (process.env.MIGRATE_CODE_CACHE === '0') return false;
   // --debug prints source-mapped stacks, which the chunks give. Help and the version load no SDK,
   // and a cache written by them would hold too little of the code the command itself runs.
   if (argv.some((arg) => ['--debug', '--help', '-h', '--version', '-V'].includes(arg))) return false;

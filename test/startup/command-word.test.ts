@@ -21,11 +21,10 @@ describe('wantsCodeCache', () => {
   });
   const argv = (...args: string[]) => ['node', 'migrate', ...args];
 
-  it('is wanted by the short commands that load the AWS SDK, on a Node without a compile cache only', () => {
+  it('is wanted by the short commands that load the AWS SDK', () => {
     delete process.env.MIGRATE_CODE_CACHE;
     for (const command of ['plan', 'run', 'rollback', 'state']) {
-      expect(wantsCodeCache(argv('--runbook', 'r.yaml', command, 'x'), false), command).toBe(true);
-      expect(wantsCodeCache(argv(command, 'x'), true), `${command} with a compile cache`).toBe(false);
+      expect(wantsCodeCache(argv('--runbook', 'r.yaml', command, 'x')), command).toBe(true);
     }
     // Small commands, and long ones (users, watch, rehearse, sandbox) for which start-up is nothing.
     for (const command of [
@@ -42,16 +41,16 @@ describe('wantsCodeCache', () => {
       'rehearse',
       'sandbox',
     ]) {
-      expect(wantsCodeCache(argv(command), false), command).toBe(false);
+      expect(wantsCodeCache(argv(command)), command).toBe(false);
     }
-    expect(wantsCodeCache(argv('--json'), false)).toBe(false);
+    expect(wantsCodeCache(argv('--json'))).toBe(false);
   });
 
   it('is not wanted with --debug (source-mapped stacks), for help or the version, or with MIGRATE_CODE_CACHE=0', () => {
     delete process.env.MIGRATE_CODE_CACHE;
     for (const extra of ['--debug', '--help', '-h', '--version', '-V'])
-      expect(wantsCodeCache(argv('plan', 'mid', extra), false), extra).toBe(false);
+      expect(wantsCodeCache(argv('plan', 'mid', extra)), extra).toBe(false);
     process.env.MIGRATE_CODE_CACHE = '0';
-    expect(wantsCodeCache(argv('plan', 'mid'), false)).toBe(false);
+    expect(wantsCodeCache(argv('plan', 'mid'))).toBe(false);
   });
 });
