@@ -92,7 +92,7 @@ export async function rehearseCommand(opts: RehearseOptions): Promise<number> {
   const { ROUTED_RUNBOOK_NAME } = await import('../sandbox/estate-routed.js');
   if ((await loadRunbook(file).catch(() => undefined))?.name === ROUTED_RUNBOOK_NAME) {
     const { rehearseRouted } = await import('../rehearse/routed.js');
-    return rehearseRouted({ file, timeScale, faults, faultsText: opts.faults, json: opts.json, color: opts.color, say });
+    return rehearseRouted({ file, timeScale, faults, faultsText: opts.faults, seed, json: opts.json, color: opts.color, say });
   }
   const stateDir = await mkdtemp(join(tmpdir(), 'migrate-rehearsal-'));
   const stages: StageResult[] = [];

@@ -18,6 +18,8 @@ export interface RoutedRehearsalOptions {
   timeScale: number;
   faults: FaultSpec;
   faultsText?: string | undefined;
+  /** Draws the faults, as for the TIS rehearsal: printed, and given again to repeat a run. */
+  seed: number;
   json?: boolean | undefined;
   color?: boolean | undefined;
   say: (line?: string) => void;
@@ -48,9 +50,9 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
   const { snapshotRoutedEstate } = await import('./../sandbox/estate-routed.js');
   say(c().bold(`Rehearsal of ${file} (routed-records estate)`));
   say(
-    `Starting the sandbox (time scale ${opts.timeScale}: a 1h wait takes ${formatDuration(3_600_000 / opts.timeScale)})${opts.faultsText ? `, faults: ${opts.faultsText}` : ''} ...`,
+    `Starting the sandbox (time scale ${opts.timeScale}: a 1h wait takes ${formatDuration(3_600_000 / opts.timeScale)})${opts.faultsText ? `, faults: ${opts.faultsText}` : ''}, seed ${opts.seed} ...`,
   );
-  const sandbox = await startSandbox({ timeScale: opts.timeScale, faults: opts.faults, routedEstate: true });
+  const sandbox = await startSandbox({ timeScale: opts.timeScale, faults: opts.faults, seed: opts.seed, routedEstate: true });
   Object.assign(process.env, sandbox.exports);
   const routed = sandbox.routed!;
   const base: GlobalOptions & { yes: boolean } = { runbook: file, env: 'sandbox', stateDir, yes: true, color: opts.color, json: opts.json };
@@ -115,7 +117,10 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
     say();
     say(ok ? c().green.bold('Rehearsal passed: every gate held.') : c().red.bold('Rehearsal FAILED: see the first FAIL above.'));
     const injected = sandbox.proxy.requests.filter((r) => r.injected).length;
-    if (injected) say(`Faults injected at the proxy: ${injected} of ${sandbox.proxy.requests.length} AWS requests.`);
+    if (injected)
+      say(
+        `Faults injected at the proxy: ${injected} of ${sandbox.proxy.requests.length} AWS requests (seed ${opts.seed}; repeat with --seed ${opts.seed}).`,
+      );
     if (opts.json) {
       // Ids differ from one sandbox to the next: named instead, so two rehearsals compare.
       const names: [string, string][] = [
@@ -129,7 +134,7 @@ export async function rehearseRouted(opts: RoutedRehearsalOptions): Promise<numb
         names.reduce((text, [id, name]) => text.split(id).join(name), canonicalJson(await snapshot())),
       ) as Json;
       process.stdout.write(
-        `${JSON.stringify({ ok, timeScale: opts.timeScale, faults: opts.faultsText ?? null, stages, finalEstate, requests: sandbox.proxy.requests.length, injected }, null, 2)}\n`,
+        `${JSON.stringify({ ok, timeScale: opts.timeScale, faults: opts.faultsText ?? null, seed: opts.seed, stages, finalEstate, requests: sandbox.proxy.requests.length, injected }, null, 2)}\n`,
       );
     }
     return ok ? 0 : 1;
