@@ -82,8 +82,13 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
         const temp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cacheFile);
-        // Older builds' caches are never read again.
-        for (const old of readdirSync(dir)) if (!old.startsWith(`${MIGRATE_BUILD_ID}-`)) rmSync(join(dir, old), { force: true });
+        // Other builds' caches, once a day old: an older build's are never read again, and two
+        // installs used side by side should not keep deleting each other's.
+        const dayAgo = Date.now() - 86_400_000;
+        for (const other of readdirSync(dir)) {
+          const path = join(dir, other);
+          if (!other.startsWith(`${MIGRATE_BUILD_ID}-`) && statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
+        }
       } catch {
         // Read-only or full cache folder: the next run compiles again, that is all.
       }

@@ -1,5 +1,5 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cli, localEnv, localRunbook, tempDir } from './helpers.js';
 
@@ -47,10 +47,17 @@ describe('the V8 code cache of the one-file bundle', () => {
     expect(statSync(kept!).mtimeMs).toBe(written);
     expect(readFileSync(kept!).equals(bytes)).toBe(true);
 
+    // Other builds' caches go once a day old, not before (two installs side by side).
+    const v8 = join(cacheHome, 'migrate', 'v8');
+    writeFileSync(join(v8, 'oldbuild-plan-0.bin'), 'x');
+    writeFileSync(join(v8, 'otherbuild-plan-0.bin'), 'x');
+    utimesSync(join(v8, 'oldbuild-plan-0.bin'), new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
+
     // A damaged cache is refused by V8: the same output, and a good cache in its place.
     writeFileSync(kept!, Buffer.alloc(bytes.length, 7));
     expect(await plan()).toBe(chunks);
     expect(readFileSync(kept!).equals(Buffer.alloc(bytes.length, 7))).toBe(false);
+    expect(readdirSync(v8).sort()).toEqual([basename(kept!), 'otherbuild-plan-0.bin'].sort());
   });
 
   it('a rebuilt main.cjs of the same length runs its own code, not the cached code of the one before', async () => {
