@@ -2,7 +2,7 @@
 import module from 'node:module';
 import { join } from 'node:path';
 import { helpCacheFile, keepHelp, printCachedHelp } from './output/help-cache.js';
-import { commandWord, wantsCodeCache } from './startup/command-word.js';
+import { codeCacheCommand } from './startup/command-word.js';
 
 // The SDK's Node 20 notice would be printed in the middle of a run's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -18,9 +18,8 @@ if (help && printCachedHelp(help)) {
   process.exitCode = 0;
 } else {
   // The short commands that load the AWS SDK start from one file and a V8 code cache instead.
-  const cached = wantsCodeCache(process.argv)
-    ? (await import('./startup/code-cache.js')).loadCachedMain(cache, commandWord(process.argv.slice(2))!)
-    : undefined;
+  const command = codeCacheCommand(process.argv);
+  const cached = command ? (await import('./startup/code-cache.js')).loadCachedMain(cache, command) : undefined;
   const { main } = cached ?? (await import('./main.js'));
   process.exitCode = help ? await keepHelp(help, () => main(process.argv)) : await main(process.argv);
   cached?.keep(process.exitCode);

@@ -1,7 +1,7 @@
 import { fstatSync, mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Set by scripts/build.mjs: a digest of src/ and the lockfile. Absent when run from the sources.
+// Set by scripts/build.mjs: a digest of src/, the lockfile and the build script. Absent when run from the sources.
 declare const MIGRATE_BUILD_ID: string | undefined;
 
 /**

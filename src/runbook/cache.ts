@@ -14,7 +14,7 @@ function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migrate');
 }
 
-/** Set by the bundler (scripts/build.mjs): a digest of the sources and the lockfile it built from. */
+/** Set by the bundler (scripts/build.mjs): a digest of the sources, the lockfile and the build script. */
 declare const MIGRATE_BUILD_ID: string | undefined;
 
 async function loaderStamp(): Promise<string> {

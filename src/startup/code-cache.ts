@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { sha256 } from '../util/json.js';
 
-// Set by scripts/build.mjs: a digest of src/ and the lockfile. Absent when run from the sources.
+// Set by scripts/build.mjs: a digest of src/, the lockfile and the build script. Absent when run from the sources.
 declare const MIGRATE_BUILD_ID: string | undefined;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -25,8 +25,8 @@ export interface CachedMain {
  * compile cache over the chunks) to 0.36x on Node 22, which also skips resolving ~75 chunks.
  * Undefined (load the chunks) when run from the sources, or when the file is missing or damaged.
  *
- * The cache is V8's own format: V8 checks it against the source, its version and its flags, and
- * refuses one that does not match (then this run compiles and writes a fresh one). It is keyed by
+ * The cache is V8's own format: V8 checks it against the source's length, its version and its
+ * flags, and refuses one that does not match (then this run compiles and writes a fresh one). It is keyed by
  * the build, the command and the Node binary and flags, written whole through a rename, and any
  * error reading or writing it only costs the time it would have saved.
  */
@@ -36,7 +36,7 @@ export function loadCachedMain(cacheRoot: string, command: string): CachedMain |
   let source: string;
   let stamp: string;
   try {
-    // esbuild writes ASCII only (its default charset), so latin1 reads it exactly, a third faster.
+    // The build writes it in ASCII only (and checks), so latin1 reads it exactly, a third faster.
     source = readFileSync(file, 'latin1');
     const { size, mtimeMs } = statSync(file);
     stamp = `${size}|${mtimeMs}`;

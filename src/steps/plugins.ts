@@ -17,11 +17,6 @@ function isStepType(value: unknown): value is StepType {
 }
 
 /**
- * MIGRATE_STEP_PLUGINS: a list of ES modules (separated like PATH) whose exported StepType objects
- * join the registry, so a team can add its own step types without forking, and the CLI's tests
- * can run a mutating step that needs no AWS.
- */
-/**
  * The one import() of a module outside the bundle. In dist/chunks/main.cjs every import() is a
  * require(), which cannot load an ES module on Node 20; startup/code-cache.ts then provides this.
  */
@@ -29,6 +24,12 @@ function importModule(url: string): Promise<unknown> {
   const provided = (globalThis as { __migrateImport?: (specifier: string) => Promise<unknown> }).__migrateImport;
   return provided ? provided(url) : import(url);
 }
+
+/**
+ * MIGRATE_STEP_PLUGINS: a list of ES modules (separated like PATH) whose exported StepType objects
+ * join the registry, so a team can add its own step types without forking, and the CLI's tests
+ * can run a mutating step that needs no AWS.
+ */
 
 export async function loadStepPlugins(spec = process.env.MIGRATE_STEP_PLUGINS): Promise<string[]> {
   if (!spec) return [];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandWord, wantsCodeCache } from '../../src/startup/command-word.js';
+import { codeCacheCommand, commandWord } from '../../src/startup/command-word.js';
 
 describe('commandWord', () => {
   it('is the first word that is neither an option nor the value of a global option', () => {
@@ -13,7 +13,7 @@ describe('commandWord', () => {
   });
 });
 
-describe('wantsCodeCache', () => {
+describe('codeCacheCommand', () => {
   const saved = process.env.MIGRATE_CODE_CACHE;
   afterEach(() => {
     if (saved === undefined) delete process.env.MIGRATE_CODE_CACHE;
@@ -21,10 +21,10 @@ describe('wantsCodeCache', () => {
   });
   const argv = (...args: string[]) => ['node', 'migrate', ...args];
 
-  it('is wanted by the short commands that load the AWS SDK', () => {
+  it('is the command, for the short commands that load the AWS SDK', () => {
     delete process.env.MIGRATE_CODE_CACHE;
     for (const command of ['plan', 'run', 'rollback', 'state']) {
-      expect(wantsCodeCache(argv('--runbook', 'r.yaml', command, 'x')), command).toBe(true);
+      expect(codeCacheCommand(argv('--runbook', 'r.yaml', command, 'x')), command).toBe(command);
     }
     // Small commands, and long ones (users, watch, rehearse, sandbox) for which start-up is nothing.
     for (const command of [
@@ -41,16 +41,16 @@ describe('wantsCodeCache', () => {
       'rehearse',
       'sandbox',
     ]) {
-      expect(wantsCodeCache(argv(command)), command).toBe(false);
+      expect(codeCacheCommand(argv(command)), command).toBeUndefined();
     }
-    expect(wantsCodeCache(argv('--json'))).toBe(false);
+    expect(codeCacheCommand(argv('--json'))).toBeUndefined();
   });
 
-  it('is not wanted with --debug (source-mapped stacks), for help or the version, or with MIGRATE_CODE_CACHE=0', () => {
+  it('is none with --debug (source-mapped stacks), for help or the version, or with MIGRATE_CODE_CACHE=0', () => {
     delete process.env.MIGRATE_CODE_CACHE;
     for (const extra of ['--debug', '--help', '-h', '--version', '-V'])
-      expect(wantsCodeCache(argv('plan', 'mid', extra)), extra).toBe(false);
+      expect(codeCacheCommand(argv('plan', 'mid', extra)), extra).toBeUndefined();
     process.env.MIGRATE_CODE_CACHE = '0';
-    expect(wantsCodeCache(argv('plan', 'mid'))).toBe(false);
+    expect(codeCacheCommand(argv('plan', 'mid'))).toBeUndefined();
   });
 });
